@@ -1,0 +1,7 @@
+"""casework: a diagnostic workbench for technical support engineers."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,255 @@
+"""Error and warning signatures: which error/warn messages occur, how often, and since when.
+
+Records at error or warning level are grouped by their mined template when the
+miner set one, otherwise by the first line of the message with variable parts
+(numbers, hex, UUIDs, secret placeholders) masked. Each group is counted per
+time bucket against all records, and its share in the first half of the window
+is tested against the second half and at its best change point, so an error
+that was always there ranks low and one that started mid-window ranks high.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Evidence, Finding, Severity, Window
+from casework.timeline import (
+    RateChange,
+    bucket_count,
+    bucket_seconds,
+    bucket_sql,
+    bucket_start,
+    evidence_strength,
+    halves,
+    label_seconds,
+    minute,
+    onset,
+)
+
+ERROR_LEVELS = ("error", "err", "fatal", "critical", "crit", "severe", "alert", "emerg", "panic")
+WARN_LEVELS = ("warn", "warning")
+#: Signatures examined (most frequent first) and findings kept (best first).
+MAX_SIGNATURES = 200
+MAX_FINDINGS = 25
+EVIDENCE_PER_SIGNATURE = 3
+EXCERPT_LINES = 6
+ALPHA = 0.01
+
+# Masks applied in order to the first line of a message; secret placeholders
+# keep their kind but lose the per-token hash so equal messages group together.
+_MASKS: tuple[tuple[str, str], ...] = (
+    (r"«secret:([a-z0-9_]+):[0-9a-f]+»", r"«secret:\1»"),
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
+    (r"0x[0-9a-fA-F]+", "<hex>"),
+    (r"\b[0-9a-fA-F]{16,}\b", "<hex>"),
+    (r"[A-Za-z0-9_.:/-]*[0-9][A-Za-z0-9_.:/-]*", "<*>"),
+)
+
+
+def normalized_sql(column: str) -> str:
+    """SQL that turns a message into its signature text (first line, variable parts masked)."""
+    expr = f"left(split_part({column}, chr(10), 1), 300)"
+    for pattern, repl in _MASKS:
+        expr = f"regexp_replace({expr}, '{pattern}', '{repl}', 'g')"
+    return expr
+
+
+@dataclass(frozen=True, slots=True)
+class _Signature:
+    klass: str
+    sig: str
+    template_id: str | None
+    count: int
+    first: datetime | None
+    last: datetime | None
+    files: int
+
+
+@analyzer(key="error_signatures", needs=("events",))
+def error_signatures(case: Case) -> Iterator[Finding]:
+    """Error and warning signatures counted over time: count, share, first/last seen, peak."""
+    window = case.window
+    total_row = case.one("SELECT count(*) FROM events")
+    total = int(total_row[0]) if total_row else 0
+    levels = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS + WARN_LEVELS)
+    errors = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS)
+    case.con.execute(
+        "CREATE OR REPLACE TEMP VIEW _sig_events AS SELECT file, line, end_line, ts, message,"
+        f" CASE WHEN lower(level) IN ({errors}) THEN 'error' ELSE 'warn' END AS klass,"
+        f" template_id, coalesce(template_id, {normalized_sql('message')}) AS sig"
+        f" FROM events WHERE lower(level) IN ({levels})"
+    )
+    sigs = [
+        _Signature(*row)
+        for row in case.rows(
+            "SELECT klass, sig, any_value(template_id), count(*), min(ts), max(ts),"
+            " count(DISTINCT file) FROM _sig_events GROUP BY klass, sig"
+            " ORDER BY count(*) DESC, klass, sig LIMIT ?",
+            (MAX_SIGNATURES,),
+        )
+    ]
+    if not sigs or total == 0:
+        return
+    patterns = _patterns(case, [s.template_id for s in sigs if s.template_id])
+    width = bucket_seconds(window)
+    series = _series(case, window, width) if window else {}
+    findings = []
+    for s in sigs:
+        hits, totals = series.get((s.klass, s.sig), ([], []))
+        findings.append(_finding(case, s, total, patterns, hits, totals, width))
+    findings.sort(key=lambda f: (-f.score, f.subject))
+    yield from findings[:MAX_FINDINGS]
+
+
+def _patterns(case: Case, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = case.rows(
+        "SELECT template_id, pattern FROM templates WHERE template_id IN (SELECT unnest(?))",
+        (ids,),
+    )
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _series(
+    case: Case, window: Window, width: int
+) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
+    """Per signature: counts per bucket and all records per bucket (aligned lists)."""
+    n = bucket_count(window, width)
+    totals = [0] * n
+    for b, c in case.rows(
+        f"SELECT {bucket_sql('ts', window, width)} b, count(*) FROM events"
+        " WHERE ts IS NOT NULL GROUP BY b"
+    ):
+        if 0 <= b < n:
+            totals[b] = int(c)
+    out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    for klass, sig, b, c in case.rows(
+        f"SELECT klass, sig, {bucket_sql('ts', window, width)} b, count(*) FROM _sig_events"
+        " WHERE ts IS NOT NULL GROUP BY klass, sig, b"
+    ):
+        hits, _ = out.setdefault((klass, sig), ([0] * n, totals))
+        if 0 <= b < n:
+            hits[b] = int(c)
+    return out
+
+
+def _evidence(case: Case, s: _Signature) -> tuple[Evidence, ...]:
+    rows = case.rows(
+        "SELECT file, line, coalesce(end_line, line), message FROM _sig_events"
+        " WHERE klass = ? AND sig = ? ORDER BY ts NULLS LAST, file, line LIMIT ?",
+        (s.klass, s.sig, EVIDENCE_PER_SIGNATURE),
+    )
+    out = []
+    for file, line, end, message in rows:
+        excerpt = "\n".join(str(message).splitlines()[:EXCERPT_LINES])
+        lines = (int(line), int(end)) if line is not None else None
+        out.append(Evidence(file=str(file), lines=lines, excerpt=excerpt[:1200]))
+    return tuple(out)
+
+
+def _finding(
+    case: Case,
+    s: _Signature,
+    total: int,
+    patterns: dict[str, str],
+    hits: list[int],
+    totals: list[int],
+    width: int,
+) -> Finding:
+    text = patterns.get(s.template_id or "", s.sig)
+    half = halves(hits, totals) if totals else None
+    change = onset(hits, totals) if totals else None
+    new = _is_new(half) or _is_new(change)
+    p = min(half.p_value if half else 1.0, change.p_value if change else 1.0)
+    peak = max(hits) if hits else s.count
+    strength = evidence_strength(p) if new else 0.0
+    volume = min(1.0, math.log10(s.count + 1) / 3.0)
+    weight = 1.0 if s.klass == "error" else 0.6
+    # Capped below 1: a signature has no failure rate to show how much traffic it
+    # hurts, so a route finding with the same evidence ranks above it.
+    score = weight * (0.5 * strength + 0.3 * volume)
+    severity = _severity(s, new)
+    stats: dict[str, int | float | str | bool | None] = {
+        "count": s.count,
+        "share": s.count / total,
+        "files": s.files,
+        "peak_per_bucket": peak,
+        "bucket_seconds": width,
+        "first_half": half.before_hits if half else None,
+        "second_half": half.after_hits if half else None,
+        "p_halves": half.p_value if half else None,
+        "new": new,
+    }
+    since = ""
+    if new and change is not None and change.increased and change.p_value < ALPHA and case.window:
+        onset_ts = bucket_start(case.window, width, change.split)
+        stats.update(onset=minute(onset_ts), before=change.before_hits, after=change.after_hits)
+        stats["p_onset"] = change.p_value
+        since = f" since {minute(onset_ts)} ({change.before_hits} before, {change.after_hits} after)"
+    label = "ERROR" if s.klass == "error" else "WARN"
+    steady = "" if new else f", steady over the window ({s.count / total:.1%} of records)"
+    title = (
+        f'{label} "{_short(text)}" ×{s.count:,}{since}{steady};'
+        f" peak {peak} per {label_seconds(width)}"
+    )
+    summary = _summary(s, label, new, p, total, width, peak)
+    return Finding(
+        key=f"{label}_SIGNATURE",
+        analyzer="error_signatures",
+        subject=f"{s.klass}:{s.sig}",
+        severity=severity,
+        score=round(score, 4),
+        title=title,
+        summary=summary,
+        window=Window(s.first, s.last) if s.first and s.last else None,
+        entities={"signature": text, "level": s.klass}
+        | ({"template_id": s.template_id} if s.template_id else {}),
+        stats=stats,
+        evidence=_evidence(case, s),
+        next_steps=_next_steps(new),
+    )
+
+
+def _is_new(change: RateChange | None) -> bool:
+    return change is not None and change.increased and change.p_value < ALPHA
+
+
+def _severity(s: _Signature, new: bool) -> Severity:
+    if s.klass == "error":
+        return ("high" if s.count >= 10 else "medium") if new else "low"
+    return "medium" if new else "info"
+
+
+def _summary(
+    s: _Signature, label: str, new: bool, p: float, total: int, width: int, peak: int
+) -> str:
+    seen = f"first seen {minute(s.first)}, last seen {minute(s.last)}" if s.first else "no timestamps"
+    trend = (
+        f"Its share of records rose within the window (one-sided Fisher p = {p:.2g})."
+        if new
+        else "Its share of records did not rise within the window: likely background."
+    )
+    return (
+        f"{s.count:,} {label} records ({s.count / total:.2%} of {total:,}) in {s.files} file(s), "
+        f"{seen}, at most {peak} per {label_seconds(width)} bucket. {trend} "
+        "Confirm by checking whether the affected requests or jobs coincide with these records."
+    )
+
+
+def _next_steps(new: bool) -> tuple[str, ...]:
+    if new:
+        return (
+            "Compare the onset with the changes table (releases, deploys, config).",
+            "Open the first evidence lines and follow the request or job they belong to.",
+        )
+    return ("Check whether this signature also occurs in a healthy period before dismissing it.",)
+
+
+def _short(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

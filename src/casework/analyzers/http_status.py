@@ -1,0 +1,301 @@
+"""HTTP status per route: 5xx and 4xx rates over time, and whether a rise is new or constant.
+
+Requests are grouped by method and route. When the same route appears in
+several sources (an access log and the application's own request log), the
+source with the most requests carries the numbers and the others are named,
+so one incident does not produce one finding per log. The failure rate in the
+first half of the window is tested against the second half, and at the best
+single change point, with one-sided Fisher exact tests: a constant background
+0.5% of 502s stays low, a new 40% of 500s ranks high.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Evidence, Finding, Severity, Stat, Window
+from casework.timeline import (
+    RateChange,
+    bucket_count,
+    bucket_seconds,
+    bucket_sql,
+    bucket_start,
+    evidence_strength,
+    halves,
+    label_seconds,
+    minute,
+    onset,
+)
+
+MIN_FAILURES = 5
+MIN_BUCKET_REQUESTS = 5
+MIN_4XX_RATE = 0.05
+MAX_ROUTES = 300
+MAX_FINDINGS = 25
+ALPHA = 0.01
+ROUTE_SQL = "coalesce(nullif(route, ''), nullif(split_part(url, '?', 1), ''), '(no route)')"
+METHOD_SQL = "coalesce(upper(method), '-')"
+CLASSES = {"5xx": (500, 599), "4xx": (400, 499)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    file: str
+    method: str
+    route: str
+    requests: int
+    fails: dict[str, int]
+    others: tuple[tuple[str, int, int, int], ...]  # (file, requests, 5xx, 4xx)
+
+
+@analyzer(key="http_status", needs=("requests",))
+def http_status(case: Case) -> Iterator[Finding]:
+    """HTTP 5xx and 4xx rates per route over time, new versus constant."""
+    routes = _routes(case)
+    window = case.window
+    width = bucket_seconds(window)
+    findings: list[Finding] = []
+    for r in routes:
+        for klass in ("5xx", "4xx"):
+            hits, totals = _series(case, r, klass, window, width) if window else ([], [])
+            f = _finding(case, r, klass, hits, totals, width)
+            if f is not None:
+                findings.append(f)
+    findings.sort(key=lambda f: (-f.score, f.subject))
+    yield from findings[:MAX_FINDINGS]
+
+
+def _routes(case: Case) -> list[_Route]:
+    rows = case.rows(
+        f"SELECT coalesce(file, source, '?') f, {METHOD_SQL} m, {ROUTE_SQL} r, count(*),"
+        " count(*) FILTER (WHERE status BETWEEN 500 AND 599),"
+        " count(*) FILTER (WHERE status BETWEEN 400 AND 499)"
+        " FROM requests GROUP BY f, m, r ORDER BY count(*) DESC, f, m, r"
+    )
+    by_route: dict[tuple[str, str], list[tuple[str, int, int, int]]] = {}
+    for f, m, r, n, n5, n4 in rows:
+        by_route.setdefault((m, r), []).append((f, int(n), int(n5), int(n4)))
+    out = []
+    for (m, r), sources in by_route.items():
+        (f, n, n5, n4), *others = sources  # ordered by count: the first is the primary source
+        if n5 or n4:
+            out.append(_Route(f, m, r, n, {"5xx": n5, "4xx": n4}, tuple(others)))
+    out.sort(key=lambda x: (-(x.fails["5xx"] + x.fails["4xx"]), x.method, x.route))
+    return out[:MAX_ROUTES]
+
+
+def _where(r: _Route) -> tuple[str, list[str]]:
+    return (
+        f"coalesce(file, source, '?') = ? AND {METHOD_SQL} = ? AND {ROUTE_SQL} = ?",
+        [r.file, r.method, r.route],
+    )
+
+
+def _series(
+    case: Case, r: _Route, klass: str, window: Window, width: int
+) -> tuple[list[int], list[int]]:
+    lo, hi = CLASSES[klass]
+    where, params = _where(r)
+    n = bucket_count(window, width)
+    hits, totals = [0] * n, [0] * n
+    for b, total, fails in case.rows(
+        f"SELECT {bucket_sql('ts', window, width)} b, count(*),"
+        f" count(*) FILTER (WHERE status BETWEEN {lo} AND {hi})"
+        f" FROM requests WHERE ts IS NOT NULL AND {where} GROUP BY b",
+        params,
+    ):
+        if 0 <= b < n:
+            totals[b], hits[b] = int(total), int(fails)
+    return hits, totals
+
+
+def _finding(
+    case: Case, r: _Route, klass: str, hits: list[int], totals: list[int], width: int
+) -> Finding | None:
+    fails = r.fails[klass]
+    rate = fails / r.requests
+    half = halves(hits, totals) if sum(totals) else None
+    change = onset(hits, totals) if sum(totals) else None
+    new_half, new_onset = _is_new(half), _is_new(change)
+    new = new_half or new_onset
+    if fails < MIN_FAILURES and not new:
+        return None
+    if klass == "4xx" and rate < MIN_4XX_RATE and not new:
+        return None
+    p = min(x.p_value for x in (half, change) if x is not None) if half or change else 1.0
+    after = change if new_onset and change else half
+    current = after.after_rate if new and after else rate
+    worst = _worst_bucket(hits, totals)
+    codes = _codes(case, r, klass)
+    score = (0.5 * (evidence_strength(p) if new else 0.0)) + 0.3 * math.sqrt(min(1.0, current))
+    score += 0.2 * min(1.0, math.log10(fails + 1) / 3.0)
+    score *= 1.0 if klass == "5xx" else 0.7
+    stats: dict[str, Stat] = {
+        "requests": r.requests,
+        "failures": fails,
+        "rate": rate,
+        "rate_5xx": r.fails["5xx"] / r.requests,
+        "rate_4xx": r.fails["4xx"] / r.requests,
+        "top_status": codes[0][0] if codes else None,
+        "top_status_share": codes[0][1] / fails if codes and fails else None,
+        "first_half_rate": half.before_rate if half else None,
+        "second_half_rate": half.after_rate if half else None,
+        "p_halves": half.p_value if half else None,
+        "new": new,
+        "bucket_seconds": width,
+    }
+    since_ts: datetime | None = None
+    if new_onset and change is not None and case.window:
+        since_ts = bucket_start(case.window, width, change.split)
+        stats.update(
+            onset=minute(since_ts),
+            baseline_rate=change.before_rate,
+            rate_after=change.after_rate,
+            failures_after=change.after_hits,
+            requests_after=change.after_total,
+            p_onset=change.p_value,
+            lift=change.after_rate / change.before_rate if change.before_rate else None,
+        )
+    if worst and case.window:
+        b, w_hits, w_total = worst
+        stats.update(
+            worst_bucket=minute(bucket_start(case.window, width, b)),
+            worst_rate=w_hits / w_total,
+            worst_requests=w_total,
+        )
+    for f, n, n5, n4 in r.others:
+        stats[f"also:{f}"] = f"{(n5 if klass == '5xx' else n4) / n:.1%} of {n:,}"
+    return Finding(
+        key=f"HTTP_{klass.upper()}_ROUTE",
+        analyzer="http_status",
+        subject=f"{klass} {r.method} {r.route}",
+        severity=_severity(klass, new, current),
+        score=round(score, 4),
+        title=_title(r, klass, stats, codes, change if new_onset else None, width),
+        summary=_summary(r, klass, stats, p, new),
+        window=case.window,
+        entities={"route": f"{r.method} {r.route}", "method": r.method, "path": r.route}
+        | {"file": r.file, "status_class": klass},
+        stats=stats,
+        evidence=_evidence(case, r, klass, since_ts),
+        next_steps=_next_steps(klass, new),
+    )
+
+
+def _is_new(change: RateChange | None) -> bool:
+    return change is not None and change.increased and change.p_value < ALPHA
+
+
+def _severity(klass: str, new: bool, rate: float) -> Severity:
+    if not new:
+        return "medium" if klass == "5xx" and rate >= 0.2 else ("low" if klass == "5xx" else "info")
+    if klass == "4xx":
+        return "medium" if rate >= 0.1 else "low"
+    if rate >= 0.5:
+        return "critical"
+    return "high" if rate >= 0.1 else ("medium" if rate >= 0.01 else "low")
+
+
+def _worst_bucket(hits: list[int], totals: list[int]) -> tuple[int, int, int] | None:
+    best: tuple[int, int, int] | None = None
+    for i, (h, t) in enumerate(zip(hits, totals, strict=True)):
+        if t >= MIN_BUCKET_REQUESTS and (best is None or h / t > best[1] / best[2]):
+            best = (i, h, t)
+    return best
+
+
+def _codes(case: Case, r: _Route, klass: str) -> list[tuple[int, int]]:
+    lo, hi = CLASSES[klass]
+    where, params = _where(r)
+    rows = case.rows(
+        f"SELECT status, count(*) c FROM requests WHERE status BETWEEN {lo} AND {hi}"
+        f" AND {where} GROUP BY status ORDER BY c DESC, status",
+        params,
+    )
+    return [(int(s), int(c)) for s, c in rows]
+
+
+def _title(
+    r: _Route,
+    klass: str,
+    stats: dict[str, Stat],
+    codes: list[tuple[int, int]],
+    change: RateChange | None,
+    width: int,
+) -> str:
+    mostly = f", mostly {codes[0][0]}" if codes else ""
+    route = f"{r.method} {r.route}"
+    worst = ""
+    if isinstance(stats.get("worst_rate"), float):
+        worst = f"; worst {label_seconds(width)} bucket {stats['worst_rate']:.0%}"
+    if change is not None:
+        return (
+            f"Since {stats['onset']}, {change.after_rate:.1%} of {route} requests return {klass}"
+            f" ({change.after_hits:,} of {change.after_total:,}{mostly}),"
+            f" up from {change.before_rate:.1%} before{worst}"
+        )
+    trend = "rising in the second half" if stats["new"] else "steady over the window"
+    return (
+        f"{route}: {stats['rate']:.1%} of {r.requests:,} requests return {klass}"
+        f" ({stats['failures']:,}{mostly}), {trend}{worst}"
+    )
+
+
+def _summary(r: _Route, klass: str, stats: dict[str, Stat], p: float, new: bool) -> str:
+    h1, h2 = stats["first_half_rate"], stats["second_half_rate"]
+    halves_text = (
+        f"First half {h1:.2%}, second half {h2:.2%} (one-sided Fisher p = {p:.2g})."
+        if isinstance(h1, float) and isinstance(h2, float)
+        else "No timestamps to compare over time."
+    )
+    verdict = (
+        "The rise is significant: something changed during the window."
+        if new
+        else "The rate did not rise within the window: likely background, not the incident."
+    )
+    others = ", ".join(f"{k[5:]} ({v})" for k, v in stats.items() if k.startswith("also:"))
+    also = f" Also seen in {others}." if others else ""
+    return (
+        f"{r.method} {r.route} in {r.file}: {stats['failures']:,} of {r.requests:,} requests"
+        f" returned {klass}. {halves_text} {verdict}{also}"
+    )
+
+
+def _evidence(
+    case: Case, r: _Route, klass: str, since: datetime | None
+) -> tuple[Evidence, ...]:
+    lo, hi = CLASSES[klass]
+    where, params = _where(r)
+    rows = case.rows(
+        "SELECT q.file, q.line, coalesce(e.message, concat_ws(' ', strftime(q.ts, '%Y-%m-%dT%H:%M:%SZ'),"
+        " q.method, q.url, CAST(q.status AS VARCHAR), CAST(q.duration_ms AS VARCHAR) || 'ms'))"
+        f" FROM (SELECT * FROM requests WHERE status BETWEEN {lo} AND {hi} AND {where}"
+        " AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts >= ?)) q"
+        " LEFT JOIN events e ON e.file = q.file AND e.line = q.line"
+        " ORDER BY q.ts NULLS LAST, q.line LIMIT 3",
+        [*params, since, since],
+    )
+    return tuple(
+        Evidence(
+            file=str(f),
+            lines=(int(line), int(line)) if line is not None else None,
+            excerpt=str(text or "")[:600],
+        )
+        for f, line, text in rows
+    )
+
+
+def _next_steps(klass: str, new: bool) -> tuple[str, ...]:
+    if not new:
+        return ("Compare with a healthy period: a steady rate is usually not the incident.",)
+    steps = ["Check the changes table for a release or config change just before the onset."]
+    if klass == "5xx":
+        steps.append("Find the server-side error logged at the same times (stack traces).")
+    else:
+        steps.append("Look at which clients or accounts receive the 4xx (auth, validation).")
+    return tuple(steps)

@@ -1,0 +1,56 @@
+"""The read side of a case store, as analyzers see it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from casework.findings import Window
+
+
+@dataclass
+class Case:
+    """An opened case database plus the investigation's window and options.
+
+    Analyzers query ``con`` with SQL (DuckDB relations, not Python lists) and
+    never write to it.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    window: Window | None = None
+
+    def count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        return self.con.execute(sql, list(params)).fetchone()
+
+    @classmethod
+    def open(cls, path: str, window: Window | None = None) -> Case:
+        con = duckdb.connect(path, read_only=True)
+        case = cls(con=con, window=window)
+        if window is None:
+            case.window = case.data_window()
+        return case
+
+    def data_window(self) -> Window | None:
+        """The span of time covered by events, requests and spans."""
+        row = self.one(
+            "SELECT min(t0), max(t1) FROM ("
+            " SELECT min(ts) t0, max(ts) t1 FROM events UNION ALL"
+            " SELECT min(ts), max(ts) FROM requests UNION ALL"
+            " SELECT min(start), max(start) FROM spans)"
+        )
+        if not row or row[0] is None:
+            return None
+        start: datetime = row[0]
+        end: datetime = row[1]
+        return Window(start, end)

@@ -1,0 +1,157 @@
+"""Token-level comparison of a message with a template: match, generalise, align.
+
+Tokens are masked strings in which ``VAR`` stands for a value. A template
+token is either constant text, exactly ``VAR`` (any one token), or text with
+``VAR`` inside (``user=VAR``, ``com.apple.VAR:``), which matches by pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from casework.mining.masks import VAR
+
+# Pieces of a token: word runs (and wildcards) versus the punctuation between.
+_PIECES = re.compile(r"([^\w\x00])")
+
+# Words that change what a message means even at the same position: a line
+# that says ERROR is not the INFO line with a value filled in.
+_WORD = re.compile(r"[A-Za-z0-9]")
+_PROTECTED = frozenset(
+    word
+    for level in ("trace", "debug", "info", "notice", "warn", "warning", "error", "err", "fatal",
+                  "critical", "crit", "severe", "alert", "emerg", "emergency", "panic",
+                  "failed", "success", "succeeded", "ok", "start", "stop",
+                  "started", "stopped", "open", "close", "closed", "opened", "enabled",
+                  "disabled", "up", "down", "accepted", "rejected", "denied", "allowed")
+    for word in (level, level.upper(), level.capitalize())
+)
+_STRIP = "[]()<>{}:;,.'\"!|*#-"
+
+
+def is_protected(token: str) -> bool:
+    """True for a level or outcome word (bracketed or not) that must stay constant."""
+    return token.strip(_STRIP) in _PROTECTED
+
+
+@lru_cache(maxsize=4096)
+def token_pattern(token: str) -> re.Pattern[str]:
+    """Regex for a template token with a wildcard inside it."""
+    parts = [re.escape(p) for p in token.split(VAR)]
+    return re.compile("(.+?)".join(parts) + r"\Z", re.DOTALL)
+
+
+def token_matches(template_token: str, token: str) -> bool:
+    """Whether one message token fits one template token."""
+    if template_token == token or template_token == VAR:
+        return True
+    if VAR not in template_token:
+        return False
+    return token_pattern(template_token).match(token) is not None
+
+
+def _diff(a: str, b: str) -> tuple[str, str, str, str]:
+    """Split two tokens into shared head, the two differing middles, shared tail."""
+    pa = [p for p in _PIECES.split(a) if p]
+    pb = [p for p in _PIECES.split(b) if p]
+    head = 0
+    limit = min(len(pa), len(pb))
+    while head < limit and pa[head] == pb[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and pa[-1 - tail] == pb[-1 - tail]:
+        tail += 1
+    return (
+        "".join(pa[:head]),
+        "".join(pa[head : len(pa) - tail]),
+        "".join(pb[head : len(pb) - tail]),
+        "".join(pa[len(pa) - tail :]) if tail else "",
+    )
+
+
+def generalize(a: str, b: str) -> str:
+    """The most specific token that both ``a`` and ``b`` fit.
+
+    Shared leading and trailing pieces stay constant and the middle becomes a
+    wildcard, so ``user=root``/``user=bob`` give ``user=VAR`` and
+    ``setLightsOn(1)``/``setLightsOn(0)`` give ``setLightsOn(VAR)``.
+    """
+    if a == b:
+        return a
+    head, _, _, tail = _diff(a, b)
+    return _squash(head + VAR + tail) if head or tail else VAR
+
+
+def is_value_like(a: str, b: str) -> bool:
+    """Whether two differing tokens look like two values of one slot.
+
+    True when one is a wildcard, when they share a word around the difference
+    (``user=root``/``user=bob``), or when one side of the difference is empty
+    or already a value (``()``/``(VAR)``). Two unrelated words (``Started``/
+    ``Paused``, ``overlap:VAR``/``ret:VAR``) are not: whether that position is
+    a variable is left to how many distinct words it shows (see the miner).
+    """
+    if a == VAR or b == VAR:
+        return True
+    head, mid_a, mid_b, tail = _diff(a, b)
+    if not (head or tail):
+        return False
+    if _WORD.search(head + tail):
+        return True
+    return not mid_a or not mid_b or VAR in mid_a or VAR in mid_b
+
+
+def _squash(token: str) -> str:
+    # Adjacent wildcards, or wildcards joined by id punctuation (VAR.VAR,
+    # VAR-VAR), describe one value.
+    prev = None
+    while prev != token:
+        prev = token
+        token = token.replace(VAR + VAR, VAR)
+        for sep in (".", "-", "_", "/"):
+            token = token.replace(VAR + sep + VAR, VAR)
+    return token
+
+
+def align(template: tuple[str, ...], toks: list[str]) -> list[tuple[int, int]] | None:
+    """Spans of ``toks`` filling each template token, letting ``VAR`` take 1+ tokens.
+
+    Returns one (start, end) per template token, or None when the message
+    does not fit. Used only on the slow path (new message shapes).
+    """
+    n, m = len(template), len(toks)
+    # memo[i][j]: can template[i:] consume toks[j:]
+    memo: dict[tuple[int, int], bool] = {}
+
+    def fits(i: int, j: int) -> bool:
+        key = (i, j)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        if i == n:
+            ok = j == m
+        elif j == m:
+            ok = False
+        elif template[i] == VAR:
+            ok = any(fits(i + 1, k) for k in range(j + 1, m - (n - i - 1) + 1))
+        else:
+            ok = token_matches(template[i], toks[j]) and fits(i + 1, j + 1)
+        memo[key] = ok
+        return ok
+
+    if not fits(0, 0):
+        return None
+    spans: list[tuple[int, int]] = []
+    j = 0
+    for i in range(n):
+        if template[i] == VAR:
+            k = j + 1
+            while not fits(i + 1, k):
+                k += 1
+            spans.append((j, k))
+            j = k
+        else:
+            spans.append((j, j + 1))
+            j += 1
+    return spans

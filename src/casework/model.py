@@ -1,0 +1,97 @@
+"""Typed records that parsers emit and the store takes in.
+
+Parsers yield these; they never analyze. Every string in a record is still
+raw evidence until the ingest step passes it through the redactor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One log record; a multi-line record (stack trace) is one record.
+
+    ``line`` is the 1-based line number of the record's first line in its file,
+    ``end_line`` the last (equal to ``line`` for single-line records).
+    ``ts`` is timezone-aware UTC when the source said its zone or ``--tz``
+    supplied one; ``ts_assumed`` is True when the zone was assumed.
+    ``attrs`` keeps every other field of the record, nested objects flattened
+    to dotted keys (``http.status``, ``user.id``).
+    """
+
+    line: int
+    message: str
+    ts: datetime | None = None
+    level: str | None = None
+    service: str | None = None
+    logger: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    end_line: int | None = None
+    ts_assumed: bool = False
+
+
+@dataclass(slots=True)
+class ChangeRecord:
+    """Something that changed: a release, deploy, config change, restart."""
+
+    line: int
+    ts: datetime
+    kind: str
+    what: str
+    version: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One HTTP request seen directly (HAR entry, pcap exchange).
+
+    Requests found inside log records are derived by the ingest step from the
+    record's attributes instead, so parsers of logs never emit this type.
+    """
+
+    line: int
+    ts: datetime | None
+    method: str | None
+    url: str | None
+    host: str | None
+    route: str | None
+    status: int | None
+    duration_ms: float | None
+    bytes: int | None = None
+    client: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+
+@dataclass(slots=True)
+class SpanRecord:
+    """One span of a distributed trace (OTLP, Jaeger or Zipkin), attributes in canonical names.
+
+    Ids are lowercase hex text as the source wrote them; ``parent_id`` is None
+    for a root. ``kind`` is SERVER, CLIENT, PRODUCER, CONSUMER or INTERNAL;
+    ``status`` is OK, ERROR or UNSET. ``attrs`` holds span, resource and scope
+    attributes after semantic-convention aliasing (``http.response.status_code``
+    whatever the instrumentation called it), plus ``exception.*`` of the first
+    exception event. ``start`` is None for a span recorded without timing.
+    """
+
+    line: int
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    service: str
+    name: str
+    kind: str
+    start: datetime | None
+    duration_ms: float | None
+    status: str = "UNSET"
+    error: bool = False
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+Record = LogRecord | ChangeRecord | RequestRecord | SpanRecord

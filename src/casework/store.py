@@ -1,0 +1,219 @@
+"""The case store: one DuckDB file per case, its schema, and a batched writer.
+
+Rows arrive from the ingest step already redacted. They are buffered per
+table and inserted as Arrow batches, which is far faster than row inserts.
+Timestamps are stored as ``TIMESTAMPTZ`` in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+_TS = pa.timestamp("us", tz="UTC")
+
+#: table -> ordered (column, DuckDB type, Arrow type). The single source of the schema.
+SCHEMA: dict[str, tuple[tuple[str, str, pa.DataType], ...]] = {
+    "files": (
+        ("path", "VARCHAR", pa.string()),
+        ("kind", "VARCHAR", pa.string()),
+        ("category", "VARCHAR", pa.string()),
+        ("bytes", "BIGINT", pa.int64()),
+        ("sha256", "VARCHAR", pa.string()),
+        ("status", "VARCHAR", pa.string()),
+        ("reason", "VARCHAR", pa.string()),
+        ("records", "BIGINT", pa.int64()),
+        ("first_ts", "TIMESTAMPTZ", _TS),
+        ("last_ts", "TIMESTAMPTZ", _TS),
+        ("tz", "VARCHAR", pa.string()),
+    ),
+    "events": (
+        ("file", "VARCHAR", pa.string()),
+        ("line", "INTEGER", pa.int32()),
+        ("end_line", "INTEGER", pa.int32()),
+        ("ts", "TIMESTAMPTZ", _TS),
+        ("level", "VARCHAR", pa.string()),
+        ("service", "VARCHAR", pa.string()),
+        ("logger", "VARCHAR", pa.string()),
+        ("message", "VARCHAR", pa.string()),
+        ("template_id", "VARCHAR", pa.string()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "templates": (
+        ("template_id", "VARCHAR", pa.string()),
+        ("pattern", "VARCHAR", pa.string()),
+        ("level", "VARCHAR", pa.string()),
+        ("count", "BIGINT", pa.int64()),
+        ("first_ts", "TIMESTAMPTZ", _TS),
+        ("last_ts", "TIMESTAMPTZ", _TS),
+        ("new", "BOOLEAN", pa.bool_()),
+    ),
+    "requests": (
+        ("ts", "TIMESTAMPTZ", _TS),
+        ("source", "VARCHAR", pa.string()),
+        ("file", "VARCHAR", pa.string()),
+        ("line", "INTEGER", pa.int32()),
+        ("method", "VARCHAR", pa.string()),
+        ("host", "VARCHAR", pa.string()),
+        ("route", "VARCHAR", pa.string()),
+        ("url", "VARCHAR", pa.string()),
+        ("status", "INTEGER", pa.int32()),
+        ("duration_ms", "DOUBLE", pa.float64()),
+        ("bytes", "BIGINT", pa.int64()),
+        ("client", "VARCHAR", pa.string()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "changes": (
+        ("ts", "TIMESTAMPTZ", _TS),
+        ("kind", "VARCHAR", pa.string()),
+        ("what", "VARCHAR", pa.string()),
+        ("version", "VARCHAR", pa.string()),
+        ("source", "VARCHAR", pa.string()),
+        ("line", "INTEGER", pa.int32()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "spans": (
+        ("trace_id", "VARCHAR", pa.string()),
+        ("span_id", "VARCHAR", pa.string()),
+        ("parent_id", "VARCHAR", pa.string()),
+        ("service", "VARCHAR", pa.string()),
+        ("name", "VARCHAR", pa.string()),
+        ("kind", "VARCHAR", pa.string()),
+        ("start", "TIMESTAMPTZ", _TS),
+        ("duration_ms", "DOUBLE", pa.float64()),
+        ("status", "VARCHAR", pa.string()),
+        ("error", "BOOLEAN", pa.bool_()),
+        ("file", "VARCHAR", pa.string()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "flows": (
+        ("file", "VARCHAR", pa.string()),
+        ("proto", "VARCHAR", pa.string()),
+        ("src", "VARCHAR", pa.string()),
+        ("sport", "INTEGER", pa.int32()),
+        ("dst", "VARCHAR", pa.string()),
+        ("dport", "INTEGER", pa.int32()),
+        ("start", "TIMESTAMPTZ", _TS),
+        ("end", "TIMESTAMPTZ", _TS),
+        ("packets", "BIGINT", pa.int64()),
+        ("bytes", "BIGINT", pa.int64()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "plans": (
+        ("plan_id", "VARCHAR", pa.string()),
+        ("node_id", "INTEGER", pa.int32()),
+        ("parent", "INTEGER", pa.int32()),
+        ("node_type", "VARCHAR", pa.string()),
+        ("relation", "VARCHAR", pa.string()),
+        ("est_rows", "DOUBLE", pa.float64()),
+        ("actual_rows", "DOUBLE", pa.float64()),
+        ("loops", "DOUBLE", pa.float64()),
+        ("total_ms", "DOUBLE", pa.float64()),
+        ("file", "VARCHAR", pa.string()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "configs": (
+        ("env", "VARCHAR", pa.string()),
+        ("file", "VARCHAR", pa.string()),
+        ("key", "VARCHAR", pa.string()),
+        ("value", "VARCHAR", pa.string()),
+        ("line", "INTEGER", pa.int32()),
+    ),
+    "k8s": (
+        ("ts", "TIMESTAMPTZ", _TS),
+        ("object", "VARCHAR", pa.string()),
+        ("reason", "VARCHAR", pa.string()),
+        ("message", "VARCHAR", pa.string()),
+        ("count", "INTEGER", pa.int32()),
+        ("container", "VARCHAR", pa.string()),
+        ("file", "VARCHAR", pa.string()),
+        ("attrs", "JSON", pa.string()),
+    ),
+    "redactions": (
+        ("file", "VARCHAR", pa.string()),
+        ("kind", "VARCHAR", pa.string()),
+        ("count", "BIGINT", pa.int64()),
+    ),
+    "runs": (
+        ("component", "VARCHAR", pa.string()),
+        ("kind", "VARCHAR", pa.string()),
+        ("status", "VARCHAR", pa.string()),
+        ("reason", "VARCHAR", pa.string()),
+        ("seconds", "DOUBLE", pa.float64()),
+        ("findings", "INTEGER", pa.int32()),
+    ),
+}
+
+_ARROW = {
+    table: pa.schema([(name, arrow) for name, _, arrow in cols]) for table, cols in SCHEMA.items()
+}
+_JSON_COLUMNS = {
+    table: {i for i, (_, duck, _) in enumerate(cols) if duck == "JSON"}
+    for table, cols in SCHEMA.items()
+}
+
+
+def to_json_text(value: Any) -> str:
+    """Serialize an attribute mapping for a JSON column (non-JSON values become strings)."""
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+class Store:
+    """A case database opened for writing: create the schema, then append rows in batches."""
+
+    BATCH_ROWS = 50_000
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.con = duckdb.connect(str(self.path))
+        for table, cols in SCHEMA.items():
+            body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+        self._buffers: dict[str, list[list[Any]]] = {
+            t: [[] for _ in cols] for t, cols in SCHEMA.items()
+        }
+        self._pending: dict[str, int] = dict.fromkeys(SCHEMA, 0)
+
+    def add(self, table: str, row: Sequence[Any]) -> None:
+        """Append one row (values in schema order); JSON columns take dicts."""
+        columns = self._buffers[table]
+        json_cols = _JSON_COLUMNS[table]
+        for i, value in enumerate(row):
+            if i in json_cols and value is not None and not isinstance(value, str):
+                value = to_json_text(value)
+            columns[i].append(value)
+        self._pending[table] += 1
+        if self._pending[table] >= self.BATCH_ROWS:
+            self.flush(table)
+
+    def add_arrow(self, table: str, batch: pa.Table) -> None:
+        """Insert an Arrow table whose columns follow the schema of ``table``."""
+        self.flush(table)
+        self.con.register("_casework_batch", batch)
+        try:
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM _casework_batch")
+        finally:
+            self.con.unregister("_casework_batch")
+
+    def flush(self, table: str | None = None) -> None:
+        """Write buffered rows of one table (or all tables) to the database."""
+        for name in [table] if table else list(SCHEMA):
+            if not self._pending[name]:
+                continue
+            columns = self._buffers[name]
+            batch = pa.Table.from_arrays(
+                [pa.array(col, type=f.type) for col, f in zip(columns, _ARROW[name], strict=True)],
+                schema=_ARROW[name],
+            )
+            self._buffers[name] = [[] for _ in columns]
+            self._pending[name] = 0
+            self.add_arrow(name, batch)
+
+    def close(self) -> None:
+        self.flush()
+        self.con.close()

@@ -1,0 +1,160 @@
+"""Time buckets and rate-change tests shared by the analyzers and the charts.
+
+One bucket width per window (so counts from different analyzers and the
+charts line up), chosen from a list of round widths so that a window holds
+between roughly 60 and 200 buckets. Rate changes are tested two ways: the
+first against the second half of the window (one unbiased Fisher exact test),
+and at the best single change point of a binomial series (the onset, with a
+Bonferroni correction for the number of candidate splits).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from scipy.stats import fisher_exact
+
+from casework.findings import Window
+
+#: Round bucket widths in seconds, smallest first.
+WIDTHS: tuple[int, ...] = (
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+    21600, 43200, 86400, 172800, 604800,
+)  # fmt: skip
+MAX_BUCKETS = 200
+
+
+def bucket_seconds(window: Window | None) -> int:
+    """The smallest round width that cuts ``window`` into at most ``MAX_BUCKETS`` buckets."""
+    if window is None:
+        return 60
+    span = max((window.end - window.start).total_seconds(), 1.0)
+    for width in WIDTHS:
+        if span / width <= MAX_BUCKETS:
+            return width
+    return WIDTHS[-1]
+
+
+def bucket_count(window: Window, width: int) -> int:
+    """How many buckets of ``width`` seconds cover ``window`` (both ends included)."""
+    return int((window.end - window.start).total_seconds() // width) + 1
+
+
+def bucket_sql(column: str, window: Window, width: int) -> str:
+    """A SQL expression giving the 0-based bucket index of ``column`` for ``window``.
+
+    The window start is inlined as epoch microseconds, so the expression
+    needs no parameters and works inside GROUP BY.
+    """
+    origin = int(window.start.timestamp() * 1_000_000)
+    return f"CAST(floor((epoch_us({column}) - {origin}) / {width * 1_000_000}) AS BIGINT)"
+
+
+def bucket_start(window: Window, width: int, index: int) -> datetime:
+    return window.start + timedelta(seconds=width * index)
+
+
+def label_seconds(seconds: int) -> str:
+    """``90`` -> ``1m30s``; ``3600`` -> ``1h``: bucket widths in titles."""
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
+@dataclass(frozen=True, slots=True)
+class RateChange:
+    """Two sides of a binomial series: hits out of totals before and after a split."""
+
+    split: int
+    before_hits: int
+    before_total: int
+    after_hits: int
+    after_total: int
+    p_value: float
+
+    @property
+    def before_rate(self) -> float:
+        return self.before_hits / self.before_total if self.before_total else 0.0
+
+    @property
+    def after_rate(self) -> float:
+        return self.after_hits / self.after_total if self.after_total else 0.0
+
+    @property
+    def increased(self) -> bool:
+        return self.after_rate > self.before_rate
+
+
+def fisher_increase(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """One-sided Fisher exact p-value that the hit rate after is higher than before.
+
+    Each side is ``(hits, total)``. An empty side carries no evidence: p = 1.
+    """
+    (bh, bt), (ah, at) = before, after
+    if bt <= 0 or at <= 0:
+        return 1.0
+    table = [[ah, at - ah], [bh, bt - bh]]
+    result = fisher_exact(table, alternative="greater")
+    return float(result.pvalue)
+
+
+def halves(hits: Sequence[int], totals: Sequence[int]) -> RateChange:
+    """Compare the first and the second half of the series (split at the middle bucket)."""
+    mid = len(totals) // 2
+    return _change(hits, totals, mid, corrections=1)
+
+
+def onset(hits: Sequence[int], totals: Sequence[int], min_side: int = 20) -> RateChange | None:
+    """The single split where the rate changes most (binomial likelihood ratio).
+
+    The p-value is Fisher's, multiplied by the number of candidate splits
+    (Bonferroni), because the split was chosen by looking at the data.
+    Returns ``None`` when no split leaves ``min_side`` trials on both sides.
+    """
+    n_hits, n_total = sum(hits), sum(totals)
+    best, best_ll, candidates = -1, -math.inf, 0
+    cum_h = cum_t = 0
+    for k in range(1, len(totals)):
+        cum_h += hits[k - 1]
+        cum_t += totals[k - 1]
+        if cum_t < min_side or n_total - cum_t < min_side:
+            continue
+        candidates += 1
+        ll = _loglik(cum_h, cum_t) + _loglik(n_hits - cum_h, n_total - cum_t)
+        if ll > best_ll:
+            best, best_ll = k, ll
+    if best < 0:
+        return None
+    return _change(hits, totals, best, corrections=candidates)
+
+
+def _change(hits: Sequence[int], totals: Sequence[int], split: int, corrections: int) -> RateChange:
+    bh, bt = sum(hits[:split]), sum(totals[:split])
+    ah, at = sum(hits[split:]), sum(totals[split:])
+    p = min(1.0, fisher_increase((bh, bt), (ah, at)) * corrections)
+    return RateChange(split, bh, bt, ah, at, p)
+
+
+def _loglik(hits: int, total: int) -> float:
+    if total == 0 or hits in (0, total):
+        return 0.0
+    p = hits / total
+    return hits * math.log(p) + (total - hits) * math.log(1 - p)
+
+
+def evidence_strength(p_value: float) -> float:
+    """Map a p-value to [0, 1]: 0 at p >= 0.01, 1 at p <= 1e-12 (log scale)."""
+    if p_value >= 0.01:
+        return 0.0
+    return min(1.0, (-math.log10(max(p_value, 1e-300)) - 2.0) / 10.0)
+
+
+def minute(ts: datetime | None) -> str:
+    """A UTC time for titles: ``2026-11-20 14:06 UTC``."""
+    return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else "?"
