@@ -33,6 +33,10 @@ class Case:
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         return self.con.execute(sql, list(params)).fetchone()
 
+    def file_envs(self) -> dict[str, str | None]:
+        """Bundle path -> environment (inferred from folder or file names, or given by the user)."""
+        return {path: env for path, env in self.rows("SELECT path, env FROM files")}
+
     @classmethod
     def open(cls, path: str, window: Window | None = None) -> Case:
         con = duckdb.connect(path, read_only=True)

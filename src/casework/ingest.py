@@ -11,7 +11,6 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
-from typing import Any
 
 from casework.bundle import Member
 from casework.derive import change_from_message, request_from_attrs
@@ -20,6 +19,7 @@ from casework.inventory import FileEntry
 from casework.mining import TemplateMiner
 from casework.model import ChangeRecord, LogRecord, Record, RequestRecord
 from casework.redact import Redactor
+from casework.sinks import SINKS
 from casework.store import Store
 
 HEAD_BYTES = 64 * 1024
@@ -129,9 +129,9 @@ class Ingest:
         elif isinstance(record, ChangeRecord):
             self._change(record, entry.path)
         else:
-            write = EXTRA_WRITERS.get(type(record))
-            if write is not None:
-                write(self.store, self.redactor, record, entry.path)
+            sink = SINKS.get(type(record))
+            if sink is not None:
+                sink(self.store, self.redactor, record, entry.path)
         ts = getattr(record, "ts", None) or getattr(record, "start", None)
         if isinstance(ts, datetime):
             if entry.first_ts is None or ts < entry.first_ts:
@@ -206,12 +206,6 @@ class Ingest:
                 rec.attrs if redacted else self.redactor.json(rec.attrs),
             ),
         )
-
-
-Writer = Callable[[Store, Redactor, Any, str], None]
-
-#: Record types other than logs, requests and changes, and how each is stored.
-EXTRA_WRITERS: dict[type, Writer] = {}
 
 
 def _identity(value: str) -> str:

@@ -94,4 +94,84 @@ class SpanRecord:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-Record = LogRecord | ChangeRecord | RequestRecord | SpanRecord
+@dataclass(slots=True)
+class PlanNodeRecord:
+    """One node of a query plan, for the ``plans`` table (one row per node).
+
+    Fields match the table's columns except ``line`` (where the node or its
+    plan starts) and ``file``, which ingest adds. ``plan_id`` is unique within
+    the case; ``est_rows``, ``actual_rows`` are per loop (PostgreSQL's
+    convention), ``total_ms`` is the node's time over all loops. ``attrs``
+    holds every other fact (filter, buffers, workers…); the root node's
+    ``attrs["plan"]`` holds the plan's facts (execution time, triggers, JIT).
+    """
+
+    line: int
+    plan_id: str
+    node_id: int
+    parent: int | None
+    node_type: str
+    relation: str | None
+    est_rows: float | None
+    actual_rows: float | None
+    loops: float | None
+    total_ms: float | None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ConfigRecord:
+    """One configuration key, flattened to a path (``http.client.timeout_ms``), its value as text."""
+
+    line: int
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class K8sRecord:
+    """A Kubernetes event or container state (from ``kubectl get -o json|yaml`` or ``describe``).
+
+    ``object`` is ``Kind/name``; ``reason`` the event or state reason
+    (``OOMKilled``, ``BackOff``, ``FailedScheduling``); ``attrs`` holds the
+    rest: namespace, type, node, exit code, restart count, limits, age.
+    """
+
+    line: int
+    ts: datetime | None
+    object: str
+    reason: str
+    message: str
+    count: int = 1
+    container: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class FlowRecord:
+    """One TCP conversation or UDP flow of a packet capture, for the ``flows`` table.
+
+    ``src``/``sport`` is the client (the SYN sender, else the higher port),
+    ``line`` the first frame number. ``attrs`` holds the protocol facts with
+    frame numbers for evidence: handshake and RTT, Wireshark-style analysis
+    counts, resets (who, after how long idle), TLS versions/SNI/alerts, DNS
+    transactions.
+    """
+
+    line: int
+    proto: str
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    start: datetime | None
+    end: datetime | None
+    packets: int
+    bytes: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+Record = (
+    LogRecord | ChangeRecord | RequestRecord | SpanRecord | PlanNodeRecord | ConfigRecord
+    | K8sRecord | FlowRecord
+)

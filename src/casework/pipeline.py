@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casework.bundle import Bundle, Limits
 from casework.case import Case
+from casework.configs.envname import env_of
 from casework.engine import Analyzer, AnalyzerRun, load_analyzers, run_analyzers
 from casework.errors import BundleError
 from casework.ingest import Ingest
@@ -37,6 +38,8 @@ class Options:
     limits: Limits = Limits()
     policy: RedactionPolicy = RedactionPolicy()
     templates_state: Path | None = None
+    #: Path prefix inside the bundle -> environment name (``--env-a``/``--env-b``); wins over inference.
+    envs: tuple[tuple[str, str], ...] = ()
 
 
 class Progress:
@@ -88,7 +91,7 @@ def investigate(
             ingest.add(member, progress.advance)
         progress.done()
     _finish_templates(store, miner)
-    _write_inventory(store, ingest.inventory)
+    _write_inventory(store, ingest.inventory, dict(options.envs))
     if options.templates_state:
         miner.save(options.templates_state)
     store.close()
@@ -173,18 +176,20 @@ def _finish_templates(store: Store, miner: TemplateMiner) -> None:
     store.con.execute("DROP TABLE cluster_map")
 
 
-def _write_inventory(store: Store, inventory: list[FileEntry]) -> None:
+def _write_inventory(store: Store, inventory: list[FileEntry], envs: dict[str, str]) -> None:
     for e in inventory:
         store.add(
             "files",
             (
                 e.path, e.kind, e.category, e.bytes, e.sha256, e.status,
-                e.reason, e.records, e.first_ts, e.last_ts, e.tz,
+                e.reason, e.records, e.first_ts, e.last_ts, e.tz, env_of(e.path, envs),
             ),
         )  # fmt: skip
         for kind, count in sorted(e.redactions.items()):
             store.add("redactions", (e.path, kind, count))
     store.flush()
+    # Config rows were labelled by inference while reading; the files table has the final say.
+    store.con.execute("UPDATE configs SET env = f.env FROM files f WHERE configs.file = f.path")
 
 
 def _write_runs(case_path: Path, runs: list[AnalyzerRun]) -> None:

@@ -31,6 +31,7 @@ SCHEMA: dict[str, tuple[tuple[str, str, pa.DataType], ...]] = {
         ("first_ts", "TIMESTAMPTZ", _TS),
         ("last_ts", "TIMESTAMPTZ", _TS),
         ("tz", "VARCHAR", pa.string()),
+        ("env", "VARCHAR", pa.string()),
     ),
     "events": (
         ("file", "VARCHAR", pa.string()),
@@ -132,6 +133,7 @@ SCHEMA: dict[str, tuple[tuple[str, str, pa.DataType], ...]] = {
         ("count", "INTEGER", pa.int32()),
         ("container", "VARCHAR", pa.string()),
         ("file", "VARCHAR", pa.string()),
+        ("line", "INTEGER", pa.int32()),
         ("attrs", "JSON", pa.string()),
     ),
     "redactions": (

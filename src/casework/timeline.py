@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from scipy.stats import fisher_exact
 
+from casework.case import Case
 from casework.findings import Window
 
 #: Round bucket widths in seconds, smallest first.
@@ -158,3 +159,23 @@ def evidence_strength(p_value: float) -> float:
 def minute(ts: datetime | None) -> str:
     """A UTC time for titles: ``2026-11-20 14:06 UTC``."""
     return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else "?"
+
+
+#: How far before an onset a change may lie and still be named as "just before" it.
+CHANGE_LOOKBACK = timedelta(minutes=30)
+
+
+def change_before(case: Case, onset_ts: datetime, width: int) -> tuple[datetime, str] | None:
+    """The latest change (release, deploy, restart) shortly before an onset, with a label.
+
+    An onset is only known to a bucket, so a change up to one bucket after its
+    start still counts.
+    """
+    row = case.one(
+        "SELECT ts, kind || ' of ' || concat_ws(' ', nullif(what, ''), nullif(version, ''))"
+        " FROM changes WHERE ts BETWEEN ? AND ?"
+        # A release or deploy says more than the restart it causes.
+        " ORDER BY kind = 'restart', ts DESC, what LIMIT 1",
+        (onset_ts - CHANGE_LOOKBACK, onset_ts + timedelta(seconds=width)),
+    )
+    return (row[0], f"{row[1]} at {row[0]:%H:%M:%S} UTC") if row else None

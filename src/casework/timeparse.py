@@ -29,7 +29,9 @@ _PLAUSIBLE = (631152000, 4102444800)
 
 MONTHS = {
     m: i + 1
-    for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split())
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
 }
 #: Fixed offsets of the zone names logs print; ambiguous names (IST, CST) take their US/most common sense.
 TZ_NAMES = {
@@ -49,7 +51,7 @@ _WDAY = r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?"
 
 #: (name, pattern). Each pattern has a ``base`` group up to the seconds, then fraction and zone.
 _SHAPES: tuple[tuple[str, str], ...] = (
-    ("iso", rf"(?P<base>(?P<y>\d{{4}})(?P<ds>[-/.])(?P<m>\d{{1,2}})(?P=ds)(?P<d>\d{{1,2}})"
+    ("iso", r"(?P<base>(?P<y>\d{4})(?P<ds>[-/.])(?P<m>\d{1,2})(?P=ds)(?P<d>\d{1,2})"
             r"(?:T| {1,2}|-|:)(?P<H>\d{1,2})[:.](?P<M>\d{2})[:.](?P<S>\d{2}))"),
     ("compact", r"(?P<base>(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[-T ]?"
                 r"(?:(?P<H>\d{1,2}):(?P<M>\d{1,2}):(?P<S>\d{1,2})|(?P<H2>\d{2})(?P<M2>\d{2})(?P<S2>\d{2})))"),
@@ -88,8 +90,13 @@ def epoch_to_utc(value: float | int, *, plausible: bool = False) -> datetime | N
         return None
     a = abs(value)
     if isinstance(value, int):
-        us = value * 1_000_000 if a < 10**11 else value * 1000 if a < 10**14 else (
-            value if a < 10**17 else value // 1000)
+        us = (
+            value * 1_000_000
+            if a < 10**11
+            else value * 1000
+            if a < 10**14
+            else (value if a < 10**17 else value // 1000)
+        )
     else:
         scale = 1e6 if a < 1e11 else 1e3 if a < 1e14 else 1.0 if a < 1e17 else 1e-3
         us = int(value * scale)
@@ -134,7 +141,11 @@ def _build(g: dict[str, str | None], name: str, year: int) -> datetime | None:
         m = int(g["m"] or 0)
     if g.get("yy"):
         y = f"20{g['yy']}"
-    hour, minute, sec = g.get("H") or g.get("H2"), g.get("M") or g.get("M2"), g.get("S") or g.get("S2")
+    hour, minute, sec = (
+        g.get("H") or g.get("H2"),
+        g.get("M") or g.get("M2"),
+        g.get("S") or g.get("S2"),
+    )
     try:
         h = int(hour or 0)
         if g.get("ampm"):
@@ -171,10 +182,21 @@ def parse_ts(
     if isinstance(value, int | float):
         dt = epoch_to_utc(value)
         return (dt, False) if dt is not None else None
+    if len(value) >= 19 and value[4] == "-" and value[10] in "T ":  # the common ISO case first
+        try:
+            iso = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if iso.tzinfo is None:
+                return iso.replace(tzinfo=tz).astimezone(UTC), True
+            return iso.astimezone(UTC), False
     text = value.strip()
     if not text or len(text) > 64:
         return None
-    if text.isdigit() or (text[0].isdigit() and text.replace(".", "", 1).isdigit() and len(text) >= 10):
+    if text[0].isdigit() and text.replace(".", "", 1).isdigit():
+        if len(text) < 9:  # short digit strings are counters or ids, not epochs
+            return None
         dt = epoch_to_utc(float(text) if "." in text else int(text))
         return (dt, False) if dt is not None else None
     if text[0].isdigit() and len(text) >= 10 and text[4] == "-":
@@ -208,12 +230,12 @@ class Stamp:
 
 #: How far into a line a timestamp may start (past a file-name or host prefix).
 SEARCH_CHARS = 96
+#: A file whose first lines have no timestamp at all stops being searched (it has none).
+GIVE_UP_LINES = 1000
 _BOUNDARY = re.compile(r"(?:^|(?<=[\s\[(\"'<|]))(?=[\dA-Za-z])")
 
 
-def find_any(
-    line: str, tz: tzinfo = UTC, year: int | None = None
-) -> tuple[str, int, Stamp] | None:
+def find_any(line: str, tz: tzinfo = UTC, year: int | None = None) -> tuple[str, int, Stamp] | None:
     """The first valid timestamp starting at a token boundary near the line start.
 
     Returns ``(shape, tokens_before, stamp)``; ``tokens_before`` counts the
@@ -239,15 +261,16 @@ def find_any(
 class LineClock:
     """Finds the timestamp near the start of each line of one file, learning its shape once."""
 
-    __slots__ = ("_cache", "_last_month", "_shape", "_skip", "tz", "year")
+    __slots__ = ("_cache", "_last_month", "_misses", "_shape", "_skip", "tz", "year")
 
     def __init__(self, tz: tzinfo = UTC, year: int | None = None) -> None:
         self.tz = tz
         self.year = year or datetime.now(UTC).year
         self._shape: str | None = None
         self._skip = 0  # tokens before the timestamp in this file's lines
-        self._cache: dict[str, datetime | None] = {}
+        self._cache: dict[str, tuple[datetime, bool] | None] = {}
         self._last_month = 0
+        self._misses = 0
 
     @property
     def shape(self) -> str | None:
@@ -255,12 +278,24 @@ class LineClock:
 
     def learn(self, line: str) -> bool:
         """Fix the file's timestamp shape from a line that has one; True when learned."""
+        if self._misses >= GIVE_UP_LINES:
+            return False
         found = find_any(line, self.tz, self.year)
         if found is None:
+            self._misses += 1
             return False
         self._shape, self._skip, _ = found
         self._cache.clear()
         return True
+
+    def relearn(self, line: str) -> Stamp | None:
+        """Switch to another shape when this line starts with one (files concatenated from two apps)."""
+        found = find_any(line[:SEARCH_CHARS], self.tz, self.year)
+        if found is None or found[2].start > 1 or found[0] == self._shape:
+            return None
+        self._shape, self._skip, _ = found
+        self._cache.clear()
+        return self.read(line)
 
     def read(self, line: str) -> Stamp | None:
         """The timestamp of this line in the learned shape, or None (a continuation line)."""
@@ -279,18 +314,25 @@ class LineClock:
         m = rx.match(line, pos)
         if m is None:
             return None
-        z = m.group("z") if name in _ZONED else None
-        key = m.group("base") + z if z else m.group("base")
-        dt = self._cache.get(key, _MISSING)
-        if dt is _MISSING:
+        if name in _ZONED:
+            base, z, f = m.group("base", "z", "f")
+            key = base + z if z else base
+        else:
+            key, f = m.group("base", "f")
+        cached = self._cache.get(key, _MISSING)
+        if cached is _MISSING:
             groups = m.groupdict()
             dt = self._roll(_build(groups, name, self.year), groups)
+            # cache the second in UTC: the fraction is added per line and cannot move the offset
+            cached = _finish(dt, None, self.tz) if dt is not None else None
             if len(self._cache) > 4096:
                 self._cache.clear()
-            self._cache[key] = dt
-        if dt is None:
+            self._cache[key] = cached
+        if cached is None:
             return None
-        ts, assumed = _finish(dt, m.group("f"), self.tz)
+        ts, assumed = cached
+        if f:
+            ts = ts.replace(microsecond=int(f[:6].ljust(6, "0")))
         return Stamp(ts, assumed, pos, m.end(), name)
 
     def _roll(self, dt: datetime | None, g: dict[str, str | None]) -> datetime | None:
@@ -305,4 +347,4 @@ class LineClock:
         return dt
 
 
-_MISSING: datetime | None = datetime.min
+_MISSING: tuple[datetime, bool] | None = (datetime.min, False)

@@ -2,10 +2,65 @@
 
 from __future__ import annotations
 
+from casework.analyzers.env_diff import env_diff
 from casework.analyzers.error_signatures import error_signatures
 from casework.analyzers.http_status import http_status
+from casework.analyzers.k8s_crashloop import k8s_crashloop
+from casework.analyzers.k8s_events import k8s_events
+from casework.analyzers.k8s_oom import k8s_oom
+from casework.analyzers.plan_heap_fetches import plan_heap_fetches
+from casework.analyzers.plan_index_filter import plan_index_filter
+from casework.analyzers.plan_jit import plan_jit
+from casework.analyzers.plan_lossy_bitmap import plan_lossy_bitmap
+from casework.analyzers.plan_misestimate import plan_misestimate
+from casework.analyzers.plan_nested_loop import plan_nested_loop
+from casework.analyzers.plan_parallel import plan_parallel
+from casework.analyzers.plan_regression import plan_regression
+from casework.analyzers.plan_seqscan import plan_seqscan
+from casework.analyzers.plan_slow_nodes import plan_slow_nodes
+from casework.analyzers.plan_slow_queries import plan_slow_queries
+from casework.analyzers.plan_spill import plan_spill
+from casework.analyzers.plan_subplan import plan_subplan
+from casework.analyzers.plan_triggers import plan_triggers
+from casework.analyzers.trace_clock_skew import trace_clock_skew
+from casework.analyzers.trace_critical_path import trace_critical_path
+from casework.analyzers.trace_error_origin import trace_error_origin
+from casework.analyzers.trace_logs import trace_logs
+from casework.analyzers.trace_n_plus_one import trace_n_plus_one
+from casework.analyzers.trace_service_graph import trace_service_graph
+from casework.analyzers.trace_slow import trace_slow
+from casework.analyzers.versions import versions
 from casework.engine import Analyzer
 
-BUILTIN: tuple[Analyzer, ...] = (http_status, error_signatures)
+BUILTIN: tuple[Analyzer, ...] = (
+    http_status,
+    error_signatures,
+    env_diff,
+    versions,
+    k8s_oom,
+    k8s_crashloop,
+    k8s_events,
+    trace_error_origin,
+    trace_slow,
+    trace_n_plus_one,
+    trace_critical_path,
+    trace_service_graph,
+    trace_clock_skew,
+    trace_logs,
+    plan_slow_nodes,
+    plan_seqscan,
+    plan_index_filter,
+    plan_heap_fetches,
+    plan_lossy_bitmap,
+    plan_misestimate,
+    plan_nested_loop,
+    plan_spill,
+    plan_subplan,
+    plan_parallel,
+    plan_jit,
+    plan_triggers,
+    plan_regression,
+    plan_slow_queries,
+)
 
 __all__ = ["BUILTIN"]

@@ -11,8 +11,9 @@ that was always there ranks low and one that started mid-window ranks high.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from casework.case import Case
@@ -24,6 +25,7 @@ from casework.timeline import (
     bucket_seconds,
     bucket_sql,
     bucket_start,
+    change_before,
     evidence_strength,
     halves,
     label_seconds,
@@ -38,6 +40,8 @@ MAX_SIGNATURES = 200
 MAX_FINDINGS = 25
 EVIDENCE_PER_SIGNATURE = 3
 EXCERPT_LINES = 6
+# A Java stack frame ("at com.example.Foo.bar(Foo.java:12)") or a Python traceback start.
+_FRAME = re.compile(r"\s+at [\w$.<>/]+\(|\s+Traceback \(most recent call last\)")
 ALPHA = 0.01
 
 # Masks applied in order to the first line of a message; secret placeholders
@@ -47,6 +51,8 @@ _MASKS: tuple[tuple[str, str], ...] = (
     (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
     (r"0x[0-9a-fA-F]+", "<hex>"),
     (r"\b[0-9a-fA-F]{16,}\b", "<hex>"),
+    # Prefixed identifiers (acct_9f3kq2, req-ab12cd) even when they hold no digit.
+    (r"\b[A-Za-z]{1,12}[_-][A-Za-z0-9]{5,}\b", "<id>"),
     (r"[A-Za-z0-9_.:/-]*[0-9][A-Za-z0-9_.:/-]*", "<*>"),
 )
 
@@ -79,7 +85,7 @@ def error_signatures(case: Case) -> Iterator[Finding]:
     levels = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS + WARN_LEVELS)
     errors = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS)
     case.con.execute(
-        "CREATE OR REPLACE TEMP VIEW _sig_events AS SELECT file, line, end_line, ts, message,"
+        "CREATE OR REPLACE TEMP TABLE _sig_events AS SELECT file, line, end_line, ts, message,"
         f" CASE WHEN lower(level) IN ({errors}) THEN 'error' ELSE 'warn' END AS klass,"
         f" template_id, coalesce(template_id, {normalized_sql('message')}) AS sig"
         f" FROM events WHERE lower(level) IN ({levels})"
@@ -98,12 +104,13 @@ def error_signatures(case: Case) -> Iterator[Finding]:
     patterns = _patterns(case, [s.template_id for s in sigs if s.template_id])
     width = bucket_seconds(window)
     series = _series(case, window, width) if window else {}
-    findings = []
+    made = []
     for s in sigs:
         hits, totals = series.get((s.klass, s.sig), ([], []))
-        findings.append(_finding(case, s, total, patterns, hits, totals, width))
-    findings.sort(key=lambda f: (-f.score, f.subject))
-    yield from findings[:MAX_FINDINGS]
+        made.append((_finding(case, s, total, patterns, hits, totals, width), s))
+    made.sort(key=lambda x: (-x[0].score, x[0].subject))
+    for f, s in made[:MAX_FINDINGS]:
+        yield replace(f, evidence=_evidence(case, s))
 
 
 def _patterns(case: Case, ids: list[str]) -> dict[str, str]:
@@ -119,23 +126,34 @@ def _patterns(case: Case, ids: list[str]) -> dict[str, str]:
 def _series(
     case: Case, window: Window, width: int
 ) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
-    """Per signature: counts per bucket and all records per bucket (aligned lists)."""
+    """Per signature: its counts per bucket and all records per bucket of the files it occurs in.
+
+    The denominator is limited to those files so that a log which starts late
+    in the window (one service's file covers only the last hours) does not make
+    its steady messages look new.
+    """
     n = bucket_count(window, width)
-    totals = [0] * n
-    for b, c in case.rows(
-        f"SELECT {bucket_sql('ts', window, width)} b, count(*) FROM events"
-        " WHERE ts IS NOT NULL GROUP BY b"
+    per_file: dict[str, list[int]] = {}
+    for file, b, c in case.rows(
+        f"SELECT file, {bucket_sql('ts', window, width)} b, count(*) FROM events"
+        " WHERE ts IS NOT NULL GROUP BY file, b"
     ):
         if 0 <= b < n:
-            totals[b] = int(c)
+            per_file.setdefault(str(file), [0] * n)[b] = int(c)
+    hits: dict[tuple[str, str], list[int]] = {}
+    files: dict[tuple[str, str], set[str]] = {}
+    for klass, sig, file, b, c in case.rows(
+        f"SELECT klass, sig, file, {bucket_sql('ts', window, width)} b, count(*) FROM _sig_events"
+        " WHERE ts IS NOT NULL GROUP BY klass, sig, file, b"
+    ):
+        key = (str(klass), str(sig))
+        files.setdefault(key, set()).add(str(file))
+        if 0 <= b < n:
+            hits.setdefault(key, [0] * n)[b] += int(c)
     out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
-    for klass, sig, b, c in case.rows(
-        f"SELECT klass, sig, {bucket_sql('ts', window, width)} b, count(*) FROM _sig_events"
-        " WHERE ts IS NOT NULL GROUP BY klass, sig, b"
-    ):
-        hits, _ = out.setdefault((klass, sig), ([0] * n, totals))
-        if 0 <= b < n:
-            hits[b] = int(c)
+    for key, names in files.items():
+        totals = [sum(col) for col in zip(*(per_file.get(f, [0] * n) for f in names), strict=True)]
+        out[key] = (hits.get(key, [0] * n), totals)
     return out
 
 
@@ -191,7 +209,15 @@ def _finding(
         onset_ts = bucket_start(case.window, width, change.split)
         stats.update(onset=minute(onset_ts), before=change.before_hits, after=change.after_hits)
         stats["p_onset"] = change.p_value
-        since = f" since {minute(onset_ts)} ({change.before_hits} before, {change.after_hits} after)"
+        near = change_before(case, onset_ts, width)
+        after = ""
+        if near is not None:
+            stats.update(change=near[1], change_at=minute(near[0]))
+            after = f", just after the {near[1]}"
+        since = (
+            f" since {minute(onset_ts)}{after} ({change.before_hits} before,"
+            f" {change.after_hits} after)"
+        )
     label = "ERROR" if s.klass == "error" else "WARN"
     steady = "" if new else f", steady over the window ({s.count / total:.1%} of records)"
     title = (
@@ -211,7 +237,6 @@ def _finding(
         entities={"signature": text, "level": s.klass}
         | ({"template_id": s.template_id} if s.template_id else {}),
         stats=stats,
-        evidence=_evidence(case, s),
         next_steps=_next_steps(new),
     )
 
@@ -229,7 +254,9 @@ def _severity(s: _Signature, new: bool) -> Severity:
 def _summary(
     s: _Signature, label: str, new: bool, p: float, total: int, width: int, peak: int
 ) -> str:
-    seen = f"first seen {minute(s.first)}, last seen {minute(s.last)}" if s.first else "no timestamps"
+    seen = (
+        f"first seen {minute(s.first)}, last seen {minute(s.last)}" if s.first else "no timestamps"
+    )
     trend = (
         f"Its share of records rose within the window (one-sided Fisher p = {p:.2g})."
         if new
@@ -251,5 +278,9 @@ def _next_steps(new: bool) -> tuple[str, ...]:
     return ("Check whether this signature also occurs in a healthy period before dismissing it.",)
 
 
-def _short(text: str, limit: int = 90) -> str:
+def _short(text: str, limit: int = 160) -> str:
+    """The signature for a title: stack frames cut off (they add nothing there), then length."""
+    frame = _FRAME.search(text)
+    if frame:
+        text = text[: frame.start()].rstrip()
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from casework.case import Case
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding, Severity, Stat, Window
+from casework.findings import Evidence, Finding, Severity, Stat, Window, iso
 from casework.timeline import (
     RateChange,
     bucket_count,
     bucket_seconds,
     bucket_sql,
     bucket_start,
+    change_before,
     evidence_strength,
     halves,
     label_seconds,
@@ -53,29 +54,47 @@ class _Route:
     others: tuple[tuple[str, int, int, int], ...]  # (file, requests, 5xx, 4xx)
 
 
+_Key = tuple[str, str, str]  # (file, method, route)
+_Series = dict[str, list[int]]  # "total", "5xx", "4xx" -> counts per bucket
+
+
 @analyzer(key="http_status", needs=("requests",))
 def http_status(case: Case) -> Iterator[Finding]:
     """HTTP 5xx and 4xx rates per route over time, new versus constant."""
+    # Derived columns once, in a temp table: every later query groups or filters on them.
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _http AS SELECT coalesce(file, source, '?') f,"
+        f" {METHOD_SQL} m, {ROUTE_SQL} r, ts, line, url, status, duration_ms FROM requests"
+    )
     routes = _routes(case)
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _http_pick AS SELECT unnest(?) f, unnest(?) m, unnest(?) r",
+        [[x.file for x in routes], [x.method for x in routes], [x.route for x in routes]],
+    )
     window = case.window
     width = bucket_seconds(window)
-    findings: list[Finding] = []
+    series = _series(case, window, width) if window else {}
+    codes = _codes(case)
+    made: list[tuple[Finding, _Route, str, datetime | None]] = []
     for r in routes:
+        s = series.get((r.file, r.method, r.route), {})
         for klass in ("5xx", "4xx"):
-            hits, totals = _series(case, r, klass, window, width) if window else ([], [])
-            f = _finding(case, r, klass, hits, totals, width)
-            if f is not None:
-                findings.append(f)
-    findings.sort(key=lambda f: (-f.score, f.subject))
-    yield from findings[:MAX_FINDINGS]
+            route_codes = codes.get((r.file, r.method, r.route, klass), [])
+            got = _finding(case, r, klass, s.get(klass, []), s.get("total", []), width, route_codes)
+            if got is not None:
+                made.append((got[0], r, klass, got[1]))
+    made.sort(key=lambda x: (-x[0].score, x[0].subject))
+    for f, r, klass, since in made[:MAX_FINDINGS]:
+        top = f.stats.get("top_status")
+        top_status = top if isinstance(top, int) else None
+        yield replace(f, evidence=_evidence(case, r, klass, since, top_status))
 
 
 def _routes(case: Case) -> list[_Route]:
     rows = case.rows(
-        f"SELECT coalesce(file, source, '?') f, {METHOD_SQL} m, {ROUTE_SQL} r, count(*),"
-        " count(*) FILTER (WHERE status BETWEEN 500 AND 599),"
+        "SELECT f, m, r, count(*), count(*) FILTER (WHERE status BETWEEN 500 AND 599),"
         " count(*) FILTER (WHERE status BETWEEN 400 AND 499)"
-        " FROM requests GROUP BY f, m, r ORDER BY count(*) DESC, f, m, r"
+        " FROM _http GROUP BY f, m, r ORDER BY count(*) DESC, f, m, r"
     )
     by_route: dict[tuple[str, str], list[tuple[str, int, int, int]]] = {}
     for f, m, r, n, n5, n4 in rows:
@@ -89,34 +108,46 @@ def _routes(case: Case) -> list[_Route]:
     return out[:MAX_ROUTES]
 
 
-def _where(r: _Route) -> tuple[str, list[str]]:
-    return (
-        f"coalesce(file, source, '?') = ? AND {METHOD_SQL} = ? AND {ROUTE_SQL} = ?",
-        [r.file, r.method, r.route],
-    )
-
-
-def _series(
-    case: Case, r: _Route, klass: str, window: Window, width: int
-) -> tuple[list[int], list[int]]:
-    lo, hi = CLASSES[klass]
-    where, params = _where(r)
+def _series(case: Case, window: Window, width: int) -> dict[_Key, _Series]:
+    """Requests, 5xx and 4xx per bucket for every picked route, in one query."""
     n = bucket_count(window, width)
-    hits, totals = [0] * n, [0] * n
-    for b, total, fails in case.rows(
-        f"SELECT {bucket_sql('ts', window, width)} b, count(*),"
-        f" count(*) FILTER (WHERE status BETWEEN {lo} AND {hi})"
-        f" FROM requests WHERE ts IS NOT NULL AND {where} GROUP BY b",
-        params,
+    out: dict[_Key, _Series] = {}
+    for f, m, r, b, total, n5, n4 in case.rows(
+        f"SELECT f, m, r, {bucket_sql('ts', window, width)} b, count(*),"
+        " count(*) FILTER (WHERE status BETWEEN 500 AND 599),"
+        " count(*) FILTER (WHERE status BETWEEN 400 AND 499)"
+        " FROM _http SEMI JOIN _http_pick USING (f, m, r) WHERE ts IS NOT NULL"
+        " GROUP BY f, m, r, b"
     ):
-        if 0 <= b < n:
-            totals[b], hits[b] = int(total), int(fails)
-    return hits, totals
+        if not 0 <= b < n:
+            continue
+        s = out.setdefault((f, m, r), {"total": [0] * n, "5xx": [0] * n, "4xx": [0] * n})
+        s["total"][b], s["5xx"][b], s["4xx"][b] = int(total), int(n5), int(n4)
+    return out
+
+
+def _codes(case: Case) -> dict[tuple[str, str, str, str], list[tuple[int, int]]]:
+    """Failing status codes per picked route and class, most frequent first."""
+    out: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
+    for f, m, r, status, c in case.rows(
+        "SELECT f, m, r, status, count(*) c FROM _http SEMI JOIN _http_pick USING (f, m, r)"
+        " WHERE status BETWEEN 400 AND 599 GROUP BY f, m, r, status ORDER BY c DESC, status"
+    ):
+        klass = "5xx" if status >= 500 else "4xx"
+        out.setdefault((f, m, r, klass), []).append((int(status), int(c)))
+    return out
 
 
 def _finding(
-    case: Case, r: _Route, klass: str, hits: list[int], totals: list[int], width: int
-) -> Finding | None:
+    case: Case,
+    r: _Route,
+    klass: str,
+    hits: list[int],
+    totals: list[int],
+    width: int,
+    codes: list[tuple[int, int]],
+) -> tuple[Finding, datetime | None] | None:
+    """The finding for one route and status class (evidence is added for the kept ones)."""
     fails = r.fails[klass]
     rate = fails / r.requests
     half = halves(hits, totals) if sum(totals) else None
@@ -131,7 +162,6 @@ def _finding(
     after = change if new_onset and change else half
     current = after.after_rate if new and after else rate
     worst = _worst_bucket(hits, totals)
-    codes = _codes(case, r, klass)
     score = (0.5 * (evidence_strength(p) if new else 0.0)) + 0.3 * math.sqrt(min(1.0, current))
     score += 0.2 * min(1.0, math.log10(fails + 1) / 3.0)
     score *= 1.0 if klass == "5xx" else 0.7
@@ -161,6 +191,9 @@ def _finding(
             p_onset=change.p_value,
             lift=change.after_rate / change.before_rate if change.before_rate else None,
         )
+        near = change_before(case, since_ts, width)
+        if near is not None:
+            stats.update(change=near[1], change_at=minute(near[0]))
     if worst and case.window:
         b, w_hits, w_total = worst
         stats.update(
@@ -170,21 +203,21 @@ def _finding(
         )
     for f, n, n5, n4 in r.others:
         stats[f"also:{f}"] = f"{(n5 if klass == '5xx' else n4) / n:.1%} of {n:,}"
-    return Finding(
+    finding = Finding(
         key=f"HTTP_{klass.upper()}_ROUTE",
         analyzer="http_status",
         subject=f"{klass} {r.method} {r.route}",
         severity=_severity(klass, new, current),
         score=round(score, 4),
         title=_title(r, klass, stats, codes, change if new_onset else None, width),
-        summary=_summary(r, klass, stats, p, new),
+        summary=_summary(r, klass, stats, new),
         window=case.window,
         entities={"route": f"{r.method} {r.route}", "method": r.method, "path": r.route}
         | {"file": r.file, "status_class": klass},
         stats=stats,
-        evidence=_evidence(case, r, klass, since_ts),
         next_steps=_next_steps(klass, new),
     )
+    return finding, since_ts
 
 
 def _is_new(change: RateChange | None) -> bool:
@@ -209,17 +242,6 @@ def _worst_bucket(hits: list[int], totals: list[int]) -> tuple[int, int, int] | 
     return best
 
 
-def _codes(case: Case, r: _Route, klass: str) -> list[tuple[int, int]]:
-    lo, hi = CLASSES[klass]
-    where, params = _where(r)
-    rows = case.rows(
-        f"SELECT status, count(*) c FROM requests WHERE status BETWEEN {lo} AND {hi}"
-        f" AND {where} GROUP BY status ORDER BY c DESC, status",
-        params,
-    )
-    return [(int(s), int(c)) for s, c in rows]
-
-
 def _title(
     r: _Route,
     klass: str,
@@ -234,9 +256,10 @@ def _title(
     if isinstance(stats.get("worst_rate"), float):
         worst = f"; worst {label_seconds(width)} bucket {stats['worst_rate']:.0%}"
     if change is not None:
+        after = f", just after the {stats['change']}" if "change" in stats else ""
         return (
-            f"Since {stats['onset']}, {change.after_rate:.1%} of {route} requests return {klass}"
-            f" ({change.after_hits:,} of {change.after_total:,}{mostly}),"
+            f"Since {stats['onset']}{after}, {change.after_rate:.1%} of {route} requests return"
+            f" {klass} ({change.after_hits:,} of {change.after_total:,}{mostly}),"
             f" up from {change.before_rate:.1%} before{worst}"
         )
     trend = "rising in the second half" if stats["new"] else "steady over the window"
@@ -246,13 +269,19 @@ def _title(
     )
 
 
-def _summary(r: _Route, klass: str, stats: dict[str, Stat], p: float, new: bool) -> str:
-    h1, h2 = stats["first_half_rate"], stats["second_half_rate"]
+def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool) -> str:
+    h1, h2, ph = stats["first_half_rate"], stats["second_half_rate"], stats["p_halves"]
     halves_text = (
-        f"First half {h1:.2%}, second half {h2:.2%} (one-sided Fisher p = {p:.2g})."
-        if isinstance(h1, float) and isinstance(h2, float)
+        f"First half of the window {h1:.2%}, second half {h2:.2%} (one-sided Fisher p = {ph:.2g})."
+        if isinstance(h1, float) and isinstance(h2, float) and isinstance(ph, float)
         else "No timestamps to compare over time."
     )
+    onset = stats.get("p_onset")
+    if isinstance(onset, float):
+        halves_text += (
+            f" At the change point {stats['onset']}: {stats['baseline_rate']:.2%} before,"
+            f" {stats['rate_after']:.2%} after (p = {onset:.2g}, corrected for the split search)."
+        )
     verdict = (
         "The rise is significant: something changed during the window."
         if new
@@ -267,27 +296,41 @@ def _summary(r: _Route, klass: str, stats: dict[str, Stat], p: float, new: bool)
 
 
 def _evidence(
-    case: Case, r: _Route, klass: str, since: datetime | None
+    case: Case, r: _Route, klass: str, since: datetime | None, top_status: int | None
 ) -> tuple[Evidence, ...]:
     lo, hi = CLASSES[klass]
-    where, params = _where(r)
-    rows = case.rows(
-        "SELECT q.file, q.line, coalesce(e.message, concat_ws(' ', strftime(q.ts, '%Y-%m-%dT%H:%M:%SZ'),"
-        " q.method, q.url, CAST(q.status AS VARCHAR), CAST(q.duration_ms AS VARCHAR) || 'ms'))"
-        f" FROM (SELECT * FROM requests WHERE status BETWEEN {lo} AND {hi} AND {where}"
-        " AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts >= ?)) q"
-        " LEFT JOIN events e ON e.file = q.file AND e.line = q.line"
-        " ORDER BY q.ts NULLS LAST, q.line LIMIT 3",
-        [*params, since, since],
+    picked = case.rows(
+        "SELECT f, line, ts, m, url, status, duration_ms FROM _http"
+        f" WHERE status BETWEEN {lo} AND {hi} AND f = ? AND m = ? AND r = ?"
+        " AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts >= ?)"
+        # The most common failing status first, so the first excerpt is representative.
+        " ORDER BY status IS DISTINCT FROM ?, ts NULLS LAST, line LIMIT 3",
+        [r.file, r.method, r.route, since, since, top_status],
     )
-    return tuple(
-        Evidence(
-            file=str(f),
-            lines=(int(line), int(line)) if line is not None else None,
-            excerpt=str(text or "")[:600],
+    # A request that came from a log record has that record's message too; a
+    # separate lookup by line is far cheaper than joining all events.
+    lines_wanted = [row[1] for row in picked if row[1] is not None]
+    messages = dict(
+        case.rows(
+            "SELECT line, any_value(message) FROM events WHERE file = ? AND line IN"
+            " (SELECT unnest(?)) GROUP BY line",
+            [r.file, lines_wanted],
         )
-        for f, line, text in rows
+        if lines_wanted
+        else []
     )
+    rows = [(*row, messages.get(row[1])) for row in picked]
+    out = []
+    for f, line, ts, method, url, status, ms, message in rows:
+        took = f" in {ms:.0f} ms" if ms is not None else ""
+        when = iso(ts) if ts is not None else "(no time)"
+        excerpt = f"{when} {method} {url or r.route} → {status}{took}"
+        # The log record adds what the request line cannot say (an error message).
+        if message and (url or r.route) not in str(message):
+            excerpt += "\n" + str(message)
+        lines = (int(line), int(line)) if line is not None else None
+        out.append(Evidence(file=str(f), lines=lines, excerpt=excerpt[:600]))
+    return tuple(out)
 
 
 def _next_steps(klass: str, new: bool) -> tuple[str, ...]:

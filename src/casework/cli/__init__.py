@@ -15,9 +15,9 @@ def main() -> None:
 
 def _register() -> None:
     # Commands are listed here, in one place; each lives in its own module.
-    from casework.cli import investigate
+    from casework.cli import investigate, redact, templates
 
-    for command in (investigate.command,):
+    for command in (investigate.command, redact.command, templates.command):
         main.add_command(command)
 
 

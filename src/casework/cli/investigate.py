@@ -56,6 +56,18 @@ class _BarProgress(PipelineProgress):
         self.bar.stop()
 
 
+def _envs(*given: str | None) -> tuple[tuple[str, str], ...]:
+    """``[NAME=]PREFIX`` options as (prefix, name) pairs; the name defaults to the prefix's last folder."""
+    out = []
+    for spec in given:
+        if not spec:
+            continue
+        name, _, prefix = spec.rpartition("=")
+        prefix = prefix.strip("/")
+        out.append((prefix, name or prefix.rsplit("/", 1)[-1]))
+    return tuple(out)
+
+
 def _short(name: str, width: int = 40) -> str:
     return name if len(name) <= width else "…" + name[-(width - 1) :]
 
@@ -75,6 +87,11 @@ def _short(name: str, width: int = 40) -> str:
               help="Cap on an archive member's compression ratio (archive bombs).")  # fmt: skip
 @click.option("--templates-state", type=click.Path(path_type=Path, dir_okay=False),
               help="Template miner state to load and update, so templates persist across cases.")  # fmt: skip
+@click.option(
+    "--env-a",
+    help="Bundle path prefix of the first environment ([NAME=]PREFIX), when folder names do not say.",
+)
+@click.option("--env-b", help="Bundle path prefix of the second environment ([NAME=]PREFIX).")
 @click.option("--top", type=int, default=5, show_default=True, help="Findings to show.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @friendly_errors
@@ -85,6 +102,8 @@ def command(
     max_bytes: int,
     max_ratio: float,
     templates_state: Path | None,
+    env_a: str | None,
+    env_b: str | None,
     top: int,
     quiet: bool,
 ) -> None:
@@ -99,7 +118,7 @@ def command(
     out_dir = out or Path(f"case-{bundle.name.split('.')[0] or 'bundle'}")
     options = Options(
         tz=tz, limits=Limits(max_total_bytes=max_bytes, max_ratio=max_ratio),
-        templates_state=templates_state,
+        templates_state=templates_state, envs=_envs(env_a, env_b),
     )  # fmt: skip
     progress = None if quiet else _BarProgress(console)
     result = investigate(bundle, out_dir, options, progress=progress)

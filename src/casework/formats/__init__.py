@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+from casework.formats import (
+    access,
+    config,
+    description,
+    har,
+    jaeger,
+    jsonlines,
+    k8s,
+    logfmt,
+    mysqlplan,
+    mysqlslow,
+    otlp,
+    pcap,
+    pgplan,
+    postgres,
+    releases,
+    syslog,
+    textlog,
+    zipkin,
+)
 from casework.formats.base import Format, ParseContext, iter_lines
 
 #: Ordered: on equal confidence the earlier format wins, so specific formats come first.
-FORMATS: tuple[Format, ...] = ()
+FORMATS: tuple[Format, ...] = (
+    pcap.FORMAT,
+    har.FORMAT,
+    otlp.FORMAT,
+    jaeger.FORMAT,
+    zipkin.FORMAT,
+    *k8s.FORMATS,
+    releases.FORMAT,
+    access.FORMAT,
+    pgplan.FORMAT,
+    mysqlplan.FORMAT,
+    mysqlslow.FORMAT,
+    postgres.FORMAT,
+    syslog.FORMAT,
+    jsonlines.FORMAT,
+    logfmt.FORMAT,
+    textlog.JAVA,
+    textlog.PYTHON,
+    textlog.GO,
+    textlog.TEXT,
+    description.FORMAT,
+    # Generic config syntaxes last: a more specific format wins on equal confidence.
+    *config.FORMATS,
+)
 
 #: Below this confidence a file is inventoried as "unknown format" and skipped.
 MIN_CONFIDENCE = 0.5

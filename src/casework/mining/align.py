@@ -30,6 +30,7 @@ _PROTECTED = frozenset(
 _STRIP = "[]()<>{}:;,.'\"!|*#-"
 
 
+@lru_cache(maxsize=65536)
 def is_protected(token: str) -> bool:
     """True for a level or outcome word (bracketed or not) that must stay constant."""
     return token.strip(_STRIP) in _PROTECTED
@@ -44,7 +45,7 @@ def token_pattern(token: str) -> re.Pattern[str]:
 
 def token_matches(template_token: str, token: str) -> bool:
     """Whether one message token fits one template token."""
-    if template_token == token or template_token == VAR:
+    if template_token in (token, VAR):
         return True
     if VAR not in template_token:
         return False
@@ -83,6 +84,7 @@ def generalize(a: str, b: str) -> str:
     return _squash(head + VAR + tail) if head or tail else VAR
 
 
+@lru_cache(maxsize=65536)
 def is_value_like(a: str, b: str) -> bool:
     """Whether two differing tokens look like two values of one slot.
 
@@ -97,8 +99,8 @@ def is_value_like(a: str, b: str) -> bool:
     head, mid_a, mid_b, tail = _diff(a, b)
     if not (head or tail):
         return False
-    if _WORD.search(head + tail):
-        return True
+    if "=" in head and "," not in head[head.rindex("=") :]:
+        return True  # the difference sits in the value of key=value
     return not mid_a or not mid_b or VAR in mid_a or VAR in mid_b
 
 

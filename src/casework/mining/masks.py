@@ -21,9 +21,9 @@ WILDCARD = "<*>"
 
 # One pass finds every place a value can hide. Alternatives are tried in order:
 # a URL (scheme://...), a host before a port, a value after "=", then any atom.
-_ATOM = r"[\w.\-/+~%$@\\]+"
+_ATOM = r"[\w.\-/+~%$\\]+"
 _NUMBER = r"-?\d+(?:\.\d+)?"
-_UNIT = r"(?:[KMGTP]i?B|B|[mun]s)"
+_UNIT = r"(?:[KMGTP]i?B|B)"
 _DAY = r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _SCAN = re.compile(
@@ -31,19 +31,26 @@ _SCAN = re.compile(
     r"(?P<clock>\d{1,2}:\d{2}(?::\d{2})?)(?:[.,]\d+)?(?:\s+\d{4}\b)?)"
     r"|(?P<inet>(?<![\w.\-/])[\w.\-]+/\d{1,3}(?:\.\d{1,3}){3})(?![\w.])"
     rf"|(?P<size>(?<![\w.]){_NUMBER}\s?{_UNIT}\b)"
+    r"|(?P<hexes>(?<![\w:])(?:[0-9A-Fa-f]{1,4}::?){2,7}[0-9A-Fa-f]{1,4}(?![\w:.]))"
+    r"|(?P<request>(?:(?<=GET )|(?<=POST )|(?<=PUT )|(?<=DELETE )|(?<=HEAD )|(?<=PATCH ))"
+    r"/\S* HTTP/\d(?:\.\d)?)"
+    r"|(?P<email>(?<![\w.+\-])[\w.+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"
+    r"|(?P<path>(?<![\w.\-/\\])(?:[A-Za-z]:)?[/\\](?:[\w.\-*~$]+[/\\])+[\w.\-*~$]*)"
     r"|(?P<url>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>()\[\],;]+)"
     r"|(?P<host>(?<![\w.\-/])/?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)(?=:\d)"
+    r"|=(?P<val>[\w.\-/+~%$@:#]*\d[\w.\-/+~%$@:#]*)"
     rf"|(?P<atom>{_ATOM})"
 )
 _PREFIXED_NUMBER = re.compile(r"([A-Za-z]+[.\-#])\d+")
 _HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]+(?:[\-:][0-9a-fA-F]+)*")
 _DIGIT = re.compile(r"\d")
+_HEX_LETTER = re.compile(r"[A-Fa-f]")
 _WS = re.compile(r"\s+")
 
 # Atoms that look like names even though they carry a digit (ssh2, SOCKS5,
 # jk2_init, log4j, x86_64) stay constant here; if they do vary, the miner
 # learns that from their position, which is the better judge.
-_NAME_WITH_DIGIT = re.compile(r"[A-Za-z][A-Za-z_]*\d{1,2}(?:[A-Za-z_]\w*)?")
+_NAME_WITH_DIGIT = re.compile(r"[A-Za-z][A-Za-z_]*\d(?:[A-Za-z_]+)?")
 
 
 _LITERALS = frozenset(("true", "false", "null", "True", "False", "NULL"))
@@ -54,6 +61,8 @@ def _classify(atom: str) -> str:
     if not _DIGIT.search(atom):
         # Booleans and nulls are values a program printed, never message text.
         return VAR if atom in _LITERALS else atom
+    if "/" in atom and all(part.isdigit() for part in atom.split("/")):
+        return "/".join(VAR for _ in atom.split("/"))  # a date like 2016/2/23
     prefixed = _PREFIXED_NUMBER.fullmatch(atom)
     if prefixed:
         # "node-12", "core.4711": the word is the constant, the number the value.
@@ -80,6 +89,20 @@ def _replace(match: re.Match[str]) -> str:
     if kind == "date":
         # A calendar date with a clock reads as the clock does elsewhere.
         return ":".join(VAR for _ in match.group("clock").split(":"))
+    if kind == "hexes":
+        # A MAC or IPv6 address is one value; a clock (12:30:45) keeps its parts.
+        text = match.group("hexes")
+        if text.count(":") >= 4 or _HEX_LETTER.search(text):
+            return VAR
+        return ":".join(_classify(part) for part in text.split(":"))
+    if kind == "val":
+        return "=" + VAR
+    if kind == "email":
+        return VAR
+    if kind == "path":
+        return VAR  # a file path is a value as a whole
+    if kind == "request":
+        return VAR  # the request target and protocol of an HTTP request line
     if kind == "inet":
         # Java's InetAddress text, host/ip: two values, as the slash says.
         return VAR + "/" + VAR

@@ -1,12 +1,15 @@
 """The streaming template miner: learn and match one message at a time.
 
-Every message is masked (one regex pass) and looked up by its masked text,
-the cheap signature: repeated shapes cost one dict lookup. A new shape goes
-the slow path: compare it with the templates of the same token count, and if
-one agrees on enough constant tokens (and no level or outcome word differs),
-the differing positions become wildcards; otherwise a template whose
-wildcards can take several tokens (a user name with a space) may fit it;
-otherwise it starts a new cluster.
+Every message is looked up by two cheap signatures before any real work:
+its bytes with digits zeroed (one C call), then its masked text (one regex
+pass). A new shape goes the slow path: compare it with the templates of the
+same token count; if one agrees on enough constant tokens and no level or
+outcome word differs, value-like differences (``uid=0``/``uid=7``, a
+wildcard against a word) become wildcards at once. Two unrelated words at a
+position (``VM Paused``/``VM Resumed``) are kept apart until that position
+has shown ``DISTINCT_WORDS`` distinct words: a few words enumerate events,
+many are a variable. Failing that, a template whose wildcard can take several
+tokens (a user name with a space) may fit; otherwise a new cluster starts.
 
 Cluster ids never change meaning: when a template generalises so that it now
 covers another cluster, that cluster is folded in and its id becomes an alias.
@@ -18,29 +21,28 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from casework.mining.align import (
-    align,
-    generalize,
-    is_protected,
-    is_value_like,
-    token_matches,
-)
+from casework.mining import state
+from casework.mining.align import align, generalize, is_protected, is_value_like, token_matches
+from casework.mining.clusters import Cluster, ClusterIndex
 from casework.mining.masks import VAR, mask, render
 
-# A template absorbs a message when at least this share of its constant
-# tokens agree position by position. Level/outcome words veto it regardless.
-SIMILARITY = 0.5
-# Two unrelated words at one position ("VM Started" / "VM Paused") are kept
-# apart until the position has shown this many distinct words: a handful of
-# words is an enumeration of events, many words are a variable (user names).
+#: A template absorbs a message when at least this share of its constant
+#: tokens agree position by position (level/outcome words veto regardless).
+SIMILARITY = 0.7
+#: Distinct unrelated words a position must show before it becomes a wildcard.
 DISTINCT_WORDS = 4
+#: Entries in the two signature caches together; beyond it they restart empty.
 SIGNATURE_CACHE = 200_000
+
+_ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_ANY_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
 class Template:
-    """A mined template as callers see it."""
+    """A mined template as callers see it; ``id`` depends on ``text`` only."""
 
     id: str
     text: str
@@ -53,19 +55,6 @@ def template_id(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
 
 
-@dataclass
-class Cluster:
-    """Mutable learning state of one template."""
-
-    cid: int
-    tokens: tuple[str, ...]
-    count: int = 0
-
-    @property
-    def constants(self) -> int:
-        return sum(1 for t in self.tokens if t != VAR)
-
-
 class TemplateMiner:
     """Online log template miner; see the module docstring for how it decides."""
 
@@ -74,50 +63,60 @@ class TemplateMiner:
     ) -> None:
         self.similarity = similarity
         self.distinct_words = distinct_words
-        self._families: dict[tuple[object, ...], list[int]] = {}
-        self.clusters: dict[int, Cluster] = {}
-        self.aliases: dict[int, int] = {}
+        self.index = ClusterIndex(similarity)
         self.known: set[str] = set()
-        self._by_len: dict[int, list[int]] = {}
-        self._signatures: dict[str, int] = {}
+        self._families: dict[tuple[object, ...], list[int]] = {}
+        self._signatures: dict[str, Cluster] = {}
+        self._shapes: dict[bytes, Cluster] = {}
         self._next_id = 1
 
     # -- public API ---------------------------------------------------------
     def add(self, message: str) -> int:
-        """Learn from one message and return its cluster id."""
-        masked = mask(message)
-        cid = self._signatures.get(masked)
-        if cid is None:
-            cid = self._learn(masked.split())
-            if len(self._signatures) >= SIGNATURE_CACHE:
-                self._signatures.clear()  # bounded memory; shapes relearn in one lookup
-            self._signatures[masked] = cid
-        cluster = self.clusters[self.resolve(cid)]
+        """Learn from one message and return its cluster id (valid for the miner's life)."""
+        shape = message.encode("utf-8", "surrogateescape").translate(_ZERO_DIGITS)
+        cluster = self._shapes.get(shape)
+        if cluster is None:
+            cluster = self._slow_add(message, shape)
+        while cluster.merged_into is not None:
+            cluster = cluster.merged_into
         cluster.count += 1
-        return cid
+        return cluster.cid
+
+    def _slow_add(self, message: str, shape: bytes) -> Cluster:
+        masked = mask(message)
+        cluster = self._signatures.get(masked)
+        if cluster is None:
+            cluster = self._learn(masked.split())
+            self._signatures[masked] = cluster
+        # Only shapes whose digits all fell into wildcards are stored under the
+        # digit-zeroed key, so a hit never merges two constants ("ssh1"/"ssh2").
+        if not _ANY_DIGIT.search(masked):
+            self._shapes[shape] = cluster
+        if len(self._shapes) + len(self._signatures) >= SIGNATURE_CACHE:
+            self._shapes.clear()  # bounded memory; a shape relearns in one lookup
+            self._signatures.clear()
+        return cluster
 
     def match(self, message: str) -> int | None:
         """The cluster id a message belongs to, without learning; None if none fits."""
         toks = mask(message).split()
-        for cid in self._by_len.get(len(toks), ()):
-            if all(token_matches(t, x) for t, x in zip(self.clusters[cid].tokens, toks)):
-                return cid
-        found = self._fit_variable_length(toks)
+        for cluster in self.index.candidates(toks):
+            if all(token_matches(t, x) for t, x in zip(cluster.tokens, toks, strict=True)):
+                return cluster.cid
+        found = self._fit_spanning(toks)
         return found.cid if found else None
 
     def resolve(self, cid: int) -> int:
         """The live cluster an id (possibly an alias of a merged cluster) stands for."""
-        while cid in self.aliases:
-            cid = self.aliases[cid]
-        return cid
+        return self.index.resolve(cid)
 
     def template(self, cid: int) -> Template:
         """Current template of a cluster id (aliases resolve to the surviving cluster)."""
-        return self._public(self.clusters[self.resolve(cid)])
+        return self._public(self.index.clusters[self.index.resolve(cid)])
 
     def templates(self) -> list[Template]:
         """All templates, most frequent first."""
-        ranked = sorted(self.clusters.values(), key=lambda c: (-c.count, c.cid))
+        ranked = sorted(self.index.clusters.values(), key=lambda c: (-c.count, c.cid))
         return [self._public(c) for c in ranked]
 
     def is_known(self, tid: str) -> bool:
@@ -126,36 +125,63 @@ class TemplateMiner:
 
     def params(self, message: str, cid: int) -> list[str]:
         """Values a message puts into its template's wildcards ([] if it does not fit)."""
-        text = render(self.clusters[self.resolve(cid)].tokens)
+        text = render(self.index.clusters[self.index.resolve(cid)].tokens)
         found = _param_pattern(text).match(" ".join(message.split()))
         return list(found.groups()) if found else []
 
+    def save(self, path: str | Path) -> None:
+        """Persist templates, counts, aliases and known ids as JSON."""
+        clusters = [(c.cid, c.tokens, c.count) for c in self.index.clusters.values()]
+        known = self.known | {t.id for t in self.templates()}
+        state.dump(Path(path), clusters, self.index.aliases, known, self._next_id)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        similarity: float = SIMILARITY,
+        distinct_words: int = DISTINCT_WORDS,
+    ) -> TemplateMiner:
+        """A miner that continues from a saved state; its templates count as known."""
+        doc = state.read(Path(path))
+        miner = cls(similarity=similarity, distinct_words=distinct_words)
+        for cid, tokens, count in doc["clusters"]:
+            miner.index.add(Cluster(cid, tokens, count))
+        miner.index.aliases.update(doc["aliases"])
+        miner._next_id = max([doc["next_id"], *(c + 1 for c in miner.index.clusters)])
+        miner.known = doc["known"] | {t.id for t in miner.templates()}
+        return miner
+
     # -- learning -----------------------------------------------------------
-    def _learn(self, toks: list[str]) -> int:
-        best = self._closest_same_length(toks)
+    def _learn(self, toks: list[str]) -> Cluster:
+        best = self._closest(toks)
         if best is not None:
             cluster, diffs, words = best
-            if not words:
-                if diffs:
-                    self._generalize(cluster, toks, diffs)
-                return cluster.cid
-            return self._defer(cluster, toks, words)
-        fitted = self._fit_variable_length(toks)
+            if words:
+                return self._defer(cluster, toks, words)
+            if diffs:
+                merged = list(cluster.tokens)
+                for i in diffs:
+                    merged[i] = generalize(merged[i], toks[i])
+                self._widen(cluster, tuple(merged))
+            return cluster
+        fitted = self._fit_spanning(toks)
         if fitted is not None:
-            return fitted.cid
-        return self._new_cluster(tuple(toks)).cid
+            return fitted
+        return self._new_cluster(tuple(toks))
 
-    def _closest_same_length(
-        self, toks: list[str]
-    ) -> tuple[Cluster, list[int], list[int]] | None:
+    def _closest(self, toks: list[str]) -> tuple[Cluster, list[int], list[int]] | None:
+        """Best same-length cluster: value-only differences first, then most agreement."""
         best: tuple[Cluster, list[int], list[int]] | None = None
         best_score: tuple[bool, float, int] = (False, -1.0, -1)
-        for cid in self._by_len.get(len(toks), ()):
-            cluster = self.clusters[cid]
+        for cluster in self.index.candidates(toks):
+            constants = cluster.constants
+            budget = constants - self.similarity * constants  # misses it can afford
             agree = 0
             diffs: list[int] = []
             words: list[int] = []
-            for i, (t, x) in enumerate(zip(cluster.tokens, toks)):
+            for i, (t, x) in enumerate(zip(cluster.tokens, toks, strict=True)):
                 if t == x:
                     agree += t != VAR
                 elif t == VAR:
@@ -164,78 +190,62 @@ class TemplateMiner:
                     agree += 1
                 elif is_protected(t) or is_protected(x):
                     break
-                elif is_value_like(t, x):
-                    diffs.append(i)
                 else:
-                    words.append(i)
+                    (diffs if is_value_like(t, x) else words).append(i)
+                    if len(diffs) + len(words) > budget:
+                        break
             else:
-                constants = cluster.constants
                 share = agree / constants if constants else 1.0
-                if (diffs or words) and share < self.similarity:
-                    continue
                 score = (not words, 1.0 if not diffs else share, agree)
                 if score > best_score:
                     best, best_score = (cluster, diffs, words), score
         return best
 
-    def _defer(self, near: Cluster, toks: list[str], words: list[int]) -> int:
+    def _defer(self, near: Cluster, toks: list[str], words: list[int]) -> Cluster:
         # A new cluster for now; the family (same text apart from these word
         # positions) remembers it, and enough distinct words turn the
         # positions into wildcards for the whole family at once.
         key = (len(toks), tuple(words), *(t for i, t in enumerate(near.tokens) if i not in words))
         family = self._families.setdefault(key, [near.cid])
-        family[:] = [c for c in (self.resolve(c) for c in family) if c in self.clusters]
+        family[:] = sorted({self.index.resolve(c) for c in family})
         cluster = self._new_cluster(tuple(toks))
         family.append(cluster.cid)
-        if len(set(family)) < self.distinct_words:
-            return cluster.cid
-        target = self.clusters[min(family)]
-        for cid in set(family) - {target.cid}:
-            other = self.clusters[cid]
-            target.tokens = tuple(generalize(a, b) for a, b in zip(target.tokens, other.tokens))
+        if len(family) < self.distinct_words:
+            return cluster
         del self._families[key]
-        self._absorb_covered(target)
-        return target.cid
+        target = self.index.clusters[family[0]]
+        merged = target.tokens
+        for cid in family[1:]:
+            other = self.index.clusters[cid].tokens
+            merged = tuple(generalize(a, b) for a, b in zip(merged, other, strict=True))
+        self._widen(target, merged)
+        return target
 
-    def _fit_variable_length(self, toks: list[str]) -> Cluster | None:
+    def _fit_spanning(self, toks: list[str]) -> Cluster | None:
+        """The most specific shorter template whose wildcards can absorb the extra tokens."""
         best: Cluster | None = None
-        for length, cids in self._by_len.items():
-            if length >= len(toks):
+        for cluster in self.index.spanning(toks):
+            if cluster.constants < 2 or (best and cluster.constants <= best.constants):
                 continue
-            for cid in cids:
-                cluster = self.clusters[cid]
-                if VAR not in cluster.tokens or (best and cluster.constants <= best.constants):
-                    continue
-                if cluster.constants >= 2 and align(cluster.tokens, toks) is not None:
-                    best = cluster
+            if align(cluster.tokens, toks) is not None:
+                best = cluster
         return best
 
-    def _generalize(self, cluster: Cluster, toks: list[str], diffs: list[int]) -> None:
-        tokens = list(cluster.tokens)
-        for i in diffs:
-            tokens[i] = generalize(tokens[i], toks[i])
-        cluster.tokens = tuple(tokens)
-        self._absorb_covered(cluster)
-
-    def _absorb_covered(self, cluster: Cluster) -> None:
-        # A wider template may now cover older, narrower clusters: fold them in
-        # so one template never splits into two groups.
-        peers = self._by_len[len(cluster.tokens)]
-        for cid in list(peers):
-            other = self.clusters[cid]
-            if cid == cluster.cid:
-                continue
-            if all(token_matches(t, x) for t, x in zip(cluster.tokens, other.tokens)):
-                cluster.count += other.count
-                self.aliases[cid] = cluster.cid
-                peers.remove(cid)
-                del self.clusters[cid]
+    def _widen(self, cluster: Cluster, tokens: tuple[str, ...]) -> None:
+        # A wider template may now cover older, narrower clusters of the same
+        # length: fold them in so one template never splits into two groups.
+        self.index.retemplate(cluster, tokens)
+        peers = [self.index.clusters[cid] for cid in self.index.by_len[len(tokens)]]
+        for other in peers:
+            if other.cid != cluster.cid and all(
+                token_matches(t, x) for t, x in zip(tokens, other.tokens, strict=True)
+            ):
+                self.index.fold(other, cluster)
 
     def _new_cluster(self, tokens: tuple[str, ...]) -> Cluster:
         cluster = Cluster(self._next_id, tokens)
         self._next_id += 1
-        self.clusters[cluster.cid] = cluster
-        self._by_len.setdefault(len(tokens), []).append(cluster.cid)
+        self.index.add(cluster)
         return cluster
 
     def _public(self, cluster: Cluster) -> Template:

@@ -16,7 +16,8 @@ from typing import Any
 _KINDS: tuple[tuple[str, str], ...] = (
     ("seq scan", "seq_scan"),
     ("table scan", "seq_scan"),
-    ("full scan", "seq_scan"),
+    ("full table scan", "seq_scan"),
+    ("full index scan", "seq_scan"),
     ("index only scan", "index_only_scan"),
     ("covering index", "index_only_scan"),
     ("index scan", "index_scan"),
@@ -38,6 +39,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("memoize", "memoize"),
     ("filter", "filter"),
 )
+_SCAN_NAMES = ("CTE Name", "Function Name", "Subquery", "Tuplestore Name")
 _MODIFY = ("insert", "update", "delete", "merge", "modifytable")
 
 
@@ -52,6 +54,10 @@ def kind_of(node_type: str) -> str:
         name = name.split(" ", 1)[1]
     if name.endswith("aggregate"):
         return "aggregate"
+    if "hash" in name and "join" in name:
+        return "hash_join"
+    if "nested loop" in name:
+        return "nested_loop"
     for prefix, kind in _KINDS:
         if name.startswith(prefix):
             if kind in ("hash_join", "merge_join") and "join" not in name:
@@ -141,7 +147,11 @@ class PlanNode:
         return f"{self.schema}.{self.relation}" if self.schema else self.relation
 
     def label(self) -> str:
-        """A one-line name of the node as a person reads it: ``Seq Scan on orders``."""
+        """A one-line name of the node as a person reads it: ``Seq Scan on orders (node 3)``."""
+        return f"{self.short()} (node {self.node_id})"
+
+    def short(self) -> str:
+        """The node's name with its index and table: ``Index Scan using i on orders``."""
         text = self.node_type
         if self.index_name and self.kind != "bitmap_index_scan":
             text += f" using {self.index_name}"
@@ -149,7 +159,11 @@ class PlanNode:
             text += f" on {self.relation}"
         elif self.index_name:
             text += f" on {self.index_name}"
-        return f"{text} (node {self.node_id})"
+        else:
+            named = next((v for k, v in self.extra.items() if k in _SCAN_NAMES), None)
+            if isinstance(named, str):
+                text += f" on {named}"
+        return text
 
     def to_attrs(self) -> dict[str, Any]:
         """Every fact the ``plans`` table has no column for, without empty values."""
@@ -193,7 +207,9 @@ STORE_COLUMNS = (
     "loops",
     "total_ms",
 )
-_COLUMNS = frozenset({"node_id", "parent", "node_type", "relation", "est_rows", "actual_rows", "loops"})
+_COLUMNS = frozenset(
+    {"node_id", "parent", "node_type", "relation", "est_rows", "actual_rows", "loops"}
+)
 
 
 @dataclass(slots=True)
@@ -265,8 +281,13 @@ class Plan:
             out["execution_ms"] = self.execution_ms
         if self.triggers:
             out["triggers"] = [
-                {"name": t.name, "time_ms": t.time_ms, "calls": t.calls, "relation": t.relation,
-                 "constraint": t.constraint}
+                {
+                    "name": t.name,
+                    "time_ms": t.time_ms,
+                    "calls": t.calls,
+                    "relation": t.relation,
+                    "constraint": t.constraint,
+                }
                 for t in self.triggers
             ]
         if self.jit:
@@ -311,6 +332,16 @@ def finish(plan: Plan) -> Plan:
             node.inclusive_ms = node.actual_total_ms * max(node.loops / workers, 1.0)
         elif node.never_executed:
             node.inclusive_ms = 0.0
+    for node in reversed(plan.nodes):
+        timed = [c.inclusive_ms for c in plan.children(node) if c.inclusive_ms is not None]
+        if node.inclusive_ms is None and timed:
+            # MySQL's nested_loop and similar wrappers carry no time of their own
+            node.inclusive_ms = sum(timed)
+    cte_left = {
+        n.subplan_name[4:]: n.inclusive_ms or 0.0
+        for n in plan.nodes
+        if n.subplan_name and n.subplan_name.startswith("CTE ")
+    }
     for node in plan.nodes:
         if node.inclusive_ms is None:
             continue
@@ -320,6 +351,12 @@ def finish(plan: Plan) -> Plan:
             # an InitPlan runs once before the node and is not part of its own time
             if c.relationship != "InitPlan"
         )
+        name = node.extra.get("CTE Name")
+        if node.kind == "cte_scan" and isinstance(name, str) and name in cte_left:
+            # the CTE's own work is done while its scans pull rows: charge it to the CTE
+            taken = min(cte_left[name], node.inclusive_ms)
+            cte_left[name] -= taken
+            below += taken
         node.exclusive_ms = max(node.inclusive_ms - below, 0.0)
     if plan.nodes and any(n.actual_rows is not None for n in plan.nodes):
         plan.analyzed = True

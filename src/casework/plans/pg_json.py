@@ -19,8 +19,19 @@ _BUFFER_KEYS = {
     for scope in ("Shared", "Local", "Temp")
     for kind in ("Hit", "Read", "Dirtied", "Written")
 }
-_SKIP = {"Plans", "Node Type", "Plan Rows", "Workers", "Parallel Aware", "Join Type", "Strategy",
-         "Partial Mode", "Operation", "Scan Direction", "Sort Key"}
+_SKIP = {
+    "Plans",
+    "Node Type",
+    "Plan Rows",
+    "Workers",
+    "Parallel Aware",
+    "Join Type",
+    "Strategy",
+    "Partial Mode",
+    "Operation",
+    "Scan Direction",
+    "Sort Key",
+}
 
 
 def looks_like(data: Any) -> bool:
@@ -37,7 +48,7 @@ def parse_json(data: Any, line: int | None = None) -> list[Plan]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        top = item["Plan"] if "Plan" in item else item
+        top = item.get("Plan", item)
         if not isinstance(top, dict):
             continue
         nodes: list[PlanNode] = []
@@ -88,7 +99,8 @@ def _name(raw: dict[str, Any]) -> str:
         join = str(raw.get("Join Type", "Inner"))
         if join != "Inner":
             node_type = (
-                f"Nested Loop {join} Join" if node_type == "Nested Loop"
+                f"Nested Loop {join} Join"
+                if node_type == "Nested Loop"
                 else node_type.replace(" Join", f" {join} Join")
             )
     elif raw.get("Scan Direction") == "Backward":
@@ -102,17 +114,24 @@ def _name(raw: dict[str, Any]) -> str:
 
 
 def _plan_facts(plan: Plan, item: dict[str, Any]) -> None:
-    for key, attr in (("Planning Time", "planning_ms"), ("Execution Time", "execution_ms"),
-                      ("Total Runtime", "execution_ms")):
+    for key, attr in (
+        ("Planning Time", "planning_ms"),
+        ("Execution Time", "execution_ms"),
+        ("Total Runtime", "execution_ms"),
+    ):
         if isinstance(item.get(key), int | float):
             setattr(plan, attr, float(item[key]))
     for trig in item.get("Triggers") or []:
         if isinstance(trig, dict) and isinstance(trig.get("Time"), int | float):
-            plan.triggers.append(Trigger(
-                name=str(trig.get("Trigger Name", "?")), time_ms=float(trig["Time"]),
-                calls=float(trig.get("Calls") or 0), relation=trig.get("Relation"),
-                constraint=trig.get("Constraint Name"),
-            ))
+            plan.triggers.append(
+                Trigger(
+                    name=str(trig.get("Trigger Name", "?")),
+                    time_ms=float(trig["Time"]),
+                    calls=float(trig.get("Calls") or 0),
+                    relation=trig.get("Relation"),
+                    constraint=trig.get("Constraint Name"),
+                )
+            )
     if isinstance(item.get("JIT"), dict):
         pg_props.apply_json_jit(plan.jit, item["JIT"])
     if isinstance(item.get("Settings"), dict):

@@ -51,8 +51,11 @@ NUMBER_FIELDS = {
     "Actual Rows": "actual_rows",
     "Actual Loops": "loops",
 }
-INT_FIELDS = {"Workers Planned": "workers_planned", "Workers Launched": "workers_launched",
-              "Plan Width": "width"}
+INT_FIELDS = {
+    "Workers Planned": "workers_planned",
+    "Workers Launched": "workers_launched",
+    "Plan Width": "width",
+}
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _SORT = re.compile(r"^(?P<method>.+?)\s+(?P<type>Disk|Memory):\s*(?P<kb>\d+)kB")

@@ -20,9 +20,7 @@ _ACTUAL = (
     r"\((?:actual (?:time=(?P<ast>[\d.]+)\.\.(?P<att>[\d.]+) )?rows=(?P<ar>[\d.]+)"
     r" loops=(?P<al>\d+)|(?P<never>never executed))\)"
 )
-_NODE = re.compile(
-    rf"^(?P<arrow>->\s+)?(?P<name>.+?)\s*(?:{_COSTS})?\s*(?:{_ACTUAL})?\s*$"
-)
+_NODE = re.compile(rf"^(?P<arrow>->\s+)?(?P<name>.+?)\s*(?:{_COSTS})?\s*(?:{_ACTUAL})?\s*$")
 _NAME = re.compile(
     r"^(?P<type>.+?)(?: using (?P<index>\S+))?(?: on (?P<rel>\S+)(?: (?P<alias>\S+))?)?$"
 )
@@ -36,6 +34,15 @@ _FOOTER_TIMES = {
     "total runtime": "execution_ms",
 }
 
+_NAMED_SCANS = {
+    "cte_scan": "CTE Name",
+    "worktable_scan": "CTE Name",
+    "function_scan": "Function Name",
+    "subquery_scan": "Subquery",
+    "values_scan": "Values",
+    "table_function_scan": "Table Function Name",
+    "named_tuplestore_scan": "Tuplestore Name",
+}
 _FOOTER_KEYS = frozenset(
     {*_FOOTER_TIMES, "jit", "settings", "planning", "serialization", "query identifier"}
 )
@@ -43,8 +50,11 @@ _FOOTER_KEYS = frozenset(
 
 def is_node_line(text: str) -> bool:
     stripped = text.strip()
-    return stripped.startswith("->") or "(cost=" in stripped or "(actual " in stripped or (
-        "(never executed)" in stripped
+    return (
+        stripped.startswith("->")
+        or "(cost=" in stripped
+        or "(actual " in stripped
+        or ("(never executed)" in stripped)
     )
 
 
@@ -56,7 +66,8 @@ def parse_text(lines: list[tuple[int, str]]) -> list[Plan]:
         plan, used = _parse_one(lines[start:])
         if plan is None:
             break
-        plans.append(plan)
+        if len(plan.nodes) > 1 or any(is_node_line(t) for _, t in lines[start : start + used]):
+            plans.append(plan)  # a lone line without costs or arrows is prose, not a plan
         start += max(used, 1)
     return plans
 
@@ -72,7 +83,7 @@ def _parse_one(lines: list[tuple[int, str]]) -> tuple[Plan | None, int]:
         indent = len(raw) - len(raw.lstrip())
         text = raw.strip()
         if not nodes:
-            if not text or text.endswith(":") or ": " in text and not is_node_line(text):
+            if not text or text.endswith(":") or (": " in text and not is_node_line(text)):
                 continue  # lines before the root (a title, a stray property) are not the plan
             root_indent = indent
         elif indent <= root_indent or _is_footer(text):
@@ -115,14 +126,22 @@ def _node(node_id: int, parent: PlanNode | None, text: str, number: int) -> Plan
     assert match is not None  # the pattern accepts any text
     name = _NAME.match(match["name"].strip())
     node_type = name["type"] if name else match["name"].strip()
-    node = PlanNode(node_id=node_id, parent=None if parent is None else parent.node_id,
-                    node_type=node_type, line=number)
+    node = PlanNode(
+        node_id=node_id,
+        parent=None if parent is None else parent.node_id,
+        node_type=node_type,
+        line=number,
+    )
     if node_type.startswith("Parallel "):
         node.parallel_aware = True
     if name:
         rel = name["rel"]
         if node.kind == "bitmap_index_scan":
             node.index_name = rel
+        elif node.kind in _NAMED_SCANS and rel:
+            # "CTE Scan on cte", "Function Scan on generate_series": not tables
+            node.extra[_NAMED_SCANS[node.kind]] = rel
+            node.alias = name["alias"]
         elif rel:
             schema, _, relation = rel.rpartition(".")
             node.relation = relation.strip('"')
@@ -165,8 +184,13 @@ def _footer(plan: Plan, text: str) -> str | None:
         conname = re.search(r"for constraint (\S+)", name)
         constraint = conname[1] if conname else None
         plan.triggers.append(
-            Trigger(name=name.removeprefix("Trigger ").strip(), time_ms=float(trig["time"]),
-                    calls=float(trig["calls"]), relation=trig["rel"], constraint=constraint)
+            Trigger(
+                name=name.removeprefix("Trigger ").strip(),
+                time_ms=float(trig["time"]),
+                calls=float(trig["calls"]),
+                relation=trig["rel"],
+                constraint=constraint,
+            )
         )
         return None
     if lowered == "settings":

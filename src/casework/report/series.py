@@ -79,10 +79,14 @@ def _read(con: duckdb.DuckDBPyConnection, window: Window) -> Series:
     n = bucket_count(window, width)
     series = Series(window, width, [bucket_start(window, width, i) for i in range(n)])
     series.levels = {name: [0] * n for name in (*LEVEL_CLASSES, OTHER)}
-    klass = "CASE " + " ".join(
-        f"WHEN lower(level) IN ({', '.join(repr(v) for v in values)}) THEN '{name}'"
-        for name, values in LEVEL_CLASSES.items()
-    ) + f" ELSE '{OTHER}' END"
+    klass = (
+        "CASE "
+        + " ".join(
+            f"WHEN lower(level) IN ({', '.join(repr(v) for v in values)}) THEN '{name}'"
+            for name, values in LEVEL_CLASSES.items()
+        )
+        + f" ELSE '{OTHER}' END"
+    )
     for b, k, c in con.execute(
         f"SELECT {bucket_sql('ts', window, width)} b, {klass} k, count(*) FROM events"
         " WHERE ts IS NOT NULL GROUP BY b, k"

@@ -11,10 +11,25 @@ from typing import Any
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_ZEROS = frozenset({"0" * 16, "0" * 32})
 _KINDS = ("INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 #: OTLP SpanKind numbers (0 is "unspecified", read as INTERNAL as the spec says).
-_KIND_NUMBERS = {0: "INTERNAL", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+_KIND_NUMBERS = {
+    0: "INTERNAL",
+    1: "INTERNAL",
+    2: "SERVER",
+    3: "CLIENT",
+    4: "PRODUCER",
+    5: "CONSUMER",
+}
 _STATUS_NUMBERS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+#: The spellings met in practice, answered without parsing.
+_KIND_SEEN: dict[int | str, str] = {
+    **{k: v for k, v in _KIND_NUMBERS.items()},
+    **{f"SPAN_KIND_{v}": v for v in _KINDS},
+    **{v: v for v in _KINDS},
+    "SPAN_KIND_UNSPECIFIED": "INTERNAL",
+}
 _GO_DURATION = re.compile(r"(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)")
 _GO_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9}
 
@@ -24,12 +39,12 @@ def span_id(value: Any) -> str | None:
 
     An all-zero or empty id means "none" (OTLP writes ``""`` for a root's parent).
     """
+    if type(value) is str and len(value) in (16, 32) and _HEX.fullmatch(value):
+        # The common case, kept short: 1M spans means 3M ids.
+        return None if value in _ZEROS else value.lower()
     if value is None:
         return None
-    if isinstance(value, int):
-        text = f"{value:016x}"
-    else:
-        text = str(value).strip()
+    text = f"{value:016x}" if isinstance(value, int) else str(value).strip()
     if not text:
         return None
     if _HEX.fullmatch(text) and len(text) < 32 and len(text) not in (16, 32):
@@ -58,6 +73,11 @@ def from_unix_us(us: int | float) -> datetime:
 
 def as_int(value: Any) -> int | None:
     """An int64 that JSON may carry as a number or (OTLP, Jaeger) as a string."""
+    if type(value) is str:
+        try:
+            return int(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -83,6 +103,9 @@ def go_duration_ns(text: str) -> int | None:
 
 def kind(value: Any) -> str:
     """SERVER, CLIENT, PRODUCER, CONSUMER or INTERNAL from an OTLP number or any spelling of a name."""
+    known = _KIND_SEEN.get(value) if isinstance(value, int | str) else None
+    if known is not None:
+        return known
     if isinstance(value, int) and not isinstance(value, bool):
         return _KIND_NUMBERS.get(value, "INTERNAL")
     if value is None:

@@ -11,7 +11,7 @@ can leave it out, as the Jaeger UI does.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from casework.formats.base import ParseContext
@@ -70,7 +70,7 @@ def _span(span: Mapping[str, Any], processes: Mapping[str, Any], line: int) -> S
     sid = fields.span_id(span.get("spanID") or span.get("spanId"))
     if trace_id is None or sid is None:
         raise ValueError("span without trace or span id")
-    process = span.get("process") or processes.get(span.get("processID"), {}) or {}
+    process = span.get("process") or processes.get(str(span.get("processID")), {}) or {}
     attrs = tags(process.get("tags"))
     attrs.update(tags(span.get("tags")))
     parent, ref_type = _parent(span, trace_id)
@@ -103,7 +103,9 @@ def _span(span: Mapping[str, Any], processes: Mapping[str, Any], line: int) -> S
 
 def _parent(span: Mapping[str, Any], trace_id: str) -> tuple[str | None, str | None]:
     refs = [r for r in span.get("references") or () if isinstance(r, Mapping)]
-    same = [r for r in refs if fields.span_id(r.get("traceID") or r.get("traceId")) in (trace_id, None)]
+    same = [
+        r for r in refs if fields.span_id(r.get("traceID") or r.get("traceId")) in (trace_id, None)
+    ]
     for wanted in ("CHILD_OF", "FOLLOWS_FROM"):
         for ref in same:
             if str(ref.get("refType") or "CHILD_OF").upper() == wanted:
@@ -116,8 +118,9 @@ def _parent(span: Mapping[str, Any], trace_id: str) -> tuple[str | None, str | N
 def _timing(span: Mapping[str, Any]) -> tuple[datetime | None, float | None]:
     start_raw = span.get("startTime")
     dur_raw = span.get("duration")
+    start: datetime | None
     if isinstance(start_raw, str) and not start_raw.strip().isdigit():
-        start = datetime.fromisoformat(_trim_nanos(start_raw.strip())).astimezone(fields.EPOCH.tzinfo)
+        start = datetime.fromisoformat(_trim_nanos(start_raw.strip())).astimezone(UTC)
     else:
         micros = fields.as_int(start_raw)
         start = fields.from_unix_us(micros) if micros else None
@@ -136,7 +139,7 @@ def _trim_nanos(text: str) -> str:
         return text
     head, tail = text.split(".", 1)
     digits = len(tail) - len(tail.lstrip("0123456789"))
-    return f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
+    return f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
 
 
 def _error_log(logs: Any) -> dict[str, Any]:

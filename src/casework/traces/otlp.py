@@ -34,21 +34,27 @@ def any_value(value: Any) -> Any:
     if key in ("arrayValue", "array_value"):
         return [any_value(v) for v in (inner or {}).get("values", ())]
     if key in ("kvlistValue", "kvlist_value"):
-        return {kv.get("key", ""): any_value(kv.get("value")) for kv in (inner or {}).get("values", ())}
+        return {
+            kv.get("key", ""): any_value(kv.get("value")) for kv in (inner or {}).get("values", ())
+        }
     if key in ("bytesValue", "bytes_value"):
         return inner
     return inner
 
 
-def attributes(items: Any, prefix: str = "") -> dict[str, Any]:
-    """A flat dict from an OTLP ``KeyValue`` list; kvlist values become dotted keys."""
-    out: dict[str, Any] = {}
+def attributes(items: Any, prefix: str = "", into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A flat dict (``into``, or a new one) from an OTLP ``KeyValue`` list; kvlists become dotted keys."""
+    out: dict[str, Any] = {} if into is None else into
     if not isinstance(items, list):
         return out
     for kv in items:
-        if not isinstance(kv, Mapping):
+        if type(kv) is not dict:
             continue
-        value = any_value(kv.get("value"))
+        raw = kv.get("value")
+        if type(raw) is dict and "stringValue" in raw and not prefix:
+            out[kv.get("key", "")] = raw["stringValue"]  # most attributes: skip the general path
+            continue
+        value = any_value(raw)
         name = prefix + str(kv.get("key", ""))
         if isinstance(value, dict):
             for sub_key, sub_value in attributes(
@@ -62,7 +68,9 @@ def attributes(items: Any, prefix: str = "") -> dict[str, Any]:
 
 def _wrap(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
-        return {"kvlistValue": {"values": [{"key": k, "value": _wrap(v)} for k, v in value.items()]}}
+        return {
+            "kvlistValue": {"values": [{"key": k, "value": _wrap(v)} for k, v in value.items()]}
+        }
     return {"stringValue": value}
 
 
@@ -78,7 +86,9 @@ def spans_from_request(
     for rs in doc.get("resourceSpans") or doc.get("resource_spans") or ():
         resource = attributes((rs.get("resource") or {}).get("attributes"))
         service = str(resource.pop("service.name", None) or UNKNOWN_SERVICE)
-        scopes = rs.get("scopeSpans") or rs.get("scope_spans") or rs.get("instrumentationLibrarySpans")
+        scopes = (
+            rs.get("scopeSpans") or rs.get("scope_spans") or rs.get("instrumentationLibrarySpans")
+        )
         for ss in scopes or ():
             scope = ss.get("scope") or ss.get("instrumentationLibrary") or {}
             base = dict(resource)
@@ -102,9 +112,9 @@ def _span(span: Mapping[str, Any], service: str, base: dict[str, Any], line: int
         raise ValueError("span without traceId or spanId")
     start_ns = fields.as_int(span.get("startTimeUnixNano") or span.get("start_time_unix_nano"))
     end_ns = fields.as_int(span.get("endTimeUnixNano") or span.get("end_time_unix_nano"))
-    attrs = dict(base)
-    attrs.update(attributes(span.get("attributes")))
-    attrs.update(_exception(span.get("events")))
+    attrs = attributes(span.get("attributes"), into=dict(base))
+    if span.get("events"):
+        attrs.update(_exception(span["events"]))
     st = span.get("status") or {}
     code = fields.status(st.get("code"))
     if st.get("message"):

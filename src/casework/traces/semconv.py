@@ -72,6 +72,8 @@ ALIASES: Mapping[str, str] = {
     "error.object": "exception.message",
 }
 
+_ALIAS_KEYS = frozenset(ALIASES)
+
 #: Canonical keys whose values are numbers even when a source wrote them as text.
 INTEGER_KEYS = frozenset(
     {"http.response.status_code", "server.port", "network.peer.port", "rpc.grpc.status_code"}
@@ -79,7 +81,13 @@ INTEGER_KEYS = frozenset(
 
 
 def canonical(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``attrs`` with aliased keys renamed; an existing canonical key is kept."""
+    """``attrs`` with aliased keys renamed (an existing canonical key is kept).
+
+    When nothing needs renaming a dict comes back as itself, not copied:
+    readers call this once per span on a dict they just built.
+    """
+    if not (_ALIAS_KEYS & attrs.keys() or INTEGER_KEYS & attrs.keys()):
+        return attrs if isinstance(attrs, dict) else dict(attrs)
     out: dict[str, Any] = {}
     renamed: list[tuple[str, Any]] = []
     for key, value in attrs.items():

@@ -55,8 +55,13 @@ def v1_to_v2(span: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not out:
         endpoint = next((a.get("endpoint") for a in notes.values() if a.get("endpoint")), local)
         out.append(
-            dict(base, timestamp=span.get("timestamp"), duration=span.get("duration"),
-                 localEndpoint=endpoint, tags=tags)
+            dict(
+                base,
+                timestamp=span.get("timestamp"),
+                duration=span.get("duration"),
+                localEndpoint=endpoint,
+                tags=tags,
+            )
         )
     elif span.get("timestamp") is not None and len(out) == 1:
         out[0]["timestamp"] = span["timestamp"]
@@ -64,7 +69,9 @@ def v1_to_v2(span: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def spans_from_list(items: list[Any], line: int, ctx: ParseContext | None = None) -> Iterator[SpanRecord]:
+def spans_from_list(
+    items: list[Any], line: int, ctx: ParseContext | None = None
+) -> Iterator[SpanRecord]:
     """The spans of one Zipkin JSON array (v2, or v1 converted)."""
     v2: list[Mapping[str, Any]] = []
     for item in items:

@@ -1,0 +1,151 @@
+"""Failure cohort: which attribute values, thresholds and combinations the failing requests (or error records) share.
+
+Failing requests (HTTP 5xx) are contrasted with the rest of the same source
+on every attribute by the shared engine (:mod:`casework.contrast`), one
+source file at a time so an access log and the application log of the same
+traffic are not mixed. Sources without requests contrast error-level
+records with the others. The cohort states for whom it fails:
+``route = POST /v1/refunds and account_created >= 2026-02-15``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import orjson
+
+from casework.case import Case
+from casework.contrast import Split, contrast
+from casework.engine import analyzer
+from casework.findings import Evidence, Finding, Severity, Stat, Window
+from casework.shifts import ERROR_LEVELS, STREAM_SQL
+from casework.timeline import evidence_strength, minute
+
+MIN_FAILING = 8
+MAX_SOURCES = 6
+PER_SOURCE = 2
+REQUEST_FAILURE = "status BETWEEN 500 AND 599"
+EVENT_FAILURE = f"lower(level) IN {ERROR_LEVELS}"
+
+
+@analyzer(key="cohort", needs=())
+def cohort(case: Case) -> Iterator[Finding]:
+    """Failure cohorts: the attribute values (and thresholds) failing records share."""
+    found: list[Finding] = []
+    request_files = {str(r[0]) for r in case.rows(f"SELECT DISTINCT {STREAM_SQL} FROM requests")}
+    # One contrast per stream and status code: a 500 and a 504 rarely share a cause.
+    for file, code in case.rows(
+        f"SELECT {STREAM_SQL} f, status FROM requests WHERE {REQUEST_FAILURE} GROUP BY f, status"
+        " HAVING count(*) >= ? ORDER BY count(*) DESC LIMIT ?",
+        (MIN_FAILING, MAX_SOURCES),
+    ):
+        source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(file)}'"
+        failing = f"status = {int(code)}"
+        splits = contrast(case.con, source, failing, columns=("method", "route", "host", "client"),
+                          outcome=("status", "duration_ms", "bytes"))  # fmt: skip
+        found += [_finding(case, "requests", str(file), s, f"HTTP {int(code)}", failing)
+                  for s in splits[:PER_SOURCE]]  # fmt: skip
+    for (file,) in case.rows(
+        f"SELECT {STREAM_SQL} f FROM events GROUP BY f"
+        f" HAVING count(*) FILTER (WHERE {EVENT_FAILURE}) >= ? ORDER BY count(*) DESC LIMIT ?",
+        (MIN_FAILING, MAX_SOURCES),
+    ):
+        if file in request_files:
+            continue
+        source = f"SELECT * FROM events WHERE {STREAM_SQL} = '{_q(file)}'"
+        splits = contrast(case.con, source, EVENT_FAILURE, columns=("service", "logger"),
+                          outcome=("level", "template_id"), exclude=("message",))  # fmt: skip
+        found += [_finding(case, "events", str(file), s, "error records", EVENT_FAILURE)
+                  for s in splits[:PER_SOURCE]]  # fmt: skip
+    found = [f for f in found if f.stats.get("significant")]
+    found.sort(key=lambda f: (-f.score, f.subject))
+    yield from found
+
+
+def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: str) -> Finding:
+    since = next((t for t in s.terms if t.kind == "time"), None)
+    who = [t for t in s.terms if t.kind != "time"]
+    cohort_text = " and ".join(t.label for t in who) or "all records"
+    when = f"Since {since.value_text}, " if since and since.op == ">=" else ""
+    title = (
+        f"{when}{s.rate:.0%} of {table} where {cohort_text} fail ({what}: {s.failing_in:,} of"
+        f" {s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere; {s.coverage:.0%} of all failures"
+    )
+    symptoms = [a.name for a in s.attributes if a.kind == "symptom"]
+    summary = (
+        f"In {file}, {s.failing_in:,} of {s.failing_all:,} failing {table} ({s.coverage:.0%}) fall"
+        f" in the cohort {s.describe()}, where the failure rate is {s.rate:.1%} against"
+        f" {s.baseline_rate:.2%} outside it (lift {s.lift:.1f}, one-sided Fisher p = {s.p_value:.2g},"
+        " corrected for the candidates tested)."
+        + (f" Fields present only on failures: {', '.join(symptoms[:4])}." if symptoms else "")
+        + " It is a correlation: confirm by replaying one request of the cohort and one just outside it."
+    )
+    stats: dict[str, Stat] = {
+        "failing": s.failing_in, "total": s.total_in, "failing_all": s.failing_all,
+        "rate": s.rate, "baseline_rate": s.baseline_rate, "lift": s.lift,
+        "coverage": s.coverage, "p_value": s.p_value, "significant": s.significant,
+        "terms": len(s.terms),
+    }  # fmt: skip
+    if since is not None and since.threshold is not None:
+        stats["since_epoch"] = since.threshold
+    entities = {t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms}
+    entities["file"] = file
+    strength = evidence_strength(s.p_value)
+    score = 0.45 * strength + 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
+    return Finding(
+        key="FAILURE_COHORT",
+        analyzer="cohort",
+        subject=f"{file}:{what}:{s.describe()}",
+        severity=_severity(s),
+        score=round(score, 4),
+        title=title,
+        summary=summary,
+        window=_window(case, table, file, s, failing),
+        entities=entities,
+        stats=stats,
+        evidence=_evidence(case, table, file, s, failing),
+        next_steps=(
+            f"Replay a failing request of the cohort ({cohort_text}) and one just outside it.",
+            "Look for what these records have in common upstream (a data migration, a new client, a flag).",
+            "Refute: if failures outside the cohort rise at the same time, the cohort is a symptom.",
+        ),
+    )
+
+
+def _severity(s: Split) -> Severity:
+    if s.significant and s.rate >= 0.2 and s.failing_in >= 20:
+        return "high"
+    return "medium" if s.significant and s.lift >= 3 else "low"
+
+
+def _window(case: Case, table: str, file: str, s: Split, failing: str) -> Window | None:
+    row = case.one(
+        f"SELECT min(ts), max(ts) FROM {table} WHERE {STREAM_SQL} = ? AND ({s.where})"
+        f" AND ({failing})",
+        (file,),
+    )
+    return Window(row[0], row[1]) if row and row[0] is not None else None
+
+
+def _evidence(case: Case, table: str, file: str, s: Split, failing: str) -> tuple[Evidence, ...]:
+    cols = "coalesce(method, '') || ' ' || coalesce(route, url, '') || ' -> ' || status" if table == "requests" else "message"
+    rows = case.rows(
+        f"SELECT file, line, ts, {cols}, attrs FROM {table} WHERE {STREAM_SQL} = ?"
+        f" AND ({s.where}) AND ({failing}) ORDER BY ts LIMIT 3",
+        (file,),
+    )
+    keys = [t.key for t in s.terms if t.key and not t.key.startswith(("\x01", "\x02"))]
+    out = []
+    for path, line, ts, text, attrs in rows:
+        extra = ""
+        if keys and attrs:
+            values = orjson.loads(attrs)
+            extra = " " + " ".join(f"{k}={values.get(k)}" for k in keys if k in values)
+        lines = (int(line), int(line)) if line is not None else None
+        out.append(Evidence(file=str(path), lines=lines, excerpt=f"{minute(ts)} {text}{extra}"[:500]))
+    return tuple(out)
+
+
+def _q(text: str) -> str:
+    return str(text).replace("'", "''")

@@ -1,0 +1,125 @@
+"""Slow statements by fingerprint (count, total, p50/p95) from PostgreSQL and MySQL logs, linked to a plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Evidence, Finding, Severity, Window
+from casework.plans.diagnose import fmt_ms
+from casework.plans.fingerprint import fingerprint, tables
+from casework.plans.load import case_plans, slow_queries
+from casework.plans.node import Plan
+from casework.plans.slowlog import FingerprintStats, aggregate
+
+#: Most fingerprints reported: the heaviest by total time.
+TOP = 10
+#: A fingerprint must account for this share of all slow-statement time, or run this often.
+MIN_SHARE = 0.05
+MIN_COUNT = 5
+
+
+@analyzer(key="plan_slow_queries", needs=("events",))
+def plan_slow_queries(case: Case) -> Iterator[Finding]:
+    """Slow statements grouped by fingerprint, heaviest first, each linked to its plan when present."""
+    groups = aggregate(slow_queries(case))
+    if not groups:
+        return
+    grand = sum(g.total_ms for g in groups) or 1.0
+    plans = case_plans(case)
+    for rank, stats in enumerate(groups[:TOP]):
+        part = stats.total_ms / grand
+        if rank > 0 and part < MIN_SHARE and stats.count < MIN_COUNT:
+            continue
+        yield _finding(stats, part, _linked_plan(stats, plans))
+
+
+def _linked_plan(stats: FingerprintStats, plans: list[Plan]) -> tuple[Plan, str] | None:
+    """The plan of the same statement; else, a plan over exactly the statement's tables."""
+    for plan in plans:
+        if plan.query and fingerprint(plan.query) == stats.fingerprint:
+            return plan, "same statement"
+    wanted = tables(stats.example.statement)
+    if wanted:
+        for plan in plans:
+            if plan.relations() and plan.relations() == wanted:
+                return plan, "same tables"
+    return None
+
+
+def _finding(stats: FingerprintStats, part: float, linked: tuple[Plan, str] | None) -> Finding:
+    p50, p95 = stats.percentile(50), stats.percentile(95)
+    example = stats.example
+    text = stats.normalized if len(stats.normalized) <= 120 else stats.normalized[:117] + "…"
+    plan_note = ""
+    evidence = [
+        Evidence(
+            file=example.file,
+            lines=(example.line, example.line),
+            excerpt=f"{fmt_ms(example.duration_ms)}: {example.statement[:300]}",
+        )
+    ]
+    steps = []
+    if linked is not None:
+        plan, how = linked
+        plan_note = f" Its plan is {plan.plan_id} ({how}); see the plan findings for it."
+        evidence.append(
+            Evidence(
+                file=plan.file,
+                lines=(plan.line, plan.line) if plan.line else None,
+                excerpt=plan.root.label(),
+                refs=(plan.plan_id,),
+                kind="plan",
+            )
+        )
+    else:
+        steps.append(
+            "Capture its plan: EXPLAIN (ANALYZE, BUFFERS) with a slow example's values, "
+            "or enable auto_explain (log_min_duration) for it."
+        )
+    steps.append(
+        "Check pg_stat_statements (or performance_schema digests) for its calls and "
+        "mean time outside the slow log."
+    )
+    window = (
+        Window(stats.first_ts, stats.last_ts)
+        if stats.first_ts is not None and stats.last_ts is not None
+        else None
+    )
+    severity: Severity = (
+        "high" if part >= 0.5 and stats.total_ms >= 10_000 else "medium" if part >= 0.2 else "low"
+    )
+    return Finding(
+        key="SLOW_QUERY_FINGERPRINT",
+        analyzer="plan_slow_queries",
+        subject=stats.fingerprint,
+        severity=severity,
+        score=min(0.3 + 0.6 * part, 0.9),
+        title=(
+            f"{stats.count} slow executions of `{text}`: {fmt_ms(stats.total_ms)} in total "
+            f"({part:.0%} of slow-query time), p50 {fmt_ms(p50)}, p95 {fmt_ms(p95)}"
+        ),
+        summary=(
+            f"The statement fingerprint {stats.fingerprint} ({example.source}) ran slow "
+            f"{stats.count} time(s), worst {fmt_ms(example.duration_ms)}.{plan_note}"
+        ),
+        window=window,
+        entities={
+            "fingerprint": stats.fingerprint,
+            "statement": stats.normalized[:300],
+            "source": example.source,
+            **({"plan": linked[0].plan_id} if linked else {}),
+        },
+        stats={
+            "count": stats.count,
+            "total_ms": stats.total_ms,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "max_ms": example.duration_ms,
+            "share": part,
+            "rows_examined": stats.rows_examined or None,
+        },
+        evidence=tuple(evidence),
+        next_steps=tuple(steps),
+    )

@@ -1,0 +1,137 @@
+"""Rate change points: when did the share of failing (slow, templated) records shift, and how sure is the time.
+
+The series is binomial: ``hits`` out of ``totals`` per time bucket, so a busy
+afternoon does not look like a shift (traffic seasonality cancels in the
+rate) and a 0.3% failure share is tested with exact counts, not a z-score.
+
+* The split maximizes the binomial likelihood ratio of "one rate before, one
+  after" against "one rate throughout".
+* Its p-value is a two-sided Fisher exact test on the before/after counts,
+  times the number of candidate splits (Bonferroni), since the split was
+  chosen by looking at the data.
+* Bursts (a daily batch of timeouts) are not a shift: buckets far above
+  their side's rate (Poisson tail p < 1e-6) are set aside before the test,
+  so a split survives only when the rate stays changed.
+* The time is stated with its uncertainty: every split whose likelihood is
+  within ``LIKELIHOOD_BOUND`` (half the 95% chi-square quantile with one
+  degree of freedom) of the best one is a candidate, and the interval spans them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import fisher_exact, poisson
+
+LIKELIHOOD_BOUND = 1.92
+BURST_P = 1e-6
+MIN_SIDE = 20
+
+__all__ = ["Shift", "rate_shift"]
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A change of rate at bucket ``split`` (the first bucket after), with its candidate interval."""
+
+    split: int
+    lo: int
+    hi: int
+    before_hits: int
+    before_total: int
+    after_hits: int
+    after_total: int
+    p_value: float
+    llr: float
+    bursts: int = 0
+
+    @property
+    def before_rate(self) -> float:
+        return self.before_hits / self.before_total if self.before_total else 0.0
+
+    @property
+    def after_rate(self) -> float:
+        return self.after_hits / self.after_total if self.after_total else 0.0
+
+    @property
+    def increased(self) -> bool:
+        return self.after_rate > self.before_rate
+
+    @property
+    def ratio(self) -> float:
+        """After rate over before rate (infinite when nothing happened before)."""
+        if self.before_rate == 0:
+            return float("inf") if self.after_rate else 1.0
+        return self.after_rate / self.before_rate
+
+
+def rate_shift(
+    hits: Sequence[float], totals: Sequence[float], min_side: int = MIN_SIDE
+) -> Shift | None:
+    """The most likely single change of rate in a binomial series, or None if no split is possible."""
+    h = np.asarray(hits, dtype=float)
+    t = np.asarray(totals, dtype=float)
+    if len(t) < 2 or t.sum() < 2 * min_side:
+        return None
+    keep = np.ones(len(t), dtype=bool)
+    first = _best_split(h, t, keep, min_side)
+    if first is None:
+        return None
+    keep = ~_bursts(h, t, first[0])
+    found = _best_split(h, t, keep, min_side)
+    if found is None:
+        return None
+    split, llr, lo, hi, candidates = found
+    hk, tk = np.where(keep, h, 0.0), np.where(keep, t, 0.0)
+    bh, bt = int(hk[:split].sum()), int(tk[:split].sum())
+    ah, at = int(hk[split:].sum()), int(tk[split:].sum())
+    table = [[ah, at - ah], [bh, bt - bh]]
+    p = float(fisher_exact(table, alternative="two-sided").pvalue) if bt and at else 1.0
+    return Shift(split, lo, hi, bh, bt, ah, at, min(1.0, p * candidates), llr, int((~keep).sum()))
+
+
+def _best_split(
+    h: np.ndarray, t: np.ndarray, keep: np.ndarray, min_side: int
+) -> tuple[int, float, int, int, int] | None:
+    """(split, log-likelihood ratio, first and last candidate split, number of candidates)."""
+    hk, tk = np.where(keep, h, 0.0), np.where(keep, t, 0.0)
+    ch, ct = np.cumsum(hk)[:-1], np.cumsum(tk)[:-1]
+    nh, nt = hk.sum(), tk.sum()
+    valid = (ct >= min_side) & (nt - ct >= min_side)
+    if not valid.any():
+        return None
+    ll = _loglik(ch, ct) + _loglik(nh - ch, nt - ct)
+    ll = np.where(valid, ll, -np.inf)
+    k = int(np.argmax(ll))
+    best = float(ll[k])
+    near = np.nonzero(valid & (ll >= best - LIKELIHOOD_BOUND))[0]
+    llr = best - float(_loglik(np.array([nh]), np.array([nt]))[0])
+    # Index k splits after bucket k: the first bucket of the "after" side is k + 1.
+    return k + 1, llr, int(near.min()) + 1, int(near.max()) + 1, int(valid.sum())
+
+
+def _loglik(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(totals > 0, hits / np.maximum(totals, 1e-300), 0.0)
+        a = np.where(hits > 0, hits * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        b = np.where(totals - hits > 0, (totals - hits) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
+    return np.asarray(a + b, dtype=float)
+
+
+def _bursts(h: np.ndarray, t: np.ndarray, split: int) -> np.ndarray:
+    """Buckets whose hits are far above what their side's rate predicts."""
+    out = np.zeros(len(t), dtype=bool)
+    for side in (slice(0, split), slice(split, len(t))):
+        hs, ts = h[side], t[side]
+        if ts.sum() == 0:
+            continue
+        # The side's rate from its typical buckets, so the bursts do not inflate it.
+        rates = np.divide(hs, ts, out=np.zeros_like(hs), where=ts > 0)
+        typical = rates <= np.quantile(rates[ts > 0], 0.9) if (ts > 0).any() else ts > 0
+        base = hs[typical].sum() / max(ts[typical].sum(), 1.0)
+        expected = np.maximum(ts * base, 1e-9)
+        tail = poisson.sf(hs - 1, expected)
+        out[side] = (tail < BURST_P) & (hs >= 5)
+    return out

@@ -1,0 +1,1 @@
+"""Configuration evidence: flattening config files to key paths, and naming their environment."""

@@ -1,0 +1,46 @@
+"""Which environment a file belongs to, from its folder or file name (``prod/``, ``app.dev.yaml``)."""
+
+from __future__ import annotations
+
+import re
+
+#: Spellings of environment names, mapped to one canonical name each.
+ENV_NAMES: dict[str, str] = {
+    "dev": "dev", "develop": "dev", "development": "dev", "local": "dev",
+    "prod": "prod", "production": "prod", "prd": "prod", "live": "prod",
+    "staging": "staging", "stage": "staging", "stg": "staging", "preprod": "staging",
+    "qa": "qa", "test": "test", "testing": "test", "uat": "uat", "sandbox": "sandbox",
+}  # fmt: skip
+
+_SPLIT = re.compile(r"[/\\._\-]+")
+
+
+def env_of(path: str, overrides: dict[str, str] | None = None) -> str | None:
+    """The environment a bundle path belongs to, or None when nothing names one.
+
+    ``overrides`` maps path prefixes to environment names (``--env-a``/``--env-b``)
+    and wins over inference. Folder names are preferred over file-name parts,
+    the innermost folder first.
+    """
+    if overrides:
+        for prefix, env in sorted(overrides.items(), key=lambda kv: -len(kv[0])):
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return env
+    parts = path.replace("\\", "/").split("/")
+    for folder in reversed(parts[:-1]):
+        name = ENV_NAMES.get(folder.lower())
+        if name:
+            return name
+    for token in _SPLIT.split(parts[-1].lower()):
+        name = ENV_NAMES.get(token)
+        if name:
+            return name
+    return None
+
+
+def logical_name(path: str) -> str:
+    """The file's name with environment parts removed, so ``dev/app.yaml`` and ``prod/app.yaml`` match."""
+    parts = path.replace("\\", "/").split("/")
+    kept = [p for p in parts[:-1] if p.lower() not in ENV_NAMES]
+    base = ".".join(t for t in parts[-1].split(".") if t.lower() not in ENV_NAMES) or parts[-1]
+    return "/".join([*kept, base])

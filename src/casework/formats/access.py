@@ -1,0 +1,143 @@
+"""nginx/Apache access logs: common and combined log format, with request and upstream time at the end.
+
+The request becomes canonical attributes (``http.method``, ``http.path``,
+``http.status``, ``http.duration_ms``, ``client.ip``...) and the message is
+the request line. A trailing unitless decimal is nginx ``$request_time``
+(seconds); a trailing integer is Apache ``%D`` (microseconds);
+``key=value`` tails (``rt=0.120 urt="0.118"``) are read by name.
+
+>>> import io
+>>> line = (b'10.0.0.7 - - [01/Mar/2026:12:00:00 +0000] "GET /api/v1/items?page=2 HTTP/1.1" '
+...         b'502 157 "-" "curl/8.5.0" 0.250')
+>>> rec = next(parse(io.BytesIO(line), ParseContext("access.log")))
+>>> rec.attrs["http.path"], rec.attrs["http.status"], rec.attrs["http.duration_ms"]
+('/api/v1/items', 502, 250.0)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.httpfields import split_target
+from casework.formats.sniffing import share, text_lines
+from casework.model import LogRecord
+from casework.timeparse import parse_ts
+
+_QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
+_LINE = re.compile(
+    rf"(?P<ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]{{10,40}})\] "
+    rf"{_QUOTED} (?P<status>\d{{3}}|-) (?P<bytes>\d+|-)"
+    rf"(?: {_QUOTED} {_QUOTED})?(?P<rest>.*)"
+)
+_TAIL_KEYS = {
+    "rt": "http.duration_ms", "request_time": "http.duration_ms",
+    "urt": "http.upstream_ms", "upstream_response_time": "http.upstream_ms",
+}  # fmt: skip
+_TAIL = re.compile(r'(\w+)=("[^"]*"|\S+)|"([^"]*)"|(\S+)')
+
+
+def sniff(head: bytes) -> float:
+    """Most lines match the common log format."""
+    lines = text_lines(head)
+    if not lines:
+        return 0.0
+    sample = lines[:100]
+    hits = sum(1 for line in sample if _LINE.match(line))
+    return 0.95 if share(hits, len(sample)) >= 0.6 else 0.0
+
+
+def _tail(rest: str, attrs: dict[str, Any]) -> None:
+    """Request/upstream time and extra quoted fields after the combined format."""
+    numbers: list[str] = []
+    if "=" not in rest and '"' not in rest:  # the common nginx tail: " 0.012 0.011"
+        numbers = rest.split()
+        rest = ""
+    for m in _TAIL.finditer(rest):
+        key, value, quoted, bare = m.groups()
+        if key is not None:
+            canon = _TAIL_KEYS.get(key)
+            value = value.strip('"')
+            seconds = _seconds(value)
+            if canon is not None and seconds is not None:
+                attrs.setdefault(canon, round(seconds * 1000, 3))
+            else:
+                attrs[f"nginx.{key}"] = value
+        elif quoted is not None and quoted not in ("", "-"):
+            attrs.setdefault("http.forwarded_for", quoted)
+        elif bare is not None:
+            numbers.append(bare)
+    for i, value in enumerate(numbers[:2]):
+        canon = "http.duration_ms" if i == 0 else "http.upstream_ms"
+        if value.isdigit():
+            attrs.setdefault(canon, int(value) / 1000)  # Apache %D, microseconds
+        else:
+            seconds = _seconds(value)
+            if seconds is not None:
+                attrs.setdefault(canon, round(seconds * 1000, 3))
+
+
+def _seconds(value: str) -> float | None:
+    # upstream times list every tried upstream ("0.004, 0.120"); the last one answered
+    value = value.rsplit(",", 1)[-1].rsplit(":", 1)[-1].strip()
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
+    """One record per request line; lines that do not match are counted as bad."""
+    seen: dict[str, tuple[datetime, bool] | None] = {}
+    for number, text in iter_lines(stream, ctx):
+        if not text:
+            continue
+        m = _LINE.match(text)
+        if m is None:
+            ctx.bad(number, "not an access-log line")
+            continue
+        ip, _ident, user, when, request, status, size, referer, agent, rest = m.groups()
+        if when in seen:
+            stamp = seen[when]
+        else:
+            stamp = parse_ts(when, ctx.tz, ctx.year)
+            if len(seen) >= 8192:
+                seen.clear()
+            seen[when] = stamp
+        attrs: dict[str, Any] = {"client.ip": ip}
+        if user != "-":
+            attrs["user"] = user
+        parts = request.split(" ")
+        if len(parts) == 3:
+            attrs["http.method"] = parts[0]
+            split_target(parts[1], attrs)
+            attrs["http.protocol"] = parts[2]
+        if status != "-":
+            attrs["http.status"] = int(status)
+        if size != "-":
+            attrs["http.bytes"] = int(size)
+        if referer not in (None, "-", ""):
+            attrs["http.referer"] = referer
+        if agent not in (None, "-", ""):
+            attrs["http.user_agent"] = agent
+        if rest and not rest.isspace():
+            _tail(rest, attrs)
+        yield LogRecord(
+            line=number,
+            message=request,
+            ts=stamp[0] if stamp else None,
+            attrs=attrs,
+            ts_assumed=stamp[1] if stamp else False,
+        )
+
+
+FORMAT = Format(
+    kind="access-log",
+    category="http",
+    sniff=sniff,
+    parse=parse,
+    description="nginx/Apache access log (common or combined, optional request time)",
+)

@@ -1,0 +1,60 @@
+"""The case description: Markdown or prose (``case.md``, a pasted ticket) — recognized, yields no records.
+
+The sniff is cheap and only says yes to prose: sentences of several words,
+few timestamps at line starts, few ``key: value`` lines (those are configs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from casework.formats.base import Format, ParseContext
+from casework.formats.sniffing import share, text_lines
+from casework.model import Record
+from casework.timeparse import find_any
+
+_KEY_VALUE = re.compile(r"\s*[\w.\-\"']+\s*[:=]\s*\S*\s*$")
+_HEADING = re.compile(r"#{1,6} \S|\S.*\n[=-]{3,}$")
+
+
+def sniff(head: bytes) -> float:
+    """0.75 for Markdown prose with a heading, 0.6 for plain prose, else 0."""
+    lines = text_lines(head, 120)
+    if not lines or lines[0].lstrip().startswith(("{", "[", "<", "---\n")):
+        return 0.0
+    words = sum(len(line.split()) for line in lines)
+    if words / len(lines) < 5:
+        return 0.0
+    if share(sum(1 for line in lines if _KEY_VALUE.match(line)), len(lines)) > 0.3:
+        return 0.0
+    if any(line.startswith(("\tat ", "  File ")) for line in lines):
+        return 0.0  # stack traces: a log, not prose
+    stamped = sum(1 for line in lines[:60] if _starts_with_time(line))
+    if share(stamped, min(len(lines), 60)) > 0.1:
+        return 0.0
+    sentences = sum(1 for line in lines if line.rstrip().endswith((".", "?", "!", ":", ")")))
+    if share(sentences, len(lines)) < 0.2:
+        return 0.0
+    return 0.75 if any(_HEADING.match(line) for line in lines[:40]) else 0.6
+
+
+def _starts_with_time(line: str) -> bool:
+    found = find_any(line)
+    return found is not None and found[2].start <= 1
+
+
+def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[Record]:
+    """A description has no records; its presence is what the inventory shows."""
+    del stream, ctx
+    return iter(())
+
+
+FORMAT = Format(
+    kind="description",
+    category="text",
+    sniff=sniff,
+    parse=parse,
+    description="case description (Markdown or prose)",
+)

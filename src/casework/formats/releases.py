@@ -1,0 +1,167 @@
+"""Release and deploy lists (CSV with a header, or JSON lines), each row a version at a time.
+
+Rows become ``ChangeRecord(kind="deploy" | "release", what=<service>, version=...)``.
+A row is a deploy when a type/kind/event column says so or the columns
+are deploy-shaped (``deployed_at``, ``environment``); otherwise a release.
+
+>>> import io
+>>> csv = b"service,version,deployed_at,env\\npayments,2.14.3,2026-03-02T14:01:00Z,prod\\n"
+>>> rec = next(parse(io.BytesIO(csv), ParseContext("deploys.csv")))
+>>> rec.kind, rec.what, rec.version, rec.ts.isoformat(), rec.attrs
+('deploy', 'payments', '2.14.3', '2026-03-02T14:01:00+00:00', {'env': 'prod'})
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+import orjson
+
+from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.fieldroles import LEVEL_KEYS, MSG_KEYS, flatten
+from casework.formats.sniffing import share, text_lines
+from casework.model import ChangeRecord
+from casework.timeparse import parse_ts
+
+VERSION_KEYS = ("version", "app_version", "release", "release_version", "tag", "image_tag",
+                "build", "revision", "sha", "commit", "git_sha", "chart_version")  # fmt: skip
+TIME_KEYS = ("deployed_at", "released_at", "deploy_time", "release_time", "timestamp", "time",
+             "ts", "date", "datetime", "created_at", "started_at", "finished_at", "at",
+             "when", "@timestamp")  # fmt: skip
+WHAT_KEYS = ("service", "app", "application", "name", "component", "project", "repo",
+             "repository", "package", "deployment", "target")  # fmt: skip
+_KIND_KEYS = ("type", "kind", "event", "action", "change_type")
+_DEPLOY_HINTS = ("deployed_at", "deploy_time", "environment", "env", "cluster", "namespace")
+
+
+def _pick(keys: Mapping[str, str], candidates: tuple[str, ...]) -> str | None:
+    for name in candidates:
+        if name in keys:
+            return keys[name]
+    return None
+
+
+def _lowered(names: list[str]) -> dict[str, str]:
+    return {n.strip().lower().replace(" ", "_").replace("-", "_"): n for n in names}
+
+
+def _is_change_list(names: list[str]) -> bool:
+    keys = _lowered(names)
+    log_keys = any(k in keys for k in (*LEVEL_KEYS, *MSG_KEYS))
+    return _pick(keys, VERSION_KEYS) is not None and _pick(keys, TIME_KEYS) is not None \
+        and not log_keys and len(keys) <= 24  # fmt: skip
+
+
+def sniff(head: bytes) -> float:
+    """A CSV header or JSON-lines keys with both a version and a time column, and no log fields."""
+    lines = text_lines(head)
+    if not lines:
+        return 0.0
+    first = lines[0].lstrip()
+    if first.startswith("{"):
+        objects = []
+        for line in lines[:20]:
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                return 0.0
+            if isinstance(obj, dict):
+                objects.append(obj)
+        ok = sum(1 for o in objects if _is_change_list(list(flatten(o))))
+        return 0.95 if share(ok, len(lines[:20])) >= 0.8 else 0.0
+    header = _cells(first, _dialect(first))
+    return 0.95 if header and len(header) >= 2 and _is_change_list(header) else 0.0
+
+
+def _dialect(line: str) -> type[csv.Dialect]:
+    return csv.excel_tab if line.count("\t") > line.count(",") else csv.excel
+
+
+def _cells(line: str, dialect: type[csv.Dialect]) -> list[str] | None:
+    """The cells of one CSV line, None when it is not valid CSV (a stray CR or NUL)."""
+    try:
+        return next(csv.reader([line], dialect), [])
+    except csv.Error:
+        return None
+
+
+def _change(row: Mapping[str, Any], number: int, ctx: ParseContext) -> ChangeRecord | None:
+    keys = _lowered(list(row))
+    when_key, version_key = _pick(keys, TIME_KEYS), _pick(keys, VERSION_KEYS)
+    what_key = _pick(keys, WHAT_KEYS)
+    kind_key = _pick(keys, _KIND_KEYS)
+    value = row.get(when_key) if when_key else None
+    stamp = parse_ts(value, ctx.tz, ctx.year) if isinstance(value, str | int | float) else None
+    if stamp is None:
+        ctx.bad(number, "no readable time")
+        return None
+    kind_value = str(row.get(kind_key, "")).lower() if kind_key else ""
+    deploy = "deploy" in kind_value or (not kind_value and any(h in keys for h in _DEPLOY_HINTS))
+    used = {when_key, version_key, what_key}
+    version = row.get(version_key) if version_key else None
+    what = row.get(what_key) if what_key else None
+    return ChangeRecord(
+        line=number,
+        ts=stamp[0],
+        kind="deploy" if deploy else "release",
+        what=str(what) if what not in (None, "") else "",
+        version=str(version) if version not in (None, "") else None,
+        attrs={k: v for k, v in row.items() if k not in used and v not in (None, "")},
+    )
+
+
+def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[ChangeRecord]:
+    """One change per row; rows without a readable time are counted as bad."""
+    lines = iter_lines(stream, ctx)
+    for number, text in lines:
+        if not text.strip():
+            continue
+        if text.lstrip().startswith("{"):
+            yield from _json_rows([(number, text)], ctx)
+            yield from _json_rows(lines, ctx)
+        else:
+            yield from _csv_rows(text, lines, ctx)
+        return
+
+
+def _json_rows(lines: Any, ctx: ParseContext) -> Iterator[ChangeRecord]:
+    for number, text in lines:
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            if text.strip():
+                ctx.bad(number, "not valid JSON")
+            continue
+        if isinstance(obj, dict):
+            rec = _change(flatten(obj), number, ctx)
+            if rec is not None:
+                yield rec
+
+
+def _csv_rows(header_line: str, lines: Any, ctx: ParseContext) -> Iterator[ChangeRecord]:
+    dialect = _dialect(header_line)
+    header = [h.strip() for h in _cells(header_line, dialect) or []]
+    if not header:
+        ctx.bad(1, "no CSV header")
+        return
+    for number, text in lines:
+        if not text.strip():
+            continue
+        cells = _cells(text, dialect)
+        if cells is None:
+            ctx.bad(number, "not valid CSV")
+            continue
+        rec = _change(dict(zip(header, (c.strip() for c in cells), strict=False)), number, ctx)
+        if rec is not None:
+            yield rec
+
+
+FORMAT = Format(
+    kind="releases",
+    category="change",
+    sniff=sniff,
+    parse=parse,
+    description="release/deploy list (CSV with header or JSON lines: version + time)",
+)

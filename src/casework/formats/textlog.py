@@ -1,0 +1,184 @@
+"""Text logs (Java/logback/log4j, Python logging, Go, and any line-oriented log with a timestamp near its start).
+
+A line whose timestamp has the file's shape starts a record; the lines
+after it that do not (Java ``\\tat ...``/``Caused by:``, Python tracebacks,
+Go ``goroutine N [running]:``, multi-line messages) join that record, the
+way logstash's multiline codec does. Four kinds share this parser; the
+sniffer names the dialect from the head so the inventory says what it saw.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, BinaryIO
+
+from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.sniffing import share, text_lines
+from casework.formats.textheader import LETTER_LEVELS, LEVEL_WORDS, split_header
+from casework.model import LogRecord
+from casework.timeparse import LineClock
+
+_INDENT = ("", " ", "\t")
+#: A record keeps at most this much text; further continuation lines only move ``end_line``.
+MAX_RECORD_CHARS = 256 * 1024
+
+_JAVA_CLASS = re.compile(r"(?:[a-z_]\w*\.)+[A-Z][\w$]*\Z|[\w.]+\$[\w$]+\Z")
+_PY_LOGGER = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\Z")
+_EXCEPTION = re.compile(
+    r"(?:Caused by: |Exception in thread \"[^\"]*\" )?([\w.$]*(?:Exception|Error|Throwable|Panic))\b"
+)
+
+
+def _markers(lines: tuple[str, ...]) -> dict[str, int]:
+    counts = {"java": 0, "python": 0, "go": 0}
+    for line in lines:
+        if line.startswith(("\tat ", "Caused by: ")) or (
+            line.lstrip().startswith("at ") and "(" in line
+        ):
+            counts["java"] += 3
+        elif line.startswith(("Traceback (most recent call last):", '  File "')):
+            counts["python"] += 3
+        elif line.startswith(("goroutine ", "panic: ")) or ".go:" in line[:120]:
+            counts["go"] += 3
+    return counts
+
+
+@lru_cache(maxsize=8)
+def classify(head: bytes) -> tuple[str, float]:
+    """(kind, confidence) of a text log from its head; ("", 0) when it is not one."""
+    lines = text_lines(head)
+    if not lines:
+        return "", 0.0
+    clock = LineClock()
+    votes = _markers(lines)
+    stamped = leveled = 0
+    for line in lines:
+        stamp = clock.read(line)
+        if stamp is None:
+            continue
+        stamped += 1
+        header = split_header(line[stamp.end :])
+        leveled += header.level is not None
+        if clock.shape == "klog":
+            votes["go"] += 1
+        logger = header.logger or ""
+        if _JAVA_CLASS.match(logger) or (header.thread is not None and header.level is not None):
+            votes["java"] += 1
+        elif _PY_LOGGER.match(logger) or (
+            line[stamp.end : stamp.end + 3] == " - " and header.level
+        ):
+            votes["python"] += 1
+    stamped_share = share(stamped, len(lines))
+    if stamped_share < 0.3 and not (stamped and sum(votes.values()) >= 3):
+        worded = sum(
+            1 for line in lines if line.split(None, 1)[0].strip("[]:").upper() in LEVEL_WORDS
+        )
+        return ("text-log", 0.55) if share(worded, len(lines)) >= 0.5 else ("", 0.0)
+    dialect, count = max(votes.items(), key=lambda kv: kv[1])
+    if count >= max(2, 0.3 * stamped):
+        return f"{dialect}-log", 0.8
+    return "text-log", 0.6 + 0.1 * min(1.0, stamped_share + share(leveled, stamped))
+
+
+def _sniffer(kind: str) -> Any:
+    def sniff(head: bytes) -> float:
+        found, score = classify(head)
+        return score if found == kind else 0.0
+
+    sniff.__doc__ = f"Confidence that a head is a {kind}."
+    return sniff
+
+
+class _Pending:
+    """The record being built while its continuation lines arrive."""
+
+    __slots__ = ("chars", "end", "exception", "parts", "record")
+
+    def __init__(self, record: LogRecord) -> None:
+        self.record = record
+        self.parts: list[str] = [record.message]
+        self.chars = len(record.message)
+        self.end = record.line
+        self.exception: str | None = None
+
+    def add(self, number: int, text: str) -> None:
+        self.end = number
+        if self.exception is None:
+            m = _EXCEPTION.match(text.lstrip())
+            if m is not None:
+                self.exception = m.group(1)
+        if self.chars < MAX_RECORD_CHARS:
+            self.parts.append(text)
+            self.chars += len(text) + 1
+        else:
+            self.record.attrs["truncated"] = True
+
+    def long(self) -> bool:
+        """More continuation lines than any stack trace has: worth checking for a new shape."""
+        return self.end - self.record.line > 2000
+
+    def done(self) -> LogRecord:
+        rec = self.record
+        if len(self.parts) > 1:
+            rec.message = "\n".join(self.parts)
+            rec.end_line = self.end
+        if self.exception is not None:
+            rec.attrs["exception.type"] = self.exception
+        return rec
+
+
+def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
+    """Records from header lines, with the lines up to the next header joined to them."""
+    clock = LineClock(ctx.tz, ctx.year)
+    pending: _Pending | None = None
+    for number, text in iter_lines(stream, ctx):
+        stamp = clock.read(text)
+        if stamp is None and pending is not None and (text[:1] not in _INDENT or pending.long()):
+            stamp = clock.relearn(text)  # another timestamp shape from here on, not a trace line
+        if stamp is None:
+            if pending is not None:
+                pending.add(number, text)
+            elif text.strip():
+                header = split_header(text)
+                yield LogRecord(line=number, message=header.message or text, level=header.level,
+                                logger=header.logger)  # fmt: skip
+            continue
+        if pending is not None:
+            yield pending.done()
+        header = split_header(text[stamp.end :])
+        level = header.level
+        if stamp.shape == "klog":  # glog/klog put the level letter in the timestamp
+            level = LETTER_LEVELS.get(text[stamp.start], level)
+        attrs: dict[str, Any] = {}
+        if header.thread is not None:
+            attrs["thread"] = header.thread
+        if header.pid is not None:
+            attrs["pid"] = header.pid
+        if stamp.start:
+            attrs["prefix"] = text[: stamp.start].strip(" [(<")
+        pending = _Pending(
+            LogRecord(
+                line=number,
+                message=header.message,
+                ts=stamp.ts,
+                level=level,
+                logger=header.logger,
+                attrs=attrs,
+                ts_assumed=stamp.assumed,
+            )
+        )
+    if pending is not None:
+        yield pending.done()
+
+
+def _format(kind: str, description: str) -> Format:
+    return Format(kind=kind, category="log", sniff=_sniffer(kind), parse=parse,
+                  description=description)  # fmt: skip
+
+
+JAVA = _format("java-log", "Java log (logback/log4j/JUL), stack traces joined")
+PYTHON = _format("python-log", "Python logging output, tracebacks joined")
+GO = _format("go-log", "Go log (log, klog/glog, zap console), panics joined")
+TEXT = _format("text-log", "line-oriented text log with a timestamp near each line's start")

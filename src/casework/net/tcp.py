@@ -1,0 +1,313 @@
+"""TCP sequence analysis that follows Wireshark's ``tcp_analyze_sequence_number`` (4.0).
+
+Each segment gets a bit set of the same "suspected" conditions Wireshark's
+expert info shows (retransmission, fast/spurious retransmission, duplicate
+ACK, out-of-order, previous segment not captured, ACKed unseen segment, zero
+window, zero-window probe, window full, keep-alive), computed from per-direction
+state in the same order and with the same 32-bit sequence arithmetic, so the
+counts agree with ``tcp.analysis.*`` display filters. Where this differs from
+Wireshark on purpose, ``bench/RESULTS.md`` says so.
+"""
+
+from __future__ import annotations
+
+M32 = 0xFFFFFFFF
+HALF = 0x80000000
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+RETRANS = 1 << 0
+FAST_RETRANS = 1 << 1
+SPURIOUS = 1 << 2
+DUP_ACK = 1 << 3
+OUT_OF_ORDER = 1 << 4
+LOST_SEGMENT = 1 << 5
+ACK_UNSEEN = 1 << 6
+ZERO_WINDOW = 1 << 7
+ZW_PROBE = 1 << 8
+WINDOW_FULL = 1 << 9
+KEEP_ALIVE = 1 << 10
+KEEP_ALIVE_ACK = 1 << 11
+ZW_PROBE_ACK = 1 << 12
+PORTS_REUSED = 1 << 13
+
+#: Names used in ``inspect`` output and flow attrs, one per bit that Wireshark reports.
+FLAG_NAMES: dict[int, str] = {
+    RETRANS: "retrans",
+    FAST_RETRANS: "fast_retrans",
+    SPURIOUS: "spurious_retrans",
+    DUP_ACK: "dup_ack",
+    OUT_OF_ORDER: "out_of_order",
+    LOST_SEGMENT: "lost_segment",
+    ACK_UNSEEN: "ack_unseen",
+    ZERO_WINDOW: "zero_window",
+    ZW_PROBE: "zw_probe",
+    WINDOW_FULL: "window_full",
+    KEEP_ALIVE: "keep_alive",
+}
+
+#: Wireshark 4.0 stores -1 in its unsigned duplicate-ACK counter after an "ACKed unseen
+#: segment" to silence repeats; as unsigned it also reads as ">= 2 duplicate ACKs".
+DISARMED = M32
+
+#: Wireshark stops remembering unacknowledged segments past this many (TCP_MAX_UNACKED_SEGMENTS).
+MAX_UNACKED = 10000
+#: Out-of-order threshold before the handshake RTT is known (Wireshark: 3 ms).
+OOO_DEFAULT = 0.003
+#: A retransmission this soon after the last duplicate ACK is "fast" (Wireshark: 20 ms).
+FAST_RETRANS_WINDOW = 0.020
+
+
+class Flow:
+    """One direction of a TCP conversation: what Wireshark keeps in ``tcp_flow_t``."""
+
+    __slots__ = (
+        "base_set",
+        "base_seq",
+        "bytes",
+        "dupacknum",
+        "fin_frame",
+        "is_first_ack",
+        "lastack",
+        "lastacktime",
+        "lastsegflags",
+        "maxseqtobeacked",
+        "nextseq",
+        "nextseqtime",
+        "packets",
+        "payload",
+        "segments",
+        "win_scale",
+        "window",
+    )
+
+    def __init__(self) -> None:
+        self.base_set = False
+        self.base_seq = 0
+        self.nextseq = 0
+        self.nextseqtime = 0.0
+        self.maxseqtobeacked = 0
+        self.lastack = 0
+        self.lastacktime = 0.0
+        self.dupacknum = 0
+        self.window = M32  # Wireshark starts with G_MAXUINT32: no window seen yet
+        self.win_scale = -1  # -1 unknown, -2 no scaling, else the shift
+        self.is_first_ack = True
+        self.lastsegflags = 0
+        self.segments: list[list[float]] = []  # [seq, nextseq, ts] oldest first
+        self.packets = 0
+        self.bytes = 0
+        self.payload = 0
+        self.fin_frame = 0
+
+
+class Conversation:
+    """A TCP conversation (Wireshark's ``tcp.stream``): two flows plus handshake facts."""
+
+    __slots__ = (
+        "a",
+        "ack_rtt_max",
+        "addr",
+        "app",
+        "b",
+        "counts",
+        "first_frame",
+        "first_ts",
+        "frames",
+        "irtt",
+        "last_ts",
+        "mru_syn",
+        "resets",
+        "synack_frame",
+        "syn_frames",
+        "stream",
+    )
+
+    def __init__(self, stream: int, num: int, ts: float) -> None:
+        self.stream = stream
+        self.a = Flow()  # the direction of the first packet seen
+        self.b = Flow()
+        self.first_frame = num
+        self.first_ts = ts
+        self.last_ts = ts
+        self.mru_syn = 0.0
+        self.irtt = 0.0
+        self.ack_rtt_max = -1.0
+        self.syn_frames: list[int] = []
+        self.synack_frame = 0
+        self.addr: tuple[bytes, int, bytes, int] = (b"", 0, b"", 0)  # a's address and port, then b's
+        self.app: object = None  # None: not decided yet; False: no application decoder
+        self.counts: dict[int, int] = {}
+        self.frames: dict[int, list[int]] = {}  # condition bit -> first frame numbers
+        self.resets: list[tuple[int, float, bool, float]] = []  # frame, ts, sent by a, idle s
+
+
+def _gt(a: int, b: int) -> bool:
+    return ((b - a) & M32) >= HALF
+
+
+def _lt(a: int, b: int) -> bool:
+    return ((a - b) & M32) >= HALF
+
+
+def _le(a: int, b: int) -> bool:
+    d = (a - b) & M32
+    return d == 0 or d >= HALF
+
+
+def handshake(conv: Conversation, num: int, ts: float, flags: int) -> None:
+    """Track SYN, SYN/ACK and the first ACK after a SYN (Wireshark's ``initial_rtt``)."""
+    if flags & SYN:
+        if flags & ACK:
+            if not conv.synack_frame:
+                conv.synack_frame = num
+        else:
+            conv.syn_frames.append(num)
+            conv.mru_syn = ts
+    elif flags & ACK and conv.mru_syn and not conv.irtt:
+        conv.irtt = (ts - conv.mru_syn) or 1e-9
+
+
+def window_scale(fwd: Flow, rev: Flow, flags: int, shift: int | None) -> None:
+    """Record the window-scale option of a SYN or SYN/ACK (``verify_tcp_window_scaling``)."""
+    if shift is not None:
+        fwd.win_scale = min(shift, 14)
+        return
+    if fwd.win_scale == -1:
+        fwd.win_scale = rev.win_scale = -2
+    elif flags & ACK and rev.win_scale == -2:
+        fwd.win_scale = -2
+
+
+def analyze(
+    conv: Conversation, fwd: Flow, rev: Flow, ts: float, seq: int, ack: int, flags: int,
+    window: int, seglen: int,
+) -> int:
+    """Wireshark's per-segment sequence analysis; returns the segment's condition bits."""
+    fl = 0
+    if not fwd.base_set:
+        fwd.base_seq = seq if flags & SYN else (seq - 1) & M32
+        fwd.base_set = True
+    if not rev.base_set and flags & ACK:
+        rev.base_seq = (ack - 1) & M32
+        rev.base_set = True
+    nextseq = fwd.nextseq
+    plain = not flags & (SYN | FIN | RST)
+
+    if seglen == 1 and seq == nextseq and rev.window == 0:
+        fl = ZW_PROBE
+    else:
+        if window == 0 and plain:
+            fl |= ZERO_WINDOW
+        if nextseq and _gt(seq, nextseq) and not flags & RST:
+            fl |= LOST_SEGMENT
+        if seglen <= 1 and seq == (nextseq - 1) & M32 and plain:
+            fl |= KEEP_ALIVE
+        if (
+            seglen
+            and rev.win_scale != -1
+            and (seq + seglen) & M32 == (rev.lastack + (rev.window << _shift(rev))) & M32
+            and plain
+        ):
+            fl |= WINDOW_FULL
+        same = seglen == 0 and seq == nextseq and plain
+        if same and window and window == fwd.window and ack == fwd.lastack and (
+            rev.lastsegflags & KEEP_ALIVE
+        ):
+            fl |= KEEP_ALIVE_ACK
+        elif (
+            same
+            and window == 0
+            and fwd.window == 0
+            and (ack == fwd.lastack or ack == (fwd.lastack + 1) & M32)
+            and rev.lastsegflags & ZW_PROBE
+        ):
+            fl |= ZW_PROBE_ACK
+        elif same and window and window == fwd.window and ack == fwd.lastack:
+            fwd.dupacknum = 1 if fwd.dupacknum == DISARMED else fwd.dupacknum + 1
+            fl |= DUP_ACK
+
+    if ack != fwd.lastack:
+        fwd.dupacknum = 0
+    if rev.maxseqtobeacked and _gt(ack, rev.maxseqtobeacked) and flags & ACK:
+        if _lt(rev.maxseqtobeacked, rev.nextseq):  # data seen beyond a hole: the hole is acked
+            rev.maxseqtobeacked = rev.nextseq
+            fl |= ACK_UNSEEN
+        else:  # acked beyond anything seen: report once until the peer acks anew
+            if rev.dupacknum == 0:
+                fl |= ACK_UNSEEN
+            rev.dupacknum = DISARMED
+
+    if (seglen or flags & (SYN | FIN)) and not fl & KEEP_ALIVE:
+        fl |= _retransmission(conv, fwd, rev, ts, seq, flags, seglen)
+
+    end = (seq + seglen + (1 if flags & (SYN | FIN) else 0)) & M32
+    if (seglen or flags & (SYN | FIN)) and len(fwd.segments) < MAX_UNACKED:
+        fwd.segments.append([seq, end, ts])
+    if not fl & ZW_PROBE:
+        if _gt(end, fwd.nextseq) or not fwd.nextseq:
+            fwd.nextseq = end
+            fwd.nextseqtime = ts
+        if seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
+            fwd.maxseqtobeacked = fwd.nextseq
+    fwd.window = window
+    fwd.lastack = ack
+    fwd.lastacktime = ts
+    fwd.lastsegflags = fl
+    if rev.segments:
+        _acked(conv, rev, ack, ts)
+    return fl
+
+
+def _shift(flow: Flow) -> int:
+    if flow.is_first_ack or flow.win_scale < 0:
+        return 0
+    return flow.win_scale
+
+
+def _retransmission(
+    conv: Conversation, fwd: Flow, rev: Flow, ts: float, seq: int, flags: int, seglen: int
+) -> int:
+    nextseq = fwd.nextseq
+    not_advanced = bool(nextseq) and _lt(seq, nextseq)
+    if seglen > 1 and (nextseq - 1) & M32 == seq:
+        not_advanced = False  # new data right after a zero-window probe byte
+    if seglen and rev.lastack and _le((seq + seglen) & M32, rev.lastack):
+        return SPURIOUS
+    if (
+        not_advanced
+        and rev.dupacknum >= 2
+        and rev.lastack == seq
+        and ts - rev.lastacktime < FAST_RETRANS_WINDOW
+    ):
+        return FAST_RETRANS
+    threshold = conv.irtt or OOO_DEFAULT
+    syn_fin = 1 if flags & (SYN | FIN) else 0
+    if (
+        not_advanced
+        and ts - fwd.nextseqtime < threshold
+        and nextseq != (seq + seglen + syn_fin) & M32
+    ):
+        return OUT_OF_ORDER
+    if not_advanced:
+        return RETRANS
+    return 0
+
+
+def _acked(conv: Conversation, rev: Flow, ack: int, ts: float) -> None:
+    """Drop the segments this ACK covers; an exact match gives the ACK RTT."""
+    keep: list[list[float]] = []
+    rtt = -1.0
+    for ual in rev.segments:
+        useq, unext = int(ual[0]), int(ual[1])
+        if ack == unext:
+            if rtt < 0:  # Wireshark walks newest first, so the oldest match wins
+                rtt = ts - ual[2]
+        elif _gt(ack, useq) and _le(ack, unext):
+            ual[0] = ack
+            keep.append(ual)
+        elif _gt(unext, ack):
+            keep.append(ual)
+    rev.segments = keep
+    if rtt > conv.ack_rtt_max:
+        conv.ack_rtt_max = rtt

@@ -1,0 +1,68 @@
+"""Turn plan diagnoses into findings, with the plan node as evidence; shared by the plan analyzers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from casework.case import Case
+from casework.findings import Evidence, Finding
+from casework.plans.diagnose import Diagnosis, Diagnostic
+from casework.plans.load import case_plans
+from casework.plans.node import Plan
+
+#: Most findings one plan analyzer reports for a case (the highest scores).
+MAX_FINDINGS = 20
+
+
+def evidence(plan: Plan, diag: Diagnosis) -> Evidence:
+    node = diag.node
+    facts = [node.label()] if node else [plan.plan_id]
+    if node is not None:
+        if node.est_rows is not None or node.actual_rows is not None:
+            facts.append(f"rows est={node.est_rows} actual={node.actual_rows} loops={node.loops}")
+        for name in ("filter", "index_cond", "recheck_cond", "sort_method"):
+            value = getattr(node, name)
+            if value:
+                facts.append(f"{name}: {value}")
+        if node.exclusive_ms is not None:
+            facts.append(f"self {node.exclusive_ms:.3f} ms of {plan.total_ms or 0:.3f} ms")
+    line = (node.line if node else None) or plan.line
+    return Evidence(
+        file=plan.file,
+        lines=(line, line) if line else None,
+        excerpt="; ".join(facts)[:500],
+        refs=(f"{plan.plan_id}#node{node.node_id if node else 0}",),
+        kind="plan",
+    )
+
+
+def to_finding(diag: Diagnosis, analyzer: str) -> Finding:
+    plan = diag.plan
+    entities = {"plan": plan.plan_id, "engine": plan.engine, **diag.entities}
+    if plan.query:
+        entities["query"] = plan.query[:300]
+    return Finding(
+        key=diag.key,
+        analyzer=analyzer,
+        subject=f"{plan.plan_id}:{diag.node.node_id if diag.node else 0}",
+        severity=diag.severity,
+        score=diag.score,
+        title=diag.title,
+        summary=diag.summary,
+        entities=entities,
+        stats=diag.stats,
+        evidence=(evidence(plan, diag),),
+        next_steps=diag.next_steps,
+    )
+
+
+def plan_findings(
+    case: Case, analyzer: str, diagnostics: Sequence[Diagnostic]
+) -> Iterator[Finding]:
+    """Run diagnostics over every plan of the case; the best ``MAX_FINDINGS`` become findings."""
+    found = [
+        d for plan in case_plans(case) if plan.nodes for diag in diagnostics for d in diag(plan)
+    ]
+    found.sort(key=lambda d: d.score, reverse=True)
+    for diag in found[:MAX_FINDINGS]:
+        yield to_finding(diag, analyzer)

@@ -1,0 +1,72 @@
+"""Plans and slow statements of a case, as analyzers see them (read through :class:`Case`).
+
+Plans come from the ``plans`` table and from auto_explain records in
+``events`` (the PostgreSQL log parser keeps a plan inside its message);
+slow statements come from ``duration:`` messages and MySQL slow log events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from casework.case import Case
+from casework.plans import auto_explain, slowlog
+from casework.plans.node import STORE_COLUMNS, Plan
+from casework.plans.read import from_rows
+
+_PLAN_ROWS = f"SELECT {', '.join(STORE_COLUMNS)}, file, attrs FROM plans ORDER BY plan_id, node_id"
+_LOGGED_PLANS = (
+    "SELECT file, line, ts, message FROM events "
+    "WHERE message LIKE '%duration:%' AND message LIKE '%plan:%' ORDER BY file, line"
+)
+_SLOW = (
+    "SELECT file, line, ts, message, attrs FROM events "
+    "WHERE message LIKE '%duration:%' OR attrs LIKE '%slow_query%' ORDER BY ts NULLS LAST, file, line"
+)
+
+
+def case_plans(case: Case) -> list[Plan]:
+    """Every plan in the case: stored plan files first, then auto_explain plans from logs."""
+    plans = from_rows(case.rows(_PLAN_ROWS))
+    known = {p.plan_id for p in plans}
+    for plan in logged_plans(case):
+        if plan.plan_id not in known:
+            plans.append(plan)
+    return plans
+
+
+def logged_plans(case: Case) -> Iterator[Plan]:
+    for file, line, ts, message in case.rows(_LOGGED_PLANS):
+        plan = auto_explain.plan_from_message(str(message), int(line or 0))
+        if plan is None:
+            continue
+        plan.plan_id = f"{file}:{line}"
+        plan.file = str(file)
+        plan.line = int(line or 0)
+        plan.ts = ts
+        yield plan
+
+
+def slow_queries(case: Case) -> list[slowlog.SlowQuery]:
+    """Slow statements from PostgreSQL ``duration:`` lines and MySQL slow log events."""
+    out: list[slowlog.SlowQuery] = []
+    for file, line, ts, message, raw in case.rows(_SLOW):
+        text = str(message or "")
+        query = slowlog.from_pg_message(text, str(file), int(line or 0), ts)
+        if query is None:
+            query = slowlog.from_mysql_event(text, _attrs(raw), str(file), int(line or 0), ts)
+        if query is not None:
+            out.append(query)
+    return out
+
+
+def _attrs(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

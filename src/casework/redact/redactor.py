@@ -1,0 +1,128 @@
+"""The redactor the ingest calls for every string: text, named values, URLs, headers and JSON."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from casework.redact import http
+from casework.redact.assign import benign
+from casework.redact.names import Sensitivity, classify, looks_like_credential, session_like
+from casework.redact.pii import PiiPolicy
+from casework.redact.text import TextEngine, kind_for
+
+_LONG_NUMBER = re.compile(r"-?\d{6,}")
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionPolicy:
+    """Which personal data is redacted besides secrets (secrets always are).
+
+    IPs are kept by default: they are usually the evidence (which client,
+    which backend). SSNs and IBANs follow the card switch's spirit and are on.
+    """
+
+    pii_email: bool = True
+    pii_card: bool = True
+    pii_phone: bool = True
+    pii_ip: bool = False
+    pii_ssn: bool = True
+    pii_iban: bool = True
+
+    def pii(self) -> PiiPolicy:
+        """The detector switches for the text engine."""
+        return PiiPolicy(email=self.pii_email, card=self.pii_card, phone=self.pii_phone,
+                         ssn=self.pii_ssn, iban=self.pii_iban, ip=self.pii_ip)
+
+
+class Redactor(TextEngine):
+    """Replaces secrets with stable keyed placeholders; see :mod:`casework.redact`.
+
+    One instance per case (the key) and per thread (the prefilter's scratch
+    space is not shared). ``counts`` accumulates how many values of each kind
+    were replaced; ``take_counts()`` returns and resets it.
+    """
+
+    def __init__(self, key: bytes, policy: RedactionPolicy | None = None, *,
+                 use_hyperscan: bool = True) -> None:
+        self.policy = policy or RedactionPolicy()
+        super().__init__(key, self.policy.pii(), use_hyperscan=use_hyperscan)
+
+    def __repr__(self) -> str:
+        return f"Redactor(policy={self.policy!r})"
+
+    def take_counts(self) -> Counter[str]:
+        """Counts by kind since the last call (the ingest calls this per file)."""
+        taken = Counter(self.counts)
+        self.counts.clear()
+        return taken
+
+    def value(self, name: str, value: str) -> str:
+        """A named field: a secret name redacts the whole value, then the text rules run."""
+        lname = name.strip().lower()
+        if lname in http.AUTH_HEADERS or lname in http.COOKIE_HEADERS:
+            return self.header(name, value)
+        sens = classify(name)
+        strong = sens is Sensitivity.STRONG or lname in http.SECRET_HEADERS
+        if strong and not benign(value, quoted=True, name=name):
+            return self.token(value, kind_for(name))
+        if sens is Sensitivity.WEAK and looks_like_credential(value, allow_hex=session_like(name)):
+            return self.token(value, kind_for(name))
+        return self.text(value)
+
+    def param(self, name: str, value: str) -> str:
+        """A URL query or form parameter: ``code``, ``sig``, ``key`` … count as secret names."""
+        if classify(name) is Sensitivity.WEAK and value and not benign(value, quoted=True):
+            return self.token(value, kind_for(name))
+        return self.value(name, value)
+
+    def url(self, u: str) -> str:
+        """Userinfo passwords and sensitive query/fragment parameters, then the text rules."""
+        return self.text(u)
+
+    def header(self, name: str, value: str) -> str:
+        """Authorization keeps its scheme; cookies keep names and attributes; others by name."""
+        lname = name.strip().lower()
+        if lname in http.AUTH_HEADERS:
+            return http.authorization(value, self.token)
+        if lname in http.COOKIE_HEADERS:
+            return http.cookie(value, self.secret, set_cookie=lname != "cookie")
+        return self.value(name, value)
+
+    def json(self, obj: Any, _name: str | None = None, _mode: str = "") -> Any:
+        """A redacted copy of a JSON value: same shape, keys and values checked by name."""
+        if isinstance(obj, str):
+            return self.value(_name, obj) if _name else self.text(obj)
+        if isinstance(obj, dict):
+            return self._json_object(obj, _mode)
+        if isinstance(obj, list):
+            mode = {"cookies": "cookie", "queryString": "param", "params": "param"}.get(_name or "", "")
+            return [self.json(x, _name, mode) for x in obj]
+        if (isinstance(obj, int) and not isinstance(obj, bool) and _name
+                and classify(_name) is Sensitivity.STRONG and _LONG_NUMBER.fullmatch(str(obj))):
+            return self.secret(kind_for(_name), str(obj))
+        return obj
+
+    def _json_object(self, obj: dict[Any, Any], mode: str) -> dict[Any, Any]:
+        name, val = obj.get("name"), obj.get("value")
+        pair = isinstance(name, str) and isinstance(val, str)
+        out: dict[Any, Any] = {}
+        for k, v in obj.items():
+            key = self.text(k) if isinstance(k, str) else k
+            if pair and k == "value":
+                out[key] = self.pair_value(str(name), str(v), mode)
+            elif pair and k == "name":
+                out[key] = v
+            else:
+                out[key] = self.json(v, k if isinstance(k, str) else None)
+        return out
+
+    def pair_value(self, name: str, value: str, mode: str) -> str:
+        """A HAR-style name/value pair: a cookie, a parameter or a header."""
+        if mode == "cookie":
+            return http.cookie(f"{name}={value}", self.secret, set_cookie=False)[len(name) + 1:]
+        if mode == "param":
+            return self.param(name, value)
+        return self.header(name, value)

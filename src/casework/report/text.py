@@ -1,0 +1,89 @@
+"""Formatting shared by the Markdown, HTML and terminal renderers, so numbers read the same."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from casework.engine import AnalyzerRun
+from casework.findings import Evidence, Stat, iso
+from casework.inventory import FileEntry
+from casework.investigation import Investigation
+
+RATE_KEYS = ("rate", "share")
+
+
+def stat_text(key: str, value: Stat) -> str:
+    """One stat for people: rates as percentages, p-values in scientific notation."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if key.startswith("p_"):
+            return f"{value:.2g}"
+        if any(k in key for k in RATE_KEYS):
+            return f"{value:.2%}"
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def location(e: Evidence) -> str:
+    """``file:10`` or ``file:10-14``: where an excerpt comes from."""
+    if e.lines is None:
+        return e.file if not e.refs else f"{e.file} ({', '.join(e.refs)})"
+    first, last = e.lines
+    return f"{e.file}:{first}" if first == last else f"{e.file}:{first}-{last}"
+
+
+def run_status(run: AnalyzerRun) -> str:
+    """``ok``, ``skipped: no spans in this bundle`` or ``error: KeyError in f (x.py:3)``."""
+    return run.status if not run.reason else f"{run.status}: {run.reason}"
+
+
+def ts_text(value: datetime | None) -> str:
+    return iso(value) if value is not None else "—"
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def size_text(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def inventory_row(e: FileEntry) -> tuple[str, ...]:
+    """file, kind, status, records, size, first, last, tz, note: one inventory line."""
+    return (
+        e.path,
+        e.kind,
+        e.status,
+        f"{e.records:,}",
+        size_text(e.bytes),
+        ts_text(e.first_ts),
+        ts_text(e.last_ts),
+        e.tz or "—",
+        e.reason,
+    )
+
+
+def tz_sentence(inv: Investigation) -> str:
+    """The time-zone assumption in one sentence, naming the files it applies to."""
+    how = "chosen with --tz" if inv.tz_given else "assumed; pass --tz to change it"
+    naive = [e.path for e in sorted(inv.inventory, key=lambda e: e.path) if _assumed(e.tz)]
+    if naive:
+        where = ", ".join(naive)
+        return f"Timestamps without a zone were read as {inv.tz} ({how}) in: {where}. Times shown are UTC."
+    return f"No file needed a zone assumption (the default would be {inv.tz}). Times shown are UTC."
+
+
+def _assumed(tz: str | None) -> bool:
+    # Ingest records "<zone> (assumed)" for files whose timestamps carried no zone.
+    return tz is not None and "assumed" in tz

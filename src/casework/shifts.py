@@ -1,0 +1,201 @@
+"""What shifted in a case: change points of failure rates, template rates and latency, found in SQL aggregates.
+
+Each series is counted per time bucket with one GROUP BY over the case
+store (never a Python loop over rows) and tested with
+:func:`casework.changepoint.rate_shift`. A shift found on the coarse grid
+(at most ~200 buckets over the window) is located again on a fine grid
+around it, so its time is known to the minute rather than to the bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from casework.case import Case
+from casework.changepoint import Shift, rate_shift
+from casework.findings import Window
+from casework.timeline import bucket_count, bucket_seconds, bucket_sql
+
+ALPHA = 0.001
+MIN_HITS = 5
+MAX_TEMPLATES = 300
+FINE_BUCKETS = 120
+ROUTE_SQL = "coalesce(nullif(route, ''), nullif(split_part(url, '?', 1), ''), '(no route)')"
+#: A log stream: the file name without rotation suffixes (``app.log.2.gz`` and ``app.log`` are one).
+STREAM_SQL = (
+    "regexp_replace(regexp_replace(coalesce(file, '?'), '(\\.[0-9]+)?(\\.(gz|bz2|xz|zst))?$', ''),"
+    " '[-_.]?[0-9]{4}-?[0-9]{2}-?[0-9]{2}(T?[0-9]{2,6})?', '')"
+)
+ERROR_LEVELS = "('error', 'err', 'fatal', 'critical', 'crit', 'severe', 'alert', 'emerg', 'panic')"
+
+
+@dataclass(frozen=True, slots=True)
+class Onset:
+    """A significant change of one series, with its time and candidate interval (UTC)."""
+
+    kind: str  # "5xx" | "errors" | "template" | "latency"
+    subject: str
+    file: str
+    table: str
+    where: str  # SQL selecting the series' population from ``table``
+    hit: str  # SQL marking a hit within it
+    shift: Shift
+    at: datetime
+    earliest: datetime
+    latest: datetime
+
+    @property
+    def increased(self) -> bool:
+        return self.shift.increased
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """A family of series: the population per (stream, group), hits per (stream, group, detail)."""
+
+    kind: str
+    table: str
+    group: str
+    hit: str
+    detail: str | None = None
+
+
+def _specs(case: Case) -> list[_Spec]:
+    specs = []
+    if case.count("requests"):
+        specs.append(_Spec("5xx", "requests", f"coalesce(upper(method) || ' ', '') || {ROUTE_SQL}",
+                           "status BETWEEN 500 AND 599", "'HTTP ' || status"))  # fmt: skip
+    if case.count("events"):
+        specs.append(_Spec("errors", "events", "'error-level records'", f"lower(level) IN {ERROR_LEVELS}"))
+        ids = case.rows(
+            "SELECT template_id FROM events WHERE template_id IS NOT NULL GROUP BY template_id"
+            " HAVING count(*) >= ? ORDER BY count(*) DESC LIMIT ?",
+            (MIN_HITS * 2, MAX_TEMPLATES),
+        )
+        if ids:
+            listed = ", ".join(f"'{_q(str(r[0]))}'" for r in ids)
+            specs.append(_Spec("template", "events", "''", f"template_id IN ({listed})", "template_id"))
+    return specs
+
+
+def detect(case: Case) -> list[Onset]:
+    """Significant shifts of every series in the case, strongest first."""
+    window = case.window
+    if window is None:
+        return []
+    width = bucket_seconds(window)
+    found: list[Onset] = []
+    for spec in _specs(case):
+        found += _scan(case, spec, window, width)
+    if case.count("requests"):
+        found += _latency(case, window, width)
+    found.sort(key=lambda o: (o.shift.p_value, -o.shift.llr, o.kind, o.subject))
+    return found
+
+
+def _scan(case: Case, spec: _Spec, window: Window, width: int) -> list[Onset]:
+    series = _grouped(case, spec, window, width)
+    out = []
+    for (file, group, detail), (hits, totals) in series.items():
+        if sum(hits) < MIN_HITS:
+            continue
+        where = f"{STREAM_SQL} = '{_q(file)}' AND ({spec.group}) = '{_q(group)}'"
+        hit = spec.hit if spec.detail is None else f"{spec.hit} AND ({spec.detail}) = '{_q(detail)}'"
+        subject = f"{detail} on {group}" if group and detail else group or detail
+        onset = _onset(case, spec.kind, subject, file, spec.table, where, hit, hits, totals,
+                       window, width)  # fmt: skip
+        if onset is not None:
+            out.append(onset)
+    return out
+
+
+def _latency(case: Case, window: Window, width: int) -> list[Onset]:
+    """Share of a route's requests slower than its own 90th percentile."""
+    cuts = case.rows(
+        f"SELECT {STREAM_SQL}, {ROUTE_SQL} r, quantile_cont(duration_ms, 0.9)"
+        " FROM requests WHERE duration_ms IS NOT NULL GROUP BY ALL HAVING count(*) >= 200"
+    )
+    out = []
+    for file, route, cut in cuts:
+        where = f"{STREAM_SQL} = '{_q(file)}' AND {ROUTE_SQL} = '{_q(route)}'"
+        hit = f"duration_ms > {float(cut)!r}"
+        hits, totals = _series(case, "requests", where, hit, window, width)
+        onset = _onset(case, "latency", str(route), str(file), "requests", where, hit, hits,
+                       totals, window, width)  # fmt: skip
+        if onset is not None and onset.increased:
+            out.append(onset)
+    return out
+
+
+def _onset(
+    case: Case, kind: str, subject: str, file: str, table: str, where: str, hit: str,
+    hits: list[int], totals: list[int], window: Window, width: int,
+) -> Onset | None:  # fmt: skip
+    coarse = rate_shift(hits, totals)
+    if coarse is None or coarse.p_value >= ALPHA:
+        return None
+    # Look again on a fine grid over the coarse candidate interval (one bucket either side);
+    # the counts outside it stay as one bucket each, so both rates are still estimated globally.
+    first, last = max(coarse.lo - 1, 0), min(coarse.hi + 1, len(totals))
+    start = window.start + timedelta(seconds=width * first)
+    end = window.start + timedelta(seconds=width * last)
+    fine_width = max(1, int((end - start).total_seconds() // FINE_BUCKETS))
+    fh, ft = _series(case, table, where, hit, Window(start, end - timedelta(microseconds=1)), fine_width)
+    fh = [sum(hits[:first]), *fh, sum(hits[last:])]
+    ft = [sum(totals[:first]), *ft, sum(totals[last:])]
+    refined = rate_shift(fh, ft)
+    if refined is None:
+        at = window.start + timedelta(seconds=width * coarse.split)
+        lo = window.start + timedelta(seconds=width * coarse.lo)
+        hi = window.start + timedelta(seconds=width * coarse.hi)
+    else:
+        # Index 0 is the prefix bucket, so fine bucket j starts at start + (j - 1) * fine_width.
+        at, lo, hi = (start + timedelta(seconds=fine_width * max(x - 1, 0))
+                      for x in (refined.split, refined.lo, refined.hi))  # fmt: skip
+    return Onset(kind, subject, file, table, where, hit, coarse, at, lo, hi)
+
+
+def _series(
+    case: Case, table: str, where: str, hit: str, window: Window, width: int
+) -> tuple[list[int], list[int]]:
+    n = bucket_count(window, width)
+    hits, totals = [0] * n, [0] * n
+    b = bucket_sql("ts", window, width)
+    for i, h, t in case.rows(
+        f"SELECT {b} b, count(*) FILTER (WHERE {hit}), count(*) FROM {table}"
+        f" WHERE ts >= ? AND ts <= ? AND {where} GROUP BY b",
+        (window.start, window.end),
+    ):
+        if 0 <= i < n:
+            hits[i], totals[i] = int(h), int(t)
+    return hits, totals
+
+
+def _grouped(
+    case: Case, spec: _Spec, window: Window, width: int
+) -> dict[tuple[str, str, str], tuple[list[int], list[int]]]:
+    """Hits per (stream, group, detail) and totals per (stream, group), per bucket, in two passes."""
+    n = bucket_count(window, width)
+    b = bucket_sql("ts", window, width)
+    totals: dict[tuple[str, str], list[int]] = {}
+    for f, g, i, c in case.rows(
+        f"SELECT {STREAM_SQL}, {spec.group}, {b} b, count(*) FROM {spec.table}"
+        " WHERE ts IS NOT NULL GROUP BY ALL"
+    ):
+        if 0 <= i < n:
+            totals.setdefault((str(f), str(g)), [0] * n)[i] = int(c)
+    detail = spec.detail or "''"
+    out: dict[tuple[str, str, str], tuple[list[int], list[int]]] = {}
+    for f, g, d, i, c in case.rows(
+        f"SELECT {STREAM_SQL}, {spec.group}, {detail}, {b} b, count(*) FROM {spec.table}"
+        f" WHERE ts IS NOT NULL AND {spec.hit} GROUP BY ALL"
+    ):
+        key = (str(f), str(g))
+        if 0 <= i < n and key in totals:
+            out.setdefault((*key, str(d)), ([0] * n, totals[key]))[0][i] = int(c)
+    return out
+
+
+def _q(text: str) -> str:
+    return str(text).replace("'", "''")

@@ -1,0 +1,36 @@
+"""How records other than logs, requests and changes are redacted and stored, one function per type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from casework.configs.envname import env_of
+from casework.model import ConfigRecord, K8sRecord
+from casework.redact import Redactor
+from casework.store import Store
+
+Sink = Callable[[Store, Redactor, Any, str], None]
+
+
+def config(store: Store, r: Redactor, rec: ConfigRecord, file: str) -> None:
+    # Redacted before comparison: two different passwords show as two placeholders, never values.
+    store.add(
+        "configs", (env_of(file), file, r.text(rec.key), r.value(rec.key, rec.value), rec.line)
+    )
+
+
+def k8s(store: Store, r: Redactor, rec: K8sRecord, file: str) -> None:
+    store.add(
+        "k8s",
+        (
+            rec.ts, r.text(rec.object), rec.reason, r.text(rec.message), rec.count,
+            rec.container, file, rec.line, r.json(rec.attrs),
+        ),
+    )  # fmt: skip
+
+
+SINKS: dict[type, Sink] = {
+    ConfigRecord: config,
+    K8sRecord: k8s,
+}

@@ -1,0 +1,200 @@
+"""One story per incident: findings about the same incident merge into a hypothesis that says it all in one place.
+
+An incident is anchored on its best "who" (a failure cohort) or, without
+one, on its strongest rise (a change point). Findings join it when they are
+about the same thing (a shared route, stream or template) and the same time
+(an onset within the anchor's uncertainty plus a tolerance): the change
+point says since when, the change before it says what changed, novelty says
+what is new. The merged finding states what fails, since when, for whom,
+what changed before, how much, and the evidence, and lists the members in
+``related``; the members stay in the list below it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window
+
+#: Onsets closer than this (seconds) to the anchor's are the same incident.
+TOLERANCE = 3600.0
+ANCHORS = ("FAILURE_COHORT", "CHANGEPOINT_5XX", "CHANGEPOINT_TEMPLATE", "CHANGEPOINT_ERRORS",
+           "CHANGEPOINT_LATENCY")  # fmt: skip
+JOINERS = ("CHANGEPOINT_", "CHANGE_BEFORE_ONSET", "NEW_TEMPLATE", "FIELD_FORMAT", "HTTP_", "ERROR_SIG")
+MAX_STEPS = 6
+#: A change this likely to precede the onset by chance is not named in the story.
+MAX_CHANCE = 0.25
+
+
+def merge(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings plus one merged story per incident that has more than one finding."""
+    items = list(findings)
+    used: set[str] = set()
+    stories: list[Finding] = []
+    anchors = sorted(
+        (f for f in items if f.key in ANCHORS and f.severity in ("critical", "high")),
+        key=lambda f: (ANCHORS.index(f.key), -f.score, f.subject),
+    )
+    for anchor in anchors:
+        if anchor.id in used:
+            continue
+        members = [f for f in items if f is not anchor and f.id not in used and _joins(anchor, f)]
+        if not any(m.key.startswith(("CHANGEPOINT_", "CHANGE_BEFORE")) for m in members) and (
+            anchor.key != "FAILURE_COHORT" or not members
+        ):
+            continue
+        used.update([anchor.id, *(m.id for m in members)])
+        stories.append(_story(anchor, members))
+    return stories + items
+
+
+def _onset(f: Finding) -> float | None:
+    for key in ("since_epoch", "onset_epoch"):
+        value = f.stats.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def _tokens(f: Finding) -> set[str]:
+    """Routes, streams and template ids a finding is about, as comparable words."""
+    out: set[str] = set()
+    for value in f.entities.values():
+        out.update(w for w in re.split(r"[\s,{}]+", str(value)) if len(w) > 2 and "/" in w)
+    for key in ("file", "template_id", "subject"):
+        if key in f.entities:
+            out.add(str(f.entities[key]))
+    return out
+
+
+def _joins(anchor: Finding, f: Finding) -> bool:
+    if not f.key.startswith(JOINERS) or f.key == anchor.key:
+        return False
+    a, b = _onset(anchor), _onset(f)
+    if a is not None and b is not None:
+        spread = anchor.stats.get("latest_epoch"), anchor.stats.get("earliest_epoch")
+        width = float(spread[0]) - float(spread[1]) if all(isinstance(x, float) for x in spread) else 0.0  # type: ignore[arg-type]
+        if abs(a - b) > TOLERANCE + width:
+            return False
+    elif not f.stats.get("new"):
+        return False
+    return bool(_tokens(anchor) & _tokens(f)) or f.key == "CHANGE_BEFORE_ONSET" and a is not None
+
+
+def _story(anchor: Finding, members: list[Finding]) -> Finding:
+    cohort = anchor if anchor.key == "FAILURE_COHORT" else None
+    cp = next((m for m in members if m.key.startswith("CHANGEPOINT_")), anchor if cohort is None else None)
+    change = next((m for m in members if m.key == "CHANGE_BEFORE_ONSET"
+                   and float(m.stats.get("chance") or 1.0) <= MAX_CHANCE), None)  # type: ignore[arg-type]
+    onset = _onset(cp) if cp else _onset(anchor)
+    parts = [_what(anchor, cp)]
+    if onset is not None:
+        parts.append(f"since {_minute(onset)}")
+    if cohort is not None:
+        parts.append(f"for {_who(cohort)}")
+    title = " ".join(parts)
+    how = _how(cohort, cp)
+    if how:
+        title += f": {how}"
+    if change is not None:
+        gap = change.stats.get("gap_seconds")
+        title += f"; {_gap(gap)} {change.entities.get('change', 'a change')}"
+    everyone = [anchor, *members]
+    stats: dict[str, Stat] = {"members": len(everyone)}
+    for source in (change, cp, cohort):
+        if source is not None:
+            stats.update({k: v for k, v in source.stats.items() if k not in stats})
+    entities: dict[str, str] = {}
+    for f in (cohort, cp, change):
+        if f is not None:
+            entities.update({k: v for k, v in f.entities.items() if k not in entities})
+    severity = max((f.severity for f in everyone), key=lambda s: SEVERITY_WEIGHT.get(s, 0))
+    if severity == "high" and cohort is not None and cp is not None:
+        # Who, since when and how much agree: the whole hypothesis outranks any one part of it.
+        severity = "critical"
+    return Finding(
+        key="INCIDENT",
+        analyzer="story",
+        subject=anchor.id,
+        severity=severity,
+        score=round(min(1.0, max(f.score for f in everyone) + 0.05 * min(len(members), 4)), 4),
+        title=title,
+        summary=" ".join(f.title + "." for f in everyone[:5]),
+        window=_window(everyone),
+        entities=entities,
+        stats=stats,
+        evidence=_evidence(everyone),
+        next_steps=_steps(everyone),
+        related=tuple(f.id for f in everyone),
+    )
+
+
+def _what(anchor: Finding, cp: Finding | None) -> str:
+    text = anchor.title if cp is None else cp.title
+    m = re.search(r"HTTP \d{3}", anchor.title) or re.search(r"HTTP \d{3}", text)
+    route = next((v for k, v in anchor.entities.items() if "/" in str(v) and k != "file"), None)
+    if route is None and cp is not None:
+        route = str(cp.entities.get("subject", "")) or None
+    if m and route:
+        return route if route.startswith("HTTP") else f"{m.group(0)} on {route}"
+    if cp is not None:
+        return f"Rise in {cp.entities.get('subject', 'failures')}"
+    return "Failures"
+
+
+def _who(cohort: Finding) -> str:
+    terms = [f"{k} {v}" if str(v).startswith((">", "<")) else f"{k} in {v}" if str(v).startswith("{") else f"{k} = {v}"
+             for k, v in cohort.entities.items() if k not in ("file", "time") and "/" not in str(v)]  # fmt: skip
+    return " and ".join(terms) or "one cohort"
+
+
+def _how(cohort: Finding | None, cp: Finding | None) -> str:
+    s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
+    if cohort is not None:
+        return (f"{_pct(s.get('rate'))} of them fail ({s.get('failing')} of {s.get('total')}, "
+                f"{_pct(s.get('baseline_rate'), 2)} elsewhere)")  # fmt: skip
+    if cp is not None:
+        return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"
+    return ""
+
+
+def _pct(value: Stat, digits: int = 0) -> str:
+    return f"{float(value):.{digits}%}" if isinstance(value, int | float) else "?"
+
+
+def _gap(seconds: Stat) -> str:
+    if not isinstance(seconds, int | float):
+        return "after"
+    minutes = float(seconds) / 60
+    if minutes < 0:
+        return f"{-minutes:.0f} minutes before"
+    if minutes < 90:
+        return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'} after"
+    return f"{minutes / 60:.1f} hours after"
+
+
+def _minute(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _window(findings: list[Finding]) -> Window | None:
+    windows = [f.window for f in findings if f.window is not None]
+    if not windows:
+        return None
+    return Window(min(w.start for w in windows), max(w.end for w in windows))
+
+
+def _evidence(findings: list[Finding]) -> tuple[Evidence, ...]:
+    out: list[Evidence] = []
+    for f in findings:
+        out.extend(f.evidence[:2])
+    return tuple(out[:8])
+
+
+def _steps(findings: list[Finding]) -> tuple[str, ...]:
+    steps: list[str] = []
+    for f in findings:
+        steps.extend(s for s in f.next_steps if s not in steps)
+    return tuple(steps[:MAX_STEPS])

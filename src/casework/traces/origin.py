@@ -1,0 +1,64 @@
+"""Error origin: the span where a failing request's error started.
+
+Starting at a failing root, follow the failed children down: at each step
+take the failed child that finished first (the error that came back first is
+the one the parent reacted to) until a failed span has no failed child. That
+span is the origin; the chain above it only passed the error on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from casework.traces.tree import Span, Trace
+
+_NUMBERS = re.compile(r"\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b", re.IGNORECASE)
+_QUOTED = re.compile(r"(['\"]).*?\1")
+_TIMEOUT = re.compile(r"time[ds]?[ _-]?out|deadline exceeded|timed out", re.IGNORECASE)
+MAX_REASON = 80
+
+
+def origin(trace: Trace) -> list[Span] | None:
+    """The chain from the failing root down to the origin (origin last); None if the root did not fail."""
+    span = trace.root
+    if not span.error:
+        return None
+    chain = [span]
+    while True:
+        failed = [c for c in span.children if c.error]
+        if not failed:
+            return chain
+        span = min(failed, key=lambda c: (c.end, c.start))
+        chain.append(span)
+
+
+def reason(attrs: Mapping[str, Any]) -> str:
+    """A short, value-free label of why a span failed (exception type, status, message shape)."""
+    message = str(attrs.get("otel.status_description") or attrs.get("exception.message") or "")
+    label = ""
+    for key in ("exception.type", "error.type"):
+        if attrs.get(key):
+            label = str(attrs[key])
+            break
+    if not label:
+        code = attrs.get("http.response.status_code")
+        grpc = attrs.get("rpc.grpc.status_code")
+        if isinstance(code, int) and code >= 400:
+            label = f"HTTP {code}"
+        elif isinstance(grpc, int) and grpc > 0:
+            label = f"gRPC status {grpc}"
+        elif message:
+            label = shape(message)
+    if _TIMEOUT.search(message) and "timeout" not in label.lower():
+        label = f"{label} (timeout)" if label else "timeout"
+    return label or "error"
+
+
+def shape(message: str) -> str:
+    """A message with quoted values and numbers masked, so equal failures read the same."""
+    text = _QUOTED.sub("<v>", message)
+    text = _NUMBERS.sub("<n>", text)
+    text = " ".join(text.split())
+    return text[:MAX_REASON]

@@ -1,0 +1,154 @@
+"""Works in dev, fails in prod; OOMKilled after batch imports; CrashLoopBackOff explained by the previous log."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+import envcases
+import k8scases
+from casework.configs.diffkind import classify
+from casework.configs.envname import env_of, logical_name
+from casework.formats import sniff
+from casework.formats.base import ParseContext
+from casework.formats.config import FORMATS as CONFIG_FORMATS
+from casework.formats.k8s import parse_describe
+from casework.pipeline import Options, investigate
+
+
+@pytest.mark.parametrize("culprit", envcases.CULPRITS)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_config_culprit_ranks_first(tmp_path: Path, culprit: str, seed: int) -> None:
+    truth = envcases.make(tmp_path / "bundle", culprit, seed * 7 + len(culprit))
+    result = investigate(tmp_path / "bundle", tmp_path / "case")
+    top = result.findings[0]
+    assert top.key == "ENV_CONFIG_DIFF", [f.title for f in result.findings[:3]]
+    assert top.entities["key"].endswith(truth.key_leaf), top.title
+    assert top.entities["env_failing"] == truth.bad_env
+    assert top.stats["promoted"] is True
+    # The five benign differences are listed, but never first.
+    diffs = [f for f in result.findings if f.key == "ENV_CONFIG_DIFF"]
+    assert all(f.entities["kind"] != "benign" for f in diffs[:1])
+
+
+def test_secrets_compare_as_placeholders_never_values(tmp_path: Path) -> None:
+    envcases.make(tmp_path / "bundle", "scheme", 5)
+    investigate(tmp_path / "bundle", tmp_path / "case")
+    raw = (tmp_path / "case" / "case.duckdb").read_bytes()
+    assert b"-Secret!" not in raw
+    for name in ("report.md", "findings.json", "report.html"):
+        assert "-Secret!" not in (tmp_path / "case" / name).read_text()
+
+
+def test_env_given_by_prefix_wins_over_inference(tmp_path: Path) -> None:
+    bundle = tmp_path / "b"
+    (bundle / "east").mkdir(parents=True)
+    (bundle / "west").mkdir()
+    (bundle / "east" / "svc.yaml").write_text("client:\n  base_url: https://api.example.com\n  retries: 3\n")
+    (bundle / "west" / "svc.yaml").write_text("client:\n  base_url: http://api.example.com\n  retries: 3\n")
+    result = investigate(bundle, tmp_path / "case", Options(envs=(("east", "east"), ("west", "west"))))
+    diff = [f for f in result.findings if f.key == "ENV_CONFIG_DIFF"]
+    assert diff and diff[0].entities["key"] == "client.base_url"
+    assert {diff[0].entities["env_failing"], diff[0].entities["env_working"]} == {"east", "west"}
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_oomkilled_after_batch_imports(tmp_path: Path, seed: int) -> None:
+    truth = k8scases.oom_case(tmp_path / "bundle", seed)
+    result = investigate(tmp_path / "bundle", tmp_path / "case")
+    top = result.findings[0]
+    assert top.key == "K8S_OOMKILLED", [f.title for f in result.findings[:3]]
+    assert truth.pod in top.title and truth.needle in top.title
+    assert top.stats["limit"] and top.stats["kills"] >= 3
+    assert float(str(top.stats["preceded_share"])) >= 0.75
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crashloop_cause_comes_from_the_previous_log(tmp_path: Path, seed: int) -> None:
+    truth = k8scases.crashloop_case(tmp_path / "bundle", seed)
+    result = investigate(tmp_path / "bundle", tmp_path / "case")
+    top = result.findings[0]
+    assert top.key == "K8S_CRASHLOOP", [f.title for f in result.findings[:3]]
+    assert truth.pod in top.title
+    assert truth.needle in top.title
+    assert top.evidence[0].file.endswith(".previous.log")
+
+
+def test_env_names_from_folders_and_file_names() -> None:
+    assert env_of("configs/prod/app.yaml") == "prod"
+    assert env_of("app.development.env") == "dev"
+    assert env_of("staging-eu/values.yaml") is None
+    assert env_of("deploy/values-staging.yaml") == "staging"
+    assert env_of("x/y.yaml", {"x": "blue"}) == "blue"
+    assert logical_name("prod/app.yaml") == logical_name("dev/app.yaml") == "app.yaml"
+    assert logical_name("config/app.prod.yaml") == "config/app.yaml"
+
+
+def test_difference_kinds() -> None:
+    assert classify("k", "https://a.example.com", "http://a.example.com").kind == "scheme"
+    assert classify("client.timeout", "30s", "500ms").kind == "magnitude"
+    assert classify("tls.verify", "true", "false").kind == "tls"
+    assert classify("deploy.replicas", "1", "6").kind == "benign"
+    assert classify("aws.region", "us-east-1", "eu-west-1").kind == "region"
+    assert classify("api.version", "2023-10-16", "2022-11-15").kind == "version"
+    assert classify("db.password", "«secret:password:ab12cd»", "«secret:password:ef34aa»").kind == "secret"
+    assert classify("feature.new_checkout", None, "true").kind == "missing"
+
+
+CONFIG_SAMPLES = {
+    "yaml": b"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n"
+    b"      containers:\n      - name: api\n        env:\n        - name: API_URL\n          value: http://x\n",
+    "dotenv": b"# app\nAPI_URL=https://x\nexport TIMEOUT_MS=500\n",
+    "properties": b"# props\nhttp.client.timeout=500\nhttp.client.base-url=https://x\n",
+    "ini": b"[client]\ntimeout = 500\nbase_url = https://x\n",
+    "toml": b'[client]\ntimeout = 500\nbase_url = "https://x"\nverify = true\n',
+    "json-config": b'{\n  "client": {"timeout": 500, "base_url": "https://x"}\n}\n',
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CONFIG_SAMPLES))
+def test_config_syntaxes_sniff_and_flatten(kind: str) -> None:
+    data = CONFIG_SAMPLES[kind]
+    fmt, _ = sniff(data)
+    assert fmt is not None and fmt.kind == kind
+    records = list(fmt.parse(io.BytesIO(data), ParseContext(f"x.{kind}")))
+    keys = {r.key: r.value for r in records}
+    assert keys, kind
+    if kind == "yaml":
+        assert keys["Deployment/api.spec.template.spec.containers[api].env.API_URL"] == "http://x"
+    assert all(r.line >= 1 for r in records)
+
+
+def test_config_formats_reject_logs() -> None:
+    log = b"2026-03-01 10:00:00 INFO server: started\n2026-03-01 10:00:01 WARN server: slow: 500ms\n" * 5
+    for fmt in CONFIG_FORMATS:
+        assert fmt.sniff(log) < 0.5, fmt.kind
+
+
+def test_describe_text_yields_container_state_and_events() -> None:
+    text = b"""Name:         api-7d9f8c6b5-x2x4q
+Namespace:    shop
+Containers:
+  api:
+    Image:          registry.example.com/shop/api:3.2.0
+    State:          Waiting
+      Reason:       CrashLoopBackOff
+    Last State:     Terminated
+      Reason:       OOMKilled
+      Exit Code:    137
+    Restart Count:  7
+    Limits:
+      memory:  512Mi
+Events:
+  Type     Reason     Age                  From     Message
+  ----     ------     ----                 ----     -------
+  Warning  BackOff    2m (x30 over 40m)    kubelet  Back-off restarting failed container api in pod api-7d9f8c6b5-x2x4q
+"""
+    records = list(parse_describe(io.BytesIO(text), ParseContext("describe.txt")))
+    reasons = {r.reason for r in records}
+    assert {"CrashLoopBackOff", "OOMKilled", "BackOff"} <= reasons
+    oom = next(r for r in records if r.reason == "OOMKilled")
+    assert oom.attrs["limits"]["memory"] == "512Mi" and oom.attrs["restarts"] == 7
+    assert next(r for r in records if r.reason == "BackOff").count == 30

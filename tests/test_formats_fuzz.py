@@ -1,0 +1,67 @@
+"""Property test: random bytes and mutated real logs never make a sniffer or parser raise."""
+
+from __future__ import annotations
+
+import io
+from itertools import islice
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casework.formats import FORMATS, ParseContext, sniff
+from formats_support import LOGS, SHARED
+
+SEEDS = [p.read_bytes() for p in sorted(LOGS.iterdir())] + [
+    p.read_bytes()[:4096] for p in sorted((SHARED / "data" / "loghub2k").glob("*/*_2k.log"))
+]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(0, 4))):
+        action = draw(st.sampled_from(["truncate", "flip", "splice", "insert", "drop_newlines"]))
+        pos = draw(st.integers(0, max(0, len(data) - 1)))
+        if action == "truncate":
+            del data[pos:]
+        elif action == "flip":
+            for _ in range(draw(st.integers(1, 16))):
+                i = draw(st.integers(0, max(0, len(data) - 1)))
+                if data:
+                    data[i] ^= 1 << draw(st.integers(0, 7))
+        elif action == "splice":
+            other = draw(st.sampled_from(SEEDS))
+            start = draw(st.integers(0, len(other)))
+            data[pos:pos] = other[start : start + draw(st.integers(0, 2048))]
+        elif action == "insert":
+            data[pos:pos] = draw(st.binary(max_size=256))
+        else:
+            data = bytearray(bytes(data).replace(b"\n", b" "))
+    return bytes(data)
+
+
+def _run_all(data: bytes) -> None:
+    sniff(data)
+    for fmt in FORMATS:
+        fmt.sniff(data)
+        ctx = ParseContext("fuzz.log", year=2026)
+        for _record in islice(fmt.parse(io.BytesIO(data), ctx), 5000):
+            pass
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_real_logs(data: bytes) -> None:
+    _run_all(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=4096))
+def test_random_bytes(data: bytes) -> None:
+    _run_all(data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=2000))
+def test_random_text(data: str) -> None:
+    _run_all(data.encode("utf-8", "surrogatepass"))

@@ -1,0 +1,95 @@
+"""JSON-lines logs: any field names, nested objects flattened, canonical HTTP keys, bad lines counted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from casework.formats.httpfields import add_http, duration_ms
+from casework.formats.jsonlines import sniff
+from casework.model import LogRecord
+from formats_support import fixture, kind_of, parse
+
+
+def logs(name: str, **ctx: object) -> list[LogRecord]:
+    records, _ = parse(fixture(name), "jsonl", **ctx)
+    assert all(isinstance(r, LogRecord) for r in records)
+    return records  # type: ignore[return-value]
+
+
+def test_ecs_style_nested_fields_are_flattened_and_roles_found() -> None:
+    records, ctx = parse(fixture("app.jsonl"), "jsonl")
+    first = records[0]
+    assert isinstance(first, LogRecord)
+    assert first.ts == datetime(2026, 3, 2, 14, 5, 3, 412000, tzinfo=UTC)
+    assert (first.level, first.message, first.service) == ("ERROR", "refund failed", "payments")
+    assert first.attrs["account.created"] == "2026-02-20"
+    assert first.attrs["trace.id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert first.attrs["tags"] == ["refund", "prod"]
+    # canonical request keys, originals kept
+    assert first.attrs["http.status"] == 500 and first.attrs["http.response.status_code"] == 500
+    assert first.attrs["http.method"] == "POST" and first.attrs["http.path"] == "/v1/refunds"
+    # the non-JSON line and the JSON array are counted, not raised
+    assert ctx.bad_records == 2
+    assert [r.line for r in records] == [1, 2, 4, 6]
+    assert records[-1].message.endswith("😀")  # type: ignore[union-attr]
+
+
+def test_pino_numeric_levels_epoch_ms_and_request_fields() -> None:
+    first, second, third = logs("pino.jsonl")
+    assert first.ts == datetime(2026, 3, 2, 14, 5, 3, 412000, tzinfo=UTC)
+    assert [r.level for r in (first, second, third)] == ["INFO", "ERROR", "WARN"]
+    assert first.attrs["http.status"] == 500
+    assert first.attrs["http.path"] == "/v1/refunds" and first.attrs["http.query"] == "dry=1"
+    assert first.attrs["http.duration_ms"] == 1204.0
+    assert first.attrs["http.user_agent"] == "acme-mobile/5.2"
+    assert "http.status" not in second.attrs  # no request in an error without one
+    assert second.attrs["err.stack"].startswith("Error: constraint\n")
+
+
+def test_unusual_names_and_units() -> None:
+    first, _second, third = logs("odd_fields.jsonl", tz=UTC)
+    assert (first.level, first.message, first.ts_assumed) == ("WARN", "quota near limit", True)
+    assert first.attrs["http.duration_ms"] == 250.0  # latency_seconds
+    assert first.attrs["http.route"] == "/v1/quota/{id}"
+    assert first.attrs["http.status"] == 429 and first.attrs["client.id"] == "acme"
+    # a record whose time key has no known name is found by the value's shape
+    assert third.ts == datetime(2026, 3, 2, 14, 5, 5, tzinfo=UTC)
+    assert "what=cache warm" in third.message
+
+
+def test_duration_units() -> None:
+    assert duration_ms("1.5s", 1.0) == 1500.0
+    assert duration_ms("2m3s", 1.0) == 123000.0
+    assert duration_ms("350µs", 1.0) == pytest.approx(0.35)
+    assert duration_ms(1_204_000_000, 1.0) == 1204.0  # a Go time.Duration in ns
+    assert duration_ms("fast", 1.0) is None
+    attrs: dict[str, object] = {"statusCode": 200, "elapsed_us": 1500, "request_time": "0.2"}
+    add_http(attrs)
+    assert attrs["http.duration_ms"] == 1.5
+
+
+def test_no_http_keys_without_status_or_method() -> None:
+    attrs: dict[str, object] = {"duration_ms": 12, "path": "/tmp/x"}
+    add_http(attrs)
+    assert attrs == {"duration_ms": 12, "path": "/tmp/x"}
+
+
+def test_sniff_discriminates_documents_and_batches() -> None:
+    assert kind_of(fixture("app.jsonl")) == "jsonl"
+    assert kind_of(fixture("pino.jsonl")) == "jsonl"
+    assert sniff(fixture("otlp_lines.jsonl")) < 0.1
+    pretty = orjson.dumps({"log": {"version": "1.2", "entries": []}}, option=orjson.OPT_INDENT_2)
+    assert sniff(pretty) < 0.2
+    one_doc = orjson.dumps({"kind": "List", "items": [{"a": i} for i in range(50)]})
+    assert sniff(one_doc + b"\n") < 0.5
+    assert sniff(b"\x00\x01\x02{binary") == 0.0
+    assert sniff(b"") == 0.0
+
+
+def test_long_and_empty_lines() -> None:
+    line = orjson.dumps({"ts": "2026-03-01T00:00:00Z", "msg": "x" * 5000, "level": "info"})
+    records, ctx = parse(b"\n\n" + line + b"\r\n\n", "jsonl")
+    assert len(records) == 1 and ctx.bad_records == 0

@@ -1,0 +1,44 @@
+"""Release/deploy lists become changes; a case description is recognized and yields nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from casework.formats.description import sniff as sniff_description
+from casework.formats.releases import sniff as sniff_releases
+from casework.model import ChangeRecord
+from formats_support import fixture, kind_of, parse
+
+
+def test_deploy_csv() -> None:
+    found, ctx = parse(fixture("deploys.csv"), "releases")
+    changes = [r for r in found if isinstance(r, ChangeRecord)]
+    assert [(c.kind, c.what, c.version) for c in changes] == [
+        ("deploy", "payments", "2.14.2"),
+        ("deploy", "payments", "2.14.3"),
+        ("deploy", "ledger", "1.8.0"),
+    ]
+    assert changes[1].ts == datetime(2026, 3, 2, 14, 1, tzinfo=UTC)
+    assert changes[2].attrs["author"] == "Lee, Sam"
+    assert ctx.bad_records == 1  # "not a date"
+
+
+def test_release_json_lines_with_epoch() -> None:
+    found, _ = parse(fixture("releases.jsonl"), "releases")
+    first, second = (r for r in found if isinstance(r, ChangeRecord))
+    assert (first.kind, first.what, first.version) == ("release", "payments", "v2.14.3")
+    assert first.attrs == {"notes": "refund account FK"}
+    assert second.ts == datetime(2026, 2, 28, 18, 0, tzinfo=UTC)
+
+
+def test_sniffs() -> None:
+    assert kind_of(fixture("deploys.csv")) == "releases"
+    assert kind_of(fixture("releases.jsonl")) == "releases"
+    assert sniff_releases(fixture("app.jsonl")) == 0.0
+    assert sniff_releases(b"id,name,email\n1,a,b\n") == 0.0
+    assert kind_of(fixture("case.md")) == "description"
+    found, _ = parse(fixture("case.md"), "description")
+    assert found == []
+    for log in ("log4j.log", "python_app.log", "logback_stack.log", "syslog_3164.log"):
+        assert sniff_description(fixture(log)) == 0.0, log
+    assert sniff_description(b"key: value\nother: 2\nthird: x y\n") == 0.0

@@ -1,0 +1,52 @@
+"""Syslog RFC 3164 and 5424: PRI levels, structured data, year from context and rollover."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from casework.formats.syslog import sniff
+from casework.model import LogRecord
+from formats_support import fixture, kind_of, parse
+
+
+def test_rfc5424_with_structured_data() -> None:
+    found, ctx = parse(fixture("syslog_5424.log"), "syslog")
+    assert ctx.bad_records == 0
+    first, second, third, fourth = (r for r in found if isinstance(r, LogRecord))
+    assert first.ts == datetime(2026, 3, 2, 14, 5, 3, 3000, tzinfo=UTC)
+    assert (first.service, first.level, first.message) == (
+        "refunds",
+        "INFO",
+        "refund failed for account",
+    )
+    assert first.attrs["req@32473.status"] == "500"
+    assert first.attrs["exampleSDID@32473.eventSource"] == "Application"
+    assert first.attrs["syslog.facility"] == "local4" and first.attrs["msgid"] == "REFUND"
+    assert second.ts == datetime(2026, 3, 2, 13, 5, 4, tzinfo=UTC)  # +01:00
+    assert second.level == "FATAL"  # severity 2 (crit)
+    assert third.ts is None  # NILVALUE timestamp
+    assert third.attrs["meta.note"] == 'a "quoted" value with ] bracket'
+    assert fourth.message == "upstream timed out (110: Connection timed out)"  # BOM dropped
+
+
+def test_rfc3164_year_from_context_and_new_year() -> None:
+    found, _ = parse(fixture("syslog_3164.log"), "syslog", year=2025)
+    logs = [r for r in found if isinstance(r, LogRecord)]
+    assert [r.ts.year for r in logs if r.ts] == [2025, 2025, 2026, 2026, 2026]
+    assert all(r.ts_assumed for r in logs)
+    assert logs[0].service == "sshd" and logs[0].attrs == {"host": "web1", "pid": "2211"}
+    assert logs[1].attrs["syslog.facility"] == "authpriv" and logs[1].level == "INFO"
+    assert logs[3].service == "kernel"
+    assert logs[4].level == "ERROR"
+
+
+def test_line_without_timestamp_is_bad_not_fatal() -> None:
+    found, ctx = parse(fixture("syslog_3164.log") + b"garbage line\n", "syslog")
+    assert len(found) == 5 and ctx.bad_records == 1
+
+
+def test_sniff() -> None:
+    assert kind_of(fixture("syslog_5424.log")) == "syslog"
+    assert kind_of(fixture("syslog_3164.log")) == "syslog"
+    assert sniff(fixture("log4j.log")) == 0.0
+    assert sniff(fixture("nginx_access.log")) == 0.0

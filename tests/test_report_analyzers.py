@@ -1,0 +1,207 @@
+"""The first analyzers (error signatures, HTTP status per route), ranking and time buckets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from _report_fixtures import WARN_TEMPLATE, analyze, build_case
+from casework.analyzers.error_signatures import error_signatures
+from casework.analyzers.http_status import http_status
+from casework.case import Case
+from casework.engine import run_analyzers
+from casework.findings import Finding, Window
+from casework.rank import rank
+from casework.store import Store
+from casework.timeline import bucket_count, bucket_seconds, halves, onset
+
+
+def _by(findings: list[Finding], key: str, text: str) -> Finding:
+    matches = [f for f in findings if f.key == key and text in f.subject]
+    assert len(matches) == 1, [f.subject for f in findings]
+    return matches[0]
+
+
+@pytest.fixture(scope="module")
+def incident(tmp_path_factory: pytest.TempPathFactory) -> list[Finding]:
+    path = tmp_path_factory.mktemp("case") / "case.duckdb"
+    build_case(path)
+    findings, runs = analyze(path)
+    assert [r.status for r in runs] == ["ok", "ok"]
+    return findings
+
+
+def test_new_500_burst_ranks_above_constant_background_502(incident: list[Finding]) -> None:
+    burst = _by(incident, "HTTP_5XX_ROUTE", "/v1/refunds")
+    background = _by(incident, "HTTP_5XX_ROUTE", "/v1/catalog")
+    assert burst.rank is not None and background.rank is not None
+    assert burst.rank < background.rank
+    assert burst.severity in ("high", "critical")
+    assert background.severity == "low"
+    assert burst.stats["new"] is True and background.stats["new"] is False
+    assert burst.stats["top_status"] == 500 and background.stats["top_status"] == 502
+
+
+def test_burst_onset_and_rates_are_measured(incident: list[Finding]) -> None:
+    burst = _by(incident, "HTTP_5XX_ROUTE", "/v1/refunds")
+    # Built with the onset at 60% of a 4 h window and 40% of refunds failing after it.
+    onset_at = datetime(2026, 3, 2, 14, 24, tzinfo=UTC)
+    reported = datetime.strptime(str(burst.stats["onset"]), "%Y-%m-%d %H:%M UTC")
+    assert abs(reported.replace(tzinfo=UTC) - onset_at) <= timedelta(minutes=3)
+    assert 0.3 < float(str(burst.stats["rate_after"])) < 0.5
+    assert float(str(burst.stats["baseline_rate"])) < 0.01
+    assert "POST /v1/refunds" in burst.title and "500" in burst.title
+    assert str(burst.stats["onset"]) in burst.title
+    # The fixture's release one minute before the onset is named as what changed.
+    assert "release of refund-service 2.14.3" in str(burst.stats["change"])
+    assert "just after the release of refund-service 2.14.3" in burst.title
+    assert burst.evidence and all(e.file == "nginx/access.log" for e in burst.evidence)
+
+
+def test_constant_background_alone_stays_low(tmp_path: Path) -> None:
+    path = tmp_path / "case.duckdb"
+    build_case(path, background_502=0.02, burst_500=0.0, seed=3)
+    findings, _ = analyze(path)
+    route = [f for f in findings if f.key.startswith("HTTP_")]
+    assert route and all(f.severity in ("low", "info") for f in route)
+    assert all(f.stats["new"] is False for f in route)
+
+
+def test_error_signature_groups_variable_messages_and_finds_the_onset(
+    incident: list[Finding],
+) -> None:
+    errors = [f for f in incident if f.key == "ERROR_SIGNATURE"]
+    assert len(errors) == 1  # account ids and durations differ; the signature does not
+    sig = errors[0]
+    assert sig.stats["new"] is True and sig.severity in ("high", "medium")
+    assert "<*>" in sig.entities["signature"]
+    assert sig.evidence[0].file == "app/app.log"
+    assert sig.evidence[0].lines is not None
+    assert sig.evidence[0].lines[1] == sig.evidence[0].lines[0] + 2  # the stack trace
+    assert sig.window is not None and sig.window.start >= datetime(2026, 3, 2, 14, tzinfo=UTC)
+
+
+def test_warning_signature_uses_the_mined_template(incident: list[Finding]) -> None:
+    warn = _by(incident, "WARN_SIGNATURE", WARN_TEMPLATE)
+    assert warn.entities["signature"] == "inventory-svc slow response: <NUM> ms"
+    assert warn.stats["new"] is False and warn.severity == "info"
+    assert 0 < float(str(warn.stats["share"])) < 0.1
+    assert int(str(warn.stats["peak_per_bucket"])) >= 1
+
+
+def test_the_route_finding_leads_the_incident(incident: list[Finding]) -> None:
+    assert incident[0].key == "HTTP_5XX_ROUTE" and "/v1/refunds" in incident[0].subject
+    assert [f.rank for f in incident] == list(range(1, len(incident) + 1))
+
+
+def test_analyzers_survive_rows_without_timestamps(tmp_path: Path) -> None:
+    path = tmp_path / "case.duckdb"
+    store = Store(path)
+    for i in range(20):
+        store.add(
+            "requests",
+            (None, "har", "a.har", i, "GET", "h", None, "/x?id=1", 503, None, None, None, None),
+        )
+        store.add("events", ("a.log", i, i, None, "error", None, None, f"boom {i}", None, None))
+    store.close()
+    case = Case.open(str(path))
+    findings, runs = run_analyzers(case, (http_status, error_signatures))
+    case.con.close()
+    assert [r.status for r in runs] == ["ok", "ok"], runs
+    assert {f.key for f in findings} == {"HTTP_5XX_ROUTE", "ERROR_SIGNATURE"}
+    http = next(f for f in findings if f.key == "HTTP_5XX_ROUTE")
+    assert http.entities["path"] == "/x" and http.stats["failures"] == 20
+
+
+def test_empty_tables_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "case.duckdb"
+    Store(path).close()
+    case = Case.open(str(path))
+    _, runs = run_analyzers(case, (http_status, error_signatures))
+    case.con.close()
+    assert [(r.status, r.reason) for r in runs] == [
+        ("skipped", "no requests in this bundle"),
+        ("skipped", "no events in this bundle"),
+    ]
+
+
+def _finding(key: str, subject: str, severity: str, score: float) -> Finding:
+    return Finding(key, "t", subject, severity, score, "t", "s")  # type: ignore[arg-type]
+
+
+def test_rank_orders_by_weighted_score_with_stable_ties() -> None:
+    a = _finding("B_KEY", "x", "high", 0.5)
+    b = _finding("A_KEY", "y", "high", 0.5)
+    c = _finding("A_KEY", "a", "low", 0.9)
+    d = _finding("C_KEY", "z", "critical", 0.6)
+    for order in ([a, b, c, d], [d, c, b, a]):
+        ranked = rank(order)
+        assert [(f.key, f.subject) for f in ranked] == [
+            ("C_KEY", "z"),
+            ("A_KEY", "y"),
+            ("B_KEY", "x"),
+            ("A_KEY", "a"),
+        ]
+        assert [f.rank for f in ranked] == [1, 2, 3, 4]
+        assert ranked[0].score == 0.6  # the analyzer's own score is kept
+
+
+@pytest.mark.parametrize("seconds", [60, 600, 3600, 4 * 3600, 86400, 3 * 86400, 30 * 86400])
+def test_bucket_width_gives_60_to_200_buckets(seconds: int) -> None:
+    # From one minute up (widths stop at one second, so shorter windows get fewer buckets).
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    window = Window(start, start + timedelta(seconds=seconds))
+    n = bucket_count(window, bucket_seconds(window))
+    assert 60 <= n <= 201
+
+
+def test_rate_change_tests() -> None:
+    totals = [50] * 100
+    steady = [1 if i % 4 == 0 else 0 for i in range(100)]
+    assert halves(steady, totals).p_value > 0.05
+    step = [0] * 70 + [20] * 30
+    change = onset(step, totals)
+    assert change is not None and change.split == 70 and change.p_value < 1e-12
+    assert change.before_rate == 0.0 and change.after_rate == pytest.approx(0.4)
+
+
+def test_new_4xx_burst_is_reported_and_steady_404s_are_not(tmp_path: Path) -> None:
+    path = tmp_path / "case.duckdb"
+    store = Store(path)
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    for i in range(6000):
+        ts = start + timedelta(seconds=i)
+        late = i >= 4000
+        auth = 401 if late and i % 3 == 0 else 200  # a third of logins rejected after i=4000
+        orders = 404 if i % 100 == 0 else 200  # a steady 1% of unknown orders
+        for line, (method, route, status) in enumerate(
+            (("POST", "/login", auth), ("GET", "/orders", orders)), start=2 * i
+        ):
+            store.add(
+                "requests",
+                (
+                    ts,
+                    "nginx",
+                    "a.log",
+                    line,
+                    method,
+                    "h",
+                    route,
+                    route,
+                    status,
+                    5.0,
+                    10,
+                    None,
+                    None,
+                ),
+            )
+    store.close()
+    case = Case.open(str(path))
+    findings, _ = run_analyzers(case, (http_status,))
+    case.con.close()
+    assert [f.subject for f in findings] == ["4xx POST /login"]
+    login = findings[0]
+    assert login.key == "HTTP_4XX_ROUTE" and login.severity == "medium"
+    assert login.stats["top_status"] == 401 and login.stats["new"] is True
