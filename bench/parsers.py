@@ -170,6 +170,29 @@ def measure(kind: str, path: Path) -> tuple[float, int, float, float]:
     return seconds, records, size / 1e6 / seconds, seconds / baseline
 
 
+def peers(path: Path) -> None:
+    """What the JSON-lines figure compares with: orjson alone, and DuckDB's reader on one thread."""
+    import duckdb
+    import orjson
+
+    size = path.stat().st_size / 1e6
+    started = time.process_time()
+    with path.open("rb") as stream:
+        for line in stream:
+            orjson.loads(line)
+    print(
+        f"{'peer: orjson.loads per line only':<40}{size / (time.process_time() - started):>8.1f} MB/s"
+    )
+    con = duckdb.connect()
+    con.execute("SET threads = 1")
+    started = time.perf_counter()
+    con.execute(
+        f"CREATE TABLE t AS SELECT * FROM read_json_auto('{path}', format='newline_delimited')"
+    )
+    rate = size / (time.perf_counter() - started)
+    print(f"{'peer: DuckDB read_json_auto, 1 thread':<40}{rate:>8.1f} MB/s (wall)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=50)
@@ -181,6 +204,8 @@ def main() -> None:
         seconds, records, rate, ratio = measure(kind, path)
         size = path.stat().st_size / 1e6
         print(f"{kind:<14}{size:>6.0f}{records:>10}{seconds:>8.2f}{rate:>8.1f}{ratio:>9.1f}")
+    if "jsonl" in args.only.split(","):
+        peers(generate("jsonl", args.mb))
 
 
 if __name__ == "__main__":

@@ -28,8 +28,10 @@ CHUNK = 8 << 20
 
 
 def _logs() -> str:
-    return "".join(p.read_text(encoding="utf-8", errors="replace")
-                   for p in sorted((SHARED / "data" / "loghub2k").glob("*/*_2k.log")))
+    return "".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted((SHARED / "data" / "loghub2k").glob("*/*_2k.log"))
+    )
 
 
 def _bulk(r: Redactor, text: str) -> float:
@@ -63,8 +65,10 @@ def main() -> None:
     kinds = Counter(m.group(1) for m in PLACEHOLDER_RE.finditer(out))
     secret = sum(n for k, n in kinds.items() if k not in PII_KINDS)
     pii = sum(n for k, n in kinds.items() if k in PII_KINDS)
-    print(f"clean loghub-2k ({mb_logs:.1f} MB): secret-kind FP {secret} ({secret / mb_logs:.2f}/MB), "
-          f"personal-data replacements {pii} ({pii / mb_logs:.2f}/MB): {dict(kinds)}")
+    print(
+        f"clean loghub-2k ({mb_logs:.1f} MB): secret-kind FP {secret} ({secret / mb_logs:.2f}/MB), "
+        f"personal-data replacements {pii} ({pii / mb_logs:.2f}/MB): {dict(kinds)}"
+    )
 
     big = logs * max(1, round(args.mb / mb_logs))
     mb = len(big.encode()) / 1e6
@@ -77,15 +81,26 @@ def main() -> None:
     lines = logs.splitlines(keepends=True)
     r = Redactor(b"bench-key-0123456789abcdef")
     dt = _per_line(r, lines)
-    print(f"per-line text() ({len(lines)} lines, {mb_logs:.1f} MB): {mb_logs / dt:.1f} MB/s, "
-          f"{1e6 * dt / len(lines):.1f} us/line")
+    print(
+        f"per-line text() ({len(lines)} lines, {mb_logs:.1f} MB): {mb_logs / dt:.1f} MB/s, "
+        f"{1e6 * dt / len(lines):.1f} us/line"
+    )
 
     if not args.no_eval:
         exe = Path(sys.executable).parent / "casework"
         res = subprocess.run(
-            [sys.executable, str(SHARED / "bench" / "redaction_eval.py"), "--corpus",
-             str(SHARED / "data" / "redaction" / "corpus.jsonl"), "--cmd", f"{exe} redact - -"],
-            capture_output=True, text=True, check=True)
+            [
+                sys.executable,
+                str(SHARED / "bench" / "redaction_eval.py"),
+                "--corpus",
+                str(SHARED / "data" / "redaction" / "corpus.jsonl"),
+                "--cmd",
+                f"{exe} redact - -",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         print(res.stdout.strip())
 
 

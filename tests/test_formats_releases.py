@@ -42,3 +42,15 @@ def test_sniffs() -> None:
     for log in ("log4j.log", "python_app.log", "logback_stack.log", "syslog_3164.log"):
         assert sniff_description(fixture(log)) == 0.0, log
     assert sniff_description(b"key: value\nother: 2\nthird: x y\n") == 0.0
+
+
+def test_description_rejects_tables_and_code() -> None:
+    ticket_export = (
+        b"repo,created_at,label,title,body\n"
+        b'acme/api,2026-03-01,bug,"Crash","It fails when I click. Then it stops."\n'
+    )
+    assert sniff_description(ticket_export * 5) == 0.0
+    sql = b"/* Query on a pgbench database with 4 partitions */\nEXPLAIN (ANALYZE)\nSELECT 1;\n"
+    assert sniff_description(sql) == 0.0
+    prose = b"Hi team, after the deploy, refunds fail for new accounts.\nIt started at 14:05.\n"
+    assert sniff_description(prose * 3) > 0.5

@@ -50,3 +50,10 @@ def test_sniff() -> None:
     assert kind_of(fixture("syslog_3164.log")) == "syslog"
     assert sniff(fixture("log4j.log")) == 0.0
     assert sniff(fixture("nginx_access.log")) == 0.0
+
+
+def test_assumed_year_is_noted_for_the_inventory() -> None:
+    _, ctx = parse(fixture("syslog_3164.log"), "syslog", year=2025)
+    assert ctx.notes == ["timestamps have no year; 2025 assumed, 2026 after new year"]
+    _, ctx = parse(fixture("syslog_5424.log"), "syslog")
+    assert ctx.notes == []

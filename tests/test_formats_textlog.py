@@ -153,3 +153,44 @@ def test_concatenated_logs_with_two_timestamp_shapes() -> None:
     found = [r for r in parse(data, "java-log", year=2026)[0] if isinstance(r, LogRecord)]
     assert [r.line for r in found] == [1, 3, 4, 5]
     assert found[0].end_line == 2
+
+
+def test_logback_default_pattern_has_no_date_but_joins_traces() -> None:
+    found = records("logback_default.log", "java-log")
+    assert [(r.line, r.end_line, r.level) for r in found] == [
+        (1, 4, "ERROR"),
+        (5, None, "WARN"),
+        (6, None, "INFO"),
+    ]
+    assert all(r.ts is None for r in found)
+    assert found[0].attrs["time_of_day"] == "14:05:03.412"
+    assert found[0].logger == "c.a.payments.refunds.RefundController"
+
+
+def test_python_basic_config_format() -> None:
+    assert kind_of(fixture("python_basic.log")) == "python-log"
+    found = records("python_basic.log", "python-log")
+    assert [(r.level, r.logger, r.end_line) for r in found] == [
+        ("INFO", "refunds.api", None),
+        ("ERROR", "refunds.db", 6),
+        ("WARN", "urllib3.connectionpool", None),
+    ]
+
+
+def test_zap_console_fields_become_attrs() -> None:
+    assert kind_of(fixture("zap_console.log")) == "go-log"
+    served, failed, warn = records("zap_console.log", "go-log")
+    assert (served.level, served.logger, served.message) == ("INFO", "refunds", "request served")
+    assert served.attrs["http.status"] == 500 and served.attrs["http.duration_ms"] == 1204.0
+    assert failed.attrs["account"] == 88123
+    assert (warn.level, warn.message) == ("WARN", "pool nearly exhausted")
+
+
+def test_cri_container_lines_are_unwrapped() -> None:
+    found = records("cri_container.log", "text-log")
+    first = found[0]
+    assert (first.level, first.logger, first.message) == ("ERROR", "com.acme.Api", "refund failed")
+    assert first.attrs["stream"] == "stdout"
+    assert found[1].attrs["stream"] == "stderr"
+    assert found[2].attrs["partial"] is True
+    assert (found[3].level, found[3].message) == ("INFO", "retry scheduled")

@@ -71,6 +71,23 @@ def test_few_distinct_words_are_events_many_are_a_variable() -> None:
     assert miner.template(ids[0]).count == 4
 
 
+def test_omitted_and_stretched_values_stay_one_template(tmp_path: Path) -> None:
+    miner = TemplateMiner()
+    plain = miner.add("conn 7 close, 120 bytes sent, lifetime 00:01")
+    sized = miner.add("conn 8 close, 4300 bytes (4.2 KB) sent, lifetime 00:07")
+    short = miner.add("conn 9 close, 80 bytes sent, lifetime <1 sec")
+    assert miner.resolve(plain) == miner.resolve(sized) == miner.resolve(short)
+    assert miner.add("conn 3 close, 12 bytes (1 KB) sent, lifetime <1 sec") == miner.resolve(plain)
+    # A run of plain words is never taken for an omitted value.
+    other = miner.add("conn 4 close, 9 bytes were never sent, lifetime 00:01")
+    assert miner.resolve(other) != miner.resolve(plain)
+    path = tmp_path / "state.json"
+    miner.save(path)
+    again = TemplateMiner.load(path)
+    assert again.template(plain).text == miner.template(plain).text
+    assert again.match("conn 5 close, 1 bytes (2 KB) sent, lifetime 00:02") == miner.resolve(plain)
+
+
 def test_short_messages_below_any_tree_depth() -> None:
     miner = TemplateMiner()
     done, failed = miner.add("Done"), miner.add("Failed")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from casework.redact import RedactionPolicy, Redactor, jwt_claims_from_placeholder
 from casework.redact.placeholder import PLACEHOLDER_RE
-from redact_catalogue import catalogue, jwt
+from redact_catalogue import Plant, catalogue, jwt
 
 KEY = b"k" * 32
 PLANTS = catalogue()
@@ -20,13 +21,13 @@ def r() -> Redactor:
 
 
 @pytest.mark.parametrize("plant", PLANTS, ids=[p.kind for p in PLANTS])
-def test_every_kind_is_redacted_and_context_survives(plant, r: Redactor) -> None:
+def test_every_kind_is_redacted_and_context_survives(plant: Plant, r: Redactor) -> None:
     out = r.text(plant.text)
     assert plant.secret not in out
     assert "«secret:" in out
     # no half of the secret may survive either
     half = max(8, len(plant.secret) // 2)
-    assert not any(plant.secret[i:i + half] in out for i in range(len(plant.secret) - half + 1))
+    assert not any(plant.secret[i : i + half] in out for i in range(len(plant.secret) - half + 1))
     if plant.keeps_context:
         before, _, after = plant.text.partition(plant.secret)
         assert out.startswith(before) and out.endswith(after)
@@ -55,8 +56,13 @@ def test_jwt_placeholder_keeps_expiry_claims(r: Redactor) -> None:
     out = r.header("Authorization", f"Bearer {token}")
     assert out.startswith("Bearer «secret:jwt:")
     claims = jwt_claims_from_placeholder(out)
-    assert claims == {"alg": "RS256", "typ": "JWT", "iat": 1_767_000_000, "exp": 1_767_003_600,
-                      "iss": "https://login.example-idp.com"}
+    assert claims == {
+        "alg": "RS256",
+        "typ": "JWT",
+        "iat": 1_767_000_000,
+        "exp": 1_767_003_600,
+        "iss": "https://login.example-idp.com",
+    }
     assert token.split(".")[1] not in out
 
 
@@ -70,11 +76,15 @@ def test_cookies_keep_names_and_attributes(r: Redactor) -> None:
 def test_value_json_url_are_name_aware(r: Redactor) -> None:
     assert r.value("client_secret", "abc") != "abc"
     assert r.value("token_endpoint", "https://login.example.com/oauth2/token") == (
-        "https://login.example.com/oauth2/token")
+        "https://login.example.com/oauth2/token"
+    )
     assert r.value("api_key", "${API_KEY}") == "${API_KEY}"
     assert r.value("key", "tenant:48213:settings") == "tenant:48213:settings"
-    doc = {"user": {"name": "x", "password": "hunter22", "tags": ["a", "b"]}, "n": 3,
-           "headers": [{"name": "Authorization", "value": "Basic dXNlcjpwYXNz"}]}
+    doc: dict[str, Any] = {
+        "user": {"name": "x", "password": "hunter22", "tags": ["a", "b"]},
+        "n": 3,
+        "headers": [{"name": "Authorization", "value": "Basic dXNlcjpwYXNz"}],
+    }
     out = r.json(doc)
     assert out["user"]["password"].startswith("«secret:password:")
     assert out["user"]["tags"] == ["a", "b"] and out["n"] == 3
@@ -128,8 +138,49 @@ def test_redaction_is_idempotent(r: Redactor) -> None:
 
 
 def test_bad_input_never_raises(r: Redactor) -> None:
-    for s in ["", "\x00\xff\ud800", "password=" * 1000, "«secret:", "eyJ" + "A" * 10_000,
-              "-----BEGIN PRIVATE KEY-----\n" + "A" * 5000]:
+    for s in [
+        "",
+        "\x00\xff\ud800",
+        "password=" * 1000,
+        "«secret:",
+        "eyJ" + "A" * 10_000,
+        "-----BEGIN PRIVATE KEY-----\n" + "A" * 5000,
+    ]:
         assert isinstance(r.text(s), str)
     assert r.json({1: [None, 1.5, True, {"password": 123456789}]}) == {
-        1: [None, 1.5, True, {"password": r.json({"password": 123456789})["password"]}]}
+        1: [None, 1.5, True, {"password": r.json({"password": 123456789})["password"]}]
+    }
+
+
+def test_config_and_command_line_shapes(r: Redactor) -> None:
+    cases = {
+        '<add key="DbPassword" value="Hunter2!x" />': "Hunter2!x",
+        "mysql --password Hunter2xx --host db": "Hunter2xx",
+        "vault login --token s.abcdef123456 --verbose": "s.abcdef123456",
+        "  .dockerconfigjson: eyJhdXRocyI6eyJyZWcuZXhhbXBsZS5jb20iOnsiYXV0aCI6ImRYTmxjanB3In19fQ==": "eyJhdXRocyI6eyJyZWcuZXhhbXBsZS5jb20iOnsiYXV0aCI6ImRYTmxjanB3In19fQ==",
+        "Server=db;Database=app;User Id=sa;Password=Pa55w0rd!;": "Pa55w0rd!",
+        "jdbc:postgresql://db:5432/app?user=app&password=Pa55w0rd!": "Pa55w0rd!",
+    }
+    for line, secret in cases.items():
+        assert secret not in r.text(line), line
+    for prose in (
+        "use --password to set it",
+        "Authorization: Bearer <your token>",
+        'curl -u "$USER:$PASS" https://x',
+    ):
+        assert r.text(prose) == prose
+
+
+def test_redactor_pickles_for_worker_processes(r: Redactor) -> None:
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(r))
+    line = "password=Sup3rSecret!"
+    assert clone.text(line) == r.text(line)
+
+
+def test_flattened_attribute_paths_keep_header_semantics(r: Redactor) -> None:
+    out = r.value("request.headers.authorization", "Token ak_9nWkvmoyEpD6hcmVjbOhWL")
+    assert out.startswith("Token «secret:") and "ak_9nW" not in out
+    out = r.value("headers.cookie", "sid=9f2c4e1a7b3d5f60a8c2e4b6d8f0a1c3; theme=dark")
+    assert out.startswith("sid=«secret:cookie:") and out.endswith("; theme=dark")

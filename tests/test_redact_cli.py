@@ -19,28 +19,49 @@ SECRETS = [p.secret for p in PLANTS]
 
 
 def _har(token: str, sid: str, pw: str) -> dict[str, Any]:
-    return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"},
-                    "entries": [{
-                        "startedDateTime": "2026-03-01T10:00:00.000Z", "time": 87.3,
-                        "request": {
-                            "method": "POST",
-                            "url": f"https://api.example.com/v1/login?access_token={token}&page=2",
-                            "headers": [{"name": "Authorization", "value": f"Bearer {token}"},
-                                        {"name": "Cookie", "value": f"sid={sid}; theme=dark"},
-                                        {"name": "Accept", "value": "application/json"}],
-                            "cookies": [{"name": "sid", "value": sid, "httpOnly": True}],
-                            "queryString": [{"name": "access_token", "value": token},
-                                            {"name": "page", "value": "2"}],
-                            "postData": {"mimeType": "application/json",
-                                         "text": json.dumps({"user": "jdoe", "password": pw})},
+    return {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "WebInspector", "version": "537.36"},
+            "entries": [
+                {
+                    "startedDateTime": "2026-03-01T10:00:00.000Z",
+                    "time": 87.3,
+                    "request": {
+                        "method": "POST",
+                        "url": f"https://api.example.com/v1/login?access_token={token}&page=2",
+                        "headers": [
+                            {"name": "Authorization", "value": f"Bearer {token}"},
+                            {"name": "Cookie", "value": f"sid={sid}; theme=dark"},
+                            {"name": "Accept", "value": "application/json"},
+                        ],
+                        "cookies": [{"name": "sid", "value": sid, "httpOnly": True}],
+                        "queryString": [
+                            {"name": "access_token", "value": token},
+                            {"name": "page", "value": "2"},
+                        ],
+                        "postData": {
+                            "mimeType": "application/json",
+                            "text": json.dumps({"user": "jdoe", "password": pw}),
                         },
-                        "response": {"status": 200, "headers": [
-                            {"name": "Set-Cookie", "value": f"sid={sid}; Path=/; HttpOnly"}],
-                            "content": {"size": 10, "mimeType": "application/json",
-                                        "text": json.dumps({"access_token": token})},
-                            "redirectURL": ""},
-                        "timings": {"send": 0.1, "wait": 85.4, "receive": 0.6},
-                    }]}}
+                    },
+                    "response": {
+                        "status": 200,
+                        "headers": [
+                            {"name": "Set-Cookie", "value": f"sid={sid}; Path=/; HttpOnly"}
+                        ],
+                        "content": {
+                            "size": 10,
+                            "mimeType": "application/json",
+                            "text": json.dumps({"access_token": token}),
+                        },
+                        "redirectURL": "",
+                    },
+                    "timings": {"send": 0.1, "wait": 85.4, "receive": 0.6},
+                }
+            ],
+        }
+    }
 
 
 def _shape(obj: Any) -> Any:
@@ -95,7 +116,9 @@ def test_clean_input_is_byte_identical() -> None:
 def _bundle(folder: Path) -> None:
     (folder / "logs").mkdir(parents=True)
     (folder / "logs" / "app.log").write_text("\n".join(p.text for p in PLANTS) + "\n")
-    (folder / "config.env").write_text("DATABASE_URL=postgres://app:Zx9!pass@db:5432/app\nDEBUG=1\n")
+    (folder / "config.env").write_text(
+        "DATABASE_URL=postgres://app:Zx9!pass@db:5432/app\nDEBUG=1\n"
+    )
     (folder / "capture.pcap").write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + b"\x00" * 64)
 
 
@@ -154,3 +177,70 @@ def test_missing_input_and_binary_stdin_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(main, ["redact", str(tmp_path / "nope"), "-"]).exit_code == 2
     result = runner.invoke(main, ["redact", "-", "-"], input=io.BytesIO(b"\x00\x01binary").read())
     assert result.exit_code == 2 and "binary" in result.stderr
+
+
+def test_base64_har_bodies_are_redacted_too() -> None:
+    import base64
+
+    from casework.redact import Redactor
+    from casework.redact.har import redact_json_text
+
+    body = base64.b64encode(b'{"access_token": "zQ8vN2kLm4Rt7Yp1Xs9Wc3Bd"}').decode()
+    har = {
+        "log": {
+            "version": "1.2",
+            "entries": [
+                {
+                    "response": {
+                        "content": {
+                            "mimeType": "application/json",
+                            "encoding": "base64",
+                            "text": body,
+                        }
+                    }
+                }
+            ],
+        }
+    }
+    out = json.loads(redact_json_text(Redactor(b"k" * 32), json.dumps(har)))
+    text = out["log"]["entries"][0]["response"]["content"]["text"]
+    decoded = base64.b64decode(text).decode()
+    assert "zQ8vN2kLm4Rt7Yp1Xs9Wc3Bd" not in decoded
+    assert decoded.startswith('{"access_token": "«secret:')
+
+
+def test_text_chunks_never_split_a_private_key() -> None:
+    from casework.redact import Redactor
+    from casework.redact import files
+
+    key = (
+        "-----BEGIN PRIVATE KEY-----\n"
+        + "\n".join(["QUJD" * 16] * 40)
+        + "\n-----END PRIVATE KEY-----"
+    )
+    text = "x\n" * 30 + key + "\nafter\n"
+    old = files.CHUNK
+    files.CHUNK = 200  # force the boundary inside the key
+    try:
+        out = files.redact_bytes(Redactor(b"k" * 32), text.encode())
+    finally:
+        files.CHUNK = old
+    assert out is not None and b"QUJD" not in out and out.endswith(b"\nafter\n")
+
+
+def test_real_hars_stay_valid_with_the_same_shape() -> None:
+    from casework.redact import Redactor
+    from casework.redact.har import redact_json_text
+
+    folder = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "har"
+    checked = 0
+    for path in sorted(folder.glob("*.har")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            original = json.loads(text)
+        except ValueError:
+            continue  # the corpus holds deliberately broken files too
+        out = json.loads(redact_json_text(Redactor(b"k" * 32), text))
+        assert _shape(out) == _shape(original), path.name
+        checked += 1
+    assert checked >= 10

@@ -33,9 +33,21 @@ def test_evaluator_on_a_corpus_slice(tmp_path: Path) -> None:
     sliced = tmp_path / "slice.jsonl"
     sliced.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = tmp_path / "r.json"
-    subprocess.run([sys.executable, str(EVALUATOR), "--corpus", str(sliced), "--cmd",
-                    f"{_casework()} redact - -", "--json-out", str(report)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            str(EVALUATOR),
+            "--corpus",
+            str(sliced),
+            "--cmd",
+            f"{_casework()} redact - -",
+            "--json-out",
+            str(report),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     res = json.loads(report.read_text())
     assert res["recall"] >= 0.98
     assert res["recall_by_source"]["handwritten-support-evidence"] >= 0.98
@@ -45,8 +57,9 @@ def test_evaluator_on_a_corpus_slice(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def loghub_text() -> str:
-    return "".join(p.read_text(encoding="utf-8", errors="replace")
-                   for p in sorted(LOGHUB.glob("*/*_2k.log")))
+    return "".join(
+        p.read_text(encoding="utf-8", errors="replace") for p in sorted(LOGHUB.glob("*/*_2k.log"))
+    )
 
 
 def test_clean_real_logs_keep_their_identifiers(loghub_text: str) -> None:
@@ -55,8 +68,12 @@ def test_clean_real_logs_keep_their_identifiers(loghub_text: str) -> None:
     mb = len(loghub_text.encode()) / 1e6
     secret_hits = sum(n for k, n in kinds.items() if k not in PII_KINDS)
     assert secret_hits / mb <= 1.0, kinds
-    for pattern in (r"blk_-?\d+", r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
-                    r"\b0x[0-9a-fA-F]{6,}\b", r"\b[0-9a-f]{32,64}\b",
-                    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}"):
+    for pattern in (
+        r"blk_-?\d+",
+        r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        r"\b0x[0-9a-fA-F]{6,}\b",
+        r"\b[0-9a-f]{32,64}\b",
+        r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}",
+    ):
         found = set(re.findall(pattern, loghub_text))
         assert found <= set(re.findall(pattern, out)), pattern

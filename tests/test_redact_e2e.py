@@ -30,32 +30,61 @@ def _ts(i: int) -> str:
 def _har(plants: list[Plant]) -> dict[str, object]:
     entries = []
     for i, p in enumerate(plants):
-        entries.append({
-            "startedDateTime": _ts(i), "time": 12.5,
-            "request": {"method": "POST", "url": f"https://api.example.com/v1/items?access_token={p.secret}",
-                        "httpVersion": "HTTP/1.1",
-                        "headers": [{"name": "Authorization", "value": f"Bearer {p.secret}"},
-                                    {"name": "Cookie", "value": f"sid={p.secret}"},
-                                    {"name": "X-Note", "value": p.text}],
-                        "queryString": [{"name": "access_token", "value": p.secret}],
-                        "cookies": [{"name": "sid", "value": p.secret}],
-                        "postData": {"mimeType": "text/plain", "text": p.text},
-                        "headersSize": -1, "bodySize": -1},
-            "response": {"status": 500 if i % 3 else 200, "statusText": "", "httpVersion": "HTTP/1.1",
-                         "headers": [{"name": "Set-Cookie", "value": f"sid={p.secret}; Path=/"}],
-                         "cookies": [], "content": {"size": 0, "mimeType": "text/plain", "text": p.text},
-                         "redirectURL": "", "headersSize": -1, "bodySize": -1},
-            "cache": {}, "timings": {"send": 1, "wait": 10, "receive": 1.5},
-        })
-    return {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}}
+        entries.append(
+            {
+                "startedDateTime": _ts(i),
+                "time": 12.5,
+                "request": {
+                    "method": "POST",
+                    "url": f"https://api.example.com/v1/items?access_token={p.secret}",
+                    "httpVersion": "HTTP/1.1",
+                    "headers": [
+                        {"name": "Authorization", "value": f"Bearer {p.secret}"},
+                        {"name": "Cookie", "value": f"sid={p.secret}"},
+                        {"name": "X-Note", "value": p.text},
+                    ],
+                    "queryString": [{"name": "access_token", "value": p.secret}],
+                    "cookies": [{"name": "sid", "value": p.secret}],
+                    "postData": {"mimeType": "text/plain", "text": p.text},
+                    "headersSize": -1,
+                    "bodySize": -1,
+                },
+                "response": {
+                    "status": 500 if i % 3 else 200,
+                    "statusText": "",
+                    "httpVersion": "HTTP/1.1",
+                    "headers": [{"name": "Set-Cookie", "value": f"sid={p.secret}; Path=/"}],
+                    "cookies": [],
+                    "content": {"size": 0, "mimeType": "text/plain", "text": p.text},
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": -1,
+                },
+                "cache": {},
+                "timings": {"send": 1, "wait": 10, "receive": 1.5},
+            }
+        )
+    return {
+        "log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}
+    }
 
 
 def _k8s(plants: list[Plant]) -> dict[str, object]:
-    items = [{"apiVersion": "v1", "kind": "Event", "reason": "Failed", "type": "Warning", "count": 1,
-              "message": f"Error: {p.text}", "firstTimestamp": _ts(i), "lastTimestamp": _ts(i),
-              "involvedObject": {"kind": "Pod", "name": f"api-{i}", "namespace": "prod"},
-              "metadata": {"name": f"api-{i}.evt", "namespace": "prod"}}
-             for i, p in enumerate(plants)]
+    items = [
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "reason": "Failed",
+            "type": "Warning",
+            "count": 1,
+            "message": f"Error: {p.text}",
+            "firstTimestamp": _ts(i),
+            "lastTimestamp": _ts(i),
+            "involvedObject": {"kind": "Pod", "name": f"api-{i}", "namespace": "prod"},
+            "metadata": {"name": f"api-{i}.evt", "namespace": "prod"},
+        }
+        for i, p in enumerate(plants)
+    ]
     return {"apiVersion": "v1", "kind": "List", "items": items}
 
 
@@ -65,33 +94,53 @@ def _bundle(root: Path) -> None:
     (root / "k8s").mkdir()
     with (root / "logs" / "app.jsonl").open("w") as f:
         for i, p in enumerate(ONE_LINE):
-            f.write(json.dumps({"ts": _ts(i), "level": "error", "service": "api", "msg": p.text,
-                                "password": p.secret, "url": f"https://u:{p.secret}@h.example.com/x",
-                                "headers": {"authorization": f"Bearer {p.secret}"}}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "ts": _ts(i),
+                        "level": "error",
+                        "service": "api",
+                        "msg": p.text,
+                        "password": p.secret,
+                        "url": f"https://u:{p.secret}@h.example.com/x",
+                        "headers": {"authorization": f"Bearer {p.secret}"},
+                    }
+                )
+                + "\n"
+            )
     with (root / "logs" / "app.log").open("w") as f:
         for i, p in enumerate(ONE_LINE):
             f.write(f"{_ts(i)} ERROR [main] com.example.Api - request failed: {p.text}\n")
     with (root / "logs" / "access.log").open("w") as f:
         for i, p in enumerate(ONE_LINE):
-            f.write(f'10.0.0.{i % 250} - - [01/Mar/2026:10:00:{i % 60:02d} +0000] "GET /v1/x?token='
-                    f'{p.secret}&page=1 HTTP/1.1" 500 12 "https://app.example.com/?code={p.secret}" "curl/8"\n')
+            f.write(
+                f'10.0.0.{i % 250} - - [01/Mar/2026:10:00:{i % 60:02d} +0000] "GET /v1/x?token='
+                f'{p.secret}&page=1 HTTP/1.1" 500 12 "https://app.example.com/?code={p.secret}" "curl/8"\n'
+            )
     (root / "session.har").write_text(json.dumps(_har(ONE_LINE), indent=2))
     (root / "k8s" / "events.json").write_text(json.dumps(_k8s(ONE_LINE), indent=2))
     (root / "config" / "app.env").write_text(
-        "".join(f"SECRET_{i}={p.secret}\nAPI_TOKEN_{i}={p.secret}\n" for i, p in enumerate(ONE_LINE)))
+        "".join(
+            f"SECRET_{i}={p.secret}\nAPI_TOKEN_{i}={p.secret}\n" for i, p in enumerate(ONE_LINE)
+        )
+    )
     (root / "config" / "app.yaml").write_text("\n".join(p.text for p in MULTI_LINE) + "\n")
     (root / "config" / "app.ini").write_text(
-        "[db]\n" + "".join(f"password_{i} = {p.secret}\n" for i, p in enumerate(ONE_LINE)))
+        "[db]\n" + "".join(f"password_{i} = {p.secret}\n" for i, p in enumerate(ONE_LINE))
+    )
     (root / "config" / "app.properties").write_text(
-        "".join(f"spring.datasource.password{i}={p.secret}\n" for i, p in enumerate(ONE_LINE)))
-    (root / "case.md").write_text("Customer says login fails.\n" + "\n".join(p.text for p in PLANTS))
+        "".join(f"spring.datasource.password{i}={p.secret}\n" for i, p in enumerate(ONE_LINE))
+    )
+    (root / "case.md").write_text(
+        "Customer says login fails.\n" + "\n".join(p.text for p in PLANTS)
+    )
 
 
 def _needles(p: Plant) -> list[bytes]:
     s = p.secret
     chunks = [s]
     if len(s) >= 24:
-        chunks.append(s[len(s) // 4: len(s) // 4 + 16])
+        chunks.append(s[len(s) // 4 : len(s) // 4 + 16])
     return [c.encode() for c in chunks]
 
 
@@ -100,13 +149,21 @@ def test_no_planted_secret_reaches_any_output(tmp_path: Path) -> None:
     bundle, out = tmp_path / "bundle", tmp_path / "case"
     _bundle(bundle)
     exe = Path(sys.executable).parent / "casework"
-    proc = subprocess.run([str(exe), "investigate", str(bundle), "--out", str(out), "-q"],
-                          capture_output=True, timeout=600)
+    proc = subprocess.run(
+        [str(exe), "investigate", str(bundle), "--out", str(out), "-q"],
+        capture_output=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     files = [p for p in out.rglob("*") if p.is_file()]
     assert any(p.name == "case.duckdb" for p in files)
     blobs = {str(p.relative_to(out)): p.read_bytes() for p in files}
     blobs["<stdout>"], blobs["<stderr>"] = proc.stdout, proc.stderr
-    leaks = [(p.kind, name) for p in PLANTS for needle in _needles(p)
-             for name, blob in blobs.items() if needle in blob]
+    leaks = [
+        (p.kind, name)
+        for p in PLANTS
+        for needle in _needles(p)
+        for name, blob in blobs.items()
+        if needle in blob
+    ]
     assert not leaks

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tracegen
 from casework.analyzers.trace_clock_skew import trace_clock_skew
@@ -275,6 +277,7 @@ def test_error_origin_two_hops_down(shop: Case) -> None:
     assert (f.entities["origin_service"], f.entities["origin_operation"]) == ("inventory", "GET")
     assert f.entities["peer"] == "redis" and "TimeoutError" in f.entities["reason"]
     assert (f.stats["failing_traces"], f.stats["origin_traces"]) == (25, 20)
+    assert f.stats["hops"] == 2  # frontend → inventory → redis
     assert f.stats["share"] == pytest.approx(0.8) and f.severity == "high"
     assert "80%" in f.title and "inventory" in f.title
     assert "payment" in f.summary  # the other origin is named
@@ -432,7 +435,8 @@ def test_no_other_evidence_file_sniffs_as_a_trace() -> None:
 
 # The Jaeger UI's own critical-path cases (packages/jaeger-ui/src/components/TracePage/
 # CriticalPath/testCases/test{2,4,5,6,7}.js): spans as (id, parent, start, duration,
-# follows_from) and the expected sections as (id, start, end), latest first.
+# follows_from) and the expected sections as (id, start, end), latest first. test5.js
+# writes its one section as ending at 30 for a span from 1 lasting 30; it ends at 31.
 JAEGER_UI_CASES = {
     "two children, the later one critical": (
         [("X", None, 1, 100, False), ("A", "X", 10, 40, False), ("C", "X", 20, 40, False)],
@@ -466,3 +470,92 @@ def test_critical_path_matches_the_jaeger_ui(case_name: str) -> None:
     ]
     path = critical_path(tree.build("t", nodes))
     assert [(s.span.span_id, s.start, s.end) for s in path] == expected
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+_KEYS = st.sampled_from(
+    [
+        "traceId",
+        "spanId",
+        "id",
+        "parentId",
+        "name",
+        "kind",
+        "timestamp",
+        "duration",
+        "tags",
+        "annotations",
+        "binaryAnnotations",
+        "localEndpoint",
+        "traceID",
+        "spanID",
+        "references",
+        "processes",
+        "processID",
+        "startTime",
+        "operationName",
+        "logs",
+        "startTimeUnixNano",
+        "endTimeUnixNano",
+        "attributes",
+        "status",
+        "events",
+        "scopeSpans",
+        "resource",
+        "spans",
+    ]
+)
+_SPANISH = st.dictionaries(_KEYS, _JSON, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SPANISH, _SPANISH)
+def test_readers_never_raise_on_malformed_documents(a: dict[str, Any], b: dict[str, Any]) -> None:
+    docs = [
+        (otlp.read, {"resourceSpans": [{"resource": a, "scopeSpans": [{"spans": [b, a]}]}]}),
+        (otlp.read, {"resourceSpans": [a, b]}),
+        (jaeger.read, {"data": [{"traceID": "ab", "spans": [a, b], "processes": b}]}),
+        (jaeger.read, {"spans": [a, b]}),
+        (zipkin.read, [a, b]),
+    ]
+    for read, doc in docs:
+        ctx = ParseContext(path="fuzz.json")
+        for rec in read(io.BytesIO(orjson.dumps(doc)), ctx):
+            assert isinstance(rec, SpanRecord) and rec.trace_id and rec.span_id
+
+
+def test_semantic_convention_aliases() -> None:
+    from casework.traces.semconv import canonical
+
+    old = canonical(
+        {
+            "http.status_code": "503",
+            "db.statement": "SELECT 1",
+            "db.name": "shard-3",
+            "messaging.destination": "orders",
+            "net.peer.name": "db-1",
+            "net.peer.port": "5432",
+        }
+    )
+    assert old == {
+        "http.response.status_code": 503,
+        "db.query.text": "SELECT 1",
+        "db.namespace": "shard-3",
+        "messaging.destination.name": "orders",
+        "server.address": "db-1",
+        "server.port": 5432,
+    }
+    # The current name wins when a span carries both.
+    assert canonical({"http.method": "get", "http.request.method": "GET"}) == {
+        "http.request.method": "GET"
+    }

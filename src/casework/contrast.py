@@ -25,104 +25,34 @@ Fisher exact test with a Bonferroni factor for the candidates looked at.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import duckdb
-import numpy as np
-from scipy.stats import fisher_exact
 
+from casework import contrast_search as search
 from casework.contrast_terms import (
+    ALPHA,
     COLUMN_PREFIX,
     TIME_KEY,
+    Attribute,
+    Split,
     Term,
-    categorical_term,
     display,
-    threshold_term,
+    fisher_greater,
     value_sql,
 )
 
 #: Rows examined; above this the population is sampled (all failing rows kept).
-SAMPLE_ROWS = 40_000
-MIN_SUPPORT = 5
-MAX_VALUES_PER_KEY = 400
-MAX_SET_VALUES = 6
+SAMPLE_ROWS = 24_000
 ID_DISTINCT_SHARE = 0.2
 ID_MIN_DISTINCT = 100
 TIME_PROXY_CORR = 0.95
-TOP_TERMS = 12
 MAX_CODES = 60
-ALPHA = 0.01
 
-__all__ = ["Attribute", "Split", "Term", "contrast", "fisher_greater"]
-
-
-@dataclass(frozen=True, slots=True)
-class Attribute:
-    """What the engine learned about one attribute of the population."""
-
-    key: str
-    name: str
-    kind: str  # categorical numeric date time | id time_proxy symptom outcome constant
-    present: int
-    distinct: int
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """A cohort (a conjunction of terms) and how it separates failing from succeeding records."""
-
-    terms: tuple[Term, ...]
-    failing_in: int
-    total_in: int
-    failing_all: int
-    total_all: int
-    p_value: float
-    attributes: tuple[Attribute, ...] = field(default=(), compare=False)
-
-    @property
-    def rate(self) -> float:
-        return self.failing_in / self.total_in if self.total_in else 0.0
-
-    @property
-    def baseline_rate(self) -> float:
-        out = self.total_all - self.total_in
-        return (self.failing_all - self.failing_in) / out if out else 0.0
-
-    @property
-    def coverage(self) -> float:
-        return self.failing_in / self.failing_all if self.failing_all else 0.0
-
-    @property
-    def lift(self) -> float:
-        overall = self.failing_all / self.total_all if self.total_all else 0.0
-        return self.rate / overall if overall else 0.0
-
-    @property
-    def f1(self) -> float:
-        return _f1(self.failing_in, self.total_in, self.failing_all)
-
-    @property
-    def significant(self) -> bool:
-        return self.p_value < ALPHA
-
-    @property
-    def where(self) -> str:
-        """A SQL predicate selecting the cohort from the source relation."""
-        return " AND ".join(f"({t.sql})" for t in self.terms) or "TRUE"
-
-    def describe(self) -> str:
-        return " and ".join(t.label for t in self.terms)
-
-
-def fisher_greater(a: int, b: int, c: int, d: int) -> float:
-    """One-sided Fisher exact p that a/(a+b) exceeds c/(c+d)."""
-    if a + b == 0 or c + d == 0:
-        return 1.0
-    return float(fisher_exact([[a, b], [c, d]], alternative="greater").pvalue)
+__all__ = ["ALPHA", "Attribute", "Split", "Term", "contrast", "fisher_greater"]
 
 
 def contrast(
@@ -149,9 +79,9 @@ def contrast(
     """
     pop = _population(con, source, failing, [*columns, *outcome], attrs, time_column)
     totals = con.execute(f"SELECT sum(w), sum(w) FILTER (WHERE fail) FROM {pop}").fetchone()
-    total_all = int(round(totals[0] or 0)) if totals else 0
-    failing_all = int(round(totals[1] or 0)) if totals else 0
-    if failing_all < MIN_SUPPORT or failing_all == total_all:
+    total_all = round(float(totals[0] or 0)) if totals else 0
+    failing_all = round(float(totals[1] or 0)) if totals else 0
+    if failing_all < search.MIN_SUPPORT or failing_all == total_all:
         return []
     _long_table(con, pop, columns, attrs, time_column, set(exclude) | set(outcome), outcome)
     profile = _profile(con, failing_all, total_all, len(outcome))
@@ -160,18 +90,18 @@ def contrast(
         expr = value_sql(attr.key, attrs, time_column)
         # Few distinct numbers are codes (an MCC, a status): equality sets as well as thresholds.
         if attr.kind == "categorical" or (attr.kind == "numeric" and attr.distinct <= MAX_CODES):
-            terms += _categorical(con, attr.key, expr, failing_all, total_all)
+            terms += search.categorical(con, attr.key, expr, failing_all, total_all)
         if attr.kind in ("numeric", "date", "time"):
-            terms += _thresholds(con, attr, expr, failing_all)
-    terms.sort(key=lambda x: (-x[0], x[1].label))
-    best = _top_terms(terms)
+            terms += search.thresholds(con, attr.key, attr.kind, expr, failing_all)
+    best = search.top_terms(terms)
     if not best:
         return []
-    splits = _combine(con, pop, best, failing_all, total_all, max_terms, len(terms))
+    search.mark(con, pop, best)
+    splits = search.combine(con, best, failing_all, total_all, max_terms, len(terms))
     out: list[Split] = []
     seen: set[tuple[object, ...]] = set()
     for s in splits:
-        s = _refine(con, pop, s, failing_all, total_all)
+        s = search.refine(con, s, best, failing_all, total_all)
         same = (s.failing_in, s.total_in, tuple(sorted(t.value_text for t in s.terms)))
         if same not in seen:
             seen.add(same)
@@ -316,188 +246,3 @@ def _follows_time(con: duckdb.DuckDBPyConnection, k: str, kind: str) -> bool:
     return abs(float(row[0])) >= TIME_PROXY_CORR
 
 
-def _f1(failing_in: float, total_in: float, failing_all: float) -> float:
-    return 2.0 * failing_in / (total_in + failing_all) if total_in + failing_all else 0.0
-
-
-def _categorical(
-    con: duckdb.DuckDBPyConnection, k: str, expr: str, failing_all: int, total_all: int
-) -> list[tuple[float, Term]]:
-    rows = con.execute(
-        "SELECT v, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_long WHERE k = ?"
-        " GROUP BY v HAVING count(*) >= ? ORDER BY sum(w) DESC, v LIMIT ?",
-        [k, MIN_SUPPORT, MAX_VALUES_PER_KEY],
-    ).fetchall()
-    base = failing_all / total_all
-    vals = [(str(v), float(f or 0), float(t)) for v, f, t in rows if (f or 0) / t > base]
-    vals.sort(key=lambda x: (-x[1] / x[2], -x[2], x[0]))
-    best: tuple[float, int] = (0.0, 0)
-    fi = ti = 0.0
-    for i, (_, f, t) in enumerate(vals[:MAX_SET_VALUES], start=1):
-        fi, ti = fi + f, ti + t
-        score = _f1(fi, ti, failing_all)
-        if score > best[0] + 1e-9:
-            best = (score, i)
-    if best[1] == 0:
-        return []
-    chosen = tuple(v for v, _, _ in vals[: best[1]])
-    return [(best[0], categorical_term(k, expr, chosen))]
-
-
-def _thresholds(
-    con: duckdb.DuckDBPyConnection, attr: Attribute, expr: str, failing_all: int
-) -> list[tuple[float, Term]]:
-    value = "TRY_CAST(v AS DOUBLE)" if attr.kind in ("numeric", "time") else _EPOCH.format("v")
-    rows = con.execute(
-        f"SELECT {value} x, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_long WHERE k = ?"
-        " GROUP BY x HAVING x IS NOT NULL ORDER BY x",
-        [attr.key],
-    ).fetchall()
-    best = _best_cut(rows, failing_all, None)
-    if best is None:
-        return []
-    score, side, lo, hi = best
-    return [(score, threshold_term(attr.key, expr, attr.kind, side, lo, hi))]
-
-
-_EPOCH = "epoch(TRY_CAST({} AS TIMESTAMPTZ))"
-
-
-def _best_cut(
-    rows: list[tuple[Any, ...]], failing_all: int, side: str | None
-) -> tuple[float, str, float, float] | None:
-    """The threshold with the best F1 from ``(value, failing, total)`` rows sorted by value."""
-    if len(rows) < 2:
-        return None
-    xs = np.array([float(r[0]) for r in rows])
-    fails = np.array([float(r[1] or 0) for r in rows])
-    tots = np.array([float(r[2] or 0) for r in rows])
-    cf, ct = np.cumsum(fails), np.cumsum(tots)
-    # A cut between xs[i] and xs[i+1]: the low side is [0..i], the high side [i+1..].
-    low_f, low_t = cf[:-1], ct[:-1]
-    high_f, high_t = cf[-1] - low_f, ct[-1] - low_t
-    best: tuple[float, str, float, float] | None = None
-    best_g = -1.0
-    # The cut is placed by the likelihood ratio (which finds where the rate changes) and scored
-    # by F1 (how well the side matches the failing set), so a small pure side does not win.
-    g = _loglik(low_f, low_t) + _loglik(high_f, high_t) - _loglik(cf[-1:], ct[-1:])
-    for op, f_side, t_side in ((">=", high_f, high_t), ("<", low_f, low_t)):
-        if side is not None and op != side:
-            continue
-        rate = np.divide(f_side, t_side, out=np.zeros_like(f_side), where=t_side > 0)
-        ok = (t_side >= MIN_SUPPORT) & (rate > cf[-1] / ct[-1])
-        if not ok.any():
-            continue
-        i = int(np.argmax(np.where(ok, g, -1.0)))
-        if g[i] > best_g:
-            best_g = float(g[i])
-            best = (float(2 * f_side[i] / (t_side[i] + failing_all)), op, float(xs[i]), float(xs[i + 1]))
-    return best
-
-
-def _loglik(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(totals > 0, hits / np.maximum(totals, 1e-300), 0.0)
-        a = np.where(hits > 0, hits * np.log(np.where(p > 0, p, 1.0)), 0.0)
-        b = np.where(totals > hits, (totals - hits) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
-    return np.asarray(a + b, dtype=float)
-
-
-def _refine(
-    con: duckdb.DuckDBPyConnection, pop: str, split: Split, failing_all: int, total_all: int
-) -> Split:
-    """Re-place each threshold given the cohort's other terms: the cut is sharp only there."""
-    terms = list(split.terms)
-    for i, t in enumerate(terms):
-        if t.threshold is None:
-            continue
-        others = " AND ".join(f"({o.sql})" for j, o in enumerate(terms) if j != i) or "TRUE"
-        x = f"epoch({t.expr})" if t.kind == "time" else (
-            _EPOCH.format(t.expr) if t.kind == "date" else f"TRY_CAST({t.expr} AS DOUBLE)"
-        )  # fmt: skip
-        rows = con.execute(
-            f"SELECT {x} x, sum(w) FILTER (WHERE fail), sum(w) FROM {pop} WHERE {others}"
-            " GROUP BY x HAVING x IS NOT NULL ORDER BY x"
-        ).fetchall()
-        best = _best_cut(rows, failing_all, t.op)
-        if best is not None:
-            terms[i] = threshold_term(t.key, t.expr, t.kind, t.op, best[2], best[3])
-    return _count(con, pop, tuple(terms), failing_all, total_all, split.p_value)
-
-
-def _count(
-    con: duckdb.DuckDBPyConnection,
-    pop: str,
-    terms: tuple[Term, ...],
-    failing_all: int,
-    total_all: int,
-    p_value: float,
-) -> Split:
-    where = " AND ".join(f"({t.sql})" for t in terms)
-    row = con.execute(
-        f"SELECT sum(w) FILTER (WHERE fail), sum(w) FROM {pop} WHERE {where}"
-    ).fetchone()
-    fi = round(float(row[0] or 0)) if row else 0
-    ti = round(float(row[1] or 0)) if row else 0
-    p = fisher_greater(fi, ti - fi, failing_all - fi, total_all - ti - failing_all + fi)
-    return Split(terms, fi, ti, failing_all, total_all, max(p, min(1.0, p_value)))
-
-
-def _top_terms(terms: list[tuple[float, Term]]) -> list[Term]:
-    """The best term per attribute; an attribute restating another (``path``, ``http.path``) once."""
-    chosen: list[Term] = []
-    seen: set[tuple[object, ...]] = set()
-    for score, t in terms:
-        same = (round(score, 9), t.op, t.values, t.threshold)
-        if same in seen:
-            continue
-        seen.add(same)
-        chosen.append(t)
-        if len(chosen) >= TOP_TERMS:
-            break
-    return chosen
-
-
-def _combine(
-    con: duckdb.DuckDBPyConnection,
-    pop: str,
-    terms: list[Term],
-    failing_all: int,
-    total_all: int,
-    max_terms: int,
-    tested: int,
-) -> list[Split]:
-    flags = ", ".join(f"coalesce(({t.sql}), FALSE) AS b{i}" for i, t in enumerate(terms))
-    names = ", ".join(f"b{i}" for i in range(len(terms)))
-    cells = con.execute(
-        f"SELECT {names}, sum(w) FILTER (WHERE fail), sum(w) FROM"
-        f" (SELECT fail, w, {flags} FROM {pop}) GROUP BY ALL"
-    ).fetchall()
-    truth = np.array([c[: len(terms)] for c in cells], dtype=bool)
-    fails = np.array([float(c[len(terms)] or 0) for c in cells])
-    tots = np.array([float(c[len(terms) + 1]) for c in cells])
-    candidates: list[tuple[float, Split]] = []
-    combos = 0
-    for size in range(1, max_terms + 1):
-        for idx in itertools.combinations(range(len(terms)), size):
-            combos += 1
-            mask = truth[:, list(idx)].all(axis=1)
-            fi, ti = int(round(fails[mask].sum())), int(round(tots[mask].sum()))
-            if ti < MIN_SUPPORT or fi == 0:
-                continue
-            p = fisher_greater(fi, ti - fi, failing_all - fi, total_all - ti - failing_all + fi)
-            split = Split(tuple(terms[i] for i in idx), fi, ti, failing_all, total_all, p)
-            candidates.append((split.f1, split))
-    bonferroni = max(1, tested + combos)
-    candidates.sort(key=lambda x: (-round(x[0], 6), len(x[1].terms), x[1].describe()))
-    kept: list[Split] = []
-    for score, s in candidates:
-        s = Split(s.terms, s.failing_in, s.total_in, s.failing_all, s.total_all,
-                  min(1.0, s.p_value * bonferroni))  # fmt: skip
-        # A cohort must beat every cohort it extends, else the extra term says nothing.
-        if any(set(k.terms) < set(s.terms) and k.f1 >= score - 0.02 for k in kept):
-            continue
-        if any(set(k.terms) <= set(s.terms) for k in kept if k.f1 >= score):
-            continue
-        kept.append(s)
-    return kept

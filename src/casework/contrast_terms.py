@@ -1,4 +1,4 @@
-"""Terms of a cohort: ``attr in {values}`` or ``attr >= threshold``, with their SQL and their label.
+"""Terms and cohorts of the contrast engine: ``attr in {values}`` or ``attr >= threshold``, their SQL and labels.
 
 Thresholds are placed at the roundest value between the last value of one
 side and the first of the other (a midnight for dates, 10000 for amounts),
@@ -8,8 +8,13 @@ because a person writes ``created >= 2026-02-15``, not ``>= 2026-02-15 08:13:41`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from scipy.stats import fisher_exact
+
+#: Cohorts with a corrected p-value below this are significant.
+ALPHA = 0.01
 
 #: Encodings of the long table's key column: the record time and plain columns.
 TIME_KEY = "\x01time"
@@ -29,6 +34,7 @@ class Term:
     kind: str = "categorical"
     key: str = ""
     expr: str = ""
+    vsql: str = ""  # the same condition over the long table's text column ``v``
 
     @property
     def value_text(self) -> str:
@@ -62,7 +68,8 @@ def categorical_term(key: str, expr: str, values: tuple[str, ...]) -> Term:
     else:
         label = f"{name} in {{{', '.join(values)}}}"
         op = "in"
-    return Term(name, op, values, None, label, f"{expr} IN ({quoted})", "categorical", key, expr)
+    return Term(name, op, values, None, label, f"{expr} IN ({quoted})", "categorical", key, expr,
+                f"v IN ({quoted})")  # fmt: skip
 
 
 def threshold_term(key: str, expr: str, kind: str, op: str, lo: float, hi: float) -> Term:
@@ -72,12 +79,16 @@ def threshold_term(key: str, expr: str, kind: str, op: str, lo: float, hi: float
         t = _round_time(lo, hi)
         number = expr if kind == "time" else f"TRY_CAST({expr} AS TIMESTAMPTZ)"
         sql = f"epoch({number}) {op} {t!r}"
+        # The long table holds the record time as epoch seconds already.
+        vsql = f"TRY_CAST(v AS DOUBLE) {op} {t!r}" if kind == "time" else (
+            f"epoch(TRY_CAST(v AS TIMESTAMPTZ)) {op} {t!r}")  # fmt: skip
         text = _time_text(t)
     else:
         t = _round_number(lo, hi)
         sql = f"TRY_CAST({expr} AS DOUBLE) {op} {t!r}"
+        vsql = f"TRY_CAST(v AS DOUBLE) {op} {t!r}"
         text = f"{t:g}" if abs(t) < 1e15 else repr(t)
-    return Term(name, op, (), t, f"{name} {op} {text}", sql, kind, key, expr)
+    return Term(name, op, (), t, f"{name} {op} {text}", sql, kind, key, expr, vsql)
 
 
 def _round_number(lo: float, hi: float) -> float:
@@ -111,3 +122,75 @@ def _time_text(t: float) -> str:
     if ts.second == 0:
         return ts.strftime("%Y-%m-%d %H:%M UTC")
     return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def f1(failing_in: float, total_in: float, failing_all: float) -> float:
+    """F1 of a cohort against the failing set: 2·failing_in / (cohort size + all failing)."""
+    return 2.0 * failing_in / (total_in + failing_all) if total_in + failing_all else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """What the engine learned about one attribute of the population."""
+
+    key: str
+    name: str
+    kind: str  # categorical numeric date time | id time_proxy symptom outcome constant
+    present: int
+    distinct: int
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A cohort (a conjunction of terms) and how it separates failing from succeeding records."""
+
+    terms: tuple[Term, ...]
+    failing_in: int
+    total_in: int
+    failing_all: int
+    total_all: int
+    p_value: float
+    attributes: tuple[Attribute, ...] = field(default=(), compare=False)
+
+    @property
+    def rate(self) -> float:
+        return self.failing_in / self.total_in if self.total_in else 0.0
+
+    @property
+    def baseline_rate(self) -> float:
+        out = self.total_all - self.total_in
+        return (self.failing_all - self.failing_in) / out if out else 0.0
+
+    @property
+    def coverage(self) -> float:
+        return self.failing_in / self.failing_all if self.failing_all else 0.0
+
+    @property
+    def lift(self) -> float:
+        overall = self.failing_all / self.total_all if self.total_all else 0.0
+        return self.rate / overall if overall else 0.0
+
+    @property
+    def f1(self) -> float:
+        return f1(self.failing_in, self.total_in, self.failing_all)
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value < ALPHA
+
+    @property
+    def where(self) -> str:
+        """A SQL predicate selecting the cohort from the source relation."""
+        return " AND ".join(f"({t.sql})" for t in self.terms) or "TRUE"
+
+    def describe(self) -> str:
+        return " and ".join(t.label for t in self.terms)
+
+
+def fisher_greater(a: int, b: int, c: int, d: int) -> float:
+    """One-sided Fisher exact p that a/(a+b) exceeds c/(c+d)."""
+    if a + b == 0 or c + d == 0:
+        return 1.0
+    return float(fisher_exact([[a, b], [c, d]], alternative="greater").pvalue)
+
+

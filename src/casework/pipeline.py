@@ -122,6 +122,9 @@ def investigate(
 
     result.seconds = time.perf_counter() - started
     write_all(result)
+    from casework.bugreport import write_bugreport
+
+    write_bugreport(out_dir)  # bugreport.md for the top finding, from the files just written
     return result
 
 

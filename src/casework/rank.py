@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from casework.findings import SEVERITY_WEIGHT, Finding
+from casework.story import merge
 
 
 def weight(finding: Finding) -> float:
@@ -22,5 +23,6 @@ def weight(finding: Finding) -> float:
 
 def rank(findings: Iterable[Finding]) -> list[Finding]:
     """Findings ordered best first, with ``rank`` set to 1..n."""
-    ordered = sorted(findings, key=lambda f: (-round(weight(f), 9), f.key, f.subject))
+    # Findings about one incident first merge into one story that states the whole hypothesis.
+    ordered = sorted(merge(findings), key=lambda f: (-round(weight(f), 9), f.key, f.subject))
     return [f.ranked(i) for i, f in enumerate(ordered, start=1)]

@@ -176,21 +176,13 @@ class Store:
         for table, cols in SCHEMA.items():
             body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
-        self._buffers: dict[str, list[list[Any]]] = {
-            t: [[] for _ in cols] for t, cols in SCHEMA.items()
-        }
-        self._pending: dict[str, int] = dict.fromkeys(SCHEMA, 0)
+        self._rows: dict[str, list[Sequence[Any]]] = {t: [] for t in SCHEMA}
 
     def add(self, table: str, row: Sequence[Any]) -> None:
-        """Append one row (values in schema order); JSON columns take dicts."""
-        columns = self._buffers[table]
-        json_cols = _JSON_COLUMNS[table]
-        for i, value in enumerate(row):
-            if i in json_cols and value is not None and not isinstance(value, str):
-                value = to_json_text(value)
-            columns[i].append(value)
-        self._pending[table] += 1
-        if self._pending[table] >= self.BATCH_ROWS:
+        """Append one row (values in schema order); JSON columns take dicts or JSON text."""
+        rows = self._rows[table]
+        rows.append(row)
+        if len(rows) >= self.BATCH_ROWS:
             self.flush(table)
 
     def add_arrow(self, table: str, batch: pa.Table) -> None:
@@ -205,15 +197,17 @@ class Store:
     def flush(self, table: str | None = None) -> None:
         """Write buffered rows of one table (or all tables) to the database."""
         for name in [table] if table else list(SCHEMA):
-            if not self._pending[name]:
+            rows = self._rows[name]
+            if not rows:
                 continue
-            columns = self._buffers[name]
+            self._rows[name] = []
+            columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+            for i in _JSON_COLUMNS[name]:
+                columns[i] = [v if v is None or isinstance(v, str) else to_json_text(v) for v in columns[i]]
             batch = pa.Table.from_arrays(
                 [pa.array(col, type=f.type) for col, f in zip(columns, _ARROW[name], strict=True)],
                 schema=_ARROW[name],
             )
-            self._buffers[name] = [[] for _ in columns]
-            self._pending[name] = 0
             self.add_arrow(name, batch)
 
     def close(self) -> None:

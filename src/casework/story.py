@@ -80,7 +80,7 @@ def _joins(anchor: Finding, f: Finding) -> bool:
             return False
     elif not f.stats.get("new"):
         return False
-    return bool(_tokens(anchor) & _tokens(f)) or f.key == "CHANGE_BEFORE_ONSET" and a is not None
+    return bool(_tokens(anchor) & _tokens(f)) or (f.key == "CHANGE_BEFORE_ONSET" and a is not None)
 
 
 def _story(anchor: Finding, members: list[Finding]) -> Finding:

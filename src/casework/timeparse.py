@@ -261,20 +261,32 @@ def find_any(line: str, tz: tzinfo = UTC, year: int | None = None) -> tuple[str,
 class LineClock:
     """Finds the timestamp near the start of each line of one file, learning its shape once."""
 
-    __slots__ = ("_cache", "_last_month", "_misses", "_shape", "_skip", "tz", "year")
+    __slots__ = (
+        "_base_year", "_cache", "_last_month", "_misses", "_shape", "_skip", "_yearless", "tz",
+        "year",
+    )  # fmt: skip
 
     def __init__(self, tz: tzinfo = UTC, year: int | None = None) -> None:
         self.tz = tz
         self.year = year or datetime.now(UTC).year
+        self._base_year = self.year
         self._shape: str | None = None
         self._skip = 0  # tokens before the timestamp in this file's lines
         self._cache: dict[str, tuple[datetime, bool] | None] = {}
         self._last_month = 0
         self._misses = 0
+        self._yearless = False
 
     @property
     def shape(self) -> str | None:
         return self._shape
+
+    def year_note(self) -> str | None:
+        """What the inventory should say when this file's times carry no year, else None."""
+        if self._yearless:
+            rolled = f", {self.year} after new year" if self.year != self._base_year else ""
+            return f"timestamps have no year; {self._base_year} assumed{rolled}"
+        return None
 
     def learn(self, line: str) -> bool:
         """Fix the file's timestamp shape from a line that has one; True when learned."""
@@ -339,6 +351,7 @@ class LineClock:
         """Carry a year-less time into the next year when the month jumps back (Dec → Jan)."""
         if dt is None or g.get("y") or g.get("y2") or g.get("yy") or g.get("c") or g.get("ep"):
             return dt
+        self._yearless = True
         if self._last_month - dt.month > 6:
             self.year += 1
             self._cache.clear()

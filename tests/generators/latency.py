@@ -10,7 +10,6 @@ refresh every 5 minutes.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -117,4 +116,4 @@ def _postgres(rng: random.Random, start: datetime, end: datetime, period: int, p
     return out
 
 
-__all__ = ["Truth", "generate", "json"]
+__all__ = ["Truth", "generate"]

@@ -35,15 +35,12 @@ def cohort(case: Case) -> Iterator[Finding]:
     found: list[Finding] = []
     request_files = {str(r[0]) for r in case.rows(f"SELECT DISTINCT {STREAM_SQL} FROM requests")}
     # One contrast per stream and status code: a 500 and a 504 rarely share a cause.
-    for file, code in case.rows(
-        f"SELECT {STREAM_SQL} f, status FROM requests WHERE {REQUEST_FAILURE} GROUP BY f, status"
-        " HAVING count(*) >= ? ORDER BY count(*) DESC LIMIT ?",
-        (MIN_FAILING, MAX_SOURCES),
-    ):
+    for file, code in _failure_groups(case):
         source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(file)}'"
         failing = f"status = {int(code)}"
         splits = contrast(case.con, source, failing, columns=("method", "route", "host", "client"),
-                          outcome=("status", "duration_ms", "bytes"))  # fmt: skip
+                          outcome=("status", "duration_ms", "bytes"),
+                          exclude=_response_only(case, source))  # fmt: skip
         found += [_finding(case, "requests", str(file), s, f"HTTP {int(code)}", failing)
                   for s in splits[:PER_SOURCE]]  # fmt: skip
     for (file,) in case.rows(
@@ -61,6 +58,47 @@ def cohort(case: Case) -> Iterator[Finding]:
     found = [f for f in found if f.stats.get("significant")]
     found.sort(key=lambda f: (-f.score, f.subject))
     yield from found
+
+
+def _response_only(case: Case, source: str) -> tuple[str, ...]:
+    """Keys that only error responses carry (an error text, a Retry-After): symptoms, not a cohort."""
+    rows = case.rows(
+        "SELECT k FROM (SELECT status >= 400 AS bad, unnest(json_keys(attrs)) AS k"
+        f" FROM ({source}) USING SAMPLE 20000 ROWS) GROUP BY k"
+        " HAVING count(*) FILTER (WHERE bad) >= 0.2 * ? AND count(*) FILTER (WHERE NOT bad) <= 0.01 * ?",
+        (*_counts(case, source),),
+    )
+    return tuple(str(r[0]) for r in rows)
+
+
+def _counts(case: Case, source: str) -> tuple[int, int]:
+    row = case.one(
+        "SELECT count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE status < 400)"
+        f" FROM (SELECT status FROM ({source}) USING SAMPLE 20000 ROWS)"
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _failure_groups(case: Case) -> list[tuple[str, int]]:
+    """(stream, status) pairs worth a contrast; of two logs of the same traffic, the richer one.
+
+    An access log and the application's request log often record the same
+    failures; the one whose records carry more attributes says more.
+    """
+    rows = case.rows(
+        f"SELECT {STREAM_SQL} f, status, count(*) n,"
+        " avg(json_array_length(json_keys(attrs))) FROM requests"
+        f" WHERE {REQUEST_FAILURE} GROUP BY f, status HAVING count(*) >= ?"
+        " ORDER BY n DESC, f LIMIT ?",
+        (MIN_FAILING, MAX_SOURCES * 2),
+    )
+    kept: list[tuple[str, int, int, float]] = []
+    for f, code, n, keys in sorted(rows, key=lambda r: (-float(r[3] or 0), str(r[0]))):
+        twin = any(c == code and abs(m - n) <= 0.1 * max(m, n) for _, c, m, _ in kept)
+        if not twin:
+            kept.append((str(f), int(code), int(n), float(keys or 0)))
+    kept.sort(key=lambda r: (-r[2], r[0]))
+    return [(f, c) for f, c, _, _ in kept[:MAX_SOURCES]]
 
 
 def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: str) -> Finding:

@@ -96,7 +96,10 @@ def _score(
         value = _as_ms(d.key, d.b)
         if value is not None and abs(value - s.abort_ms) <= max(0.1 * s.abort_ms, 5):
             score += PROMOTION + 0.1
-            because = f"{s.abort_count} of {s.abort_total} failing requests stop at {s.abort_ms:.0f} ms, the value of this key"
+            because = (
+                f"{s.abort_count} of {s.abort_total} failing requests stop at {s.abort_ms:.0f} ms "
+                f"(median), within 10% of this key's {value:.0f} ms"
+            )
             evidence += tuple(s.evidence.get("abort", [])[:3])
     if not because and s.clock_errors and is_clock_key(d.key):
         score += PROMOTION
@@ -137,7 +140,12 @@ def _finding(
     severity: Severity = "high" if promoted else ("medium" if d.prior >= 0.35 else "low")
     shown_a = d.a if d.a is not None else "(not set)"
     shown_b = d.b if d.b is not None else "(not set)"
-    title = f"{bad} sets {d.key} = {shown_b} where {good} has {shown_a} ({d.detail})"
+    detail = (
+        d.detail.replace(" in B", f" in {bad}")
+        .replace("only in A", f"only in {good}")
+        .replace("only in B", f"only in {bad}")
+    )
+    title = f"{bad} sets {d.key} = {shown_b} where {good} has {shown_a} ({detail})"
     if promoted:
         title += f"; {top.because}"
     others = [s for s in scored if s is not top][:MAX_LISTED]

@@ -36,6 +36,9 @@ class _Group:
     trace_ids: dict[tuple[str, str, str, str], list[str]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    #: Start (µs) of the first and last failing trace of each origin.
+    first_us: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
+    last_us: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
 
 
 @analyzer(key="trace_error_origin", needs=("spans",))
@@ -55,6 +58,8 @@ def trace_error_origin(case: Case) -> Iterator[Finding]:
         key = (last.service, last.name, reason(found), query.peer(found) or "")
         group = groups[(root.service, root.name)]
         group.failing += 1
+        group.first_us[key] = min(group.first_us.get(key, root.start), root.start)
+        group.last_us[key] = max(group.last_us.get(key, root.start), root.start)
         group.origins[key] += 1
         if len(group.samples[key]) < MAX_EVIDENCE:
             group.samples[key].append(chain)
@@ -74,15 +79,17 @@ def _finding(
     group: _Group,
     attrs: dict[tuple[str, str], dict[str, object]],
 ) -> Finding:
-    (service, op, why, peer), count = group.origins.most_common(1)[0]
+    origin_key, count = group.origins.most_common(1)[0]
+    service, op, why, peer = origin_key
     share = count / group.failing
     total = case.one(
         f"SELECT count(DISTINCT trace_id) FROM spans WHERE {query.ROOTS} AND service = ? AND name = ?",
         endpoint,
     )
     traces = int(total[0]) if total else group.failing
-    chain = group.samples[(service, op, why, peer)][0]
-    hops = len({s.service for s in chain}) - 1
+    chain = group.samples[origin_key][0]
+    # The uninstrumented peer (redis, a database) is a hop too: that is where the error began.
+    hops = len({s.service for s in chain}) - 1 + (1 if peer and peer != service else 0)
     where = f"{service} → {op}" + (f" ({peer})" if peer and peer not in op else "")
     at_root = service == endpoint[0] and len(chain) == 1
     title = (
@@ -91,9 +98,9 @@ def _finding(
     )
     summary = (
         f"{group.failing} of {traces} `{endpoint[0]} {endpoint[1]}` traces failed. In {count} of them "
-        f"the error starts at {service} `{op}` ({why}), {hops} service hop(s) below the entry point, "
+        f"the error starts at {service} `{op}` ({why}), {hops} hop(s) below the entry point, "
         f"and propagates up through {' → '.join(s.service + ' ' + s.name for s in chain[:-1]) or 'nothing'}. "
-        + _others(group, count)
+        + _others(group)
         + "Confirm with the logs of that span's service at those times; refute if the origin spans "
         "only wrap errors they received from an uninstrumented dependency."
     )
@@ -106,8 +113,8 @@ def _finding(
             excerpt=" → ".join(f"{s.service} {s.name}" + (" ✗" if s.error else "") for s in c),
         )
         for tid, c in zip(
-            group.trace_ids[(service, op, why, peer)],
-            group.samples[(service, op, why, peer)],
+            group.trace_ids[origin_key],
+            group.samples[origin_key],
             strict=True,
         )
     )
@@ -134,6 +141,8 @@ def _finding(
             "origin_traces": count,
             "share": share,
             "hops": hops,
+            "onset_epoch": group.first_us[origin_key] / 1e6,
+            "latest_epoch": group.last_us[origin_key] / 1e6,
             "distinct_origins": len(group.origins),
         },
         evidence=evidence,
@@ -144,7 +153,7 @@ def _finding(
     )
 
 
-def _others(group: _Group, top: int) -> str:
+def _others(group: _Group) -> str:
     rest = group.origins.most_common(3)[1:]
     if not rest:
         return ""

@@ -15,9 +15,11 @@ def main() -> None:
 
 def _register() -> None:
     # Commands are listed here, in one place; each lives in its own module.
-    from casework.cli import investigate, redact, templates
+    from casework.cli import bugreport, inspect, investigate, redact, review, templates, update
 
-    for command in (investigate.command, redact.command, templates.command):
+    for command in (investigate.command, redact.command, templates.command, inspect.command):
+        main.add_command(command)
+    for command in (bugreport.command, review.command, update.command):
         main.add_command(command)
 
 

@@ -36,15 +36,23 @@ def _report(summary: Summary) -> None:
 @click.command("redact")
 @click.argument("src", metavar="IN")
 @click.argument("dst", metavar="OUT")
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Reuse a case key so placeholders match another run (default: a new random key).")
-@click.option("--ip/--no-ip", default=False, show_default=True, help="Also redact public IP addresses.")
-@click.option("--email/--no-email", default=True, show_default=True, help="Redact e-mail addresses.")
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Reuse a case key so placeholders match another run (default: a new random key).",
+)
+@click.option(
+    "--ip/--no-ip", default=False, show_default=True, help="Also redact public IP addresses."
+)
+@click.option(
+    "--email/--no-email", default=True, show_default=True, help="Redact e-mail addresses."
+)
 @click.option("--phone/--no-phone", default=True, show_default=True, help="Redact phone numbers.")
 @click.option("--card/--no-card", default=True, show_default=True, help="Redact card numbers.")
 @friendly_errors
-def command(src: str, dst: str, key_file: Path | None, ip: bool, email: bool, phone: bool,
-            card: bool) -> None:
+def command(
+    src: str, dst: str, key_file: Path | None, ip: bool, email: bool, phone: bool, card: bool
+) -> None:
     """Write a redacted copy of IN to OUT ('-' for standard input/output).
 
     IN may be a HAR (the result is still a valid HAR), a log, a config, a

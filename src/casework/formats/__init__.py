@@ -20,6 +20,7 @@ from casework.formats import (
     releases,
     syslog,
     textlog,
+    w3c,
     zipkin,
 )
 from casework.formats.base import Format, ParseContext, iter_lines
@@ -34,6 +35,7 @@ FORMATS: tuple[Format, ...] = (
     *k8s.FORMATS,
     releases.FORMAT,
     access.FORMAT,
+    w3c.FORMAT,
     pgplan.FORMAT,
     mysqlplan.FORMAT,
     mysqlslow.FORMAT,

@@ -16,6 +16,9 @@ from casework.model import Record
 from casework.timeparse import find_any
 
 _KEY_VALUE = re.compile(r"\s*[\w.\-\"']+\s*[:=]\s*\S*\s*$")
+_CSV_HEADER = re.compile(r"[\w\".\-]{1,40}(?:[,;\t] ?[\w\".\-]{1,40}){2,}\s*$")
+_CODE_STARTS = ("/*", "--", "//", "#!", "SELECT", "EXPLAIN", "WITH ", "INSERT", "UPDATE", "CREATE",
+                "import ", "package ", "<?")  # fmt: skip
 _HEADING = re.compile(r"#{1,6} \S|\S.*\n[=-]{3,}$")
 
 
@@ -24,6 +27,8 @@ def sniff(head: bytes) -> float:
     lines = text_lines(head, 120)
     if not lines or lines[0].lstrip().startswith(("{", "[", "<", "---\n")):
         return 0.0
+    if _CSV_HEADER.match(lines[0]) or lines[0].lstrip().startswith(_CODE_STARTS):
+        return 0.0  # a table export or a SQL/code file, even when its cells hold prose
     words = sum(len(line.split()) for line in lines)
     if words / len(lines) < 5:
         return 0.0

@@ -144,7 +144,7 @@ _DESCRIBE_HEAD = re.compile(rb"^Name:\s+\S+", re.MULTILINE)
 _EVENT_ROW = re.compile(
     r"^\s{2}(Normal|Warning)\s+(\S+)\s+(\S+(?: \(x\d+ over \S+\))?)\s+(\S+)\s+(.*)$"
 )
-_FIELD = re.compile(r"^(\s*)([A-Z][\w ]*?):\s*(.*)$")
+_FIELD = re.compile(r"^(\s*)([A-Za-z][\w ./-]*?):\s*(.*)$")
 
 
 def sniff_describe(head: bytes) -> float:

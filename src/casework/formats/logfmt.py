@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, iter_lines
 from casework.formats.fieldroles import Roles, find_roles, level_name, looks_like_log
@@ -29,9 +29,9 @@ _PAIR = re.compile(r'([^\s="]+)=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)')
 _FIELDS = re.compile(r'([^\s="]+)=(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^\s"]*))')
 
 
-def pairs(line: str) -> tuple[dict[str, str], int, int]:
+def pairs(line: str) -> tuple[dict[str, Any], int, int]:
     """The key=value pairs of a line, the offset of the first, and the characters they cover."""
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     first = -1
     covered = 0
     for m in _PAIR.finditer(line):
@@ -43,7 +43,7 @@ def pairs(line: str) -> tuple[dict[str, str], int, int]:
     return out, first, covered
 
 
-def values(line: str) -> dict[str, str]:
+def values(line: str) -> dict[str, Any]:
     """The key=value pairs of a line, quoted values unescaped."""
     if "\\" not in line:
         return {key: quoted or bare for key, quoted, bare in _FIELDS.findall(line)}
@@ -53,7 +53,7 @@ def values(line: str) -> dict[str, str]:
     }
 
 
-def _is_logfmt(line: str) -> tuple[bool, dict[str, str]]:
+def _is_logfmt(line: str) -> tuple[bool, dict[str, Any]]:
     found, first, covered = pairs(line)
     text = line[first:] if first >= 0 else line
     return len(found) >= 2 and covered >= 0.7 * len(text.replace(" ", "")), found
@@ -83,25 +83,25 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
     for number, text in iter_lines(stream, ctx):
         if not text or text.isspace():
             continue
-        attrs_s = values(text)
-        if not attrs_s:
+        attrs: dict[str, Any] = values(text)
+        space, equals = text.find(" "), text.find("=")
+        if not attrs:
             first = -1
-        elif "=" in text.split(" ", 1)[0]:
+        elif equals > 0 and (space < 0 or equals < space):
             first = 0
         else:
             m = _PAIR.search(text)
             first = m.start() if m is not None else -1
-        attrs: dict[str, object] = dict(attrs_s)
         shape = tuple(attrs)
         roles = cache.get(shape)
         if roles is None:
-            roles = find_roles(attrs_s)
+            roles = find_roles(attrs)
             if len(cache) < 1024:
                 cache[shape] = roles
         ts = None
         assumed = False
         if roles.ts is not None:
-            parsed = parse_ts(attrs_s[roles.ts], ctx.tz, ctx.year)
+            parsed = parse_ts(attrs[roles.ts], ctx.tz, ctx.year)
             if parsed is not None:
                 ts, assumed = parsed
                 del attrs[roles.ts]

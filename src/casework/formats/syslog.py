@@ -75,7 +75,8 @@ def sniff(head: bytes) -> float:
             hits += 1
             tagged += _TAGGED.match(line, m.end() - 2) is not None
     if share(hits, len(sample)) >= 0.6:
-        return 0.9 if share(tagged, hits) >= 0.5 else 0.7
+        # untagged lines after a time are any text log's; below the text-log dialects
+        return 0.9 if share(tagged, hits) >= 0.5 else 0.55
     return 0.0
 
 
@@ -163,6 +164,9 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
             attrs=attrs,
             ts_assumed=stamp.assumed,
         )
+    note = clock.year_note()
+    if note is not None:
+        ctx.notes.append(note)
 
 
 FORMAT = Format(

@@ -13,6 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from casework.formats.fieldroles import flatten
+from casework.formats.httpfields import add_http
+from casework.timeparse import find_any
 
 LEVEL_WORDS = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "DEBUG": "DEBUG", "FINE": "DEBUG",
@@ -73,6 +80,10 @@ _COMMON = re.compile(
 
 def split_header(rest: str) -> Header:
     """Scan the first tokens of the text after a timestamp."""
+    if "\t" in rest[:80]:
+        tabbed = _tabbed(rest)
+        if tabbed is not None:
+            return tabbed
     m = _COMMON.match(rest)
     if m is not None:
         level = LEVEL_WORDS.get(m.group("level").upper())
@@ -82,6 +93,21 @@ def split_header(rest: str) -> Header:
             return Header(level, logger, thread.strip() if thread is not None else None,
                           pid0 or pid, rest[m.end() :].lstrip())  # fmt: skip
     return _scan(rest)
+
+
+def _tabbed(rest: str) -> Header | None:
+    """zap's console encoder: ``LEVEL<TAB>[logger<TAB>][caller<TAB>]message[<TAB>{json}]``."""
+    fields = rest.lstrip(" ").lstrip("\t").split("\t")
+    level = LEVEL_WORDS.get(fields[0].strip().upper())
+    if level is None or len(fields) < 2:
+        return None
+    names: list[str] = []
+    i = 1
+    while i < len(fields) - 1 and " " not in fields[i] and not fields[i].startswith("{"):
+        names.append(fields[i])
+        i += 1
+    logger = next((n for n in names if ".go:" not in n), names[0] if names else None)
+    return Header(level, logger, None, None, "\t".join(fields[i:]))
 
 
 def _scan(rest: str) -> Header:
@@ -153,3 +179,56 @@ def _level_anywhere(message: str) -> str | None:
         if found is not None:
             return found
     return None
+
+
+#: Headers that carry no date: logback's default ``HH:mm:ss.SSS [thread] LEVEL logger - msg``
+#: and Python's ``basicConfig`` default ``LEVEL:logger:msg``.
+_UNDATED = re.compile(
+    r"(?P<time>\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?)\s"
+    r"|(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|TRACE):(?P<logger>[\w.\-<>]*):"
+)
+
+
+def undated_header(line: str) -> tuple[Header, str | None] | None:
+    """The header of a line that starts a record without a date, and its time of day if any."""
+    m = _UNDATED.match(line)
+    if m is None:
+        return None
+    rest = line[m.end() :]
+    if m.group("time") is not None:
+        return split_header(rest), m.group("time")
+    level = LEVEL_WORDS[m.group("level")]
+    return Header(level, m.group("logger") or None, None, None, rest), None
+
+
+#: Container runtime (CRI) log lines put the stream and a partial/full tag after the time.
+_CRI = ("stdout F ", "stderr F ", "stdout P ", "stderr P ")
+
+
+def refine(header: Header, attrs: dict[str, Any]) -> Header:
+    """Unwrap CRI container lines and tab-separated zap lines with a trailing JSON object."""
+    message = header.message
+    if message.startswith(_CRI):
+        attrs["stream"] = message[:6]
+        if message[7] == "P":
+            attrs["partial"] = True
+        body = message[9:]
+        stamp = find_any(body)
+        inner = split_header(body[stamp[2].end :] if stamp and stamp[2].start == 0 else body)
+        if inner.level is not None:
+            return refine(inner, attrs)
+        header = Header(header.level, header.logger, header.thread, header.pid, body)
+        message = header.message
+    if "\t" in message and message.endswith("}"):
+        cut = message.find("\t{")
+        if cut >= 0:
+            try:
+                fields = orjson.loads(message[cut + 1 :])
+            except orjson.JSONDecodeError:
+                return header
+            if isinstance(fields, dict):
+                flatten(fields, attrs)
+                add_http(attrs)
+                message = message[:cut]
+                return Header(header.level, header.logger, header.thread, header.pid, message)
+    return header

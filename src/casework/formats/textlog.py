@@ -16,7 +16,14 @@ from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, iter_lines
 from casework.formats.sniffing import share, text_lines
-from casework.formats.textheader import LETTER_LEVELS, LEVEL_WORDS, split_header
+from casework.formats.textheader import (
+    LETTER_LEVELS,
+    LEVEL_WORDS,
+    Header,
+    refine,
+    split_header,
+    undated_header,
+)
 from casework.model import LogRecord
 from casework.timeparse import LineClock
 
@@ -57,9 +64,15 @@ def classify(head: bytes) -> tuple[str, float]:
     for line in lines:
         stamp = clock.read(line)
         if stamp is None:
-            continue
+            undated = undated_header(line) if clock.shape is None else None
+            if undated is None:
+                continue
+            header = undated[0]
+            if undated[1] is None:  # LEVEL:logger:message is Python's default format
+                votes["python"] += 1
+        else:
+            header = split_header(line[stamp.end :])
         stamped += 1
-        header = split_header(line[stamp.end :])
         leveled += header.level is not None
         if clock.shape == "klog":
             votes["go"] += 1
@@ -67,7 +80,7 @@ def classify(head: bytes) -> tuple[str, float]:
         if _JAVA_CLASS.match(logger) or (header.thread is not None and header.level is not None):
             votes["java"] += 1
         elif _PY_LOGGER.match(logger) or (
-            line[stamp.end : stamp.end + 3] == " - " and header.level
+            stamp is not None and line[stamp.end : stamp.end + 3] == " - " and header.level
         ):
             votes["python"] += 1
     stamped_share = share(stamped, len(lines))
@@ -137,40 +150,50 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
         stamp = clock.read(text)
         if stamp is None and pending is not None and (text[:1] not in _INDENT or pending.long()):
             stamp = clock.relearn(text)  # another timestamp shape from here on, not a trace line
+        attrs: dict[str, Any] = {}
         if stamp is None:
-            if pending is not None:
-                pending.add(number, text)
-            elif text.strip():
-                header = split_header(text)
-                yield LogRecord(line=number, message=header.message or text, level=header.level,
-                                logger=header.logger)  # fmt: skip
-            continue
+            undated = undated_header(text) if clock.shape is None else None
+            if undated is None:
+                if pending is not None:
+                    pending.add(number, text)
+                elif text.strip():
+                    header = split_header(text)
+                    yield LogRecord(line=number, message=header.message or text,
+                                    level=header.level, logger=header.logger)  # fmt: skip
+                continue
+            header, time_of_day = undated
+            if time_of_day is not None:
+                attrs["time_of_day"] = time_of_day
+        else:
+            header = split_header(text[stamp.end :])
+            if stamp.shape == "klog":  # glog/klog put the level letter in the timestamp
+                level = LETTER_LEVELS.get(text[stamp.start], header.level)
+                header = Header(level, header.logger, header.thread, header.pid, header.message)
+            if stamp.start:
+                attrs["prefix"] = text[: stamp.start].strip(" [(<")
         if pending is not None:
             yield pending.done()
-        header = split_header(text[stamp.end :])
-        level = header.level
-        if stamp.shape == "klog":  # glog/klog put the level letter in the timestamp
-            level = LETTER_LEVELS.get(text[stamp.start], level)
-        attrs: dict[str, Any] = {}
+        header = refine(header, attrs)
         if header.thread is not None:
             attrs["thread"] = header.thread
         if header.pid is not None:
             attrs["pid"] = header.pid
-        if stamp.start:
-            attrs["prefix"] = text[: stamp.start].strip(" [(<")
         pending = _Pending(
             LogRecord(
                 line=number,
                 message=header.message,
-                ts=stamp.ts,
-                level=level,
+                ts=stamp.ts if stamp else None,
+                level=header.level,
                 logger=header.logger,
                 attrs=attrs,
-                ts_assumed=stamp.assumed,
+                ts_assumed=stamp.assumed if stamp else False,
             )
         )
     if pending is not None:
         yield pending.done()
+    note = clock.year_note()
+    if note is not None:
+        ctx.notes.append(note)
 
 
 def _format(kind: str, description: str) -> Format:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from casework.mining.masks import VAR
+from casework.mining.masks import OPT, VAR
 
 # Pieces of a token: word runs (and wildcards) versus the punctuation between.
 _PIECES = re.compile(r"([^\w\x00])")
@@ -18,6 +18,7 @@ _PIECES = re.compile(r"([^\w\x00])")
 # Words that change what a message means even at the same position: a line
 # that says ERROR is not the INFO line with a value filled in.
 _WORD = re.compile(r"[A-Za-z0-9]")
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
 _PROTECTED = frozenset(
     word
     for level in ("trace", "debug", "info", "notice", "warn", "warning", "error", "err", "fatal",
@@ -45,7 +46,7 @@ def token_pattern(token: str) -> re.Pattern[str]:
 
 def token_matches(template_token: str, token: str) -> bool:
     """Whether one message token fits one template token."""
-    if template_token in (token, VAR):
+    if template_token in (token, VAR, OPT):
         return True
     if VAR not in template_token:
         return False
@@ -80,6 +81,8 @@ def generalize(a: str, b: str) -> str:
     """
     if a == b:
         return a
+    if OPT in (a, b):
+        return OPT  # stays omittable
     head, _, _, tail = _diff(a, b)
     return _squash(head + VAR + tail) if head or tail else VAR
 
@@ -94,13 +97,11 @@ def is_value_like(a: str, b: str) -> bool:
     ``Paused``, ``overlap:VAR``/``ret:VAR``) are not: whether that position is
     a variable is left to how many distinct words it shows (see the miner).
     """
-    if a == VAR or b == VAR:
-        return True
+    if a == VAR or b == VAR or a.translate(_ZERO_DIGITS) == b.translate(_ZERO_DIGITS):
+        return True  # a wildcard, or the same word with other digits (eth0/eth1)
     head, mid_a, mid_b, tail = _diff(a, b)
     if not (head or tail):
         return False
-    if "=" in head and "," not in head[head.rindex("=") :]:
-        return True  # the difference sits in the value of key=value
     return not mid_a or not mid_b or VAR in mid_a or VAR in mid_b
 
 
@@ -116,14 +117,13 @@ def _squash(token: str) -> str:
     return token
 
 
-def align(template: tuple[str, ...], toks: list[str]) -> list[tuple[int, int]] | None:
-    """Spans of ``toks`` filling each template token, letting ``VAR`` take 1+ tokens.
+def fits_spanning(template: tuple[str, ...], toks: list[str]) -> bool:
+    """Whether toks fit the template when ``VAR`` takes 1+ tokens and ``OPT`` 0+ values.
 
-    Returns one (start, end) per template token, or None when the message
-    does not fit. Used only on the slow path (new message shapes).
+    Used only on the slow path (new message shapes); memoised, so the cost is
+    at most len(template) * len(toks) steps per wildcard.
     """
     n, m = len(template), len(toks)
-    # memo[i][j]: can template[i:] consume toks[j:]
     memo: dict[tuple[int, int], bool] = {}
 
     def fits(i: int, j: int) -> bool:
@@ -133,27 +133,16 @@ def align(template: tuple[str, ...], toks: list[str]) -> list[tuple[int, int]] |
             return hit
         if i == n:
             ok = j == m
+        elif template[i] == OPT:
+            # An omittable value takes only value tokens: "(VAR)", never words.
+            ok = fits(i + 1, j) or (j < m and VAR in toks[j] and fits(i, j + 1))
         elif j == m:
             ok = False
         elif template[i] == VAR:
-            ok = any(fits(i + 1, k) for k in range(j + 1, m - (n - i - 1) + 1))
+            ok = any(fits(i + 1, k) for k in range(j + 1, m + 1))
         else:
             ok = token_matches(template[i], toks[j]) and fits(i + 1, j + 1)
         memo[key] = ok
         return ok
 
-    if not fits(0, 0):
-        return None
-    spans: list[tuple[int, int]] = []
-    j = 0
-    for i in range(n):
-        if template[i] == VAR:
-            k = j + 1
-            while not fits(i + 1, k):
-                k += 1
-            spans.append((j, k))
-            j = k
-        else:
-            spans.append((j, j + 1))
-            j += 1
-    return spans
+    return fits(0, 0)

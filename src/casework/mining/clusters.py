@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from casework.mining.masks import VAR
+from casework.mining.align import fits_spanning
+from casework.mining.masks import OPT, VAR
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Cluster:
     exact: frozenset[tuple[int, str]] = field(default=frozenset(), init=False)
     words: frozenset[str] = field(default=frozenset(), init=False)
     patterns: int = field(default=0, init=False)
+    min_len: int = field(default=0, init=False)
     #: Set when this cluster was folded into another; its id is then an alias.
     merged_into: Cluster | None = field(default=None, init=False, repr=False)
 
@@ -34,9 +36,12 @@ class Cluster:
     def retemplate(self, tokens: tuple[str, ...]) -> None:
         """Replace the template tokens (they only ever get more general)."""
         self.tokens = tokens
-        self.constants = sum(1 for t in tokens if t != VAR)
-        self.exact = frozenset((i, t) for i, t in enumerate(tokens) if VAR not in t)
-        self.words = frozenset(t for t in tokens if VAR not in t)
+        self.constants = sum(1 for t in tokens if t not in (VAR, OPT))
+        self.min_len = len(tokens) - tokens.count(OPT)
+        self.exact = frozenset(
+            (i, t) for i, t in enumerate(tokens) if VAR not in t and t != OPT
+        )
+        self.words = frozenset(t for t in tokens if VAR not in t and t != OPT)
         self.patterns = sum(1 for t in tokens if VAR in t and t != VAR)
 
 
@@ -64,6 +69,9 @@ class ClusterIndex:
     def retemplate(self, cluster: Cluster, tokens: tuple[str, ...]) -> None:
         """Change a cluster's template and its index entries together."""
         self._unpost(cluster)
+        if len(tokens) != len(cluster.tokens):
+            self.by_len[len(cluster.tokens)].remove(cluster.cid)
+            self.by_len.setdefault(len(tokens), []).append(cluster.cid)
         cluster.retemplate(tokens)
         self._post(cluster)
 
@@ -100,12 +108,38 @@ class ClusterIndex:
         return out
 
     def spanning(self, toks: list[str]) -> list[Cluster]:
-        """Shorter clusters with wildcards whose constant words all occur in toks."""
+        """Clusters of another length whose wildcards could stretch or shrink to fit toks."""
         present = set(toks)
         return [
             c
             for c in (self.clusters[cid] for cid in self._wide)
-            if len(c.tokens) < len(toks) and c.words <= present
+            if c.min_len <= len(toks) and c.words <= present
+            and (len(c.tokens) != len(toks) or OPT in c.tokens)
+        ]
+
+    def spanning_covered(self, wide: Cluster) -> list[Cluster]:
+        """Clusters of other lengths whose templates a stretched ``wide`` now covers."""
+        return [
+            c
+            for c in list(self.clusters.values())
+            if c.cid != wide.cid
+            and (len(c.tokens) != len(wide.tokens) or OPT in wide.tokens)
+            and wide.words <= set(c.tokens) and fits_spanning(wide.tokens, list(c.tokens))
+        ]
+
+    def near_lengths(self, length: int, reach: int) -> list[Cluster]:
+        """Clusters whose token count differs from ``length`` by at most ``reach``.
+
+        Same-length clusters come only when they hold a wildcard: a value can
+        then sit one token to the left or right of where the template has it.
+        """
+        same = [c for c in (self.clusters[cid] for cid in self.by_len.get(length, ()))
+                if c.cid in self._wide]
+        return same + [
+            self.clusters[cid]
+            for delta in range(1, reach + 1)
+            for other in (length - delta, length + delta)
+            for cid in self.by_len.get(other, ())
         ]
 
     def _post(self, cluster: Cluster) -> None:
@@ -113,7 +147,7 @@ class ClusterIndex:
             self._postings.setdefault(pair, set()).add(cluster.cid)
         if cluster.patterns >= self.similarity * cluster.constants:
             self._loose.setdefault(len(cluster.tokens), set()).add(cluster.cid)
-        if VAR in cluster.tokens:
+        if VAR in cluster.tokens or OPT in cluster.tokens:
             self._wide.add(cluster.cid)
 
     def _unpost(self, cluster: Cluster) -> None:

@@ -17,11 +17,14 @@ from __future__ import annotations
 import re
 
 VAR = "\x00"
+#: A wildcard that may also be empty: a value some messages of a template omit.
+OPT = "\x01"
 WILDCARD = "<*>"
 
 # One pass finds every place a value can hide. Alternatives are tried in order:
 # a URL (scheme://...), a host before a port, a value after "=", then any atom.
-_ATOM = r"[\w.\-/+~%$\\]+"
+# Single dots join an atom (10.0.0.1, core.4711); a run of dots is punctuation.
+_ATOM = r"[\w\-/+~%$\\]+(?:\.[\w\-/+~%$\\]+)*\.?"
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _UNIT = r"(?:[KMGTP]i?B|B)"
 _DAY = r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?"
@@ -121,7 +124,7 @@ def tokens(masked: str) -> list[str]:
 
 def render(token_list: list[str] | tuple[str, ...]) -> str:
     """Template text a person reads: wildcards shown as ``<*>``."""
-    return " ".join(token_list).replace(VAR, WILDCARD)
+    return " ".join(token_list).replace(VAR, WILDCARD).replace(OPT, WILDCARD)
 
 
 def collapse_ws(text: str) -> str:

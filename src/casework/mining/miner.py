@@ -24,15 +24,24 @@ from functools import lru_cache
 from pathlib import Path
 
 from casework.mining import state
-from casework.mining.align import align, generalize, is_protected, is_value_like, token_matches
+from casework.mining.align import (
+    fits_spanning,
+    generalize,
+    is_protected,
+    is_value_like,
+    token_matches,
+)
 from casework.mining.clusters import Cluster, ClusterIndex
-from casework.mining.masks import VAR, mask, render
+from casework.mining.gaps import merge_lengths
+from casework.mining.masks import OPT, VAR, mask, render
 
 #: A template absorbs a message when at least this share of its constant
 #: tokens agree position by position (level/outcome words veto regardless).
 SIMILARITY = 0.7
 #: Distinct unrelated words a position must show before it becomes a wildcard.
 DISTINCT_WORDS = 4
+#: How many tokens a message may be longer or shorter than a template it joins.
+LENGTH_REACH = 3
 #: Entries in the two signature caches together; beyond it they restart empty.
 SIGNATURE_CACHE = 200_000
 
@@ -156,20 +165,34 @@ class TemplateMiner:
     # -- learning -----------------------------------------------------------
     def _learn(self, toks: list[str]) -> Cluster:
         best = self._closest(toks)
-        if best is not None:
-            cluster, diffs, words = best
-            if words:
-                return self._defer(cluster, toks, words)
+        if best is not None and not best[2]:
+            cluster, diffs, _ = best
             if diffs:
                 merged = list(cluster.tokens)
                 for i in diffs:
                     merged[i] = generalize(merged[i], toks[i])
                 self._widen(cluster, tuple(merged))
             return cluster
-        fitted = self._fit_spanning(toks)
-        if fitted is not None:
-            return fitted
-        return self._new_cluster(tuple(toks))
+        # Omitted or stretched values explain a message better than a new word
+        # would; a wildcard swallowing extra words is the weakest explanation.
+        stretched = self._fit_spanning(toks, optional_only=True) or self._merge_other_length(toks)
+        if stretched is not None:
+            return stretched
+        if best is not None:
+            return self._defer(best[0], toks, best[2])
+        return self._fit_spanning(toks) or self._new_cluster(tuple(toks))
+
+    def _merge_other_length(self, toks: list[str]) -> Cluster | None:
+        """Widen a template of a nearby length whose differences to toks are all values."""
+        present = set(toks)
+        for cluster in self.index.near_lengths(len(toks), LENGTH_REACH):
+            if len(cluster.words & present) < self.similarity * len(cluster.words):
+                continue
+            merged = merge_lengths(cluster.tokens, toks, self.similarity)
+            if merged is not None:
+                self._widen(cluster, merged, stretch=True)
+                return cluster
+        return None
 
     def _closest(self, toks: list[str]) -> tuple[Cluster, list[int], list[int]] | None:
         """Best same-length cluster: value-only differences first, then most agreement."""
@@ -177,14 +200,16 @@ class TemplateMiner:
         best_score: tuple[bool, float, int] = (False, -1.0, -1)
         for cluster in self.index.candidates(toks):
             constants = cluster.constants
-            budget = constants - self.similarity * constants  # misses it can afford
+            # Misses it can afford; a short message may still differ in one
+            # token, and the word-family rule decides whether that is a value.
+            budget = max(1.0, constants - self.similarity * constants)
             agree = 0
             diffs: list[int] = []
             words: list[int] = []
             for i, (t, x) in enumerate(zip(cluster.tokens, toks, strict=True)):
                 if t == x:
                     agree += t != VAR
-                elif t == VAR:
+                elif t in (VAR, OPT):
                     continue
                 elif VAR in t and token_matches(t, x):
                     agree += 1
@@ -195,6 +220,8 @@ class TemplateMiner:
                     if len(diffs) + len(words) > budget:
                         break
             else:
+                if (diffs or words) and not agree:
+                    continue
                 share = agree / constants if constants else 1.0
                 score = (not words, 1.0 if not diffs else share, agree)
                 if score > best_score:
@@ -217,21 +244,28 @@ class TemplateMiner:
         merged = target.tokens
         for cid in family[1:]:
             other = self.index.clusters[cid].tokens
-            merged = tuple(generalize(a, b) for a, b in zip(merged, other, strict=True))
+            if len(other) == len(merged):  # a member may have stretched meanwhile
+                merged = tuple(generalize(a, b) for a, b in zip(merged, other, strict=True))
         self._widen(target, merged)
         return target
 
-    def _fit_spanning(self, toks: list[str]) -> Cluster | None:
-        """The most specific shorter template whose wildcards can absorb the extra tokens."""
+    def _fit_spanning(self, toks: list[str], optional_only: bool = False) -> Cluster | None:
+        """The most specific template of another length whose wildcards can absorb toks.
+
+        ``optional_only`` limits it to templates that learned an omittable value
+        (evidence from values, not from words).
+        """
         best: Cluster | None = None
         for cluster in self.index.spanning(toks):
             if cluster.constants < 2 or (best and cluster.constants <= best.constants):
                 continue
-            if align(cluster.tokens, toks) is not None:
+            if optional_only and OPT not in cluster.tokens:
+                continue
+            if fits_spanning(cluster.tokens, toks):
                 best = cluster
         return best
 
-    def _widen(self, cluster: Cluster, tokens: tuple[str, ...]) -> None:
+    def _widen(self, cluster: Cluster, tokens: tuple[str, ...], stretch: bool = False) -> None:
         # A wider template may now cover older, narrower clusters of the same
         # length: fold them in so one template never splits into two groups.
         self.index.retemplate(cluster, tokens)
@@ -240,6 +274,9 @@ class TemplateMiner:
             if other.cid != cluster.cid and all(
                 token_matches(t, x) for t, x in zip(tokens, other.tokens, strict=True)
             ):
+                self.index.fold(other, cluster)
+        if stretch:
+            for other in self.index.spanning_covered(cluster):
                 self.index.fold(other, cluster)
 
     def _new_cluster(self, tokens: tuple[str, ...]) -> Cluster:

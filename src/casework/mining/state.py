@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from casework.errors import CaseworkError
-from casework.mining.masks import VAR
+from casework.mining.masks import OPT, VAR
+
+# On disk "<*>" keeps the file readable; NUL and SOH are the in-memory wildcards.
+_ON_DISK = {VAR: "<*>", OPT: "<*?>"}
 
 FORMAT = "casework.templates/1"
 
@@ -21,9 +24,8 @@ def dump(
     doc = {
         "format": FORMAT,
         "next_id": next_id,
-        # "<*>" on disk keeps the file readable; NUL is the in-memory wildcard.
         "clusters": [
-            {"id": cid, "tokens": [t.replace(VAR, "<*>") for t in tokens], "count": count}
+            {"id": cid, "tokens": [_encode(t) for t in tokens], "count": count}
             for cid, tokens, count in clusters
         ],
         "aliases": {str(k): v for k, v in aliases.items()},
@@ -45,7 +47,7 @@ def read(path: Path) -> dict[str, Any]:
         raise CaseworkError(f"not a {FORMAT} state file", file=str(path))
     try:
         clusters = [
-            (int(c["id"]), tuple(str(t).replace("<*>", VAR) for t in c["tokens"]),
+            (int(c["id"]), tuple(_decode(str(t)) for t in c["tokens"]),
              int(c["count"]))
             for c in doc["clusters"]
         ]
@@ -55,3 +57,11 @@ def read(path: Path) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError, AttributeError):
         raise CaseworkError("malformed template state", file=str(path)) from None
     return {"clusters": clusters, "aliases": aliases, "known": known, "next_id": next_id}
+
+
+def _encode(token: str) -> str:
+    return _ON_DISK.get(token) or token.replace(VAR, "<*>")
+
+
+def _decode(token: str) -> str:
+    return OPT if token == "<*?>" else token.replace("<*>", VAR)

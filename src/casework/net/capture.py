@@ -102,12 +102,15 @@ class Capture:
             _ver, src, dst, proto, l4, end, _err, frag, _ip = decoded
             if end > orig:  # IP claims more than the frame had: Wireshark uses the frame
                 end = orig
-            if proto == 6:
-                self._tcp(num, ts, buf, src, dst, l4, end)
-            elif proto == 17:
-                self._udp(num, ts, buf, src, dst, l4, end, False)
-            elif proto == 1 or proto == 58:
-                self._icmp(num, ts, buf, decoded)
+            try:
+                if proto == 6:
+                    self._tcp(num, ts, buf, src, dst, l4, end)
+                elif proto == 17:
+                    self._udp(num, ts, buf, src, dst, l4, end, False)
+                elif proto == 1 or proto == 58:
+                    self._icmp(num, ts, buf, decoded)
+            except (IndexError, ValueError, struct.error, UnicodeError):
+                self.malformed += 1  # a damaged frame is counted; the capture goes on
         return self
 
     def _tcp(self, num: int, ts: float, buf: bytes, src: bytes, dst: bytes, l4: int, end: int) -> None:
@@ -185,23 +188,22 @@ class Capture:
 
     def _choose_app(self, conv: tcp.Conversation, head: bytes, seglen: int) -> App | bool | None:
         ports = (conv.addr[1], conv.addr[3])
-        client_is_a = conv.addr[3] <= conv.addr[1] if not conv.syn_frames else True
         if any(p in HTTP_PORTS for p in ports):
             state = HttpConversation()
-            return App("http", (HttpDirection(state), HttpDirection(state)), state)
+            return App("http", (HttpDirection(state, 0), HttpDirection(state, 1)), state)
         if any(p in DNS_PORTS for p in ports):
             return App("dns", (DnsOverTcp(), DnsOverTcp()), None)
         if any(p in TLS_PORTS for p in ports):
-            return _tls_app(client_is_a)
+            return _tls_app()
         if any(p in OTHER_PORTS for p in ports):
             return False
         if not seglen or not head:
             return None  # decide on the first segment that carries data
         if looks_like_tls(head):
-            return _tls_app(client_is_a)
+            return _tls_app()
         if looks_like_http(head):
             state = HttpConversation()
-            return App("http", (HttpDirection(state), HttpDirection(state)), state)
+            return App("http", (HttpDirection(state, 0), HttpDirection(state, 1)), state)
         return False
 
     def _deliver(
@@ -287,9 +289,9 @@ def _swap(addr: tuple[bytes, int, bytes, int]) -> tuple[bytes, int, bytes, int]:
     return addr[2], addr[3], addr[0], addr[1]
 
 
-def _tls_app(client_is_a: bool) -> App:
+def _tls_app() -> App:
     session = TlsSession()
-    return App("tls", (TlsDirection(session, client_is_a), TlsDirection(session, not client_is_a)), session)
+    return App("tls", (TlsDirection(session, 0), TlsDirection(session, 1)), session)
 
 
 def _wscale(buf: bytes, l4: int, hl: int) -> int | None:

@@ -104,7 +104,7 @@ def conversations(cap: Capture, limit: int = 1000) -> list[dict[str, Any]]:
 
 def tcp_summary(conv: tcp.Conversation) -> dict[str, Any]:
     """What a network engineer wants to know about one TCP conversation."""
-    client_is_a = bool(conv.syn_frames) or conv.addr[1] >= conv.addr[3]
+    client_is_a = _client_is_a(conv)
     src, sport, dst, dport = conv.addr if client_is_a else (*conv.addr[2:], *conv.addr[:2])
     cflow, sflow = (conv.a, conv.b) if client_is_a else (conv.b, conv.a)
     counts = {tcp.FLAG_NAMES[b]: n for b, n in sorted(conv.counts.items()) if b in tcp.FLAG_NAMES}
@@ -144,13 +144,24 @@ def tcp_summary(conv: tcp.Conversation) -> dict[str, Any]:
     if isinstance(app, App):
         out["app"] = app.kind
         if isinstance(app.conv_state, TlsSession):
-            out["tls"] = tls_summary(app.conv_state)
+            out["tls"] = tls_summary(app.conv_state, 0 if client_is_a else 1)
         elif isinstance(app.conv_state, HttpConversation):
             out["http_exchanges"] = len(app.conv_state.exchanges)
     return out
 
 
-def tls_summary(session: TlsSession) -> dict[str, Any]:
+def _client_is_a(conv: tcp.Conversation) -> bool:
+    """The client: the SYN sender, else the side that spoke first in TLS/HTTP, else the higher port."""
+    if conv.syn_frames:
+        return True
+    state = conv.app.conv_state if isinstance(conv.app, App) else None
+    side = getattr(state, "client_side", None)
+    if side is not None:
+        return bool(side == 0)
+    return conv.addr[1] >= conv.addr[3]
+
+
+def tls_summary(session: TlsSession, client_side: int) -> dict[str, Any]:
     """Versions offered and chosen, SNI, and alerts of one TLS connection."""
     offered = [version_name(v) for v in session.offered] or (
         [version_name(session.client_version)] if session.client_version else []
@@ -163,7 +174,7 @@ def tls_summary(session: TlsSession) -> dict[str, Any]:
         "alerts": [
             {
                 "frame": a.frame,
-                "from": "client" if a.from_client else "server",
+                "from": "client" if a.side == client_side else "server",
                 "level": {1: "warning", 2: "fatal"}.get(a.level or 0) if a.level else None,
                 "description": ALERT_NAMES.get(a.description, str(a.description))
                 if a.description is not None
@@ -190,9 +201,12 @@ def udp_summary(flow: UdpFlow) -> dict[str, Any]:
     }
 
 
-def utc(ts: float) -> datetime:
-    """A capture timestamp as an aware UTC datetime."""
-    return datetime.fromtimestamp(ts, UTC)
+def utc(ts: float) -> datetime | None:
+    """A capture timestamp as an aware UTC datetime; None for a corrupt one."""
+    try:
+        return datetime.fromtimestamp(ts, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _apps(cap: Capture, kind: str) -> list[App]:

@@ -79,10 +79,13 @@ class HttpConversation:
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
         self.orphans: list[Message] = []
+        self.client_side: int | None = None  # which side sent the first request
         self.response_frames: dict[int, int] = {}  # frame -> first status completed in it
 
-    def completed(self, msg: Message) -> None:
+    def completed(self, msg: Message, side: int) -> None:
         if msg.request:
+            if self.client_side is None:
+                self.client_side = side
             self.exchanges.append(Exchange(msg))
             return
         self.response_frames.setdefault(msg.frame, msg.status)
@@ -100,10 +103,11 @@ class HttpConversation:
 class HttpDirection:
     """One direction's byte stream cut into HTTP messages."""
 
-    __slots__ = ("buf", "conv", "current", "mode", "remaining", "broken")
+    __slots__ = ("broken", "buf", "conv", "current", "mode", "remaining", "side")
 
-    def __init__(self, conv: HttpConversation) -> None:
+    def __init__(self, conv: HttpConversation, side: int) -> None:
         self.conv = conv
+        self.side = side
         self.buf = b""
         self.mode = 0  # 0 headers, 1 fixed body, 2 chunked, 3 until FIN
         self.remaining = 0
@@ -180,7 +184,7 @@ class HttpDirection:
             self._done(num, ts)
         elif chunked:
             self.mode = 2
-        elif length.strip().isdigit():
+        elif length.strip().isascii() and length.strip().isdigit():
             self.remaining = int(length.strip())
             self.mode = 1
             if not self.remaining:
@@ -227,7 +231,7 @@ class HttpDirection:
         if msg is None or broken:
             return
         msg.frame, msg.ts = num, ts
-        self.conv.completed(msg)
+        self.conv.completed(msg, self.side)
 
 
 def _parse_head(head: bytes, num: int, ts: float) -> Message | None:

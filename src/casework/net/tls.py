@@ -74,7 +74,7 @@ class Alert:
 
     frame: int
     ts: float
-    from_client: bool
+    side: int
     level: int | None
     description: int | None
 
@@ -89,6 +89,7 @@ class TlsSession:
     server_version: int | None = None
     client_hello_frame: int = 0
     server_hello_frame: int = 0
+    client_side: int | None = None  # which side of the conversation sent the ClientHello
     alerts: list[Alert] = field(default_factory=list)
     alert_frames: set[int] = field(default_factory=set)
 
@@ -96,11 +97,11 @@ class TlsSession:
 class TlsDirection:
     """One direction's record stream."""
 
-    __slots__ = ("buf", "client", "dead", "encrypted", "session")
+    __slots__ = ("buf", "dead", "encrypted", "session", "side")
 
-    def __init__(self, session: TlsSession, client: bool) -> None:
+    def __init__(self, session: TlsSession, side: int) -> None:
         self.session = session
-        self.client = client
+        self.side = side
         self.buf = b""
         self.encrypted = False
         self.dead = False
@@ -140,7 +141,7 @@ class TlsDirection:
                 Alert(
                     num,
                     ts,
-                    self.client,
+                    self.side,
                     body[0] if readable else None,
                     body[1] if readable else None,
                 )
@@ -156,6 +157,7 @@ class TlsDirection:
         try:
             if kind == 1 and not session.client_hello_frame:
                 session.client_hello_frame = num
+                session.client_side = self.side
                 _client_hello(session, body[4:])
             elif kind == 2 and not session.server_hello_frame:
                 session.server_hello_frame = num

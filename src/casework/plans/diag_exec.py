@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from casework.plans.diagnose import Diagnosis, fmt_ms, fmt_n, rate, share, top, where
-from casework.plans.node import Plan, PlanNode
+from casework.plans.node import Plan, PlanNode, Trigger
 
 #: A node must take this share of the plan's time to be called its hot spot.
 HOT_SHARE = 0.3
@@ -215,7 +215,8 @@ def triggers(plan: Plan) -> Iterator[Diagnosis]:
         score=score,
         title=(
             f"Triggers take {fmt_ms(spent)} of the {fmt_ms(total)} statement ({spent / total:.0%}); "
-            f"the worst is {worst.name} at {fmt_ms(worst.time_ms)} over {fmt_n(worst.calls)} calls"
+            f"the worst is {_trigger_name(worst)} at {fmt_ms(worst.time_ms)} over "
+            f"{fmt_n(worst.calls)} calls"
         ),
         summary=(
             f"In {where(plan)} the {plan.root.node_type} itself is not the cost: "
@@ -226,7 +227,7 @@ def triggers(plan: Plan) -> Iterator[Diagnosis]:
         entities={
             "trigger": worst.name,
             **({"constraint": worst.constraint} if worst.constraint else {}),
-            **({"table": worst.relation} if worst.relation else {}),
+            **({"fired_on": worst.relation} if worst.relation else {}),
         },
         stats={
             "trigger_ms": spent,
@@ -237,3 +238,9 @@ def triggers(plan: Plan) -> Iterator[Diagnosis]:
             "per_call_ms": worst.time_ms / worst.calls if worst.calls else None,
         },
     )
+
+
+def _trigger_name(trigger: Trigger) -> str:
+    if trigger.constraint:
+        return f"the foreign-key trigger of {trigger.constraint}"
+    return trigger.name

@@ -71,12 +71,7 @@ def spills(plan: Plan) -> Iterator[Diagnosis]:
                     f"files{f' ({fmt_n(temp)} temp blocks written)' if temp else ''}, taking "
                     f"{fmt_ms(ms)}.{parallel}"
                 ),
-                next_steps=(
-                    f"SET work_mem = '{need}'; in the session (or ALTER ROLE … SET work_mem) for this "
-                    "query rather than raising it server-wide.",
-                    "Or reduce what is sorted or hashed: select fewer columns, filter earlier, or an "
-                    "index that returns rows in the needed order.",
-                ),
+                next_steps=_steps(need, need_kb, what),
                 entities={
                     "node": node.label(),
                     **({"table": node.relation} if node.relation else {}),
@@ -92,3 +87,21 @@ def spills(plan: Plan) -> Iterator[Diagnosis]:
             )
         )
     yield from top(found)
+
+
+#: Past this, memory is not the answer: the input to sort or hash should shrink.
+TOO_BIG_KB = 1024.0 * 1024.0
+
+
+def _steps(need: str, need_kb: float, what: str) -> tuple[str, ...]:
+    setting = (
+        f"SET work_mem = '{need}'; in the session (or ALTER ROLE … SET work_mem) for this "
+        "query rather than raising it server-wide."
+    )
+    if what == "hash":
+        setting += " For hashes, hash_mem_multiplier (PostgreSQL 13+) raises their share alone."
+    shrink = (
+        f"Reduce what is {what}ed: select fewer columns, filter earlier, or an index that "
+        "returns rows in the needed order."
+    )
+    return (shrink, setting) if need_kb > TOO_BIG_KB else (setting, shrink)

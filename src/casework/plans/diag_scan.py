@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from casework.plans.diagnose import (
     Diagnosis,
+    filter_columns,
     fmt_ms,
     fmt_n,
     index_sql,
@@ -110,9 +111,10 @@ def index_filter(plan: Plan) -> Iterator[Diagnosis]:
             continue
         removed, removed_share, _ = removal
         table = node.table or node.relation
-        cond_cols = [c for c, _ in node_columns_of(node.index_cond or node.recheck_cond)]
+        cond = node_columns_of(node.index_cond or node.recheck_cond)
+        cond_cols = [c for c, _ in cond]
         filt_cols = node_columns(node)
-        columns = [(c, True) for c in cond_cols] + [c for c in filt_cols if c[0] not in cond_cols]
+        columns = cond + [c for c in filt_cols if c[0] not in cond_cols]
         severity, score = rate(plan, node.exclusive_ms)
         col_text = ", ".join(c for c, _ in filt_cols) or "the filter's columns"
         found.append(
@@ -155,8 +157,8 @@ def index_filter(plan: Plan) -> Iterator[Diagnosis]:
 
 
 def node_columns_of(expr: str | None) -> list[tuple[str, bool]]:
-    probe = PlanNode(node_id=0, parent=None, node_type="probe", filter=expr)
-    return node_columns(probe)
+    """Every column an index or join condition names, constants or not."""
+    return filter_columns(expr, constants_only=False)
 
 
 def heap_fetches(plan: Plan) -> Iterator[Diagnosis]:

@@ -95,6 +95,11 @@ _COLUMN_OP = re.compile(
 _BARE = re.compile(
     r"(?:^|\(|\bAND\s|\bOR\s|\bNOT\s)\s*(?:(?:[A-Za-z_]\w*)\.)?([a-z_][\w$]*)(?=\s+AND\b|\s+OR\b|\)|$)"
 )
+_CONSTANT = re.compile(
+    r"\s*(?:'|-?\d|\$\d|\?|ANY\s*\(\s*(?:'|ARRAY)|NULL|NOT NULL|TRUE|FALSE|\(+\s*'|\(+-?\d"
+    r"|CURRENT_|now\(\)|(?:DATE|TIMESTAMP)\s*')",
+    re.I,
+)
 _NOT_COLUMNS = frozenset(
     [
         "and",
@@ -130,8 +135,12 @@ _NOT_COLUMNS = frozenset(
 _EQUALITY = ("=", "IS", "IN")
 
 
-def filter_columns(expr: str | None, relation: str | None = None) -> list[tuple[str, bool]]:
-    """Columns a filter tests, each with whether the test is an equality (in first-seen order)."""
+def filter_columns(expr: str | None, constants_only: bool = True) -> list[tuple[str, bool]]:
+    """Columns a filter tests, each with whether the test is an equality (in first-seen order).
+
+    With ``constants_only`` a column compared with another column (``a < b``,
+    a join condition) is left out: a B-tree index on it would not serve the filter.
+    """
     if not expr:
         return []
     text = expr.replace("`", "").replace('"', "")
@@ -140,6 +149,8 @@ def filter_columns(expr: str | None, relation: str | None = None) -> list[tuple[
         col = match["col"]
         nxt = text[match.end("col") : match.end("col") + 1]
         if col.lower() in _NOT_COLUMNS or nxt == "(" or col.startswith("$"):
+            continue
+        if constants_only and not _CONSTANT.match(text, match.end()):
             continue
         op = match["op"].upper()
         equal = op in _EQUALITY or (op == "=" and "ANY" in text[match.end() : match.end() + 6])

@@ -6,12 +6,29 @@ from collections.abc import Iterator, Sequence
 
 from casework.case import Case
 from casework.findings import Evidence, Finding
+from casework.plans import diagnose as diagnose_all
 from casework.plans.diagnose import Diagnosis, Diagnostic
 from casework.plans.load import case_plans
 from casework.plans.node import Plan
 
 #: Most findings one plan analyzer reports for a case (the highest scores).
 MAX_FINDINGS = 20
+#: The analyzer that reports each diagnosis key, so related findings can be named by id.
+ANALYZER_OF = {
+    "PLAN_SLOW_NODE": "plan_slow_nodes",
+    "PLAN_SEQSCAN_FILTER": "plan_seqscan",
+    "PLAN_INDEX_FILTER": "plan_index_filter",
+    "PLAN_HEAP_FETCHES": "plan_heap_fetches",
+    "PLAN_LOSSY_BITMAP": "plan_lossy_bitmap",
+    "PLAN_ROW_MISESTIMATE": "plan_misestimate",
+    "PLAN_NESTED_LOOP_MISESTIMATE": "plan_nested_loop",
+    "PLAN_JOIN_FILTER": "plan_nested_loop",
+    "PLAN_SPILL": "plan_spill",
+    "PLAN_SUBPLAN_PER_ROW": "plan_subplan",
+    "PLAN_WORKERS_NOT_LAUNCHED": "plan_parallel",
+    "PLAN_JIT_DOMINATES": "plan_jit",
+    "PLAN_TRIGGERS_DOMINATE": "plan_triggers",
+}
 
 
 def evidence(plan: Plan, diag: Diagnosis) -> Evidence:
@@ -36,6 +53,30 @@ def evidence(plan: Plan, diag: Diagnosis) -> Evidence:
     )
 
 
+def _subject(diag: Diagnosis) -> str:
+    return f"{diag.plan.plan_id}:{diag.node.node_id if diag.node else 0}"
+
+
+def related(diag: Diagnosis) -> tuple[str, ...]:
+    """Ids of the other findings about the same node (why a hot node is hot), and for a
+    misestimate, of the nested loop it led to."""
+    if diag.node is None:
+        return ()
+    targets = {diag.node.node_id}
+    loop = diag.stats.get("nested_loop_node")
+    if isinstance(loop, int):
+        targets.add(loop)
+    out = []
+    for other in diagnose_all(diag.plan):
+        if other.key == diag.key or other.node is None or other.node.node_id not in targets:
+            continue
+        probe = Finding(
+            other.key, ANALYZER_OF.get(other.key, "plan"), _subject(other), "info", 0.0, "", ""
+        )
+        out.append(probe.id)
+    return tuple(dict.fromkeys(out))
+
+
 def to_finding(diag: Diagnosis, analyzer: str) -> Finding:
     plan = diag.plan
     entities = {"plan": plan.plan_id, "engine": plan.engine, **diag.entities}
@@ -44,7 +85,7 @@ def to_finding(diag: Diagnosis, analyzer: str) -> Finding:
     return Finding(
         key=diag.key,
         analyzer=analyzer,
-        subject=f"{plan.plan_id}:{diag.node.node_id if diag.node else 0}",
+        subject=_subject(diag),
         severity=diag.severity,
         score=diag.score,
         title=diag.title,
@@ -53,6 +94,7 @@ def to_finding(diag: Diagnosis, analyzer: str) -> Finding:
         stats=diag.stats,
         evidence=(evidence(plan, diag),),
         next_steps=diag.next_steps,
+        related=related(diag),
     )
 
 

@@ -14,7 +14,7 @@ import re
 _BORDER = "║│|"
 _RULE = re.compile(r"^[\s\-─═+┼╪╬╔╗╚╝╠╣╤╧╟╢┌┐└┘├┤┬┴|║│]+$")
 _ROW_COUNT = re.compile(r"^\(\d+ \w+\)$")
-_CONTINUATION = re.compile(r"\s*(?:\+|↵)$")
+_MARKS = ("+", "↵")  # psql's wrap marks at the end of a cell line
 
 
 def unframe(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -35,7 +35,9 @@ def unframe(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
             continue
         if text.strip() == "QUERY PLAN":
             continue
-        out.append((number, _CONTINUATION.sub("", text)))
+        if text.endswith(_MARKS):
+            text = text[:-1].rstrip()
+        out.append((number, text))
     return _dedent(out)
 
 

@@ -8,6 +8,7 @@ slow statements come from ``duration:`` messages and MySQL slow log events.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,14 +27,24 @@ _SLOW = (
     "WHERE message LIKE '%duration:%' OR attrs LIKE '%slow_query%' ORDER BY ts NULLS LAST, file, line"
 )
 
+_LAST: dict[str, tuple[weakref.ref[Case], list[Plan]]] = {}
+
 
 def case_plans(case: Case) -> list[Plan]:
-    """Every plan in the case: stored plan files first, then auto_explain plans from logs."""
+    """Every plan in the case: stored plan files first, then auto_explain plans from logs.
+
+    The plan analyzers run one after another on the same case, so the last
+    case's plans are kept (weakly) instead of scanning ``events`` a dozen times.
+    """
+    cached = _LAST.get("case")
+    if cached is not None and cached[0]() is case:
+        return cached[1]
     plans = from_rows(case.rows(_PLAN_ROWS))
     known = {p.plan_id for p in plans}
     for plan in logged_plans(case):
         if plan.plan_id not in known:
             plans.append(plan)
+    _LAST["case"] = (weakref.ref(case), plans)
     return plans
 
 

@@ -12,8 +12,10 @@ import re
 import string
 
 # Words that can make a name a secret name; `names.classify` has the final say.
-KW = (r"(?:pass|pwd|pw|secret|token|key|auth|cred|sess|sid|cookie|sig|saml|code|salt|otp|"
-      r"private|bearer|dsn|jwt|nonce|hmac|ticket|assertion|relaystate)")
+KW = (
+    r"(?:pass|pwd|pw|secret|token|key|auth|cred|sess|sid|cookie|sig|saml|code|salt|otp|"
+    r"private|bearer|dsn|jwt|nonce|hmac|ticket|assertion|relaystate|dockerconfig)"
+)
 
 KEYWORDS = tuple(KW[3:-1].split("|"))
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -34,17 +36,22 @@ def keyword_starts(text: str) -> list[int]:
     found.sort()
     return found
 
+
 # The prefilter's form: a keyword inside a name that is followed by an operator, a quote,
 # a tag end, or a YAML "value:" line, so prose ("Failed password for") does not trigger.
 KW_TRIGGER = (
     KW + r"[A-Za-z0-9_.$\-]*\\?[\x22'\x60]?(?:\[[0-9]*\])?(?:[ \t]+string)?[ \t]*"
     r"(?:[:=(,!?.+>\x22'\x60]|\r?\n[ \t]*value:)"
 ).encode()
+# --password hunter2, --api-token abc (command lines in tickets and shell history)
+CLI_TRIGGER = (r"--[A-Za-z0-9_\-]*" + KW + r"[A-Za-z0-9_\-]*[ \t]+[^\s\-]").encode()
 REVERSED_TRIGGER = (r"[=!]=[ \t]*[A-Za-z0-9_$.]*" + KW).encode()
 NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$.-")
 _OP = r"(?P<op>:::=|::=|:=|\?=|\.=|\+=|=>|===|!==|==|!=|=|:|\.assign\(|\(|,)?"
-_VALUE = (r"(?:\\\"(?P<v1>(?:[^\"\\\n]|\\[^\"\n])*)\\\"|\"(?P<v2>(?:[^\"\\\n]|\\.)*)\""
-          r"|'(?P<v3>[^'\n]*)'|`(?P<v4>[^`\n]*)`|(?P<v5>[^\s&\"'`\\,;<]+))")
+_VALUE = (
+    r"(?:\\\"(?P<v1>(?:[^\"\\\n]|\\[^\"\n])*)\\\"|\"(?P<v2>(?:[^\"\\\n]|\\.)*)\""
+    r"|'(?P<v3>[^'\n]*)'|`(?P<v4>[^`\n]*)`|(?P<v5>[^\s&\"'`\\,;<]+))"
+)
 
 # what follows a secret-looking name: closing quote, [], a Go type, the operator, the value
 ASSIGN_TAIL = re.compile(
@@ -65,6 +72,10 @@ PAIR = re.compile(
 PAIR_REVERSED = re.compile(
     r"\"value\"\s*:\s*\"(?P<v>(?:[^\"\\\n]|\\.)*)\"\s*,\s*\"name\"\s*:\s*\"(?P<name>[^\"\\\n]{1,200})\""
 )
+# <add key="DbPassword" value="…"/>   (.NET and Java XML configs)
+ATTR_PAIR = re.compile(
+    r"(?:key|name)\s*=\s*[\"'](?P<name>[^\"'\n]{1,200})[\"']\s+value\s*=\s*[\"'](?P<v>[^\"'\n]*)[\"']"
+)
 # - name: DB_PASSWORD\n  value: hunter2   (Kubernetes env in YAML)
 YAML_PAIR = re.compile(
     r"name:[ \t]*[\"']?(?P<name>[A-Za-z0-9_.\-]+)[\"']?[ \t]*\r?\n[ \t]*value:[ \t]*"
@@ -78,18 +89,25 @@ _PLACEHOLDER = re.compile(
     r"|sanitized|secret|password|token|none|null)\]?|«secret:[^»]*»",
     re.IGNORECASE,
 )
-_STOP = frozenset({
-    "", "null", "none", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "required",
-    "optional", "string", "str", "bool", "boolean", "int", "integer", "number", "empty",
-    "default", "bearer", "basic", "secret", "password", "token", "self", "this", "env", "auto",
-    "disabled", "enabled", "unset", "n/a", "na", "tbd", "todo", "example",
-})
+_STOP = frozenset(
+    """
+    null none nil undefined true false yes no on off required optional string str bool boolean
+    int integer number empty default bearer basic secret password token self this env auto
+    disabled enabled unset n/a na tbd todo example include omit same-origin !0 !1 0 1
+    """.split()
+) | {""}
 _YOURS = re.compile(r"(?i)^(?:your|my|insert|enter|replace|put|add|example)[_\- ]|[_\- ]here$")
 _CODE_REF = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Za-z_$][\w$.]*\(.*\)?[;,]?")
+# minified JavaScript in HAR bodies: this.credentials=t.credentials||"same-origin"
+_CODE_EXPR = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\|\||&&|\?|[()\[\]!=]).*")
 # Java toString() (AppWindowToken{9f4ef63, android.os.BinderProxy@2bd79ce), reverse-DNS names
-_OBJECT_REF = re.compile(r"(?:[A-Z][A-Za-z0-9_$]+|[a-z][\w$]*(?:\.[\w$]+)+)[{@\[].*"
-                         r"|[a-z][\w\-]*(?:\.[a-z][\w\-]*){2,}(?:[/:].*)?")
+_OBJECT_REF = re.compile(
+    r"(?:[A-Z][A-Za-z0-9_$]+|[a-z][\w$]*(?:\.[\w$]+)+)[{@\[].*"
+    r"|[a-z][\w\-]*(?:\.[a-z][\w\-]*){2,}(?:[/:].*)?"
+)
 _HEX_NUMBER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
+# a type in a signature (token: CancellationToken) or an absolute path (KEY= /usr/bin/x)
+_TYPE_OR_PATH = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+[),;]?|(?:/[\w.\-]+){2,}/?")
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s@/]*(?:[/?#]|$)")
 
 
@@ -100,18 +118,24 @@ def quoted_only(op: str | None) -> bool:
 
 def benign(value: str, *, quoted: bool, name: str = "") -> bool:
     """True when ``value`` is a placeholder, a switch, a small number, or a code reference."""
-    v = value.strip()
+    v = value.strip().strip("\\")
     low = v.lower()
-    if low in _STOP or v.startswith("«") or _PLACEHOLDER.fullmatch(v) or _YOURS.search(v):
+    if (
+        low in _STOP
+        or low.rstrip(":)") in _STOP
+        or v.startswith("«")
+        or _PLACEHOLDER.fullmatch(v)
+        or _YOURS.search(v)
+    ):
         return True
     if (v.isdigit() and len(v) < 6) or _HEX_NUMBER.fullmatch(v):
         return True
     if _URL.match(v):
         return True
     if not quoted:
-        if _CODE_REF.fullmatch(v) and not any(c.isdigit() for c in v):
+        if _CODE_EXPR.fullmatch(v) or (_CODE_REF.fullmatch(v) and not any(c.isdigit() for c in v)):
             return True
-        if _OBJECT_REF.fullmatch(v):
+        if _OBJECT_REF.fullmatch(v) or _TYPE_OR_PATH.fullmatch(v):
             return True
         if low == name.lower() or low.replace("-", "_") == name.lower().replace("-", "_"):
             return True

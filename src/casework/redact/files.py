@@ -10,19 +10,21 @@ redacted and are therefore left out of the output and listed as skipped.
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from casework.errors import BundleError
+from casework.redact.har import redact_json_text
 from casework.redact.redactor import Redactor
 
 CHUNK = 8 << 20
+PEM_MAX = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30
 MAX_TOTAL_BYTES = 8 << 30
 
@@ -45,36 +47,10 @@ class Summary:
             self.files_with_secrets[path] = total
 
 
-def _indent(text: str) -> int | None:
-    head = text.lstrip()[:4096]
-    if "\n" not in head:
-        return None
-    line = head.split("\n", 1)[1]
-    return len(line) - len(line.lstrip(" ")) or 2
-
-
-def redact_json_text(r: Redactor, text: str) -> str:
-    """A HAR structurally; any other JSON as text when that keeps it valid JSON."""
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return r.text(text)
-    is_har = isinstance(doc, dict) and isinstance(doc.get("log"), dict) and "entries" in doc["log"]
-    if not is_har:
-        out = r.text(text)
-        try:
-            json.loads(out)
-            return out
-        except ValueError:
-            pass
-    trailing = "\n" if text.endswith("\n") else ""
-    return json.dumps(r.json(doc), indent=_indent(text), ensure_ascii=False) + trailing
-
-
 def redact_bytes(r: Redactor, data: bytes) -> bytes | None:
     """The redacted content of one file, or None when it is binary and cannot be redacted."""
     if data[:2] == b"\x1f\x8b":
-        inner = redact_bytes(r, gzip.decompress(data))
+        inner = redact_bytes(r, _gunzip(data))
         return None if inner is None else gzip.compress(inner, mtime=0)
     if b"\x00" in data[:8192]:
         return None
@@ -84,12 +60,27 @@ def redact_bytes(r: Redactor, data: bytes) -> bytes | None:
     return _redact_text_chunks(r, text).encode("utf-8", "surrogateescape")
 
 
+def _gunzip(data: bytes) -> bytes:
+    d = zlib.decompressobj(wbits=47)
+    out = d.decompress(data, MAX_MEMBER_BYTES)
+    if d.unconsumed_tail:
+        raise BundleError("a gzip file expands beyond the size limit")
+    return out
+
+
 def _redact_text_chunks(r: Redactor, text: str) -> str:
     out: list[str] = []
     pos = 0
     while pos < len(text):
         end = text.find("\n", pos + CHUNK)
         end = len(text) if end < 0 else end + 1
+        # never cut a PEM block in two: its second half would not be recognised
+        begin = text.rfind("-----BEGIN", pos, end)
+        if begin >= 0 and text.rfind("-----END", begin, end) < 0:
+            close = text.find("-----END", end, end + PEM_MAX)
+            if close >= 0:
+                nl = text.find("\n", close)
+                end = len(text) if nl < 0 else nl + 1
         out.append(r.text(text[pos:end]))
         pos = end
     return "".join(out)
@@ -122,7 +113,11 @@ def _redact_member(r: Redactor, path: Path, dst: Path, rel: str, summary: Summar
     if zipfile.is_zipfile(path) or _is_tar(path):
         redact_path(r, path, dst, summary)
         return
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        summary.skipped[rel] = f"unreadable ({exc.strerror or 'I/O error'})"
+        return
     r.take_counts()
     out = redact_bytes(r, data)
     if out is None:
@@ -206,8 +201,10 @@ def redact_stream(r: Redactor, data: bytes) -> bytes:
     """Standard input to standard output: binary input is refused rather than passed through."""
     out = redact_bytes(r, data)
     if out is None:
-        raise BundleError("standard input is binary; casework redact only handles text, JSON and HAR")
+        raise BundleError(
+            "standard input is binary; casework redact only handles text, JSON and HAR"
+        )
     return out
 
 
-__all__ = ["Summary", "redact_bytes", "redact_json_text", "redact_path", "redact_stream"]
+__all__ = ["Summary", "redact_bytes", "redact_path", "redact_stream"]

@@ -10,26 +10,85 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from casework.redact.assign import benign
+
 AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
 COOKIE_HEADERS = frozenset({"cookie", "set-cookie", "set-cookie2"})
 #: Headers whose whole value is a credential.
-SECRET_HEADERS = frozenset({
-    "x-api-key", "api-key", "apikey", "x-auth-token", "x-access-token", "x-csrf-token",
-    "x-xsrf-token", "x-amz-security-token", "x-goog-api-key", "ocp-apim-subscription-key",
-    "x-functions-key", "private-token", "job-token", "x-vault-token", "x-session-token",
-    "x-refresh-token", "x-id-token", "x-client-secret", "x-gitlab-token", "x-hub-signature",
-    "x-hub-signature-256", "x-slack-signature", "stripe-signature", "x-signature",
-})
-_SCHEME = re.compile(r"(?P<lead>\s*)(?P<scheme>[A-Za-z][A-Za-z0-9_\-]*)(?P<gap>\s+)(?P<cred>\S.*)", re.S)
-_KNOWN_SCHEMES = frozenset({
-    "bearer", "basic", "token", "digest", "negotiate", "ntlm", "aws4-hmac-sha256", "apikey",
-    "api-key", "bot", "sso-key", "hmac", "mac", "dpop", "oauth", "key", "splunk", "gtoken",
-    "sharedaccesssignature", "hawk", "jwt", "session", "kerberos", "pat",
-})
-_COOKIE_ATTRS = frozenset({
-    "path", "domain", "expires", "max-age", "secure", "httponly", "samesite", "priority",
-    "partitioned", "version", "comment",
-})
+SECRET_HEADERS = frozenset(
+    {
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "x-access-token",
+        "x-csrf-token",
+        "x-xsrf-token",
+        "x-amz-security-token",
+        "x-goog-api-key",
+        "ocp-apim-subscription-key",
+        "x-functions-key",
+        "private-token",
+        "job-token",
+        "x-vault-token",
+        "x-session-token",
+        "x-refresh-token",
+        "x-id-token",
+        "x-client-secret",
+        "x-gitlab-token",
+        "x-hub-signature",
+        "x-hub-signature-256",
+        "x-slack-signature",
+        "stripe-signature",
+        "x-signature",
+    }
+)
+_SCHEME = re.compile(
+    r"(?P<lead>\s*)(?P<scheme>[A-Za-z][A-Za-z0-9_\-]*)(?P<gap>\s+)(?P<cred>\S.*)", re.S
+)
+_KNOWN_SCHEMES = frozenset(
+    {
+        "bearer",
+        "basic",
+        "token",
+        "digest",
+        "negotiate",
+        "ntlm",
+        "aws4-hmac-sha256",
+        "apikey",
+        "api-key",
+        "bot",
+        "sso-key",
+        "hmac",
+        "mac",
+        "dpop",
+        "oauth",
+        "key",
+        "splunk",
+        "gtoken",
+        "sharedaccesssignature",
+        "hawk",
+        "jwt",
+        "session",
+        "kerberos",
+        "pat",
+    }
+)
+_COOKIE_ATTRS = frozenset(
+    {
+        "path",
+        "domain",
+        "expires",
+        "max-age",
+        "secure",
+        "httponly",
+        "samesite",
+        "priority",
+        "partitioned",
+        "version",
+        "comment",
+    }
+)
 # values a cookie holds that identify nothing (switches, languages, themes)
 _TRIVIAL = re.compile(r"[A-Za-z]{1,8}|\d{1,4}|")
 
@@ -41,10 +100,14 @@ def authorization(value: str, token: Callable[[str, str], str]) -> str:
     m = _SCHEME.fullmatch(value)
     if m is not None and m.group("scheme").lower() in _KNOWN_SCHEMES:
         scheme = m.group("scheme")
-        kind = scheme.lower() if scheme.lower() in ("bearer", "basic", "digest", "ntlm") else "token"
+        kind = (
+            scheme.lower() if scheme.lower() in ("bearer", "basic", "digest", "ntlm") else "token"
+        )
         cred = m.group("cred")
+        if benign(cred, quoted=True):
+            return value
         return f"{m.group('lead')}{scheme}{m.group('gap')}{token(cred, kind)}"
-    if not value.strip():
+    if benign(value, quoted=True):
         return value
     return token(value.strip(), "authorization")
 
@@ -60,6 +123,6 @@ def cookie(value: str, secret: Secret, *, set_cookie: bool) -> str:
             out.append(part)
             continue
         lead = val[: len(val) - len(val.lstrip())]
-        trail = val[len(val.rstrip()):]
+        trail = val[len(val.rstrip()) :]
         out.append(f"{name}={lead}{secret('cookie', val.strip())}{trail}")
     return ";".join(out)

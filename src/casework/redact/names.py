@@ -30,39 +30,58 @@ class Sensitivity(Enum):
 _SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 # substrings of one word that make it a secret word
-_STRONG_SUBSTR = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credential",
-                  "privatekey", "accesskey", "secretkey", "authkey", "clientsecret", "samlresponse",
-                  "samlrequest", "sessionid", "sessiontoken", "authtoken")
+_STRONG_SUBSTR = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "privatekey",
+    "accesskey",
+    "secretkey",
+    "authkey",
+    "clientsecret",
+    "samlresponse",
+    "samlrequest",
+    "sessionid",
+    "sessiontoken",
+    "authtoken",
+    "dockerconfig",
+)
 _STRONG_WORDS = frozenset({"pwd", "pass", "pw", "creds", "cred", "saml", "bearer", "jwt"})
 # alone these are English words ("pass: reload"); with a qualifier (db_pass) they are strong
 _ALONE_WEAK = frozenset({"pass", "pw"})
-_KEY_QUALIFIERS = frozenset({
-    "api", "access", "private", "secret", "signing", "encryption", "master", "app", "license",
-    "account", "auth", "client", "service", "shared", "subscription", "consumer", "webhook",
-    "partner", "admin", "sas", "storage", "hmac", "crypt", "decryption", "cipher", "ssh", "gpg",
-    "pgp", "session", "deploy", "integration", "write", "read", "root", "user",
-})
-_WEAK_WORDS = frozenset({
-    "key", "keys", "sig", "signature", "session", "sess", "sid", "auth", "code", "salt", "otp",
-    "cookie", "cookies", "dsn", "nonce", "hmac", "ticket", "assertion", "relaystate",
-    "credentials", "authorization",
-})
+_KEY_QUALIFIERS = frozenset(
+    """
+    api access private secret signing encryption master app license account auth client service
+    shared subscription consumer webhook partner admin sas storage hmac crypt decryption cipher
+    ssh gpg pgp session deploy integration write read root user
+    """.split()
+)
+_WEAK_WORDS = frozenset(
+    """
+    key keys sig signature session sess sid auth code salt otp cookie cookies dsn nonce hmac
+    ticket assertion relaystate credentials authorization
+    """.split()
+)
 # a last word that makes the name about a secret, not the secret itself
-_DESCRIPTIVE = frozenset({
-    "endpoint", "url", "uri", "urls", "type", "types", "mode", "length", "len", "size", "count",
-    "expiry", "expires", "expiration", "exp", "ttl", "timeout", "lifetime", "age", "file", "files",
-    "path", "dir", "enabled", "enable", "disabled", "required", "require", "policy", "name",
-    "names", "header", "prefix", "format", "hint", "field", "param", "location", "version",
-    "provider", "issuer", "source", "store", "manager", "class", "method", "algorithm", "alg",
-    "strategy", "rotation", "reset", "changed", "min", "max", "minimum", "maximum", "regex",
-    "pattern", "at", "on", "in", "seconds", "minutes", "hours", "days", "ms",
-    "id", "ids", "used", "usage", "limit", "limits", "budget", "kind", "label", "description",
-    "desc", "help", "scope", "scopes", "audience", "id_hint", "host", "port", "user", "username",
-    "login", "email", "template", "ref", "refs", "env", "var", "variable", "status",
-    "error", "errors", "invalid", "valid", "expired", "missing", "request", "requests", "flow",
-    "tokenizer", "tokenizers", "tokenize", "tokenized", "tokenization", "mismatch", "strength",
-    "complexity", "history", "attempts", "retries", "placeholder", "encoding",
-})
+_DESCRIPTIVE = frozenset(
+    """
+    endpoint url uri urls type types mode length len size count expiry expires expiration exp
+    ttl timeout lifetime age file files path dir enabled enable disabled required require policy
+    name names header prefix format hint field param location version provider issuer source
+    store manager class method algorithm alg strategy rotation reset changed min max minimum
+    maximum regex pattern at on in seconds minutes hours days ms id ids used usage limit limits
+    budget kind label description desc help scope scopes audience id_hint host port user
+    username login email template ref refs env var variable status error errors invalid valid
+    expired missing request requests flow tokenizer tokenizers tokenize tokenized tokenization
+    mismatch strength complexity history attempts retries placeholder encoding tokens cc py go
+    java js ts c h cpp hpp rs rb php cs kt swift scala json yaml yml xml txt log sh conf cfg ini
+    toml md html css pem crt
+    """.split()
+)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~:!@#$%^&*]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -83,7 +102,9 @@ def classify(name: str) -> Sensitivity:
     if not ws:
         return Sensitivity.NONE
     last = ws[-1]
-    if last in _DESCRIPTIVE and not (last == "id" and len(ws) > 1 and ws[-2] in ("session", "sess")):
+    if last in _DESCRIPTIVE and not (
+        last == "id" and len(ws) > 1 and ws[-2] in ("session", "sess")
+    ):
         return Sensitivity.NONE
     joined = "".join(ws)
     if len(ws) == 1 and last in _ALONE_WEAK:
@@ -103,8 +124,9 @@ def classify(name: str) -> Sensitivity:
 
 def session_like(name: str) -> bool:
     """Session identifiers are often plain hex, which other weak names must not redact."""
-    return any(w in ("session", "sess", "sid", "cookie", "cookies") or "session" in w
-               for w in words(name))
+    return any(
+        w in ("session", "sess", "sid", "cookie", "cookies") or "session" in w for w in words(name)
+    )
 
 
 def entropy(value: str) -> float:

@@ -21,14 +21,81 @@ PHONE = re.compile(
     r"|(?<![\w.+\-/:])\+\d{1,3}(?:[ .\-]\(?\d{1,4}\)?){2,5}(?![\w.\-/:])"
 )
 SSN = re.compile(r"(?<![\w\-.])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w\-.])")
-IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
-IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
-                  r"(?::\d{1,5})?(?![\w.])")
+IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
+)
+IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+    r"(?::\d{1,5})?(?![\w.])"
+)
 
 # service addresses are not personal data
 _EMAIL_SKIP_LOCAL = frozenset({"git", "noreply", "no-reply", "donotreply"})
 # generic top-level domains seen in mail; any two-letter country code also counts
-_TLDS = frozenset(["com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "aero", "coop", "museum", "mobi", "jobs", "travel", "app", "dev", "io", "ai", "cloud", "online", "site", "tech", "store", "shop", "xyz", "email", "systems", "company", "solutions", "services", "network", "digital", "global", "group", "agency", "blog", "live", "today", "world", "life", "media", "news", "space", "website", "host", "support", "team", "example", "test", "invalid", "local", "localhost", "internal", "corp", "lan", "home", "arpa"])
+_TLDS = frozenset(
+    [
+        "com",
+        "net",
+        "org",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "info",
+        "biz",
+        "name",
+        "pro",
+        "aero",
+        "coop",
+        "museum",
+        "mobi",
+        "jobs",
+        "travel",
+        "app",
+        "dev",
+        "io",
+        "ai",
+        "cloud",
+        "online",
+        "site",
+        "tech",
+        "store",
+        "shop",
+        "xyz",
+        "email",
+        "systems",
+        "company",
+        "solutions",
+        "services",
+        "network",
+        "digital",
+        "global",
+        "group",
+        "agency",
+        "blog",
+        "live",
+        "today",
+        "world",
+        "life",
+        "media",
+        "news",
+        "space",
+        "website",
+        "host",
+        "support",
+        "team",
+        "example",
+        "test",
+        "invalid",
+        "local",
+        "localhost",
+        "internal",
+        "corp",
+        "lan",
+        "home",
+        "arpa",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +123,20 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# an unseparated 13–19 digit run is a card only in payment context (else: a big number)
+_CARD_WORDS = re.compile(r"(?i)card|visa|master|amex|pan\b|credit|payment|cc[_ ]?num|\bcc\b")
 _CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[068]|6(?:011|5|4[4-9]|2)|35")
 
 
-def is_card(text: str) -> bool:
-    """A brand prefix, a card length and a valid Luhn digit; not one repeated digit."""
+def is_card(text: str, before: str = "card") -> bool:
+    """A brand prefix, a card length and a valid Luhn digit; not one repeated digit.
+
+    ``before`` is the text preceding the number: without separators the
+    number counts only after a payment word there.
+    """
     digits = re.sub(r"[ \-]", "", text)
+    if digits == text and not _CARD_WORDS.search(before):
+        return False
     if not 13 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     return bool(_CARD_PREFIX.match(digits)) and luhn_ok(digits)

@@ -41,8 +41,6 @@ _JWT_RE = re.compile(r"«secret:jwt:[0-9a-f]{6}((?: [a-z]+=[^\s»]*)*)»")
 class Placeholders:
     """Makes placeholders under one case key; the key never leaves this object."""
 
-    __slots__ = ("_key",)
-
     def __init__(self, key: bytes) -> None:
         if not key:
             raise ValueError("the redaction key must not be empty")

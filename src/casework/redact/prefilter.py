@@ -69,8 +69,9 @@ class Prefilter:
         else:
             # one scan per trigger: Python's re has no multi-pattern automaton, and
             # one big alternation is far slower than several literal-prefixed scans
-            self._res = [re.compile(t.pattern, re.IGNORECASE if t.caseless else 0)
-                         for t in self._triggers]
+            self._res = [
+                re.compile(t.pattern, re.IGNORECASE if t.caseless else 0) for t in self._triggers
+            ]
 
     @property
     def engine(self) -> str:
@@ -81,10 +82,7 @@ class Prefilter:
         """(trigger index, end offset) for every trigger match in ``data``."""
         found: list[tuple[int, int]] = []
         if self._hs_db is not None:
-            def on_match(idx: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
-                found.append((idx, end))
-
-            self._hs_db.scan(data, match_event_handler=on_match)
+            self._hs_db.scan(data, match_event_handler=_on_match, context=found)
         else:
             for idx, rx in enumerate(self._res):
                 found.extend((idx, m.end()) for m in rx.finditer(data))
@@ -136,6 +134,10 @@ class Prefilter:
             cur.groups.add(g)
         merged.append(cur)
         return merged
+
+
+def _on_match(idx: int, _start: int, end: int, _flags: int, found: list[tuple[int, int]]) -> None:
+    found.append((idx, end))
 
 
 _local = threading.local()

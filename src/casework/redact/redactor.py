@@ -11,7 +11,8 @@ from casework.redact import http
 from casework.redact.assign import benign
 from casework.redact.names import Sensitivity, classify, looks_like_credential, session_like
 from casework.redact.pii import PiiPolicy
-from casework.redact.text import TextEngine, kind_for
+from casework.redact.rules import kind_for
+from casework.redact.text import TextEngine
 
 _LONG_NUMBER = re.compile(r"-?\d{6,}")
 
@@ -33,8 +34,14 @@ class RedactionPolicy:
 
     def pii(self) -> PiiPolicy:
         """The detector switches for the text engine."""
-        return PiiPolicy(email=self.pii_email, card=self.pii_card, phone=self.pii_phone,
-                         ssn=self.pii_ssn, iban=self.pii_iban, ip=self.pii_ip)
+        return PiiPolicy(
+            email=self.pii_email,
+            card=self.pii_card,
+            phone=self.pii_phone,
+            ssn=self.pii_ssn,
+            iban=self.pii_iban,
+            ip=self.pii_ip,
+        )
 
 
 class Redactor(TextEngine):
@@ -45,8 +52,9 @@ class Redactor(TextEngine):
     were replaced; ``take_counts()`` returns and resets it.
     """
 
-    def __init__(self, key: bytes, policy: RedactionPolicy | None = None, *,
-                 use_hyperscan: bool = True) -> None:
+    def __init__(
+        self, key: bytes, policy: RedactionPolicy | None = None, *, use_hyperscan: bool = True
+    ) -> None:
         self.policy = policy or RedactionPolicy()
         super().__init__(key, self.policy.pii(), use_hyperscan=use_hyperscan)
 
@@ -61,9 +69,10 @@ class Redactor(TextEngine):
 
     def value(self, name: str, value: str) -> str:
         """A named field: a secret name redacts the whole value, then the text rules run."""
-        lname = name.strip().lower()
+        # flattened attribute paths (request.headers.authorization) end in the field's name
+        lname = name.strip().lower().rsplit(".", 1)[-1]
         if lname in http.AUTH_HEADERS or lname in http.COOKIE_HEADERS:
-            return self.header(name, value)
+            return self.header(lname, value)
         sens = classify(name)
         strong = sens is Sensitivity.STRONG or lname in http.SECRET_HEADERS
         if strong and not benign(value, quoted=True, name=name):
@@ -98,10 +107,17 @@ class Redactor(TextEngine):
         if isinstance(obj, dict):
             return self._json_object(obj, _mode)
         if isinstance(obj, list):
-            mode = {"cookies": "cookie", "queryString": "param", "params": "param"}.get(_name or "", "")
+            mode = {"cookies": "cookie", "queryString": "param", "params": "param"}.get(
+                _name or "", ""
+            )
             return [self.json(x, _name, mode) for x in obj]
-        if (isinstance(obj, int) and not isinstance(obj, bool) and _name
-                and classify(_name) is Sensitivity.STRONG and _LONG_NUMBER.fullmatch(str(obj))):
+        if (
+            isinstance(obj, int)
+            and not isinstance(obj, bool)
+            and _name
+            and classify(_name) is Sensitivity.STRONG
+            and _LONG_NUMBER.fullmatch(str(obj))
+        ):
             return self.secret(kind_for(_name), str(obj))
         return obj
 
@@ -122,7 +138,7 @@ class Redactor(TextEngine):
     def pair_value(self, name: str, value: str, mode: str) -> str:
         """A HAR-style name/value pair: a cookie, a parameter or a header."""
         if mode == "cookie":
-            return http.cookie(f"{name}={value}", self.secret, set_cookie=False)[len(name) + 1:]
+            return http.cookie(f"{name}={value}", self.secret, set_cookie=False)[len(name) + 1 :]
         if mode == "param":
             return self.param(name, value)
         return self.header(name, value)

@@ -17,76 +17,34 @@ from collections import Counter
 from collections.abc import Callable
 
 from casework.redact import assign, pii
-from casework.redact.names import (
-    Sensitivity,
-    classify,
-    looks_like_credential,
-    session_like,
-    words,
-)
+from casework.redact.names import Sensitivity, classify, looks_like_credential, session_like
 from casework.redact.patterns import TOKEN_RULES
 from casework.redact.placeholder import PLACEHOLDER_RE, Placeholders
-from casework.redact.prefilter import Prefilter, Trigger, prefilter_for
+from casework.redact.prefilter import Prefilter, prefilter_for
+from casework.redact.rules import (
+    BASIC,
+    BEARER,
+    CURL_USER,
+    G_ASSIGN,
+    G_AUTH,
+    G_CARD,
+    G_EMAIL,
+    G_IBAN,
+    G_IP,
+    G_PHONE,
+    G_SSN,
+    G_TOKEN,
+    G_URL,
+    HEADER_TEXT,
+    USERINFO,
+    kind_for,
+    triggers,
+)
 
-G_ASSIGN, G_AUTH, G_URL, G_EMAIL, G_CARD, G_PHONE, G_SSN, G_IBAN, G_IP = range(9)
-G_TOKEN = 100  # + index into TOKEN_RULES
-
-HEADER_TEXT = re.compile(
-    r"(?i)(?:(?<=\\[nrt])|(?<![\w\-]))(?P<h>(?:proxy-)?authorization|set-cookie|cookie)\\?[\"']?[ \t]*[:=][ \t]*"
-    r"(?:\\?[\"'])?(?P<v>[^\r\n\"'\\]*[^\r\n\"'\\ \t])"
-)
-BEARER = re.compile(r"(?i)(?<![\w\-])bearer[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{8,}=*)")
-BASIC = re.compile(r"(?i)(?<![\w\-])basic[ \t]+(?P<v>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])")
-USERINFO = re.compile(
-    # a password may hold / ? # unescaped (people paste them so); host:port/path@x is not one
-    r"[A-Za-z][A-Za-z0-9+.\-]*://(?P<user>[^\s:/?#@\"'<>\\]*):(?P<v>(?!\d+(?:/|$))[^\s\"'<>\\]*)"
-    r"@(?=[A-Za-z0-9\[])"
-)
-CURL_USER = re.compile(
-    r"(?<!\S)(?:-u|--user)[ \t]+(?P<v>\"[^\"\n]*\"(?::\"[^\"\n]*\")?|'[^'\n]*'"
-    r"|[^\s\"':]*:(?:'[^'\n]*'|\"[^\"\n]*\"|[^\s\"']+))"
-)
 _QUERY_REST = re.compile(r"&[\w.\-\[\]%]+=")
 _LINE_PREFIX = re.compile(r"[ \t]*(?:-[ \t]+|export[ \t]+)?[\"']?")
 
 Span = tuple[int, int, int, Callable[[], str]]
-
-
-def _triggers(policy: pii.PiiPolicy) -> tuple[Trigger, ...]:
-    t = [
-        Trigger(G_ASSIGN, assign.KW_TRIGGER, caseless=True, spans_lines=True),
-        Trigger(G_ASSIGN, assign.REVERSED_TRIGGER, caseless=True),
-        Trigger(G_AUTH, rb"authorization|bearer[ \t]|basic[ \t]|cookie|-u[ \t]|--user", caseless=True),
-        Trigger(G_URL, rb"://[^\s/?#@\x22']*:[^\s\x22']*@"),
-    ]
-    for i, rule in enumerate(TOKEN_RULES):
-        t.append(Trigger(G_TOKEN + i, rule.trigger, rule.caseless,
-                         extends_to_pem_end=rule.kind == "private_key"))
-    if policy.email:
-        t.append(Trigger(G_EMAIL, rb"@[A-Za-z0-9\-]+\.[A-Za-z]{2}"))
-    if policy.card:
-        t.append(Trigger(G_CARD, rb"(?:^|[^0-9A-Za-z_.\-+/:])[2-6][0-9]{3}[ \-]?[0-9]{4}[ \-]?[0-9]{4}"))
-    if policy.phone:
-        t.append(Trigger(G_PHONE, rb"[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\+[0-9]{1,3}[ .\-]\(?[0-9]"))
-    if policy.ssn:
-        t.append(Trigger(G_SSN, rb"[0-9]{3}-[0-9]{2}-[0-9]{4}"))
-    if policy.iban:
-        t.append(Trigger(G_IBAN, rb"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}"))
-    if policy.ip:
-        t.append(Trigger(G_IP, rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"))
-    return tuple(t)
-
-
-def kind_for(name: str) -> str:
-    """The placeholder kind for a value redacted because of its name."""
-    joined = "".join(words(name))
-    for needle, kind in (("pass", "password"), ("pwd", "password"), ("pw", "password"),
-                         ("apikey", "api_key"), ("key", "api_key"), ("secret", "secret"),
-                         ("token", "token"), ("session", "session"), ("sid", "session"),
-                         ("cookie", "session"), ("saml", "saml"), ("sig", "signature")):
-        if needle in joined:
-            return kind
-    return "secret"
 
 
 class TextEngine(ABC):
@@ -95,8 +53,19 @@ class TextEngine(ABC):
     def __init__(self, key: bytes, policy: pii.PiiPolicy, *, use_hyperscan: bool = True) -> None:
         self._ph = Placeholders(key)
         self._pii = policy
-        self._pf: Prefilter = prefilter_for(_triggers(policy), use_hyperscan)
+        self._hs = use_hyperscan
+        self._pf: Prefilter = prefilter_for(triggers(policy), use_hyperscan)
         self.counts: Counter[str] = Counter()
+
+    def __getstate__(self) -> dict[str, object]:
+        # the compiled prefilter is per process and thread; a worker rebuilds its own
+        state = dict(self.__dict__)
+        del state["_pf"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._pf = prefilter_for(triggers(self._pii), self._hs)
 
     @abstractmethod
     def value(self, name: str, value: str) -> str:
@@ -136,8 +105,8 @@ class TextEngine(ABC):
         out: list[bytes] = []
         pos = 0
         for win in wins:
-            out.append(data[pos:win.start])
-            seg = data[win.start:win.end].decode("utf-8", "surrogatepass")
+            out.append(data[pos : win.start])
+            seg = data[win.start : win.end].decode("utf-8", "surrogatepass")
             out.append(self._window(seg, win.groups).encode("utf-8", "surrogatepass"))
             pos = win.end
         out.append(data[pos:])
@@ -198,7 +167,10 @@ class TextEngine(ABC):
             if b":" in decoded:
                 spans.append(_span(m, "v", 60, self._maker("basic", v)))
         for m in CURL_USER.finditer(w):
-            spans.append(_span(m, "v", 85, self._maker("basic", m.group("v"))))
+            parts = m.group("v").replace('"', "").replace("'", "").split(":", 1)
+            # -u "$USER:$PASS", -u ':' and the like name no credential
+            if not all(assign.benign(p, quoted=True) for p in parts if p):
+                spans.append(_span(m, "v", 85, self._maker("basic", m.group("v"))))
 
     def _assignments(self, w: str, spans: list[Span]) -> None:
         done = -1
@@ -211,7 +183,8 @@ class TextEngine(ABC):
             while end < len(w) and w[end] in assign.NAME_CHARS:
                 end += 1
             done = end
-            if (start > 0 and w[start - 1] == "«") or _prose_follows(w, end):
+            cli_flag = w.startswith("--", start)
+            if (start > 0 and w[start - 1] == "«") or (not cli_flag and _prose_follows(w, end)):
                 continue
             if classify(w[start:end]) is Sensitivity.NONE:
                 continue
@@ -229,6 +202,9 @@ class TextEngine(ABC):
             for rx in (assign.PAIR, assign.PAIR_REVERSED):
                 for m in rx.finditer(w):
                     self._pair(m, "v", spans)
+        if "value=" in w or "value =" in w:
+            for m in assign.ATTR_PAIR.finditer(w):
+                self._pair(m, "v", spans)
         if "name:" in w:
             for m in assign.YAML_PAIR.finditer(w):
                 grp = next(g for g in ("v1", "v2", "v3") if m.group(g) is not None)
@@ -240,33 +216,59 @@ class TextEngine(ABC):
         w, at = m.string, m.start()
         lo = max(0, at - 4096)
         mode = "cookie" if w.rfind('"cookies"', lo, at) > w.rfind("]", lo, at) else ""
-        if v and (mode or classify(name) is not Sensitivity.NONE
-                  or name.lower() in _SPECIAL_HEADERS):
+        if v and (
+            mode or classify(name) is not Sensitivity.NONE or name.lower() in _SPECIAL_HEADERS
+        ):
             spans.append(_span(m, grp, 80, lambda: self.pair_value(name, v, mode)))
 
-    def _assignment(self, w: str, name: str, start: int, m: re.Match[str],
-                    spans: list[Span]) -> None:
+    def _assignment(
+        self, w: str, name: str, start: int, m: re.Match[str], spans: list[Span]
+    ) -> None:
         op = m.group("op")
         grp = next(g for g in ("v1", "v2", "v3", "v4", "v5") if m.group(g) is not None)
         quoted = grp != "v5"
-        if op is None and not (quoted and (m.group("sp") or m.group("post"))):
+        v = m.group(grp)
+        # "--password hunter2" is a value; "use --password to set it" is prose
+        cli_value = (
+            name.startswith("--")
+            and bool(m.group("sp"))
+            and not v.startswith("-")
+            and (not v.isalpha() or len(v) >= 12)
+        )
+        if op is None and not (quoted and (m.group("sp") or m.group("post"))) and not cli_value:
             return
-        if assign.quoted_only(op) and not quoted:
+        if assign.quoted_only(op) and not quoted and not cli_value:
             return
-        if op == "," and not m.group("post"):
-            return
+        if op == "," and (
+            not m.group("post") or w[m.end() : m.end() + 8].lstrip(' \\"').startswith(":")
+        ):
+            return  # setProperty("NAME", "value"), not a JSON key after a JSON value
+        if op is None and grp == "v4":
+            return  # name `code span` in Markdown is prose
         url_param = op == "=" and start > 0 and w[start - 1] in "?&#;"
         end = m.end(grp)
         if not quoted and op in (":", "=", ":=", "=>"):
             line_start = w.rfind("\n", 0, start) + 1
             eol = w.find("\n", end)
             eol = len(w) if eol < 0 else eol
-            if _LINE_PREFIX.fullmatch(w, line_start, start) and not _QUERY_REST.search(w, end, eol):
+            if (
+                _LINE_PREFIX.fullmatch(w, line_start, start)
+                and not _QUERY_REST.search(w, end, eol)
+                and not assign.benign(m.group(grp), quoted=False, name=name)
+            ):
                 end = len(w[:eol].rstrip())
         self._named(m, name, grp, quoted, url_param, spans, end=end)
 
-    def _named(self, m: re.Match[str], name: str, grp: str, quoted: bool, url_param: bool,
-               spans: list[Span], end: int | None = None) -> None:
+    def _named(
+        self,
+        m: re.Match[str],
+        name: str,
+        grp: str,
+        quoted: bool,
+        url_param: bool,
+        spans: list[Span],
+        end: int | None = None,
+    ) -> None:
         start = m.start(grp)
         stop = m.end(grp) if end is None else end
         value = m.string[start:stop]
@@ -275,8 +277,11 @@ class TextEngine(ABC):
         sens = classify(name)
         if sens is Sensitivity.NONE:
             return
-        if (sens is Sensitivity.WEAK and not url_param
-                and not looks_like_credential(value, allow_hex=session_like(name))):
+        if sens is Sensitivity.WEAK and (
+            len(value) < 8
+            if url_param
+            else not looks_like_credential(value, allow_hex=session_like(name))
+        ):
             return
         if assign.benign(value, quoted=quoted, name=name):
             return
@@ -284,21 +289,26 @@ class TextEngine(ABC):
         spans.append((start, stop, 70, lambda: self.token(value, kind)))
 
     def _pii_spans(self, w: str, groups: set[int], spans: list[Span]) -> None:
-        checks: tuple[tuple[int, re.Pattern[str], Callable[[str], bool], str], ...] = (
-            (G_EMAIL, pii.EMAIL, pii.is_email, "email"),
-            (G_CARD, pii.CARD, pii.is_card, "card"),
-            (G_PHONE, pii.PHONE, pii.is_phone, "phone"),
-            (G_SSN, pii.SSN, _always, "ssn"),
-            (G_IBAN, pii.IBAN, pii.is_iban, "iban"),
-            (G_IP, pii.IPV4, pii.is_public_ip, "ip"),
-        )
-        for group, rx, valid, kind in checks:
+        for group, rx, valid, kind in _PII_CHECKS:
             if group in groups:
                 for m in rx.finditer(w):
-                    if valid(m.group(0)):
+                    if valid(m):
                         spans.append(_span(m, 0, 30, self._maker(kind, m.group(0))))
 
 
+_PII_CHECKS: tuple[tuple[int, re.Pattern[str], Callable[[re.Match[str]], bool], str], ...] = (
+    (G_EMAIL, pii.EMAIL, lambda m: pii.is_email(m.group(0)), "email"),
+    (
+        G_CARD,
+        pii.CARD,
+        lambda m: pii.is_card(m.group(0), m.string[max(0, m.start() - 60) : m.start()]),
+        "card",
+    ),
+    (G_PHONE, pii.PHONE, lambda m: pii.is_phone(m.group(0)), "phone"),
+    (G_SSN, pii.SSN, lambda m: True, "ssn"),
+    (G_IBAN, pii.IBAN, lambda m: pii.is_iban(m.group(0)), "iban"),
+    (G_IP, pii.IPV4, lambda m: pii.is_public_ip(m.group(0)), "ip"),
+)
 _SPECIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
@@ -313,10 +323,6 @@ def _prose_follows(w: str, end: int) -> bool:
 
 def _constant(text: str) -> Callable[[], str]:
     return lambda: text
-
-
-def _always(_: str) -> bool:
-    return True
 
 
 def _span(m: re.Match[str], grp: int | str, prio: int, make: Callable[[], str]) -> Span:

@@ -10,6 +10,17 @@ from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+#: What a malformed span or document raises inside a reader; counted as bad, never propagated.
+UNREADABLE = (
+    ValueError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+    OverflowError,
+)
+
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _ZEROS = frozenset({"0" * 16, "0" * 32})
 _KINDS = ("INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")

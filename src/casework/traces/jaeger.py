@@ -59,7 +59,7 @@ def spans_from_trace(
     for span in trace.get("spans") or ():
         try:
             yield _span(span, processes, line)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        except fields.UNREADABLE as exc:
             if ctx is None:
                 raise
             ctx.bad(line, f"unreadable span ({type(exc).__name__})")
@@ -162,8 +162,11 @@ def read(stream: BinaryIO, ctx: ParseContext) -> Iterator[SpanRecord]:
     """Spans of a Jaeger JSON file (one document, or one trace per line)."""
     for number, doc in documents(stream, ctx):
         found = False
-        for trace in traces_of(doc):
-            found = True
-            yield from spans_from_trace(trace, number, ctx)
+        try:
+            for trace in traces_of(doc):
+                found = True
+                yield from spans_from_trace(trace, number, ctx)
+        except fields.UNREADABLE as exc:
+            ctx.bad(number, f"unreadable trace ({type(exc).__name__})")
         if not found:
             ctx.bad(number, "no Jaeger trace in this document")

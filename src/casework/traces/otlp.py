@@ -79,30 +79,38 @@ def spans_from_request(
 ) -> Iterator[SpanRecord]:
     """Every span of one ``ExportTraceServiceRequest`` (also accepts a ``{"result": ...}`` wrapper).
 
-    A span that cannot be read is counted in ``ctx`` (or raised without one).
+    A span or resource that cannot be read is counted in ``ctx`` (or raised without one).
     """
     if "resourceSpans" not in doc and isinstance(doc.get("result"), Mapping):
         doc = doc["result"]  # Jaeger's API v3 wraps OTLP this way
-    for rs in doc.get("resourceSpans") or doc.get("resource_spans") or ():
-        resource = attributes((rs.get("resource") or {}).get("attributes"))
-        service = str(resource.pop("service.name", None) or UNKNOWN_SERVICE)
-        scopes = (
-            rs.get("scopeSpans") or rs.get("scope_spans") or rs.get("instrumentationLibrarySpans")
-        )
-        for ss in scopes or ():
-            scope = ss.get("scope") or ss.get("instrumentationLibrary") or {}
-            base = dict(resource)
-            if scope.get("name"):
-                base["otel.scope.name"] = scope["name"]
-            if scope.get("version"):
-                base["otel.scope.version"] = scope["version"]
-            for span in ss.get("spans") or ():
-                try:
-                    yield _span(span, service, base, line)
-                except (ValueError, TypeError, AttributeError) as exc:
-                    if ctx is None:
-                        raise
-                    ctx.bad(line, f"unreadable span ({type(exc).__name__})")
+    entries = doc.get("resourceSpans") or doc.get("resource_spans")
+    for rs in entries if isinstance(entries, list) else ():
+        try:
+            yield from _resource_spans(rs, line, ctx)
+        except fields.UNREADABLE as exc:
+            if ctx is None:
+                raise
+            ctx.bad(line, f"unreadable resourceSpans entry ({type(exc).__name__})")
+
+
+def _resource_spans(rs: Any, line: int, ctx: ParseContext | None) -> Iterator[SpanRecord]:
+    resource = attributes((rs.get("resource") or {}).get("attributes"))
+    service = str(resource.pop("service.name", None) or UNKNOWN_SERVICE)
+    scopes = rs.get("scopeSpans") or rs.get("scope_spans") or rs.get("instrumentationLibrarySpans")
+    for ss in scopes or ():
+        scope = ss.get("scope") or ss.get("instrumentationLibrary") or {}
+        base = dict(resource)
+        if scope.get("name"):
+            base["otel.scope.name"] = scope["name"]
+        if scope.get("version"):
+            base["otel.scope.version"] = scope["version"]
+        for span in ss.get("spans") or ():
+            try:
+                yield _span(span, service, base, line)
+            except fields.UNREADABLE as exc:
+                if ctx is None:
+                    raise
+                ctx.bad(line, f"unreadable span ({type(exc).__name__})")
 
 
 def _span(span: Mapping[str, Any], service: str, base: dict[str, Any], line: int) -> SpanRecord:

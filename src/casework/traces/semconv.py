@@ -40,6 +40,14 @@ ALIASES: Mapping[str, str] = {
     "peer.ipv6": "network.peer.address",
     "peer.hostname": "server.address",
     "peer.port": "server.port",
+    "peer.address": "server.address",  # OpenTracing
+    "http.server_name": "server.address",
+    "http.retry_count": "http.request.resend_count",
+    "net.transport": "network.transport",
+    "net.protocol.name": "network.protocol.name",
+    "net.protocol.version": "network.protocol.version",
+    "net.host.ip": "network.local.address",
+    "net.sock.host.addr": "network.local.address",
     # Databases
     "db.statement": "db.query.text",
     "sql.query": "db.query.text",
@@ -64,6 +72,11 @@ ALIASES: Mapping[str, str] = {
     "messaging.operation": "messaging.operation.type",
     "kafka.topic": "messaging.destination.name",
     "rabbit.queue": "messaging.destination.name",
+    "message_bus.destination": "messaging.destination.name",  # OpenTracing
+    "messaging.rabbitmq.routing_key": "messaging.rabbitmq.destination.routing_key",
+    "messaging.kafka.message_key": "messaging.kafka.message.key",
+    "messaging.message_payload_size_bytes": "messaging.message.body.size",
+    "messaging.kafka.message_offset": "messaging.kafka.offset",
     # Resource and scope
     "deployment.environment": "deployment.environment.name",
     "otel.library.name": "otel.scope.name",

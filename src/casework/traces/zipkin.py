@@ -73,21 +73,14 @@ def spans_from_list(
     items: list[Any], line: int, ctx: ParseContext | None = None
 ) -> Iterator[SpanRecord]:
     """The spans of one Zipkin JSON array (v2, or v1 converted)."""
-    v2: list[Mapping[str, Any]] = []
-    for item in items:
-        if not isinstance(item, Mapping):
-            if ctx is None:
-                raise ValueError("array item is not a span object")
-            ctx.bad(line, "array item is not a span object")
-        elif "binaryAnnotations" in item or _is_v1(item):
-            v2.extend(v1_to_v2(item))
-        else:
-            v2.append(item)
     records: list[SpanRecord] = []
-    for span in v2:
+    for item in items:
         try:
-            records.append(_span(span, line))
-        except (ValueError, TypeError, AttributeError) as exc:
+            if not isinstance(item, Mapping):
+                raise TypeError("array item is not a span object")
+            v1 = "binaryAnnotations" in item or _is_v1(item)
+            records.extend(_span(span, line) for span in (v1_to_v2(item) if v1 else [item]))
+        except fields.UNREADABLE as exc:
             if ctx is None:
                 raise
             ctx.bad(line, f"unreadable span ({type(exc).__name__})")

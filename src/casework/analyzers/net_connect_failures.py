@@ -1,0 +1,43 @@
+"""TCP connections that never opened: SYNs refused with a reset, or never answered."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Finding
+from casework.net.casedata import Flow, flows, frames, window
+
+
+@analyzer(key="net_connect_failures", needs=("flows",))
+def net_connect_failures(case: Case) -> Iterator[Finding]:
+    """Refused and unanswered connection attempts per server and port."""
+    groups: dict[tuple[str, str, int, str], list[Flow]] = defaultdict(list)
+    for f in flows(
+        case, "proto = 'tcp' AND attrs->>'$.handshake' IN ('refused', 'unanswered')"
+    ):
+        groups[(f.file, f.dst, f.dport, str(f.attrs.get("handshake")))].append(f)
+    for (file, server, port, kind), items in groups.items():
+        syns = sum(len(f.attrs.get("syn_frames", [])) for f in items)
+        refused = kind == "refused"
+        yield Finding(
+            key="NET_CONNECT_REFUSED" if refused else "NET_SYN_UNANSWERED",
+            analyzer="net_connect_failures",
+            subject=f"{file}|{server}|{port}|{kind}",
+            severity="high",
+            score=min(0.9, 0.55 + 0.05 * len(items)),
+            title=f"{len(items)} connections to {server}:{port} "
+            + ("refused (SYN answered by RST)" if refused else f"never answered ({syns} SYNs)"),
+            summary=(
+                "Nothing listens on that port, or a firewall rejects it."
+                if refused
+                else "The SYNs got no SYN/ACK: the host is down, unroutable, or a firewall drops"
+                " them silently; the client retried with backoff."
+            ),
+            window=window([f.start for f in items]),
+            entities={"server": f"{server}:{port}"},
+            stats={"connections": len(items), "syns": syns},
+            evidence=(frames(file, [n for f in items for n in f.attrs.get("syn_frames", [])]),),
+        )

@@ -1,0 +1,54 @@
+"""DNS names that failed in a capture: error rcodes (NXDOMAIN, SERVFAIL, …) and queries never answered."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Finding
+from casework.net.casedata import flows, frames, window
+
+
+@analyzer(key="net_dns_failures", needs=("flows",))
+def net_dns_failures(case: Case) -> Iterator[Finding]:
+    """Per queried name: how many queries failed and how (rcode, or no answer), with frames."""
+    per_name: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
+    # Unicast DNS only: mDNS/LLMNR questions go to a multicast group and often get no answer.
+    for f in flows(case, "(attrs->'$.dns') IS NOT NULL AND (dport = 53 OR sport = 53)"):
+        for t in f.attrs.get("dns", {}).get("transactions", []):
+            per_name[(f.file, str(t.get("name") or "(root)"))].append((f, t))
+    for (file, name), items in per_name.items():
+        failed = [(f, t) for f, t in items if t.get("rcode") != "NOERROR"]
+        if not failed:
+            continue
+        codes: dict[str, int] = defaultdict(int)
+        for _, t in failed:
+            codes[t.get("rcode") or "no answer"] += 1
+        servers = sorted({f.dst for f, _ in failed})
+        worst = max(codes.items(), key=lambda kv: kv[1])[0]
+        numbers = [n for _, t in failed for n in t.get("query_frames", [])] + [
+            t["response_frame"] for _, t in failed if t.get("response_frame")
+        ]
+        yield Finding(
+            key="NET_DNS_FAILURE",
+            analyzer="net_dns_failures",
+            subject=f"{file}|{name}",
+            severity="high" if worst in ("SERVFAIL", "no answer") else "medium",
+            score=min(0.9, 0.5 + 0.05 * len(failed)),
+            title=f"DNS for {name} failed {len(failed)} of {len(items)} times: "
+            + ", ".join(f"{c} ×{n}" for c, n in sorted(codes.items())),
+            summary=(
+                f"Queries for {name} to {', '.join(servers)} got "
+                + ", ".join(f"{c} {n} times" for c, n in sorted(codes.items()))
+                + ". NXDOMAIN: the name does not exist in that resolver's view (typo, split"
+                " horizon, search domain); SERVFAIL: the resolver could not reach or validate the"
+                " authority; no answer: the resolver is unreachable or filtered."
+            ),
+            window=window([f.start for f, _ in failed]),
+            entities={"name": name, "resolvers": ", ".join(servers)},
+            stats={"failed": len(failed), "queries": len(items), **{k: v for k, v in codes.items()}},
+            evidence=(frames(file, numbers),),
+        )

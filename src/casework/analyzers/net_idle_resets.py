@@ -1,0 +1,64 @@
+"""TCP connections reset after sitting idle: the signature of a load balancer or firewall idle timeout."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Finding
+from casework.net.casedata import Flow, flows, frames, window
+
+#: Below this much silence a reset is an application's doing, not an idle timeout.
+MIN_IDLE_S = 2.0
+
+
+@analyzer(key="net_idle_resets", needs=("flows",))
+def net_idle_resets(case: Case) -> Iterator[Finding]:
+    """Resets that came after N seconds of silence on established connections, grouped by server."""
+    groups: dict[tuple[str, str, int, str], list[tuple[Flow, dict[str, object]]]] = defaultdict(list)
+    for f in flows(case, "proto = 'tcp' AND json_array_length(attrs->'$.resets') > 0"):
+        if f.attrs.get("handshake") in ("refused", "unanswered"):
+            continue
+        for reset in f.attrs.get("resets", []):
+            idle = reset.get("idle_s")
+            if isinstance(idle, int | float) and idle >= MIN_IDLE_S:
+                groups[(f.file, f.dst, f.dport, str(reset.get("by")))].append((f, reset))
+                break  # the first idle reset of a connection is the one that ended it
+    for (file, server, port, by), items in groups.items():
+        idles = [float(r["idle_s"]) for _, r in items]  # type: ignore[arg-type]
+        typical = statistics.median(idles)
+        close = [i for i in idles if abs(i - typical) <= max(1.0, 0.1 * typical)]
+        who = "the server side" if by == "server" else "the client side"
+        yield Finding(
+            key="NET_IDLE_RESET",
+            analyzer="net_idle_resets",
+            subject=f"{file}|{server}|{port}|{by}",
+            severity="high" if len(close) >= 2 else "medium",
+            score=min(0.95, 0.5 + 0.1 * len(close)),
+            title=f"{len(items)} idle connections to {server}:{port} reset by {who} after"
+            f" {typical:.0f} s of silence",
+            summary=(
+                f"{len(close)} of {len(items)} resets came after {typical:.1f} s (±10%) without"
+                f" traffic on an established connection. A fixed idle time points at an idle"
+                f" timeout ({typical:.0f} s) in a load balancer, NAT or firewall on the path;"
+                " a client reusing such a pooled keep-alive connection gets a reset. Set the"
+                " client's pool idle timeout below it, or enable TCP keep-alives."
+            ),
+            window=window([f.end for f, _ in items]),
+            entities={"server": f"{server}:{port}", "reset_by": by},
+            stats={
+                "idle_s": round(typical, 3),
+                "resets": len(items),
+                "at_that_idle": len(close),
+                "min_idle_s": round(min(idles), 3),
+                "max_idle_s": round(max(idles), 3),
+            },
+            evidence=(frames(file, [int(r["frame"]) for _, r in items]),),  # type: ignore[call-overload]
+            next_steps=(
+                f"Compare {typical:.0f} s with the idle timeout of every load balancer/NAT between"
+                " client and server, and with the client's connection-pool idle time.",
+            ),
+        )

@@ -1,0 +1,55 @@
+"""TCP retransmissions per server: how much of the traffic was resent, and which kind (RTO, fast, spurious)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from casework.case import Case
+from casework.engine import analyzer
+from casework.findings import Finding
+from casework.net.casedata import Flow, flows, frames, window
+
+MIN_RETRANS = 5
+MIN_RATE = 0.01
+KINDS = ("retrans", "fast_retrans", "spurious_retrans")
+
+
+@analyzer(key="net_retransmissions", needs=("flows",))
+def net_retransmissions(case: Case) -> Iterator[Finding]:
+    """Servers whose conversations saw at least 1% retransmitted segments."""
+    groups: dict[tuple[str, str, int], list[Flow]] = defaultdict(list)
+    for f in flows(case, "proto = 'tcp'"):
+        groups[(f.file, f.dst, f.dport)].append(f)
+    for (file, server, port), items in groups.items():
+        kinds = {k: sum(int(f.attrs.get("analysis", {}).get(k, 0)) for f in items) for k in KINDS}
+        total = sum(kinds.values())
+        packets = sum(f.packets for f in items)
+        rate = total / packets if packets else 0.0
+        if total < MIN_RETRANS or rate < MIN_RATE:
+            continue
+        dup = sum(int(f.attrs.get("analysis", {}).get("dup_ack", 0)) for f in items)
+        lost = sum(int(f.attrs.get("analysis", {}).get("lost_segment", 0)) for f in items)
+        numbers = [n for f in items for k in KINDS for n in f.attrs.get("analysis_frames", {}).get(k, [])]
+        yield Finding(
+            key="NET_RETRANSMISSIONS",
+            analyzer="net_retransmissions",
+            subject=f"{file}|{server}|{port}",
+            severity="high" if rate >= 0.05 else "medium",
+            score=min(0.9, 0.3 + 4 * rate),
+            title=f"{total} retransmissions ({rate:.1%} of {packets} packets) with {server}:{port}"
+            f" across {len(items)} connections",
+            summary=(
+                f"RTO retransmissions {kinds['retrans']}, fast {kinds['fast_retrans']}, spurious"
+                f" {kinds['spurious_retrans']}; {dup} duplicate ACKs, {lost} segments not captured."
+                " Fast retransmissions follow loss the receiver noticed; RTO ones mean nothing got"
+                " through for a while; spurious ones mean the sender resent data already acked"
+                " (delay, not loss)."
+            ),
+            window=window([f.start for f in items] + [f.end for f in items]),
+            entities={"server": f"{server}:{port}"},
+            stats={"retransmissions": total, "packets": packets, "rate": round(rate, 5),
+                   "fast": kinds["fast_retrans"], "spurious": kinds["spurious_retrans"],
+                   "dup_acks": dup},  # fmt: skip
+            evidence=(frames(file, numbers),),
+        )

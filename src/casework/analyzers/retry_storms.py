@@ -1,0 +1,165 @@
+"""Retry storms: which client answers 429/503 by retrying at once, ignoring Retry-After.
+
+The client identity is not assumed to live in one field: the contrast
+engine picks the attribute (user agent with its SDK version, key id, client
+id) whose values best separate throttled requests from the rest. Per value
+of it, the gap from each 429/503 to that client's next request is measured
+with SQL window functions and compared with the Retry-After the server
+sent (the header's value, wherever the log put it). The client whose gaps
+are far below it is the one that ignores back-off; polite clients that are
+throttled too are its contrast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from casework.case import Case
+from casework.contrast import contrast
+from casework.engine import analyzer
+from casework.findings import Evidence, Finding
+from casework.shifts import STREAM_SQL
+from casework.timeline import minute
+
+THROTTLED = "status IN (429, 503)"
+MIN_THROTTLED = 20
+#: Without a Retry-After, a retry sooner than this is "at once".
+DEFAULT_WAIT_S = 1.0
+STORM_GAP_S = 60.0
+#: Header names are protocol, not customer vocabulary: Retry-After in any spelling.
+RETRY_AFTER_KEY = r"(?i)(^|[._-])retry[._-]?after([._-]?s(ec(onds)?)?)?$"
+
+
+@dataclass(frozen=True, slots=True)
+class _Client:
+    value: str
+    throttled: int
+    fast: int
+    median_gap: float
+    retry_after: float | None
+    storms: int
+    first: object
+    last: object
+
+
+@analyzer(key="retry_storms", needs=("requests",))
+def retry_storms(case: Case) -> Iterator[Finding]:
+    """The client that retries 429/503 at once, ignoring Retry-After, and its storms."""
+    for (stream,) in case.rows(
+        f"SELECT {STREAM_SQL} s FROM requests WHERE {THROTTLED} GROUP BY s HAVING count(*) >= ?"
+        " ORDER BY count(*) DESC LIMIT 3",
+        (MIN_THROTTLED,),
+    ):
+        source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(stream)}'"
+        retry_key = _retry_key(case, source)
+        outcome = ("status", "duration_ms", "bytes", "route", "method", "url")
+        splits = contrast(case.con, source, THROTTLED, columns=("client",), outcome=outcome,
+                          exclude=(retry_key,) if retry_key else (), time_column=None,
+                          max_terms=1, max_results=3)  # fmt: skip
+        best = next((s for s in splits if s.terms[0].op in ("=", "in")), None)
+        if best is None:
+            continue
+        term = best.terms[0]
+        # Attributes that select exactly the same requests name the same client (agent and key).
+        aliases = [s.terms[0].label for s in splits if s is not best and s.terms[0].op == "="
+                   and (s.failing_in, s.total_in) == (best.failing_in, best.total_in)]  # fmt: skip
+        clients = _clients(case, source, term.expr, retry_key)
+        offenders = [c for c in clients if c.throttled >= MIN_THROTTLED and _ignores(c)]
+        if not offenders:
+            continue
+        worst = max(offenders, key=lambda c: (c.fast, c.value))
+        total = sum(c.throttled for c in clients)
+        polite = [c for c in clients if c is not worst and c.throttled and not _ignores(c)]
+        yield _finding(case, str(stream), term.attr, term.expr, worst, total, polite, aliases)
+
+
+def _retry_key(case: Case, source: str) -> str | None:
+    row = case.one(
+        f"SELECT k FROM (SELECT unnest(json_keys(attrs)) k FROM ({source}) WHERE {THROTTLED} LIMIT 2000)"
+        " WHERE regexp_matches(k, ?) GROUP BY k ORDER BY count(*) DESC LIMIT 1",
+        (RETRY_AFTER_KEY,),
+    )
+    return str(row[0]) if row else None
+
+
+def _ignores(c: _Client) -> bool:
+    wait = c.retry_after if c.retry_after else DEFAULT_WAIT_S
+    return c.fast >= 0.5 * c.throttled and c.median_gap < 0.5 * wait
+
+
+def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[_Client]:
+    after = f"TRY_CAST(json_extract_string(attrs, '$.\"{retry_key}\"') AS DOUBLE)" if retry_key else "NULL"
+    rows = case.rows(
+        f"WITH r AS (SELECT ts, status, {expr} AS who, {after} AS ra,"
+        " lead(ts) OVER (PARTITION BY {expr} ORDER BY ts) AS nxt"
+        f" FROM ({source}) s WHERE {expr} IS NOT NULL),"
+        f" t AS (SELECT *, epoch(nxt) - epoch(ts) AS gap,"
+        " lag(ts) OVER (PARTITION BY who ORDER BY ts) AS prev_throttled FROM r WHERE {THROTTLED})"
+        " SELECT who, count(*), count(*) FILTER (WHERE gap < coalesce(ra, ?)),"
+        " median(gap), median(ra), count(*) FILTER (WHERE prev_throttled IS NULL"
+        " OR epoch(ts) - epoch(prev_throttled) > ?), min(ts), max(ts)"
+        " FROM t GROUP BY who ORDER BY count(*) DESC LIMIT 50".replace("{expr}", expr),
+        (DEFAULT_WAIT_S, STORM_GAP_S),
+    )
+    return [
+        _Client(str(w), int(n), int(fast), float(gap) if gap is not None else 1e9,
+                float(ra) if ra is not None else None, int(storms), first, last)
+        for w, n, fast, gap, ra, storms, first, last in rows
+    ]  # fmt: skip
+
+
+def _finding(
+    case: Case, stream: str, attr: str, expr: str, c: _Client, total: int, polite: list[_Client],
+    aliases: list[str],
+) -> Finding:  # fmt: skip
+    wait = f"Retry-After {c.retry_after:g} s" if c.retry_after else "no Retry-After"
+    also = f" ({', '.join(aliases)})" if aliases else ""
+    title = (
+        f"Client {attr} = {c.value}{also} ignores back-off: {c.fast:,} of its {c.throttled:,} HTTP 429/503"
+        f" were retried after a median {c.median_gap:.2f} s ({wait}), in {c.storms} storm(s);"
+        f" {c.throttled / total:.0%} of all throttled requests"
+    )
+    others = ", ".join(f"{p.value} (median wait {p.median_gap:.1f} s)" for p in polite[:3])
+    return Finding(
+        key="RETRY_STORM",
+        analyzer="retry_storms",
+        subject=f"{stream}:{attr}:{c.value}",
+        severity="high",
+        score=round(min(1.0, 0.6 + 0.4 * c.fast / max(c.throttled, 1)), 4),
+        title=title,
+        summary=(
+            f"In {stream}, requests are identified by {attr}. {c.value} received {c.throttled:,}"
+            f" throttling responses and retried {c.fast:,} of them sooner than the server asked"
+            f" ({wait}), so each burst over the limit turns into a storm of 429s."
+            + (f" Other throttled clients wait as told: {others}." if others else "")
+        ),
+        entities={"client": c.value, "identity": attr, "file": stream}
+        | ({"same_client": "; ".join(aliases)} if aliases else {}),
+        stats={"throttled": c.throttled, "retried_at_once": c.fast, "median_gap_s": c.median_gap,
+               "retry_after_s": c.retry_after, "storms": c.storms, "share_of_throttled": c.throttled / total,
+               "polite_clients": len(polite)},  # fmt: skip
+        evidence=_evidence(case, stream, expr, c.value),
+        next_steps=(
+            f"Ask the owner of {c.value} to honour Retry-After (exponential back-off with jitter).",
+            "Confirm by plotting this client's request times around one storm: retries should cluster within milliseconds.",
+            "Refute: if the server sent no Retry-After or sent 0, the client is not at fault.",
+        ),
+    )
+
+
+def _evidence(case: Case, stream: str, expr: str, value: str) -> tuple[Evidence, ...]:
+    rows = case.rows(
+        f"SELECT file, line, ts, status FROM requests WHERE {STREAM_SQL} = ? AND {expr} = ?"
+        f" AND {THROTTLED} ORDER BY ts LIMIT 3",
+        (stream, value),
+    )
+    return tuple(
+        Evidence(file=str(f), lines=(int(n), int(n)) if n is not None else None,
+                 excerpt=f"{minute(ts)} HTTP {status} to {value}")  # fmt: skip
+        for f, n, ts, status in rows
+    )
+
+
+def _q(text: str) -> str:
+    return str(text).replace("'", "''")

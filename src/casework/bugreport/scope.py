@@ -1,0 +1,132 @@
+"""Which case-store rows a finding is about: its population and its failing records, as SQL.
+
+A finding with a route (``POST /v1/refunds``) is about ``requests`` rows; a
+finding with a log template is about ``events`` rows. Log records that carry
+the same route and an error status or level (an application log next to the
+access log) are the route's correlated records: they often hold the account
+or customer ids the access log lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import duckdb
+
+from casework.bugreport.model import FindingFacts
+
+ERROR_LEVELS = ("ERROR", "FATAL", "CRITICAL", "SEVERE", "ALERT", "EMERG", "PANIC")
+_PATH_KEY = re.compile(r"(^|[._])(path|route|uri|target)$", re.IGNORECASE)
+_STATUS_KEY = re.compile(r"(^|[._])(status|code|status_code|statuscode)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """SQL predicates over one table: ``population`` (the volume) and ``failing`` (the symptom)."""
+
+    table: Literal["requests", "events"]
+    population: str
+    failing: str
+    params: tuple[Any, ...]
+    describe: str
+    scope_volume: str
+    #: Predicates over ``events``: log records on the same route, and those of them that failed.
+    related: str = ""
+    correlated: str = ""
+    correlated_params: tuple[Any, ...] = ()
+
+
+def scope_of(con: duckdb.DuckDBPyConnection, f: FindingFacts) -> Scope | None:
+    """The rows ``f`` talks about, or None when it names neither a route nor a log template."""
+    e = f.entities
+    path = e.get("path") or _path_of(e.get("route", ""))
+    if path:
+        return _request_scope(con, f, path)
+    if e.get("template_id"):
+        return Scope(
+            table="events",
+            population="file IN (SELECT DISTINCT file FROM events WHERE template_id = ?)",
+            failing="template_id = ?",
+            params=(e["template_id"],),
+            describe=f"log records of template {e['template_id']}",
+            scope_volume="every log record of the files this template appears in",
+        )
+    return None
+
+
+def sql_literal(value: Any) -> str:
+    """A parameter as SQL text, so a query shown in a report can be pasted into DuckDB."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def inline(sql: str, params: tuple[Any, ...]) -> str:
+    """``sql`` with its ``?`` placeholders replaced by literals, whitespace collapsed."""
+    pieces = sql.split("?")
+    out = pieces[0]
+    for value, piece in zip(params, pieces[1:], strict=True):
+        out += sql_literal(value) + piece
+    return " ".join(out.split())
+
+
+def json_attr(key: str, column: str = "attrs") -> str:
+    """The SQL expression reading one flattened attribute (keys contain dots) as text."""
+    quoted = key.replace("\\", "\\\\").replace('"', '\\"').replace("'", "''")
+    return f"json_extract_string({column}, '$.\"{quoted}\"')"
+
+
+def _path_of(route: str) -> str:
+    parts = route.split(" ", 1)
+    return parts[1] if len(parts) == 2 else route
+
+
+def _request_scope(con: duckdb.DuckDBPyConnection, f: FindingFacts, path: str) -> Scope:
+    e = f.entities
+    terms, params = ["route = ?"], [path]
+    method = e.get("method") or (e.get("route", "").split(" ", 1)[0] if " " in e.get("route", "") else "")
+    if method:
+        terms.append("method = ?")
+        params.append(method)
+    if e.get("file"):
+        terms.append("file = ?")
+        params.append(e["file"])
+    population = " AND ".join(terms)
+    klass = e.get("status_class", "5xx")
+    failing_status = "status BETWEEN 400 AND 499" if klass == "4xx" else "status >= 500"
+    where = f"in {e['file']}" if e.get("file") else "in all request sources"
+    described = f"{method + ' ' if method else ''}{path} requests {where}"
+    related, correlated, cparams = _correlated(con, path)
+    return Scope(
+        table="requests",
+        population=population,
+        failing=f"{population} AND {failing_status}",
+        params=tuple(params),
+        describe=described,
+        scope_volume=described,
+        related=related,
+        correlated=correlated,
+        correlated_params=cparams,
+    )
+
+
+def _correlated(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, str, tuple[Any, ...]]:
+    """Events with the route in a path-like attribute and an error level or status >= 500."""
+    keys = [
+        str(k)
+        for (k,) in con.execute(
+            "SELECT DISTINCT unnest(json_keys(attrs)) FROM events"
+            " WHERE attrs IS NOT NULL AND contains(CAST(attrs AS VARCHAR), ?)",
+            [path],
+        ).fetchall()
+    ]
+    path_keys = sorted(k for k in keys if _PATH_KEY.search(k))
+    status_keys = sorted(k for k in keys if _STATUS_KEY.search(k))
+    if not path_keys:
+        return "", "", ()
+    on_path = "(" + " OR ".join(f"{json_attr(k)} = ?" for k in path_keys) + ")"
+    failed = [f"upper(level) IN ({', '.join(sql_literal(v) for v in ERROR_LEVELS)})"]
+    failed += [f"TRY_CAST({json_attr(k)} AS INTEGER) >= 500" for k in status_keys]
+    return on_path, f"{on_path} AND ({' OR '.join(failed)})", tuple(path for _ in path_keys)

@@ -1,0 +1,222 @@
+"""The search of the contrast engine: best terms per attribute, their combinations, and sharp thresholds.
+
+Works on the engine's temp tables: ``_cw_long`` (id, fail, w, k, v) and,
+once terms are chosen, ``_cw_bits`` (id, fail, w, mask) with one bit per
+term, so combinations and refinements are counted without parsing JSON again.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from casework.contrast_terms import (
+    Split,
+    Term,
+    categorical_term,
+    f1,
+    fisher_greater,
+    threshold_term,
+)
+
+MIN_SUPPORT = 5
+MAX_VALUES_PER_KEY = 400
+MAX_SET_VALUES = 6
+TOP_TERMS = 12
+#: An extra term must raise F1 by this much, else the shorter cohort says the same.
+MIN_GAIN = 0.02
+EPOCH = "epoch(TRY_CAST({} AS TIMESTAMPTZ))"
+
+
+def categorical(
+    con: duckdb.DuckDBPyConnection, key: str, expr: str, failing_all: int, total_all: int
+) -> list[tuple[float, Term]]:
+    """The set of values (most failing first) whose union best matches the failing set."""
+    rows = con.execute(
+        "SELECT v, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_long WHERE k = ?"
+        " GROUP BY v HAVING count(*) >= ? ORDER BY sum(w) DESC, v LIMIT ?",
+        [key, MIN_SUPPORT, MAX_VALUES_PER_KEY],
+    ).fetchall()
+    base = failing_all / total_all
+    vals = [(str(v), float(f or 0), float(t)) for v, f, t in rows if (f or 0) / t > base]
+    vals.sort(key=lambda x: (-x[1] / x[2], -x[2], x[0]))
+    best: tuple[float, int] = (0.0, 0)
+    fi = ti = 0.0
+    for i, (_, f, t) in enumerate(vals[:MAX_SET_VALUES], start=1):
+        fi, ti = fi + f, ti + t
+        score = f1(fi, ti, failing_all)
+        if score > best[0] + 1e-9:
+            best = (score, i)
+    if best[1] == 0:
+        return []
+    chosen = tuple(v for v, _, _ in vals[: best[1]])
+    return [(best[0], categorical_term(key, expr, chosen))]
+
+
+def thresholds(
+    con: duckdb.DuckDBPyConnection, key: str, kind: str, expr: str, failing_all: int
+) -> list[tuple[float, Term]]:
+    """The best ``>=`` or ``<`` cut of a numeric, date or time attribute."""
+    x = "TRY_CAST(v AS DOUBLE)" if kind in ("numeric", "time") else EPOCH.format("v")
+    rows = con.execute(
+        f"SELECT {x} x, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_long WHERE k = ?"
+        " GROUP BY x HAVING x IS NOT NULL ORDER BY x",
+        [key],
+    ).fetchall()
+    best = best_cut(rows, failing_all, None)
+    if best is None:
+        return []
+    score, side, lo, hi = best
+    return [(score, threshold_term(key, expr, kind, side, lo, hi))]
+
+
+def best_cut(
+    rows: list[tuple[Any, ...]], failing_all: int, side: str | None
+) -> tuple[float, str, float, float] | None:
+    """(F1, side, last value below, first value above) of the best cut of sorted (x, fail, total) rows.
+
+    The cut is placed by the likelihood ratio (which finds where the rate
+    changes) and scored by F1 (how well the side matches the failing set),
+    so a small pure side does not win by being pure.
+    """
+    if len(rows) < 2:
+        return None
+    xs = np.array([float(r[0]) for r in rows])
+    fails = np.array([float(r[1] or 0) for r in rows])
+    tots = np.array([float(r[2] or 0) for r in rows])
+    cf, ct = np.cumsum(fails), np.cumsum(tots)
+    low_f, low_t = cf[:-1], ct[:-1]
+    high_f, high_t = cf[-1] - low_f, ct[-1] - low_t
+    g = _loglik(low_f, low_t) + _loglik(high_f, high_t)
+    best: tuple[float, str, float, float] | None = None
+    best_g = -np.inf
+    for op, f_side, t_side in ((">=", high_f, high_t), ("<", low_f, low_t)):
+        if side is not None and op != side:
+            continue
+        rate = np.divide(f_side, t_side, out=np.zeros_like(f_side), where=t_side > 0)
+        ok = (t_side >= MIN_SUPPORT) & (rate > cf[-1] / ct[-1])
+        if not ok.any():
+            continue
+        i = int(np.argmax(np.where(ok, g, -np.inf)))
+        if g[i] > best_g:
+            best_g = float(g[i])
+            best = (float(2 * f_side[i] / (t_side[i] + failing_all)), op, float(xs[i]), float(xs[i + 1]))
+    return best
+
+
+def _loglik(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(totals > 0, hits / np.maximum(totals, 1e-300), 0.0)
+        a = np.where(hits > 0, hits * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        b = np.where(totals > hits, (totals - hits) * np.log(np.where(p < 1, 1 - p, 1.0)), 0.0)
+    return np.asarray(a + b, dtype=float)
+
+
+def top_terms(terms: list[tuple[float, Term]]) -> list[Term]:
+    """The best terms; an attribute restating another (``path``, ``http.path``) counts once."""
+    chosen: list[Term] = []
+    seen: set[tuple[object, ...]] = set()
+    for score, t in sorted(terms, key=lambda x: (-x[0], x[1].label)):
+        same = (round(score, 9), t.op, t.values, t.threshold)
+        if same in seen:
+            continue
+        seen.add(same)
+        chosen.append(t)
+        if len(chosen) >= TOP_TERMS:
+            break
+    return chosen
+
+
+def mark(con: duckdb.DuckDBPyConnection, pop: str, terms: list[Term]) -> None:
+    """``_cw_bits``: per record, a bit mask of the terms it satisfies (one pass over ``_cw_long``)."""
+    cases = " + ".join(
+        f"max(CASE WHEN k = '{t.key.replace(chr(39), chr(39) * 2)}' AND ({t.vsql}) THEN {1 << i} ELSE 0 END)"
+        for i, t in enumerate(terms)
+    )
+    keys = ", ".join("'" + t.key.replace("'", "''") + "'" for t in terms)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _cw_bits AS SELECT p.id, p.fail, p.w,"
+        f" coalesce(m.mask, 0) AS mask FROM {pop} p LEFT JOIN"
+        f" (SELECT id, {cases} AS mask FROM _cw_long WHERE k IN ({keys}) GROUP BY id) m USING (id)"
+    )
+
+
+def combine(
+    con: duckdb.DuckDBPyConnection, terms: list[Term], failing_all: int, total_all: int,
+    max_terms: int, tested: int,
+) -> list[Split]:  # fmt: skip
+    """Every conjunction of up to ``max_terms`` terms, counted exactly; best F1 first, minimal."""
+    cells = con.execute(
+        "SELECT mask, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_bits GROUP BY mask"
+    ).fetchall()
+    masks = np.array([int(c[0]) for c in cells], dtype=np.int64)
+    fails = np.array([float(c[1] or 0) for c in cells])
+    tots = np.array([float(c[2] or 0) for c in cells])
+    candidates: list[Split] = []
+    combos = 0
+    for size in range(1, max_terms + 1):
+        for idx in itertools.combinations(range(len(terms)), size):
+            combos += 1
+            want = sum(1 << i for i in idx)
+            inside = (masks & want) == want
+            fi, ti = round(float(fails[inside].sum())), round(float(tots[inside].sum()))
+            if ti < MIN_SUPPORT or fi == 0:
+                continue
+            p = fisher_greater(fi, ti - fi, failing_all - fi, total_all - ti - failing_all + fi)
+            candidates.append(Split(tuple(terms[i] for i in idx), fi, ti, failing_all, total_all, p))
+    bonferroni = max(1, tested + combos)
+    candidates.sort(key=lambda s: (-round(s.f1, 6), len(s.terms), s.describe()))
+    kept: list[Split] = []
+    for s in candidates:
+        s = Split(s.terms, s.failing_in, s.total_in, s.failing_all, s.total_all,
+                  min(1.0, s.p_value * bonferroni))  # fmt: skip
+        # A cohort must beat every cohort it extends, else the extra term says nothing.
+        if any(set(k.terms) < set(s.terms) and k.f1 >= s.f1 - MIN_GAIN for k in kept):
+            continue
+        if any(set(k.terms) <= set(s.terms) for k in kept if k.f1 >= s.f1):
+            continue
+        kept.append(s)
+    return kept
+
+
+def refine(
+    con: duckdb.DuckDBPyConnection, split: Split, terms: list[Term], failing_all: int, total_all: int
+) -> Split:
+    """Re-place each threshold given the cohort's other terms: the cut is sharp only there."""
+    current = list(split.terms)
+    bit = {id(t): 1 << i for i, t in enumerate(terms)}
+    # The other terms are selected by their original bits (a refined cut moves little).
+    bits = [bit.get(id(t), 0) for t in split.terms]
+    for i, t in enumerate(split.terms):
+        if t.threshold is None or not bits[i]:
+            continue
+        others = sum(b for j, b in enumerate(bits) if j != i)
+        x = "TRY_CAST(l.v AS DOUBLE)" if t.kind in ("numeric", "time") else EPOCH.format("l.v")
+        rows = con.execute(
+            f"SELECT {x} x, sum(b.w) FILTER (WHERE b.fail), sum(b.w) FROM _cw_long l"
+            " JOIN _cw_bits b USING (id) WHERE l.k = ? AND (b.mask & ?) = ?"
+            " GROUP BY x HAVING x IS NOT NULL ORDER BY x",
+            [t.key, others, others],
+        ).fetchall()
+        best = best_cut(rows, failing_all, t.op)
+        if best is None:
+            continue
+        new = threshold_term(t.key, t.expr, t.kind, t.op, best[2], best[3])
+        if new.threshold == t.threshold:
+            continue
+        row = con.execute(
+            "SELECT sum(b.w) FILTER (WHERE b.fail), sum(b.w) FROM _cw_long l JOIN _cw_bits b"
+            f" USING (id) WHERE l.k = ? AND (b.mask & ?) = ? AND ({new.vsql})",
+            [t.key, others, others],
+        ).fetchone()
+        fi = round(float(row[0] or 0)) if row else 0
+        ti = round(float(row[1] or 0)) if row else 0
+        if f1(fi, ti, failing_all) + 1e-9 < split.f1:
+            continue
+        current[i] = new
+        p = fisher_greater(fi, ti - fi, failing_all - fi, total_all - ti - failing_all + fi)
+        split = Split(tuple(current), fi, ti, failing_all, total_all, max(p, split.p_value))
+    return split

@@ -1,0 +1,144 @@
+"""Realistic generated cases end to end: files built with real framing, parsed, redacted, stored, analyzed."""
+
+from __future__ import annotations
+
+import base64
+import random
+from pathlib import Path
+
+from casework.analyzers.har_auth import har_auth
+from casework.analyzers.har_oauth_refresh import har_oauth_refresh
+from casework.analyzers.har_post_redirect import har_post_redirect
+from casework.analyzers.net_dns_failures import net_dns_failures
+from casework.analyzers.net_idle_resets import net_idle_resets
+from casework.analyzers.net_tls_alerts import net_tls_alerts
+from casework.net.inspect import inspect_file
+from netgen import (
+    ACK, FIN, PSH, RST, PcapWriter, TcpConn, dns_message, har_entry, load_case, tls_alert,
+    tls_client_hello, write_har,
+)  # fmt: skip
+
+T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
+
+
+def _idle_reset_capture(path: Path, idle: float, connections: int) -> Path:
+    """A client reusing pooled keep-alive connections; the LB resets each after ``idle`` s of silence."""
+    rng = random.Random(7)
+    w = PcapWriter()
+    for i in range(connections):
+        conn = TcpConn(w, "10.1.0.15", 50000 + i, "10.2.0.80", 80, rng)
+        t = conn.handshake(T0 + i * 3.1)
+        body = b'{"ok":true}'
+        response = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s" % (
+            len(body), body)  # fmt: skip
+        t = conn.exchange(t + 0.01, b"GET /api/items HTTP/1.1\r\nHost: api\r\n\r\n", response, 0.05)
+        conn.seg(t + idle + rng.uniform(-0.2, 0.2), False, RST | ACK)
+    # One healthy connection closed normally, so not every flow resets.
+    conn = TcpConn(w, "10.1.0.15", 51000, "10.2.0.80", 80, rng)
+    t = conn.handshake(T0)
+    conn.seg(t + 1, True, FIN | ACK)
+    conn.seg(t + 1.01, False, FIN | ACK)
+    conn.seg(t + 1.02, True, ACK)
+    return w.write(path)
+
+
+def test_load_balancer_idle_reset_states_the_timeout(tmp_path: Path) -> None:
+    pcap = _idle_reset_capture(tmp_path / "lb.pcap", idle=350.0, connections=6)
+    counts = inspect_file(pcap)["counts"]
+    assert counts["tcp_rst"] == 6
+    findings = list(net_idle_resets.run(load_case(tmp_path, [pcap])))
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.key == "NET_IDLE_RESET"
+    assert f.stats["resets"] == 6 and abs(float(f.stats["idle_s"] or 0) - 350) < 1  # type: ignore[arg-type]
+    assert "350 s" in f.title and "server" in f.title
+    assert len(f.evidence[0].refs) == 6 and f.evidence[0].kind == "frames"
+
+
+def test_tls_version_mismatch(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    w = PcapWriter()
+    for i in range(2):
+        conn = TcpConn(w, "10.1.0.15", 41000 + i, "10.9.9.9", 443, rng)
+        t = conn.handshake(T0 + i)
+        hello = tls_client_hello("legacy.example.com", (0x0302, 0x0301), legacy=0x0302)
+        conn.seg(t + 0.001, True, PSH | ACK, hello)
+        conn.seg(t + 0.03, False, PSH | ACK, tls_alert(2, 70, 0x0302))
+        conn.seg(t + 0.031, False, FIN | ACK)
+    pcap = w.write(tmp_path / "tls.pcap")
+    counts = inspect_file(pcap)["counts"]
+    assert counts["tls_alert_records"] == 2 and counts["tls_alert_descs"] == "2/70:2"
+    findings = list(net_tls_alerts.run(load_case(tmp_path, [pcap])))
+    assert [f.key for f in findings] == ["NET_TLS_VERSION_MISMATCH"]
+    assert "TLS 1.1" in findings[0].title and "protocol_version" in findings[0].title
+    assert findings[0].stats["alerts"] == 2
+
+
+def test_dns_failure_for_one_host(tmp_path: Path) -> None:
+    w = PcapWriter()
+    names = ["api.example.com", "cdn.example.com", "db.internal.example.com"]
+    for i in range(9):
+        name = names[i % 3]
+        t = T0 + i
+        w.udp(t, "10.1.0.15", 40000 + i, "10.0.0.2", 53, dns_message(100 + i, name))
+        rcode = 2 if name.startswith("db.") else 0
+        w.udp(t + 0.004, "10.0.0.2", 53, "10.1.0.15", 40000 + i,
+              dns_message(100 + i, name, True, rcode, b"\x0a\x02\x00\x05"))  # fmt: skip
+    pcap = w.write(tmp_path / "dns.pcap")
+    assert inspect_file(pcap)["counts"]["dns_rcodes"] == "2:3"
+    findings = list(net_dns_failures.run(load_case(tmp_path, [pcap])))
+    assert len(findings) == 1
+    assert findings[0].entities["name"] == "db.internal.example.com"
+    assert findings[0].stats["SERVFAIL"] == 3 and findings[0].stats["queries"] == 3
+
+
+def test_post_redirect_trap(tmp_path: Path) -> None:
+    entries = [
+        har_entry("2026-01-01T10:00:00.000Z", "POST", "http://shop.example.com/api/orders", 301,
+                  resp_headers={"Location": "https://shop.example.com/api/orders"},
+                  redirect="https://shop.example.com/api/orders", post="item=42"),
+        har_entry("2026-01-01T10:00:00.120Z", "GET", "https://shop.example.com/api/orders", 405),
+    ]  # fmt: skip
+    har = write_har(tmp_path / "trap.har", entries, bom=True)
+    findings = list(har_post_redirect.run(load_case(tmp_path, [har])))
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.key == "HAR_POST_REDIRECT_TRAP" and f.severity == "high"
+    assert f.stats["became_get"] is True and f.stats["follow_up_status"] == 405
+    assert f.evidence[0].refs == ("1", "2")
+
+
+def _jwt(claims: str) -> str:
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = b64(b'{"alg":"HS256"}')
+    return f"{header}.{b64(claims.encode())}.c2lnbmF0dXJlc2lnbmF0dXJl"
+
+
+def test_oauth_refresh_race_and_expired_jwt(tmp_path: Path) -> None:
+    token = "def50200a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4"
+    form = f"grant_type=refresh_token&refresh_token={token}&client_id=web"
+    ok = '{"access_token":"x","refresh_token":"def50200ffffeeee","expires_in":300}'
+    bad = '{"error":"invalid_grant","error_description":"refresh token already used"}'
+    expired = _jwt('{"sub":"u1","iat":1767261000,"exp":1767261300}')  # expired at 09:55
+    entries = [
+        har_entry("2026-01-01T10:00:00.000Z", "POST", "https://id.example.com/oauth/token", 200,
+                  post=form, body=ok),
+        har_entry("2026-01-01T10:00:00.040Z", "POST", "https://id.example.com/oauth/token", 400,
+                  post=form, body=bad),
+        har_entry("2026-01-01T10:00:01.000Z", "GET", "https://api.example.com/v1/me", 401,
+                  req_headers={"Authorization": f"Bearer {expired}"},
+                  resp_headers={"WWW-Authenticate":
+                                'Bearer error="invalid_token", error_description="token expired"'}),
+    ]  # fmt: skip
+    har = write_har(tmp_path / "oauth.har", entries)
+    case = load_case(tmp_path, [har])
+    race = list(har_oauth_refresh.run(case))
+    assert [f.key for f in race] == ["HAR_OAUTH_REFRESH_REUSED"]
+    assert race[0].stats["uses"] == 2 and race[0].stats["failed"] == 1
+    assert race[0].stats["gap_ms"] == 40.0
+    assert token not in repr(race[0].to_json())  # only the placeholder reaches a finding
+    auth = {f.key: f for f in har_auth.run(case)}
+    assert "invalid_token: token expired" in auth["HAR_AUTH_FAILED"].title
+    assert auth["HAR_JWT_EXPIRED"].stats["max_seconds"] == 301.0  # sent at 10:00:01, exp 09:55:00
