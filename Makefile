@@ -9,7 +9,7 @@ DEMO_OUT ?= demo-case
 $(BIN)/casework: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,dask]'
 	@touch $@
 
 setup: $(BIN)/casework

@@ -46,8 +46,24 @@ from casework.mining import TemplateMiner
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 LOGHUB = SHARED / "data" / "loghub2k"
 EVALUATOR = SHARED / "bench" / "loghub_eval.py"
-DATASETS = ["Android", "Apache", "BGL", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux", "Mac",
-            "OpenSSH", "OpenStack", "Proxifier", "Spark", "Thunderbird", "Windows", "Zookeeper"]
+DATASETS = [
+    "Android",
+    "Apache",
+    "BGL",
+    "HDFS",
+    "HPC",
+    "Hadoop",
+    "HealthApp",
+    "Linux",
+    "Mac",
+    "OpenSSH",
+    "OpenStack",
+    "Proxifier",
+    "Spark",
+    "Thunderbird",
+    "Windows",
+    "Zookeeper",
+]
 METRICS = ("GA", "FGA", "PA", "FTA")
 _B = r"((?<=[^A-Za-z0-9])|^)"
 _E = r"((?=[^A-Za-z0-9])|$)"
@@ -96,7 +112,9 @@ def make(name: str) -> Casework | Drain:
 
 def structured(dataset: str) -> Path:
     path = LOGHUB / dataset / f"{dataset}_2k.log_structured_loghub2.csv"
-    return path if path.exists() else LOGHUB / dataset / f"{dataset}_2k.log_structured_corrected.csv"
+    return (
+        path if path.exists() else LOGHUB / dataset / f"{dataset}_2k.log_structured_corrected.csv"
+    )
 
 
 def contents(dataset: str) -> list[tuple[str, str]]:
@@ -117,11 +135,26 @@ def accuracy(workdir: Path) -> dict[str, dict[str, Any]]:
             with (pred_dir / f"{dataset}.csv").open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(["LineId", "EventTemplate"])
-                writer.writerows((lid, miner.text(cid)) for (lid, _), cid in zip(rows, cids, strict=True))
+                writer.writerows(
+                    (lid, miner.text(cid)) for (lid, _), cid in zip(rows, cids, strict=True)
+                )
         out = workdir / f"{name}.json"
         subprocess.run(
-            [sys.executable, str(EVALUATOR), "--data", str(LOGHUB), "--pred-dir", str(pred_dir),
-             "--gt", "loghub2", "--fallback-gt", "corrected", "--json", str(out), "--quiet"],
+            [
+                sys.executable,
+                str(EVALUATOR),
+                "--data",
+                str(LOGHUB),
+                "--pred-dir",
+                str(pred_dir),
+                "--gt",
+                "loghub2",
+                "--fallback-gt",
+                "corrected",
+                "--json",
+                str(out),
+                "--quiet",
+            ],
             check=True,
         )
         results[name] = json.loads(out.read_text())
@@ -151,7 +184,9 @@ def build_corpus(path: Path, lines: int, seed: int = 7) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for parts in itertools.islice(itertools.cycle(bases), lines):
             drawn = rng.choices("0123456789", k=len(parts) - 1)
-            fh.write("".join(itertools.chain.from_iterable(zip(parts, [*drawn, ""], strict=True))) + "\n")
+            fh.write(
+                "".join(itertools.chain.from_iterable(zip(parts, [*drawn, ""], strict=True))) + "\n"
+            )
 
 
 def read_chunk(path: Path, start: int, end: int) -> Iterator[str]:
@@ -220,13 +255,17 @@ def throughput(workdir: Path, lines: int) -> None:
     print(f"\n{lines:,} lines, one core (lines per CPU-second; RSS MB at 10/50/100 %)")
     for run in runs:
         ratio = base / run["lines_per_cpu_s"]
-        print(f"{run['miner']:<14} {run['lines_per_cpu_s']:>10,.0f} lines/CPU-s "
-              f"({run['cpu_s']:.1f} s)  casework x{ratio:.1f}   RSS {run['rss_10pct_mb']:.0f}"
-              f" / {run['rss_50pct_mb']:.0f} / {run['rss_100pct_mb']:.0f}")
+        print(
+            f"{run['miner']:<14} {run['lines_per_cpu_s']:>10,.0f} lines/CPU-s "
+            f"({run['cpu_s']:.1f} s)  casework x{ratio:.1f}   RSS {run['rss_10pct_mb']:.0f}"
+            f" / {run['rss_50pct_mb']:.0f} / {run['rss_100pct_mb']:.0f}"
+        )
     print(f"casework templates after {lines:,} lines: {runs[0]['templates']}")
     par = all_cores(path)
-    print(f"casework on {par['cores']} cores: {par['lines_per_s']:,.0f} lines/s wall "
-          f"({par['wall_s']:.1f} s, one miner per chunk)")
+    print(
+        f"casework on {par['cores']} cores: {par['lines_per_s']:,.0f} lines/s wall "
+        f"({par['wall_s']:.1f} s, one miner per chunk)"
+    )
 
 
 def main() -> None:

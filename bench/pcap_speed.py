@@ -117,7 +117,17 @@ def dpkt_run(path: Path) -> float:
             eth = dpkt.ethernet.Ethernet(buf)
             ip = eth.data
             tcp = ip.data
-            _ = (ip.src, ip.dst, tcp.sport, tcp.dport, tcp.seq, tcp.ack, tcp.flags, tcp.win, len(tcp.data))
+            _ = (
+                ip.src,
+                ip.dst,
+                tcp.sport,
+                tcp.dport,
+                tcp.seq,
+                tcp.ack,
+                tcp.flags,
+                tcp.win,
+                len(tcp.data),
+            )
     return time.process_time() - started
 
 
@@ -139,10 +149,13 @@ def main() -> None:
         path = Path(tmp) / "bench.pcap"
         n = generate(path, args.packets)
         print(f"capture: {n} frames, {path.stat().st_size / 1e6:.0f} MB")
-        rows = [("casework", casework_run(path)), ("dpkt loop", dpkt_run(path))]
+        rows: list[tuple[str, float | None]] = [
+            ("casework", casework_run(path)),
+            ("dpkt loop", dpkt_run(path)),
+        ]
         if not args.no_tshark:
             rows.append(("tshark -2 (oracle)", tshark_run(path)))
-        base = rows[0][1]
+        base = rows[0][1] or 1.0
         for name, cpu in rows:
             if cpu is None:
                 print(f"{name:20s} not installed")

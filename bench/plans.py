@@ -16,6 +16,7 @@ from pathlib import Path
 
 from casework.formats.base import ParseContext
 from casework.formats.mysqlslow import parse as parse_slow
+from casework.model import LogRecord
 from casework.plans import diagnose
 from casework.plans.fingerprint import fingerprint
 from casework.plans.read import read_plans
@@ -91,7 +92,7 @@ def slow_log(entries: int) -> None:
             f"AND status IN ('a', 'b', 'c') LIMIT {rnd.randint(1, 50)};\n"
         )
     raw = "".join(parts).encode()
-    records = []
+    records: list[LogRecord] = []
 
     def parse() -> None:
         records.extend(parse_slow(io.BytesIO(raw), ParseContext("slow.log")))

@@ -85,6 +85,11 @@ def main() -> None:
         f"per-line text() ({len(lines)} lines, {mb_logs:.1f} MB): {mb_logs / dt:.1f} MB/s, "
         f"{1e6 * dt / len(lines):.1f} us/line"
     )
+    t0 = time.process_time()
+    for i in range(0, len(lines), 256):
+        r.texts(lines[i : i + 256])
+    dt = time.process_time() - t0
+    print(f"texts() in batches of 256 lines: {mb_logs / dt:.1f} MB/s")
 
     if not args.no_eval:
         exe = Path(sys.executable).parent / "casework"

@@ -52,7 +52,7 @@ class PcapWriter:
         out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)]
         for ts, frame in sorted(self.frames, key=lambda f: f[0]):
             sec = int(ts)
-            out.append(struct.pack("<IIII", sec, int(round((ts - sec) * 1e6)), len(frame), len(frame)))
+            out.append(struct.pack("<IIII", sec, round((ts - sec) * 1e6), len(frame), len(frame)))
             out.append(frame)
         path.write_bytes(b"".join(out))
         return path
@@ -138,6 +138,7 @@ def har_entry(started: str, method: str, url: str, status: int, *, time: float =
               post: str | None = None, body: str | None = None, redirect: str = "",
               timings: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
     """One HAR 1.2 entry as Chrome writes it."""
+
     def headers(h: dict[str, str] | None) -> list[dict[str, str]]:
         return [{"name": k, "value": v} for k, v in (h or {}).items()]
 

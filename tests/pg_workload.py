@@ -114,4 +114,6 @@ def logging_script() -> str:
         "SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; "
         "SET log_min_duration_statement = 0;\n"
     )
-    return head + "".join(f"{s};\n" for s in SLOW_STATEMENTS)
+    # one more plan in auto_explain's JSON format, to read both layouts from one log
+    tail = "SET auto_explain.log_format = json;\nSELECT count(*) FROM customers WHERE name = 'x';\n"
+    return head + "".join(f"{s};\n" for s in SLOW_STATEMENTS) + tail

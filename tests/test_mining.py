@@ -63,7 +63,9 @@ def test_variable_spanning_tokens_joins_its_template() -> None:
 
 def test_few_distinct_words_are_events_many_are_a_variable() -> None:
     miner = TemplateMiner()
-    ids = [miner.add(f"VM {state} (Lifecycle Event)") for state in ("Paused", "Resumed", "Suspended")]
+    ids = [
+        miner.add(f"VM {state} (Lifecycle Event)") for state in ("Paused", "Resumed", "Suspended")
+    ]
     assert len({miner.resolve(c) for c in ids}) == 3
     ids.append(miner.add("VM Migrated (Lifecycle Event)"))
     assert len({miner.resolve(c) for c in ids}) == 1  # aliases keep the old ids valid
@@ -78,6 +80,15 @@ def test_omitted_and_stretched_values_stay_one_template(tmp_path: Path) -> None:
     short = miner.add("conn 9 close, 80 bytes sent, lifetime <1 sec")
     assert miner.resolve(plain) == miner.resolve(sized) == miner.resolve(short)
     assert miner.add("conn 3 close, 12 bytes (1 KB) sent, lifetime <1 sec") == miner.resolve(plain)
+    assert miner.params("conn 7 close, 120 bytes sent, lifetime 00:01", plain) == [
+        "7",
+        "120",
+        "",  # the omitted size
+        "00:01",
+    ]
+    assert miner.params("conn 8 close, 4300 bytes (4.2 KB) sent, lifetime 00:07", plain)[2] == (
+        "(4.2 KB)"
+    )
     # A run of plain words is never taken for an omitted value.
     other = miner.add("conn 4 close, 9 bytes were never sent, lifetime 00:01")
     assert miner.resolve(other) != miner.resolve(plain)

@@ -14,8 +14,18 @@ from casework.analyzers.net_idle_resets import net_idle_resets
 from casework.analyzers.net_tls_alerts import net_tls_alerts
 from casework.net.inspect import inspect_file
 from netgen import (
-    ACK, FIN, PSH, RST, PcapWriter, TcpConn, dns_message, har_entry, load_case, tls_alert,
-    tls_client_hello, write_har,
+    ACK,
+    FIN,
+    PSH,
+    RST,
+    PcapWriter,
+    TcpConn,
+    dns_message,
+    har_entry,
+    load_case,
+    tls_alert,
+    tls_client_hello,
+    write_har,
 )  # fmt: skip
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
@@ -50,7 +60,7 @@ def test_load_balancer_idle_reset_states_the_timeout(tmp_path: Path) -> None:
     assert len(findings) == 1
     f = findings[0]
     assert f.key == "NET_IDLE_RESET"
-    assert f.stats["resets"] == 6 and abs(float(f.stats["idle_s"] or 0) - 350) < 1  # type: ignore[arg-type]
+    assert f.stats["resets"] == 6 and abs(float(f.stats["idle_s"] or 0) - 350) < 1
     assert "350 s" in f.title and "server" in f.title
     assert len(f.evidence[0].refs) == 6 and f.evidence[0].kind == "frames"
 

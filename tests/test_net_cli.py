@@ -13,7 +13,9 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
 def test_inspect_pcap_json() -> None:
-    result = CliRunner().invoke(main, ["inspect", str(DATA / "pcap" / "zeek__tls_tls1.2.pcap"), "--json"])
+    result = CliRunner().invoke(
+        main, ["inspect", str(DATA / "pcap" / "zeek__tls_tls1.2.pcap"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     facts = json.loads(result.output)
     assert facts["counts"]["tls_alert_records"] == 1 and facts["counts"]["tls_alert_plain"] == 0

@@ -92,8 +92,12 @@ def test_har_quirks(tmp_path: Path) -> None:
     first, second, third = records
     assert first.ts is not None and first.ts.hour == 9  # +01:00 normalized to UTC
     assert "timings.blocked" not in first.attrs  # -1 means not applicable
-    assert first.attrs["timings.ssl_in_connect"] is False and first.attrs["timings.tcp_connect"] == 40
-    assert second.attrs["timings.ssl_in_connect"] is True and second.attrs["timings.tcp_connect"] == 20
+    assert (
+        first.attrs["timings.ssl_in_connect"] is False and first.attrs["timings.tcp_connect"] == 40
+    )
+    assert (
+        second.attrs["timings.ssl_in_connect"] is True and second.attrs["timings.tcp_connect"] == 20
+    )
     assert second.status == 0 and second.attrs["error"] == "net::ERR_CONNECTION_RESET"
     assert third.ts is None and third.method is None
 
@@ -112,3 +116,13 @@ def test_har_sniffer() -> None:
     assert har_format.sniff(b'\xef\xbb\xbf{\n  "log": {"version": "1.2", "creator": {}') > 0.9
     assert har_format.sniff(json.dumps({"logs": []}).encode()) == 0.0
     assert pcap_format.sniff(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c\x2b\x1a") == 1.0
+
+
+def test_small_read_chunks_give_the_same_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    from casework.net import pcap_reader
+
+    data = {p: p.read_bytes() for p in CAPTURES[:12]}
+    expected = {p: list(read_frames(io.BytesIO(d), ReadStats())) for p, d in data.items()}
+    monkeypatch.setattr(pcap_reader, "CHUNK", 97)  # records straddle every boundary
+    for path, frames in expected.items():
+        assert list(read_frames(io.BytesIO(data[path]), ReadStats())) == frames, path.name

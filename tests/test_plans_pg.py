@@ -230,12 +230,16 @@ def test_bundle_end_to_end(
     captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from casework.analyzers import BUILTIN
-    from casework.pipeline import investigate
+    from casework.pipeline import Options, investigate
     from casework.sinks import SINKS
 
-    monkeypatch.setitem(SINKS, PlanNodeRecord, plan_node)  # until ingest registers the sink
+    monkeypatch.setitem(
+        SINKS, PlanNodeRecord, plan_node
+    )  # in-process (workers=1) until ingest registers it
     plan_analyzers = [a for a in BUILTIN if a.key.startswith("plan_")]
-    result = investigate(_bundle(captured, tmp_path), tmp_path / "out", analyzers=plan_analyzers)
+    result = investigate(
+        _bundle(captured, tmp_path), tmp_path / "out", Options(workers=1), analyzers=plan_analyzers
+    )
     findings: list[Finding] = list(result.findings)
     by_key: dict[str, list[Finding]] = {}
     for f in findings:
@@ -248,4 +252,4 @@ def test_bundle_end_to_end(
     assert events.stats["count"] == 3 and "plan" in events.entities
     assert float(events.stats["p95_ms"] or 0) >= float(events.stats["p50_ms"] or 0) > 0
     logged = [f for f in by_key["PLAN_SEQSCAN_FILTER"] if "postgresql.log" in f.entities["plan"]]
-    assert {f.entities["table"] for f in logged} >= {"events_log", "orders"}
+    assert {f.entities["table"] for f in logged} >= {"events_log", "orders", "customers"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -199,13 +200,13 @@ def test_mysql_slow_log_format() -> None:
 
 
 def test_compare_before_after() -> None:
-    before = _by_name("json_6.json")
-    after = _by_name("json_1.json")
+    before, after = _by_name("json_1.json"), _by_name("json_6.json")
     result = compare(before, after)
-    assert result is not None and result.metric == "ms"
-    slow = Plan(nodes=after.nodes, plan_id="slow", file="after.json", analyzed=True)
-    fast = Plan(nodes=before.nodes, plan_id="fast", file="before.json", analyzed=True)
-    [group] = same_query_groups([slow, fast])
+    assert result is not None and result.metric == "ms" and result.ratio > 1.9
+    assert result.culprit is not None and result.changes
+    slow = Plan(nodes=_by_name("json_2.json").nodes, plan_id="slow", file="after.json")
+    fast = Plan(nodes=_by_name("json_1.json").nodes, plan_id="fast", file="before.json")
+    [group] = same_query_groups([slow, fast, after])  # json_6 filters other columns: not grouped
     assert [p.plan_id for p in group] == ["fast", "slow"]
 
 
@@ -226,3 +227,111 @@ def test_hostile_input_never_raises() -> None:
     deep = b'{"Plan": ' * 5000 + b"{}" + b"}" * 5000
     ctx = ParseContext("deep.json")
     assert list(parse_plan(io.BytesIO(deep), ctx)) == [] and ctx.bad_records == 1
+
+
+MYSQL_SLOW = """# Time: 2026-03-01T12:00:0{s}.000000Z
+# User@Host: app[app] @  [10.0.0.5]  Id: 42
+# Query_time: {q}  Lock_time: 0.000100 Rows_sent: 1  Rows_examined: 3000
+SET timestamp=177236640{s};
+SELECT `users`.* FROM users WHERE country = '{c}';
+"""
+
+
+def test_mysql_bundle_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from casework.analyzers import BUILTIN
+    from casework.model import PlanNodeRecord
+    from casework.pipeline import Options, investigate
+    from casework.plans.sink import plan_node
+    from casework.sinks import SINKS
+
+    monkeypatch.setitem(
+        SINKS, PlanNodeRecord, plan_node
+    )  # in-process (workers=1) until ingest registers it
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    log = "".join(MYSQL_SLOW.format(s=i, q=1.5 + i, c=c) for i, c in enumerate(["US", "DE", "FR"]))
+    (bundle / "mysql-slow.log").write_text(log, encoding="utf-8")
+    plan = next(p for p in FILES if p.name == "mariadb-10.11-002-table-scan-filter.json")
+    (bundle / "explain.json").write_bytes(plan.read_bytes())
+    analyzers = [a for a in BUILTIN if a.key.startswith("plan_")]
+    result = investigate(bundle, tmp_path / "out", Options(workers=1), analyzers=analyzers)
+    kinds = {e.path: e.kind for e in result.inventory}
+    assert kinds == {"mysql-slow.log": "mysql-slow-log", "explain.json": "mysql-plan"}
+    [slow] = [f for f in result.findings if f.key == "SLOW_QUERY_FINGERPRINT"]
+    assert slow.stats["count"] == 3 and slow.stats["p50_ms"] == 2500.0
+    assert slow.entities["plan"] == "explain.json"  # linked by the tables the statement reads
+    assert any(f.key == "PLAN_SEQSCAN_FILTER" for f in result.findings)
+
+
+MYSQL_TREE_TEXT = """+------------------------------------------------------------------+
+| EXPLAIN                                                          |
++------------------------------------------------------------------+
+| -> Limit: 100 row(s)  (cost=8755 rows=100) (actual time=0.0704..0.156 rows=100 loops=1)
+    -> Nested loop inner join  (cost=8755 rows=24326) (actual time=0.0699..0.152 rows=100 loops=1)
+        -> Filter: (o.`status` = 'shipped')  (cost=241 rows=2400) (actual time=0.0355..0.0403 rows=29 loops=1)
+            -> Covering index lookup on o using idx_status (status='shipped')  (cost=241 rows=2400) (actual time=0.0341..0.0365 rows=29 loops=1)
+        -> Index lookup on oi using idx_order (order_id=o.id)  (cost=2.53 rows=10.1) (actual time=0.00339..0.00359 rows=3.45 loops=29)
+ |
++------------------------------------------------------------------+
+1 row in set (0.00 sec)
+"""
+
+
+def test_mysql_text_tree_reads_like_its_json() -> None:
+    ctx = ParseContext("explain.txt")
+    fmt, _ = sniff(MYSQL_TREE_TEXT.encode())
+    assert fmt is not None and fmt.kind == "mysql-plan"
+    assert len(list(fmt.parse(io.BytesIO(MYSQL_TREE_TEXT.encode()), ctx))) == 5
+    [text] = read_plans(list(enumerate(MYSQL_TREE_TEXT.splitlines(), 1)))
+    js = _by_name("explain-036-join-2t-orders-items.json")
+    assert (text.engine, text.fmt) == ("mysql", "mysql-text")
+    assert [n.node_type for n in text.nodes] == [n.node_type for n in js.nodes]
+    assert [n.index_name for n in text.nodes] == [n.index_name for n in js.nodes]
+    assert [round(n.est_rows or 0) for n in text.nodes] == [
+        round(n.est_rows or 0) for n in js.nodes
+    ]
+    assert text.nodes[-1].loops == 29 and text.nodes[3].filter == "(o.`status` = 'shipped')"
+
+
+def _row(table: str, **values: object) -> tuple[object, ...]:
+    from casework.store import SCHEMA
+
+    return tuple(values.get(name) for name, _, _ in SCHEMA[table])
+
+
+def test_slow_statement_is_tied_to_the_endpoint_that_runs_it(tmp_path: Path) -> None:
+    from casework.analyzers.plan_slow_queries import plan_slow_queries
+    from casework.case import Case
+    from casework.store import Store
+
+    store = Store(tmp_path / "case.duckdb")
+    t0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for i, ms in enumerate([120.0, 80.0, 300.0]):
+        message = f"duration: {ms} ms  statement: SELECT * FROM orders WHERE customer_id = {i}"
+        store.add("events", _row("events", file="pg.log", line=i + 1, ts=t0, message=message))
+    for trace in ("a", "b"):
+        store.add("spans", _row("spans", trace_id=trace, span_id="r", service="api",
+                                name="GET /v1/orders", start=t0, duration_ms=400.0))  # fmt: skip
+        attrs = {"db.query.text": "select * from orders where customer_id = $1"}
+        store.add("spans", _row("spans", trace_id=trace, span_id="d", parent_id="r",
+                                service="api", name="SELECT", start=t0, attrs=attrs))  # fmt: skip
+    store.close()
+    case = Case.open(str(tmp_path / "case.duckdb"))
+    [finding] = list(plan_slow_queries.run(case))
+    assert finding.entities["endpoint"] == "api: GET /v1/orders"
+    assert (finding.stats["count"], finding.stats["total_ms"], finding.stats["max_ms"]) == (
+        3,
+        500.0,
+        300.0,
+    )
+    assert "GET /v1/orders (2 spans)" in finding.summary
+
+
+def test_client_exports_and_node_lines() -> None:
+    path = next(p for p in FILES if p.name == "02_simple_join_json_format.json")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    [plan] = _read(path)
+    assert all('"Node Type"' in lines[(n.line or 0) - 1] for n in plan.nodes)
+    wrapped = '[{"QUERY PLAN": ' + json.dumps(json.dumps(json.loads("\n".join(lines)))) + "}]"
+    [again] = read_plans([(1, wrapped)])  # DBeaver/pgcli: psql's cell as a JSON string
+    assert [n.node_type for n in again.nodes] == [n.node_type for n in plan.nodes]

@@ -184,3 +184,10 @@ def test_flattened_attribute_paths_keep_header_semantics(r: Redactor) -> None:
     assert out.startswith("Token «secret:") and "ak_9nW" not in out
     out = r.value("headers.cookie", "sid=9f2c4e1a7b3d5f60a8c2e4b6d8f0a1c3; theme=dark")
     assert out.startswith("sid=«secret:cookie:") and out.endswith("; theme=dark")
+
+
+def test_texts_batches_like_text(r: Redactor) -> None:
+    items = [p.text for p in PLANTS] + ["", "plain line", "password:", "hunter2hunter2"]
+    single = Redactor(KEY)
+    assert r.texts(items) == [single.text(s) for s in items]
+    assert r.counts == single.counts

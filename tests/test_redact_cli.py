@@ -210,8 +210,7 @@ def test_base64_har_bodies_are_redacted_too() -> None:
 
 
 def test_text_chunks_never_split_a_private_key() -> None:
-    from casework.redact import Redactor
-    from casework.redact import files
+    from casework.redact import Redactor, files
 
     key = (
         "-----BEGIN PRIVATE KEY-----\n"

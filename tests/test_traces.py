@@ -35,7 +35,7 @@ from casework.traces.critical_path import critical_path, self_time
 from tracegen import TraceMaker, load_case
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "traces"
-TRACE_KINDS = {"otlp-json", "jaeger-json", "zipkin-json"}
+TRACE_KINDS = {"otlp-json", "otlp-jsonl", "jaeger-json", "zipkin-json"}
 
 
 def _read(path: Path) -> tuple[list[SpanRecord], ParseContext]:
@@ -127,6 +127,13 @@ def test_sdk_document_and_collector_lines_read_the_same(tmp_path: Path) -> None:
     b, _ = _read(lines)
     assert len(a) == len(m.finished()) == 36
     assert sorted(map(_key, a)) == sorted(map(_key, b))
+    kinds = [sniff(p.read_bytes()[:65536])[0] for p in (doc, lines)]
+    assert [k.kind if k else None for k in kinds] == ["otlp-json", "otlp-jsonl"]
+    # The line form can be cut at any line and the parts read apart (a parallel scan).
+    raw = lines.read_bytes()
+    cut = raw.index(b"\n", len(raw) // 2) + 1
+    parts = [list(otlp.read(io.BytesIO(p), ParseContext("part"))) for p in (raw[:cut], raw[cut:])]
+    assert all(parts) and sorted(map(_key, parts[0] + parts[1])) == sorted(map(_key, b))
     server = next(r for r in a if r.service == "payment")
     assert server.kind == "SERVER" and server.attrs["http.response.status_code"] in (200, 503)
     assert server.attrs["service.version"] == "1.0" and server.attrs["cloud.region"] == "us-east-1"
@@ -144,7 +151,12 @@ def test_sniffers_by_content_do_not_collide() -> None:
         "otlp logs": b'{"resourceLogs": [{"resource": {}}]}',
     }
     for name, head in heads.items():
-        for fmt in (otlp_format.FORMAT, jaeger_format.FORMAT, zipkin_format.FORMAT):
+        for fmt in (
+            otlp_format.FORMAT,
+            otlp_format.LINES_FORMAT,
+            jaeger_format.FORMAT,
+            zipkin_format.FORMAT,
+        ):
             assert fmt.sniff(head) == 0.0, (name, fmt.kind)
 
 
@@ -178,6 +190,9 @@ def test_bad_input_is_counted_not_raised() -> None:
     ctx = ParseContext(path="t.json")
     assert list(jaeger.read(io.BytesIO(b'{"data": [{"traceID": "a", "spa'), ctx)) == []
     assert ctx.bad_records == 1
+    ctx = ParseContext(path="cut.jsonl")  # a collector file whose first line was cut
+    spans = list(otlp.read(io.BytesIO(good[:40] + b"\n" + good + b"\n" + good + b"\n"), ctx))
+    assert len(spans) == 2 and ctx.bad_records == 3
 
 
 def test_zipkin_v1_and_shared_spans() -> None:
@@ -426,7 +441,12 @@ def test_every_analyzer_runs_on_the_real_traces(tmp_path: Path) -> None:
 def test_no_other_evidence_file_sniffs_as_a_trace() -> None:
     others = [f for f in sorted(DATA.parent.rglob("*")) if f.is_file() and DATA not in f.parents]
     assert len(others) > 100
-    trace_formats = (otlp_format.FORMAT, jaeger_format.FORMAT, zipkin_format.FORMAT)
+    trace_formats = (
+        otlp_format.FORMAT,
+        otlp_format.LINES_FORMAT,
+        jaeger_format.FORMAT,
+        zipkin_format.FORMAT,
+    )
     for path in others:
         with path.open("rb") as fh:
             head = fh.read(65536)
@@ -518,7 +538,7 @@ _KEYS = st.sampled_from(
 _SPANISH = st.dictionaries(_KEYS, _JSON, max_size=8)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(_SPANISH, _SPANISH)
 def test_readers_never_raise_on_malformed_documents(a: dict[str, Any], b: dict[str, Any]) -> None:
     docs = [
@@ -559,3 +579,19 @@ def test_semantic_convention_aliases() -> None:
     assert canonical({"http.method": "get", "http.request.method": "GET"}) == {
         "http.request.method": "GET"
     }
+
+
+def test_error_reason_labels_carry_no_values() -> None:
+    from casework.traces.origin import reason
+
+    assert (
+        reason({"exception.type": "HTTPError", "http.response.status_code": 503})
+        == "HTTPError (HTTP 503)"
+    )
+    assert reason({"otel.status_description": "deadline exceeded after 2000ms"}) == (
+        "deadline exceeded after <n>ms (timeout)"
+    )
+    assert reason({"otel.status_description": "user 'bob@example.com' not found: id 4411"}) == (
+        "user <v> not found: id <n>"
+    )
+    assert reason({}) == "error"

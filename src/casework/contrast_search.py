@@ -29,6 +29,8 @@ TOP_TERMS = 12
 #: An extra term must raise F1 by this much, else the shorter cohort says the same.
 MIN_GAIN = 0.02
 EPOCH = "epoch(TRY_CAST({} AS TIMESTAMPTZ))"
+#: Half the 95% chi-square quantile (1 degree of freedom): the likelihood interval of a cut.
+LIKELIHOOD_BOUND = 1.92
 
 
 def categorical(
@@ -69,14 +71,18 @@ def thresholds(
     best = best_cut(rows, failing_all, None)
     if best is None:
         return []
-    score, side, lo, hi = best
-    return [(score, threshold_term(key, expr, kind, side, lo, hi))]
+    score, side, lo, hi, lo_ci, hi_ci = best
+    return [(score, threshold_term(key, expr, kind, side, lo, hi, (lo_ci, hi_ci)))]
 
 
-def best_cut(
-    rows: list[tuple[Any, ...]], failing_all: int, side: str | None
-) -> tuple[float, str, float, float] | None:
-    """(F1, side, last value below, first value above) of the best cut of sorted (x, fail, total) rows.
+Cut = tuple[float, str, float, float, float, float]
+
+
+def best_cut(rows: list[tuple[Any, ...]], failing_all: int, side: str | None) -> Cut | None:
+    """The best cut of sorted (x, fail, total) rows.
+
+    Returns (F1, side, last value below, first value above, and the same two
+    for the widest cut within the likelihood bound of the best).
 
     The cut is placed by the likelihood ratio (which finds where the rate
     changes) and scored by F1 (how well the side matches the failing set),
@@ -91,7 +97,7 @@ def best_cut(
     low_f, low_t = cf[:-1], ct[:-1]
     high_f, high_t = cf[-1] - low_f, ct[-1] - low_t
     g = _loglik(low_f, low_t) + _loglik(high_f, high_t)
-    best: tuple[float, str, float, float] | None = None
+    best: Cut | None = None
     best_g = -np.inf
     for op, f_side, t_side in ((">=", high_f, high_t), ("<", low_f, low_t)):
         if side is not None and op != side:
@@ -103,7 +109,10 @@ def best_cut(
         i = int(np.argmax(np.where(ok, g, -np.inf)))
         if g[i] > best_g:
             best_g = float(g[i])
-            best = (float(2 * f_side[i] / (t_side[i] + failing_all)), op, float(xs[i]), float(xs[i + 1]))
+            # Cuts whose likelihood is within the bound of the best are as plausible: the interval.
+            near = np.nonzero(ok & (g >= g[i] - LIKELIHOOD_BOUND))[0]
+            best = (float(2 * f_side[i] / (t_side[i] + failing_all)), op, float(xs[i]),
+                    float(xs[i + 1]), float(xs[near.min()]), float(xs[near.max() + 1]))  # fmt: skip
     return best
 
 
@@ -204,7 +213,7 @@ def refine(
         best = best_cut(rows, failing_all, t.op)
         if best is None:
             continue
-        new = threshold_term(t.key, t.expr, t.kind, t.op, best[2], best[3])
+        new = threshold_term(t.key, t.expr, t.kind, t.op, best[2], best[3], (best[4], best[5]))
         if new.threshold == t.threshold:
             continue
         row = con.execute(

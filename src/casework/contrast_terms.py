@@ -35,6 +35,9 @@ class Term:
     key: str = ""
     expr: str = ""
     vsql: str = ""  # the same condition over the long table's text column ``v``
+    #: A threshold is only known to lie in ``(lo, hi]``: the last value below, the first above.
+    lo: float | None = None
+    hi: float | None = None
 
     @property
     def value_text(self) -> str:
@@ -72,8 +75,14 @@ def categorical_term(key: str, expr: str, values: tuple[str, ...]) -> Term:
                 f"v IN ({quoted})")  # fmt: skip
 
 
-def threshold_term(key: str, expr: str, kind: str, op: str, lo: float, hi: float) -> Term:
-    """``value >= t`` (or ``< t``) with t the roundest point in ``(lo, hi]``."""
+def threshold_term(
+    key: str, expr: str, kind: str, op: str, lo: float, hi: float,
+    interval: tuple[float, float] | None = None,
+) -> Term:  # fmt: skip
+    """``value >= t`` (or ``< t``) with t the roundest point in ``(lo, hi]``.
+
+    ``interval`` is where the cut plausibly lies (defaults to ``(lo, hi]``).
+    """
     name = display(key)
     if kind in ("date", "time"):
         t = _round_time(lo, hi)
@@ -88,7 +97,9 @@ def threshold_term(key: str, expr: str, kind: str, op: str, lo: float, hi: float
         sql = f"TRY_CAST({expr} AS DOUBLE) {op} {t!r}"
         vsql = f"TRY_CAST(v AS DOUBLE) {op} {t!r}"
         text = f"{t:g}" if abs(t) < 1e15 else repr(t)
-    return Term(name, op, (), t, f"{name} {op} {text}", sql, kind, key, expr, vsql)
+    lo_ci, hi_ci = interval or (lo, hi)
+    return Term(name, op, (), t, f"{name} {op} {text}", sql, kind, key, expr, vsql,
+                min(lo_ci, lo), max(hi_ci, hi))  # fmt: skip
 
 
 def _round_number(lo: float, hi: float) -> float:

@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,12 +19,15 @@ from casework.case import Case
 from casework.configs.envname import env_of
 from casework.engine import Analyzer, AnalyzerRun, load_analyzers, run_analyzers
 from casework.errors import BundleError
-from casework.ingest import Ingest
 from casework.inventory import FileEntry
 from casework.investigation import Investigation
 from casework.mining import TemplateMiner
 from casework.rank import rank
-from casework.redact import Redactor, RedactionPolicy
+from casework.redact import RedactionPolicy, Redactor
+from casework.scan.executors import default_workers, run_dask, run_local
+from casework.scan.merge import merge
+from casework.scan.plan import CHUNK_BYTES, Settings, plan
+from casework.scan.task import ScanResult, ScanTask
 from casework.store import Store
 
 CASE_DB = "case.duckdb"
@@ -35,11 +38,17 @@ class Options:
     """How to read the bundle: the zone for naive timestamps, caps, redaction policy."""
 
     tz: str | None = None
-    limits: Limits = Limits()
-    policy: RedactionPolicy = RedactionPolicy()
+    limits: Limits = field(default_factory=Limits)
+    policy: RedactionPolicy = field(default_factory=RedactionPolicy)
     templates_state: Path | None = None
     #: Path prefix inside the bundle -> environment name (``--env-a``/``--env-b``); wins over inference.
     envs: tuple[tuple[str, str], ...] = ()
+    #: Where the scan runs: ``local`` (a process pool) or ``dask``; ``workers`` 0 means all cores.
+    executor: str = "local"
+    workers: int = 0
+    scheduler: str | None = None
+    #: Large line-oriented files are cut into parts of about this many bytes for the scan.
+    chunk_bytes: int = CHUNK_BYTES
 
 
 class Progress:
@@ -75,42 +84,57 @@ def investigate(
     out_dir = Path(out)
     _prepare_out(out_dir, source)
     case_path = out_dir / CASE_DB
-    redactor = Redactor(os.urandom(32), options.policy)
+    key = os.urandom(32)
+    redactor = Redactor(key, options.policy)
     miner = (
         TemplateMiner.load(options.templates_state)
         if options.templates_state and options.templates_state.exists()
         else TemplateMiner()
     )
     store = Store(case_path)
-    with Bundle(source, out_dir / ".work", options.limits) as bundle:
+    work = out_dir / ".work"
+    with Bundle(source, work / "bundle", options.limits) as bundle:
         members = sorted(bundle.members(), key=lambda m: m.name)
-        ingest = Ingest(store, redactor, miner, tz=zone, tz_given=options.tz is not None)
-        progress.start(sum(m.bytes for m in members))
-        for member in members:
-            progress.file(member.name, member.bytes)
-            ingest.add(member, progress.advance)
+        settings = Settings(
+            key,
+            options.policy,
+            str(zone),
+            options.tz is not None,
+            work / "parts",
+            options.chunk_bytes,
+        )
+        scan_plan = plan(members, settings, redactor)
+        progress.start(sum(t.size if t.end is None else t.end - t.start for t in scan_plan.tasks))
+        results = _run(scan_plan.tasks, options, progress)
         progress.done()
-    _finish_templates(store, miner)
-    _write_inventory(store, ingest.inventory, dict(options.envs))
+        merge(store, scan_plan, results, miner)
+    inventory = list(scan_plan.entries.values())
+    for entry in inventory:
+        if entry.tz == "assumed":
+            entry.tz = f"{zone} (assumed)"
+    _write_inventory(store, inventory, dict(options.envs))
     if options.templates_state:
         miner.save(options.templates_state)
     store.close()
+    shutil.rmtree(work, ignore_errors=True)
 
     case = Case.open(str(case_path))
     try:
-        findings, runs = run_analyzers(case, analyzers if analyzers is not None else load_analyzers())
+        findings, runs = run_analyzers(
+            case, analyzers if analyzers is not None else load_analyzers()
+        )
         window = case.window
     finally:
         case.con.close()
     _write_runs(case_path, runs)
     redactions: Counter[str] = Counter()
-    for entry in ingest.inventory:
+    for entry in inventory:
         redactions.update(entry.redactions)
     result = Investigation(
         bundle=redactor.text(str(source)),
         out=out_dir,
         case_path=case_path,
-        inventory=ingest.inventory,
+        inventory=inventory,
         findings=rank(findings),
         runs=runs,
         window=window,
@@ -126,6 +150,17 @@ def investigate(
 
     write_bugreport(out_dir)  # bugreport.md for the top finding, from the files just written
     return result
+
+
+def _run(tasks: list[ScanTask], options: Options, progress: Progress) -> list[ScanResult]:
+    def done(task: ScanTask, result: ScanResult) -> None:
+        progress.file(task.name, task.size if task.end is None else task.end - task.start)
+        progress.advance(task.size if task.end is None else task.end - task.start)
+
+    workers = options.workers or default_workers()
+    if options.executor == "dask":
+        return run_dask(tasks, options.scheduler, workers, done)
+    return run_local(tasks, workers, done)
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -144,39 +179,13 @@ def _prepare_out(out_dir: Path, source: Path) -> None:
         raise BundleError("no such file or directory; check the path", file=str(source))
     if out_dir.resolve() == source.resolve() or source.resolve() in out_dir.resolve().parents:
         # Writing inside the bundle would make the reports part of the next run's evidence.
-        raise BundleError("the output directory must not be inside the bundle; choose --out elsewhere")
+        raise BundleError(
+            "the output directory must not be inside the bundle; choose --out elsewhere"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / CASE_DB).unlink(missing_ok=True)
     (out_dir / (CASE_DB + ".wal")).unlink(missing_ok=True)
     shutil.rmtree(out_dir / ".work", ignore_errors=True)
-
-
-def _finish_templates(store: Store, miner: TemplateMiner) -> None:
-    """Map each event's cluster to its final template id, and fill the templates table."""
-    store.flush()
-    clusters = store.con.execute(
-        "SELECT DISTINCT template_id FROM events WHERE template_id LIKE 'c%'"
-    ).fetchall()
-    mapping = []
-    for (cid,) in clusters:
-        template = miner.template(int(cid[1:]))
-        mapping.append((cid, template.id, template.text))
-    if not mapping:
-        return
-    store.con.execute("CREATE TEMP TABLE cluster_map (cid VARCHAR, tid VARCHAR, pattern VARCHAR)")
-    store.con.executemany("INSERT INTO cluster_map VALUES (?, ?, ?)", mapping)
-    store.con.execute(
-        "UPDATE events SET template_id = m.tid FROM cluster_map m WHERE events.template_id = m.cid"
-    )
-    store.con.execute(
-        """
-        INSERT INTO templates
-        SELECT e.template_id, any_value(m.pattern), mode(e.level), count(*), min(e.ts), max(e.ts), NULL
-        FROM events e JOIN (SELECT DISTINCT tid, pattern FROM cluster_map) m ON e.template_id = m.tid
-        GROUP BY e.template_id
-        """
-    )
-    store.con.execute("DROP TABLE cluster_map")
 
 
 def _write_inventory(store: Store, inventory: list[FileEntry], envs: dict[str, str]) -> None:
@@ -200,4 +209,3 @@ def _write_runs(case_path: Path, runs: list[AnalyzerRun]) -> None:
     for r in runs:
         store.add("runs", (r.key, "analyzer", r.status, r.reason, r.seconds, r.findings))
     store.close()
-

@@ -8,20 +8,18 @@ from typing import Any
 from casework.configs.envname import env_of
 from casework.model import ConfigRecord, K8sRecord
 from casework.redact import Redactor
-from casework.store import Store
+from casework.store import RowBuffer
 
-Sink = Callable[[Store, Redactor, Any, str], None]
+Sink = Callable[[RowBuffer, Redactor, Any, str], None]
 
 
-def config(store: Store, r: Redactor, rec: ConfigRecord, file: str) -> None:
+def config(out: RowBuffer, r: Redactor, rec: ConfigRecord, file: str) -> None:
     # Redacted before comparison: two different passwords show as two placeholders, never values.
-    store.add(
-        "configs", (env_of(file), file, r.text(rec.key), r.value(rec.key, rec.value), rec.line)
-    )
+    out.add("configs", (env_of(file), file, r.text(rec.key), r.value(rec.key, rec.value), rec.line))
 
 
-def k8s(store: Store, r: Redactor, rec: K8sRecord, file: str) -> None:
-    store.add(
+def k8s(out: RowBuffer, r: Redactor, rec: K8sRecord, file: str) -> None:
+    out.add(
         "k8s",
         (
             rec.ts, r.text(rec.object), rec.reason, r.text(rec.message), rec.count,

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -165,17 +166,12 @@ def to_json_text(value: Any) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-class Store:
-    """A case database opened for writing: create the schema, then append rows in batches."""
+class RowBuffer:
+    """Rows appended per table in schema order, written out in Arrow batches by a subclass."""
 
     BATCH_ROWS = 50_000
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.con = duckdb.connect(str(self.path))
-        for table, cols in SCHEMA.items():
-            body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
-            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+    def __init__(self) -> None:
         self._rows: dict[str, list[Sequence[Any]]] = {t: [] for t in SCHEMA}
 
     def add(self, table: str, row: Sequence[Any]) -> None:
@@ -185,17 +181,8 @@ class Store:
         if len(rows) >= self.BATCH_ROWS:
             self.flush(table)
 
-    def add_arrow(self, table: str, batch: pa.Table) -> None:
-        """Insert an Arrow table whose columns follow the schema of ``table``."""
-        self.flush(table)
-        self.con.register("_casework_batch", batch)
-        try:
-            self.con.execute(f"INSERT INTO {table} SELECT * FROM _casework_batch")
-        finally:
-            self.con.unregister("_casework_batch")
-
     def flush(self, table: str | None = None) -> None:
-        """Write buffered rows of one table (or all tables) to the database."""
+        """Write buffered rows of one table (or all tables)."""
         for name in [table] if table else list(SCHEMA):
             rows = self._rows[name]
             if not rows:
@@ -203,13 +190,65 @@ class Store:
             self._rows[name] = []
             columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
             for i in _JSON_COLUMNS[name]:
-                columns[i] = [v if v is None or isinstance(v, str) else to_json_text(v) for v in columns[i]]
+                columns[i] = [
+                    v if v is None or isinstance(v, str) else to_json_text(v) for v in columns[i]
+                ]
             batch = pa.Table.from_arrays(
                 [pa.array(col, type=f.type) for col, f in zip(columns, _ARROW[name], strict=True)],
                 schema=_ARROW[name],
             )
-            self.add_arrow(name, batch)
+            self.write(name, batch)
+
+    def write(self, table: str, batch: pa.Table) -> None:
+        raise NotImplementedError
+
+
+class Store(RowBuffer):
+    """A case database opened for writing: create the schema, then append rows in batches."""
+
+    def __init__(self, path: Path | str, memory_limit: str = "1GB") -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.con = duckdb.connect(str(self.path))
+        # The coordinating process stays small whatever the bundle's size; DuckDB spills to disk.
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        for table, cols in SCHEMA.items():
+            body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+
+    def write(self, table: str, batch: pa.Table) -> None:
+        """Insert an Arrow table whose columns follow the schema of ``table``."""
+        self.con.register("_casework_batch", batch)
+        try:
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM _casework_batch")
+        finally:
+            self.con.unregister("_casework_batch")
 
     def close(self) -> None:
         self.flush()
         self.con.close()
+
+
+class PartWriter(RowBuffer):
+    """Rows of one scan task written as Parquet files, one per table, for the coordinator to load."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def write(self, table: str, batch: pa.Table) -> None:
+        writer = self._writers.get(table)
+        if writer is None:
+            writer = pq.ParquetWriter(self.directory / f"{table}.parquet", _ARROW[table])
+            self._writers[table] = writer
+        writer.write_table(batch)
+
+    def tables(self) -> list[str]:
+        return sorted(self._writers)
+
+    def close(self) -> None:
+        self.flush()
+        for writer in self._writers.values():
+            writer.close()

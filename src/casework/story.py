@@ -140,7 +140,7 @@ def _what(anchor: Finding, cp: Finding | None) -> str:
     if m and route:
         return route if route.startswith("HTTP") else f"{m.group(0)} on {route}"
     if cp is not None:
-        return f"Rise in {cp.entities.get('subject', 'failures')}"
+        return f"Rise in the {cp.entities.get('what', cp.entities.get('subject', 'failures'))}"
     return "Failures"
 
 

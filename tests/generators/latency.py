@@ -31,11 +31,11 @@ from generators.common import (
 @dataclass(frozen=True)
 class Truth:
     period_s: int
-    phase_s: int
+    first_spike: datetime
     spike_s: int
 
 
-def generate(out: Path, seed: int, rate: float = 0.7, hours: int = 12) -> Truth:
+def generate(out: Path, seed: int, rate: float = 0.35, hours: int = 12) -> Truth:
     rng = random.Random(seed)
     start = day_start(rng) + timedelta(hours=rng.randrange(0, 12))
     end = start + timedelta(hours=hours)
@@ -74,7 +74,7 @@ def generate(out: Path, seed: int, rate: float = 0.7, hours: int = 12) -> Truth:
     if rng.random() < 0.5:
         write_lines(out / "nginx" / "access.log", (line for _, line in access))
     write_lines(out / "db" / "postgresql.log", _postgres(rng, start, end, period, phase, spike))
-    return Truth(period, phase, spike)
+    return Truth(period, start + timedelta(seconds=phase), spike)
 
 
 def _every(recs: list[Rec], start: datetime, end: datetime, period: int, phase: int, msg: str,

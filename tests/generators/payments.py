@@ -45,7 +45,7 @@ class Truth:
     burst_hour: int
 
 
-def generate(out: Path, seed: int, rate: float = 0.026) -> Truth:
+def generate(out: Path, seed: int, rate: float = 0.015) -> Truth:
     rng = random.Random(seed)
     start = day_start(rng)
     end = start + timedelta(days=30)

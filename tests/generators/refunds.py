@@ -44,12 +44,12 @@ class Truth:
     background_route: str
 
 
-def generate(out: Path, seed: int, rate: float = 0.25) -> Truth:
+def generate(out: Path, seed: int, rate: float = 0.12) -> Truth:
     rng = random.Random(seed)
     start = day_start(rng)
     end = start + timedelta(days=2)
     onset = start + timedelta(hours=30, minutes=rng.randrange(0, 50), seconds=rng.randrange(60))
-    cutoff = start - timedelta(days=rng.randrange(20, 120))
+    cutoff = start - timedelta(days=rng.randrange(30, 120))
     names = pick(rng, HTTP_NAMES)
     created_key, account_key = pick(rng, CREATED_KEYS), pick(rng, ACCOUNT_KEYS)
     plan_key, region_key = pick(rng, PLAN_KEYS), pick(rng, REGION_KEYS)

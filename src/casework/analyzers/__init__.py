@@ -23,6 +23,8 @@ from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
 from casework.analyzers.net_retransmissions import net_retransmissions
 from casework.analyzers.net_tls_alerts import net_tls_alerts
+from casework.analyzers.novelty import novelty
+from casework.analyzers.periodic import periodic
 from casework.analyzers.plan_heap_fetches import plan_heap_fetches
 from casework.analyzers.plan_index_filter import plan_index_filter
 from casework.analyzers.plan_jit import plan_jit
@@ -36,8 +38,8 @@ from casework.analyzers.plan_slow_nodes import plan_slow_nodes
 from casework.analyzers.plan_slow_queries import plan_slow_queries
 from casework.analyzers.plan_spill import plan_spill
 from casework.analyzers.plan_subplan import plan_subplan
-from casework.analyzers.periodic import periodic
 from casework.analyzers.plan_triggers import plan_triggers
+from casework.analyzers.retry_storms import retry_storms
 from casework.analyzers.trace_clock_skew import trace_clock_skew
 from casework.analyzers.trace_critical_path import trace_critical_path
 from casework.analyzers.trace_error_origin import trace_error_origin
@@ -69,6 +71,8 @@ BUILTIN: tuple[Analyzer, ...] = (
     cohort,
     what_changed,
     periodic,
+    novelty,
+    retry_storms,
     env_diff,
     versions,
     k8s_oom,

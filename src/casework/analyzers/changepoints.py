@@ -64,7 +64,7 @@ def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Find
     size = min(1.0, math.log10(max(s.ratio if math.isfinite(s.ratio) else 1e4, 1.0)) / 3)
     score = 0.5 * strength + 0.3 * size + (0.2 if failure and s.increased else 0.0)
     severity: Severity = (
-        ("high" if s.after_hits >= 20 else "medium") if failure and s.increased
+        ("high" if s.after_hits >= 10 else "medium") if failure and s.increased
         else "medium" if s.increased else "low"
     )  # fmt: skip
     return Finding(
@@ -82,7 +82,8 @@ def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Find
             f" {minute(o.earliest)} to {minute(o.latest)} ({spread:.0f} min)."
         ),
         window=Window(o.earliest, o.latest),
-        entities={"series": o.kind, "subject": o.subject, "file": o.file, "onset": minute(o.at)},
+        entities={"series": o.kind, "subject": o.subject, "what": what, "file": o.file,
+                  "onset": minute(o.at)},  # fmt: skip
         stats={
             "onset_epoch": o.at.timestamp(), "earliest_epoch": o.earliest.timestamp(),
             "latest_epoch": o.latest.timestamp(), "before_hits": s.before_hits,

@@ -127,6 +127,10 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     }  # fmt: skip
     if since is not None and since.threshold is not None:
         stats["since_epoch"] = since.threshold
+    cut = next((t for t in who if t.threshold is not None), None)
+    if cut is not None:
+        # The data only say the cut lies between the last value on one side and the first on the other.
+        stats.update(cut_attr=cut.attr, cut_low=cut.lo, cut_high=cut.hi)
     entities = {t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms}
     entities["file"] = file
     strength = evidence_strength(s.p_value)
@@ -152,7 +156,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
 
 
 def _severity(s: Split) -> Severity:
-    if s.significant and s.rate >= 0.2 and s.failing_in >= 20:
+    if s.significant and s.rate >= 0.2 and s.failing_in >= 10:
         return "high"
     return "medium" if s.significant and s.lift >= 3 else "low"
 

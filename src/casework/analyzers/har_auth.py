@@ -58,7 +58,11 @@ def har_auth(case: Case) -> Iterator[Finding]:
             + (f": {reason}" if reason else ""),
             summary=(
                 f"{host}{route} refused {len(failed)} requests with {status}"
-                + (f"; the server said \"{reason}\"" if reason else " without a WWW-Authenticate reason")
+                + (
+                    f'; the server said "{reason}"'
+                    if reason
+                    else " without a WWW-Authenticate reason"
+                )
                 + ". Check the token the client sent (scope, audience, expiry)."
             ),
             window=window([r.ts for r in failed]),

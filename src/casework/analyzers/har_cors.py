@@ -40,7 +40,11 @@ def har_cors(case: Case) -> Iterator[Finding]:
             continue
         problem = preflight_problem(r)
         actual = next(
-            (x for x in reqs[i + 1 :] if x.file == r.file and x.url == r.url and x.method != "OPTIONS"),
+            (
+                x
+                for x in reqs[i + 1 :]
+                if x.file == r.file and x.url == r.url and x.method != "OPTIONS"
+            ),
             None,
         )
         died = actual is not None and actual.status in (None, 0)
@@ -63,7 +67,10 @@ def har_cors(case: Case) -> Iterator[Finding]:
             ),
             window=window([x.ts for x in chain]),
             entities={"origin": str(origin), "url": r.url[:200], "method": str(wanted)},
-            stats={"preflight_status": r.status, "actual_status": actual.status if actual else None},
+            stats={
+                "preflight_status": r.status,
+                "actual_status": actual.status if actual else None,
+            },
             evidence=(entries(r.file, chain, f"OPTIONS {r.url[:120]} -> {r.status}"),),
             next_steps=(
                 "Allow the origin, method and headers in the server's CORS configuration"

@@ -25,9 +25,7 @@ def har_oauth_refresh(case: Case) -> Iterator[Finding]:
         if len(uses) < 2:
             continue
         failed = [r for r in uses[1:] if r.attrs.get("oauth.error") or (r.status or 0) >= 400]
-        gap = (
-            (uses[1].ts - uses[0].ts).total_seconds() if uses[0].ts and uses[1].ts else None
-        )
+        gap = (uses[1].ts - uses[0].ts).total_seconds() if uses[0].ts and uses[1].ts else None
         reported.update(id(r) for r in uses)
         yield Finding(
             key="HAR_OAUTH_REFRESH_REUSED",
@@ -37,7 +35,11 @@ def har_oauth_refresh(case: Case) -> Iterator[Finding]:
             score=0.9 if failed else 0.6,
             title=f"One refresh token sent {len(uses)} times"
             + (f" {gap * 1000:.0f} ms apart" if gap is not None else "")
-            + (f"; {len(failed)} answered {failed[0].attrs.get('oauth.error') or failed[0].status}" if failed else ""),
+            + (
+                f"; {len(failed)} answered {failed[0].attrs.get('oauth.error') or failed[0].status}"
+                if failed
+                else ""
+            ),
             summary=(
                 "Two token refreshes raced with the same refresh token. With refresh-token"
                 " rotation the first use invalidates it, so the second fails (invalid_grant) and"
@@ -46,10 +48,16 @@ def har_oauth_refresh(case: Case) -> Iterator[Finding]:
             ),
             window=window([r.ts for r in uses]),
             entities={"token_endpoint": f"{uses[0].host}{uses[0].route}", "refresh_token": token},
-            stats={"uses": len(uses), "failed": len(failed), "gap_ms": round(gap * 1000, 1) if gap is not None else None},
+            stats={
+                "uses": len(uses),
+                "failed": len(failed),
+                "gap_ms": round(gap * 1000, 1) if gap is not None else None,
+            },
             evidence=(entries(file, uses),),
         )
-    grants = [r for r in reqs if r.attrs.get("oauth.error") == "invalid_grant" and id(r) not in reported]
+    grants = [
+        r for r in reqs if r.attrs.get("oauth.error") == "invalid_grant" and id(r) not in reported
+    ]
     if grants:
         first = grants[0]
         yield Finding(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from casework.analyzers.har_redirects import redirect_target
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
 from casework.net.casedata import entries, requests, window
-from casework.analyzers.har_redirects import redirect_target
 
 TRAP_STATUSES = frozenset((301, 302))
 

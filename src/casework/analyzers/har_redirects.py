@@ -51,9 +51,7 @@ def har_redirects(case: Case) -> Iterator[Finding]:
     for file in files:
         for chain in chains([r for r in reqs if r.file == file]):
             urls = [r.url for r in chain]
-            loop = len(set(urls)) < len(urls) or (
-                redirect_target(chain[-1]) in set(urls)
-            )
+            loop = len(set(urls)) < len(urls) or (redirect_target(chain[-1]) in set(urls))
             hops = len(chain) - (0 if redirect_target(chain[-1]) else 1)
             if not loop and hops < MIN_HOPS:
                 continue

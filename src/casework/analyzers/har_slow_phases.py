@@ -64,12 +64,18 @@ def har_slow_phases(case: Case) -> Iterator[Finding]:
             summary=(
                 f"Across {len(slow)} requests of {file} that took 1 s or more, {PHASES[phase]}"
                 f" accounts for {ms:.0f} of {spent:.0f} ms. "
-                + ", ".join(f"{p} {v:.0f} ms" for p, v in sorted(totals.items(), key=lambda kv: -kv[1]))
+                + ", ".join(
+                    f"{p} {v:.0f} ms" for p, v in sorted(totals.items(), key=lambda kv: -kv[1])
+                )
                 + "."
             ),
             window=window([r.ts for r in slow]),
             entities={"phase": phase, "slowest": f"{worst.method} {worst.url[:150]}"},
-            stats={"slow_requests": len(slow), "phase_ms": round(ms, 1), "share": round(share, 4),
-                   "slowest_ms": worst.duration_ms},
+            stats={
+                "slow_requests": len(slow),
+                "phase_ms": round(ms, 1),
+                "share": round(share, 4),
+                "slowest_ms": worst.duration_ms,
+            },
             evidence=(entries(file, sorted(slow, key=lambda r: -(r.duration_ms or 0))),),
         )

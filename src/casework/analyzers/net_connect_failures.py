@@ -15,9 +15,7 @@ from casework.net.casedata import Flow, flows, frames, window
 def net_connect_failures(case: Case) -> Iterator[Finding]:
     """Refused and unanswered connection attempts per server and port."""
     groups: dict[tuple[str, str, int, str], list[Flow]] = defaultdict(list)
-    for f in flows(
-        case, "proto = 'tcp' AND attrs->>'$.handshake' IN ('refused', 'unanswered')"
-    ):
+    for f in flows(case, "proto = 'tcp' AND attrs->>'$.handshake' IN ('refused', 'unanswered')"):
         groups[(f.file, f.dst, f.dport, str(f.attrs.get("handshake")))].append(f)
     for (file, server, port, kind), items in groups.items():
         syns = sum(len(f.attrs.get("syn_frames", [])) for f in items)

@@ -49,6 +49,10 @@ def net_dns_failures(case: Case) -> Iterator[Finding]:
             ),
             window=window([f.start for f, _ in failed]),
             entities={"name": name, "resolvers": ", ".join(servers)},
-            stats={"failed": len(failed), "queries": len(items), **{k: v for k, v in codes.items()}},
+            stats={
+                "failed": len(failed),
+                "queries": len(items),
+                **{k: v for k, v in codes.items()},
+            },
             evidence=(frames(file, numbers),),
         )

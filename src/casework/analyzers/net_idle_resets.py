@@ -18,7 +18,9 @@ MIN_IDLE_S = 2.0
 @analyzer(key="net_idle_resets", needs=("flows",))
 def net_idle_resets(case: Case) -> Iterator[Finding]:
     """Resets that came after N seconds of silence on established connections, grouped by server."""
-    groups: dict[tuple[str, str, int, str], list[tuple[Flow, dict[str, object]]]] = defaultdict(list)
+    groups: dict[tuple[str, str, int, str], list[tuple[Flow, dict[str, object]]]] = defaultdict(
+        list
+    )
     for f in flows(case, "proto = 'tcp' AND json_array_length(attrs->'$.resets') > 0"):
         if f.attrs.get("handshake") in ("refused", "unanswered"):
             continue

@@ -30,7 +30,9 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
             continue
         dup = sum(int(f.attrs.get("analysis", {}).get("dup_ack", 0)) for f in items)
         lost = sum(int(f.attrs.get("analysis", {}).get("lost_segment", 0)) for f in items)
-        numbers = [n for f in items for k in KINDS for n in f.attrs.get("analysis_frames", {}).get(k, [])]
+        numbers = [
+            n for f in items for k in KINDS for n in f.attrs.get("analysis_frames", {}).get(k, [])
+        ]
         yield Finding(
             key="NET_RETRANSMISSIONS",
             analyzer="net_retransmissions",
@@ -48,8 +50,13 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
             ),
             window=window([f.start for f in items] + [f.end for f in items]),
             entities={"server": f"{server}:{port}"},
-            stats={"retransmissions": total, "packets": packets, "rate": round(rate, 5),
-                   "fast": kinds["fast_retrans"], "spurious": kinds["spurious_retrans"],
-                   "dup_acks": dup},  # fmt: skip
+            stats={
+                "retransmissions": total,
+                "packets": packets,
+                "rate": round(rate, 5),
+                "fast": kinds["fast_retrans"],
+                "spurious": kinds["spurious_retrans"],
+                "dup_acks": dup,
+            },
             evidence=(frames(file, numbers),),
         )

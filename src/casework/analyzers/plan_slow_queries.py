@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from casework.case import Case
@@ -9,7 +10,7 @@ from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
 from casework.plans.diagnose import fmt_ms
 from casework.plans.fingerprint import fingerprint, tables
-from casework.plans.load import case_plans, slow_queries
+from casework.plans.load import case_plans, slow_queries, statement_endpoints
 from casework.plans.node import Plan
 from casework.plans.slowlog import FingerprintStats, aggregate
 
@@ -28,11 +29,13 @@ def plan_slow_queries(case: Case) -> Iterator[Finding]:
         return
     grand = sum(g.total_ms for g in groups) or 1.0
     plans = case_plans(case)
+    endpoints = statement_endpoints(case)
     for rank, stats in enumerate(groups[:TOP]):
         part = stats.total_ms / grand
         if rank > 0 and part < MIN_SHARE and stats.count < MIN_COUNT:
             continue
-        yield _finding(stats, part, _linked_plan(stats, plans))
+        callers = endpoints.get(stats.fingerprint, Counter())
+        yield _finding(stats, part, _linked_plan(stats, plans), callers)
 
 
 def _linked_plan(stats: FingerprintStats, plans: list[Plan]) -> tuple[Plan, str] | None:
@@ -48,7 +51,12 @@ def _linked_plan(stats: FingerprintStats, plans: list[Plan]) -> tuple[Plan, str]
     return None
 
 
-def _finding(stats: FingerprintStats, part: float, linked: tuple[Plan, str] | None) -> Finding:
+def _finding(
+    stats: FingerprintStats,
+    part: float,
+    linked: tuple[Plan, str] | None,
+    callers: Counter[str],
+) -> Finding:
     p50, p95 = stats.percentile(50), stats.percentile(95)
     example = stats.example
     text = stats.normalized if len(stats.normalized) <= 120 else stats.normalized[:117] + "…"
@@ -103,6 +111,7 @@ def _finding(stats: FingerprintStats, part: float, linked: tuple[Plan, str] | No
         summary=(
             f"The statement fingerprint {stats.fingerprint} ({example.source}) ran slow "
             f"{stats.count} time(s), worst {fmt_ms(example.duration_ms)}.{plan_note}"
+            f"{_caller_note(callers)}"
         ),
         window=window,
         entities={
@@ -110,6 +119,7 @@ def _finding(stats: FingerprintStats, part: float, linked: tuple[Plan, str] | No
             "statement": stats.normalized[:300],
             "source": example.source,
             **({"plan": linked[0].plan_id} if linked else {}),
+            **({"endpoint": callers.most_common(1)[0][0]} if callers else {}),
         },
         stats={
             "count": stats.count,
@@ -123,3 +133,13 @@ def _finding(stats: FingerprintStats, part: float, linked: tuple[Plan, str] | No
         evidence=tuple(evidence),
         next_steps=tuple(steps),
     )
+
+
+def _caller_note(callers: Counter[str]) -> str:
+    """Which endpoints run the statement, from the traces in the bundle."""
+    if not callers:
+        return ""
+    top = ", ".join(
+        f"{name} ({n} span{'s' if n != 1 else ''})" for name, n in callers.most_common(3)
+    )
+    return f" Traces show it run by {top}."

@@ -92,14 +92,14 @@ def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[
     after = f"TRY_CAST(json_extract_string(attrs, '$.\"{retry_key}\"') AS DOUBLE)" if retry_key else "NULL"
     rows = case.rows(
         f"WITH r AS (SELECT ts, status, {expr} AS who, {after} AS ra,"
-        " lead(ts) OVER (PARTITION BY {expr} ORDER BY ts) AS nxt"
+        f" lead(ts) OVER (PARTITION BY {expr} ORDER BY ts) AS nxt"
         f" FROM ({source}) s WHERE {expr} IS NOT NULL),"
         f" t AS (SELECT *, epoch(nxt) - epoch(ts) AS gap,"
-        " lag(ts) OVER (PARTITION BY who ORDER BY ts) AS prev_throttled FROM r WHERE {THROTTLED})"
+        f" lag(ts) OVER (PARTITION BY who ORDER BY ts) AS prev_throttled FROM r WHERE {THROTTLED})"
         " SELECT who, count(*), count(*) FILTER (WHERE gap < coalesce(ra, ?)),"
         " median(gap), median(ra), count(*) FILTER (WHERE prev_throttled IS NULL"
         " OR epoch(ts) - epoch(prev_throttled) > ?), min(ts), max(ts)"
-        " FROM t GROUP BY who ORDER BY count(*) DESC LIMIT 50".replace("{expr}", expr),
+        " FROM t GROUP BY who ORDER BY count(*) DESC LIMIT 50",
         (DEFAULT_WAIT_S, STORM_GAP_S),
     )
     return [

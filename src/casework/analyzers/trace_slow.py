@@ -3,8 +3,9 @@
 For each busy endpoint, traces at or above the 90th percentile of duration
 are compared with those at or below the median. Self time per (service,
 operation) says where the extra time is spent; the shared contrast engine
-says which attribute=value (a DB statement, a peer, a shard, a region, a
-version) is over-represented among the slow ones.
+(``casework.contrast``) then says which attribute=value of that operation's
+spans (a DB statement, a peer, a shard, a region, a version) is
+over-represented in the slow traces.
 """
 
 from __future__ import annotations

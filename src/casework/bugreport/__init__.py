@@ -9,10 +9,10 @@ import duckdb
 import orjson
 
 from casework.bugreport import render_github, render_jira, render_md
-from casework.bugreport.build import build, pick
+from casework.bugreport.build import build, counted, findings_of, pick
+from casework.bugreport.facts import failing_status
 from casework.bugreport.model import BugReport, FindingFacts, Impact, Number
-from casework.bugreport.scope import scope_of
-from casework.errors import BundleError
+from casework.errors import BundleError, CaseworkError
 
 __all__ = [
     "BugReport",
@@ -38,7 +38,10 @@ def load_case(case_dir: Path) -> tuple[dict[str, Any], duckdb.DuckDBPyConnection
     """findings.json and a read-only connection to case.duckdb of a case directory."""
     findings, db = case_dir / "findings.json", case_dir / "case.duckdb"
     if not findings.is_file() or not db.is_file():
-        raise BundleError("not a case directory (needs findings.json and case.duckdb); run casework investigate first", file=str(case_dir))
+        raise BundleError(
+            "not a case directory (needs findings.json and case.duckdb); run casework investigate first",
+            file=str(case_dir),
+        )
     try:
         doc = orjson.loads(findings.read_bytes())
     except orjson.JSONDecodeError:
@@ -59,9 +62,9 @@ def report_for_case(
     doc, con = load_case(case_dir)
     try:
         f = pick(doc, finding_id)
-        status = f.stat("top_status")
-        wanted = status if isinstance(status, int) else None
-        files = write_repro(con, scope_of(con, f), f.id, case_dir, verify, wanted) if repro else None
+        base, scope = counted(con, f, [o for o in findings_of(doc) if o.id != f.id])
+        status = failing_status(base)[2]
+        files = write_repro(con, scope, f.id, case_dir, verify, status) if repro else None
         return build(con, doc, f.id, files)
     finally:
         con.close()
@@ -73,5 +76,10 @@ def write_bugreport(case_dir: Path) -> Path | None:
     if not doc.get("findings"):
         return None
     path = case_dir / "bugreport.md"
-    path.write_text(render(report_for_case(case_dir), "md"))
+    try:
+        text = render(report_for_case(case_dir), "md")
+    except (duckdb.Error, CaseworkError, OSError) as exc:
+        # The investigation's other reports stand; say why this one is missing instead of failing the run.
+        text = f"# Bug report not drafted\n\ncasework could not draft it: {type(exc).__name__}. Run `casework bugreport` on this case.\n"
+    path.write_text(text)
     return path

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from casework.bugreport.build import identity_lines, percent, when
+from casework.bugreport.build import identity_lines
 from casework.bugreport.model import BugReport, Number
 from casework.bugreport.scope import inline
+from casework.bugreport.timefmt import percent, when
 from casework.findings import iso
 from casework.report.text import location, stat_text
 
@@ -58,7 +59,12 @@ def blocks(r: BugReport) -> list[Block]:
     out += _impact(r)
     out += [Heading("Environment")]
     out += (
-        [Table(("what", "value", "source"), tuple((f.name, f.value, f.source) for f in r.environment))]
+        [
+            Table(
+                ("what", "value", "source"),
+                tuple((f.name, f.value, f.source) for f in r.environment),
+            )
+        ]
         if r.environment
         else [Para("No versions, regions or clients were found in the evidence.")]
     )
@@ -66,16 +72,28 @@ def blocks(r: BugReport) -> list[Block]:
     if r.repro is not None:
         out.append(Code(r.repro.curl, caption=f"curl ({r.repro.script_sh})", lang="sh"))
         out += [Para(n) for n in r.repro.notes]
-    out += [Heading("Expected vs actual"), Items((f"Expected: {r.expected}", f"Actual: {r.actual}"))]
+    out += [
+        Heading("Expected vs actual"),
+        Items((f"Expected: {r.expected}", f"Actual: {r.actual}")),
+    ]
     out += _evidence(r)
     out += [Heading("Timeline")]
-    out.append(Table(("time (UTC)", "what", "source"), tuple((iso(m.ts), m.what, m.source) for m in r.timeline)))
+    out.append(
+        Table(
+            ("time (UTC)", "what", "source"),
+            tuple((iso(m.ts), m.what, m.source) for m in r.timeline),
+        )
+    )
     out += [Heading("Hypothesis and what would confirm it"), Para(r.hypothesis)]
     if r.confirm:
         out.append(Items(r.confirm))
     out += [Heading("Workaround")]
     out.append(Items(r.workaround) if r.workaround else Para("None suggested by the evidence."))
-    out.append(Para(f"Finding `{r.finding.id}` ({r.finding.key}, severity {r.finding.severity}); drafted by casework from the case store."))
+    out.append(
+        Para(
+            f"Finding `{r.finding.id}` ({r.finding.key}, severity {r.finding.severity}); drafted by casework from the case store."
+        )
+    )
     return out
 
 
@@ -95,10 +113,22 @@ def _impact(r: BugReport) -> list[Block]:
         f" ({imp.get('failing_in_last_15_min')} failures in its last 15 minutes).",
     ]
     lines += [f"Affected: {line}." for line in identity_lines(imp)]
+    lines += [f"Who: the failing records share {c}." for c in r.cohort]
     out.append(Items(tuple(lines)))
     out.append(Table(("number", "value", "meaning"), tuple(_row(n) for n in imp.numbers)))
-    queries = "\n".join(f"-- {n.name}: {n.meaning}\n{inline(n.sql, n.params)};" for n in imp.numbers if n.name != "ongoing")
-    out.append(Code(queries, caption="How each number was computed (DuckDB, case.duckdb)", lang="sql", long=True))
+    queries = "\n".join(
+        f"-- {n.name}: {n.meaning}\n{inline(n.sql, n.params)};"
+        for n in imp.numbers
+        if n.name != "ongoing"
+    )
+    out.append(
+        Code(
+            queries,
+            caption="How each number was computed (DuckDB, case.duckdb)",
+            lang="sql",
+            long=True,
+        )
+    )
     return out
 
 
@@ -111,11 +141,15 @@ def _evidence(r: BugReport) -> list[Block]:
     if not r.evidence:
         out.append(Para("The finding carries no excerpts."))
     for e in r.evidence:
-        out.append(Code(_clip_lines(e.excerpt), caption=location(e), long=e.excerpt.count("\n") > 5))
+        out.append(
+            Code(_clip_lines(e.excerpt), caption=location(e), long=e.excerpt.count("\n") > 5)
+        )
     for o in r.corroborating:
         out.append(Para(f"Corroborating finding `{o.id}`: {o.title}"))
         for e in o.evidence[:1]:
-            out.append(Code(_clip_lines(e.excerpt), caption=location(e), long=e.excerpt.count("\n") > 5))
+            out.append(
+                Code(_clip_lines(e.excerpt), caption=location(e), long=e.excerpt.count("\n") > 5)
+            )
     return out
 
 
@@ -123,4 +157,6 @@ def _clip_lines(text: str) -> str:
     lines = text.splitlines()
     if len(lines) <= MAX_EXCERPT_LINES:
         return text
-    return "\n".join([*lines[:MAX_EXCERPT_LINES], f"... ({len(lines) - MAX_EXCERPT_LINES} more lines)"])
+    return "\n".join(
+        [*lines[:MAX_EXCERPT_LINES], f"... ({len(lines) - MAX_EXCERPT_LINES} more lines)"]
+    )

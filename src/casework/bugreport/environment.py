@@ -17,7 +17,10 @@ from casework.bugreport.scope import Scope, json_attr
 from casework.findings import iso
 
 #: Entities that describe where the symptom lives rather than what it is.
-_ENV_ENTITIES = re.compile(r"service|version|region|zone|env|host|cluster|node|pod|container|sdk|client|runtime|os|db|database|image", re.I)
+_ENV_ENTITIES = re.compile(
+    r"service|version|region|zone|env|host|cluster|node|pod|container|sdk|client|runtime|os|db|database|image",
+    re.I,
+)
 _ATTR_ENV = re.compile(
     r"(?:^|[._])(region|zone|availability_zone|az|datacenter|dc|version|app_version|"
     r"service\.version|sdk|sdk_version|runtime|platform|os|browser|user_agent|useragent)$",
@@ -27,7 +30,12 @@ TOP_VALUES = 3
 MAX_ATTR_FACTS = 8
 
 
-def environment(con: duckdb.DuckDBPyConnection, f: FindingFacts, scope: Scope | None, first_failure: datetime | None) -> tuple[Fact, ...]:
+def environment(
+    con: duckdb.DuckDBPyConnection,
+    f: FindingFacts,
+    scope: Scope | None,
+    first_failure: datetime | None,
+) -> tuple[Fact, ...]:
     """Facts about the environment, entities first, then versions running, then failing-record attributes."""
     facts = [
         Fact(k, v, "finding")
@@ -53,7 +61,9 @@ def changes(con: duckdb.DuckDBPyConnection) -> list[Moment]:
     ]
 
 
-def previous_version(con: duckdb.DuckDBPyConnection, what: str, version: str) -> tuple[str, datetime, str] | None:
+def previous_version(
+    con: duckdb.DuckDBPyConnection, what: str, version: str
+) -> tuple[str, datetime, str] | None:
     """The version of ``what`` deployed before ``version``: the last one that ran without the change."""
     row = con.execute(
         "SELECT version, ts, source, line FROM changes WHERE what = ? AND version IS NOT NULL"
@@ -105,7 +115,9 @@ def _attr_facts(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Fact]:
         total = sum(int(n) for _, n in rows)
         shown = "; ".join(f"{v}: {n}" for v, n in rows[:TOP_VALUES])
         more = " and others" if len(rows) > TOP_VALUES else ""
-        facts.append(Fact(key, shown + more, f"attribute of the failing records ({total} carry it)"))
+        facts.append(
+            Fact(key, shown + more, f"attribute of the failing records ({total} carry it)")
+        )
         if len(facts) >= MAX_ATTR_FACTS:
             break
     return facts
@@ -120,7 +132,10 @@ def _configs(con: duckdb.DuckDBPyConnection, f: FindingFacts) -> list[Fact]:
         "SELECT key, env, value, file, line FROM configs WHERE list_contains(?, key) ORDER BY key, env, file",
         [named],
     ).fetchall()
-    return [Fact(f"config {key}" + (f" ({env})" if env else ""), str(value), _where(file, line)) for key, env, value, file, line in rows]
+    return [
+        Fact(f"config {key}" + (f" ({env})" if env else ""), str(value), _where(file, line))
+        for key, env, value, file, line in rows
+    ]
 
 
 def _where(source: str | None, line: int | None) -> str:

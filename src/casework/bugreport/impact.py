@@ -28,9 +28,9 @@ _NOT_IDENTITY = re.compile(r"agent|trace|span|request|session|correlation|ip$|ad
 MAX_IDENTITY_KEYS = 4
 
 
-def impact(con: duckdb.DuckDBPyConnection, f: FindingFacts) -> Impact:
-    """The impact numbers of ``f``; an empty impact with a note when it has no countable scope."""
-    scope = scope_of(con, f)
+def impact(con: duckdb.DuckDBPyConnection, f: FindingFacts, scope: Scope | None = None) -> Impact:
+    """The impact numbers of ``f`` (in ``scope``, by default its own); a note when nothing is countable."""
+    scope = scope if scope is not None else scope_of(con, f)
     if scope is None:
         return Impact(scope="", note="not computed: the finding names no route or log template")
     numbers = _volume(con, scope)
@@ -42,7 +42,9 @@ def impact(con: duckdb.DuckDBPyConnection, f: FindingFacts) -> Impact:
 
 def evidence_end_sql() -> str:
     """The last timestamp of any record: where "still going on" is judged."""
-    return "SELECT max(t) FROM (SELECT max(ts) t FROM events UNION ALL SELECT max(ts) FROM requests)"
+    return (
+        "SELECT max(t) FROM (SELECT max(ts) t FROM events UNION ALL SELECT max(ts) FROM requests)"
+    )
 
 
 def _volume(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
@@ -52,8 +54,18 @@ def _volume(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
     first_q = f"SELECT min(ts) FROM {t} WHERE {s.failing}"
     end_q = evidence_end_sql()
     specs: list[tuple[str, str, str, tuple[Any, ...]]] = [
-        ("failing", f"failing {what} ({s.describe})", f"SELECT count(*) FROM {t} WHERE {s.failing}", p),
-        ("volume", f"all {what} in scope ({s.scope_volume})", f"SELECT count(*) FROM {t} WHERE {s.population}", p),
+        (
+            "failing",
+            f"failing {what} ({s.describe})",
+            f"SELECT count(*) FROM {t} WHERE {s.failing}",
+            p,
+        ),
+        (
+            "volume",
+            f"all {what} in scope ({s.scope_volume})",
+            f"SELECT count(*) FROM {t} WHERE {s.population}",
+            p,
+        ),
         (
             "volume_since_first_failure",
             f"{what} in scope from the first failure on",
@@ -75,7 +87,12 @@ def _volume(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
             p,
         ),
         ("first_failure", "first failing record (UTC)", first_q, p),
-        ("last_failure", "last failing record (UTC)", f"SELECT max(ts) FROM {t} WHERE {s.failing}", p),
+        (
+            "last_failure",
+            "last failing record (UTC)",
+            f"SELECT max(ts) FROM {t} WHERE {s.failing}",
+            p,
+        ),
         ("evidence_end", "last record of any kind in the case (UTC)", end_q, ()),
         (
             "failing_in_last_15_min",
@@ -149,7 +166,15 @@ def _identities(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
                 params,
             )
         )
-        out.append(Number(f"population:{key}", int(varying[0]), f"distinct {noun} ({key}) seen in scope", population, pparams))
+        out.append(
+            Number(
+                f"population:{key}",
+                int(varying[0]),
+                f"distinct {noun} ({key}) seen in scope",
+                population,
+                pparams,
+            )
+        )
         if len(out) >= 2 * MAX_IDENTITY_KEYS:
             break
     return out

@@ -30,6 +30,7 @@ class FindingFacts:
     stats: Mapping[str, Stat] = field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
     next_steps: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> FindingFacts:
@@ -47,6 +48,7 @@ class FindingFacts:
             stats=dict(doc.get("stats") or {}),
             evidence=tuple(_evidence(e) for e in doc.get("evidence") or ()),
             next_steps=tuple(str(s) for s in doc.get("next_steps") or ()),
+            related=tuple(str(r) for r in doc.get("related") or ()),
         )
 
     def stat(self, name: str) -> Stat:
@@ -116,6 +118,8 @@ class BugReport:
     """A bug report engineering can act on, for one finding."""
 
     finding: FindingFacts
+    #: The finding whose route or log template the numbers count (``finding`` or one it merged).
+    counted: FindingFacts
     title: str
     summary: str
     impact: Impact
@@ -123,6 +127,7 @@ class BugReport:
     steps: tuple[str, ...]
     expected: str
     actual: str
+    cohort: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     corroborating: tuple[FindingFacts, ...]
     timeline: tuple[Moment, ...]

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from casework.bugreport.facts import failing_status, route_of, template_of
 from casework.bugreport.model import FindingFacts
 
 ERROR_LEVELS = ("ERROR", "FATAL", "CRITICAL", "SEVERE", "ALERT", "EMERG", "PANIC")
@@ -40,17 +41,17 @@ class Scope:
 
 def scope_of(con: duckdb.DuckDBPyConnection, f: FindingFacts) -> Scope | None:
     """The rows ``f`` talks about, or None when it names neither a route nor a log template."""
-    e = f.entities
-    path = e.get("path") or _path_of(e.get("route", ""))
+    method, path = route_of(f)
     if path:
-        return _request_scope(con, f, path)
-    if e.get("template_id"):
+        return _request_scope(con, f, method, path)
+    template = template_of(f)
+    if template:
         return Scope(
             table="events",
             population="file IN (SELECT DISTINCT file FROM events WHERE template_id = ?)",
             failing="template_id = ?",
-            params=(e["template_id"],),
-            describe=f"log records of template {e['template_id']}",
+            params=(template,),
+            describe=f"log records of template {template}",
             scope_volume="every log record of the files this template appears in",
         )
     return None
@@ -78,31 +79,25 @@ def json_attr(key: str, column: str = "attrs") -> str:
     return f"json_extract_string({column}, '$.\"{quoted}\"')"
 
 
-def _path_of(route: str) -> str:
-    parts = route.split(" ", 1)
-    return parts[1] if len(parts) == 2 else route
-
-
-def _request_scope(con: duckdb.DuckDBPyConnection, f: FindingFacts, path: str) -> Scope:
-    e = f.entities
+def _request_scope(
+    con: duckdb.DuckDBPyConnection, f: FindingFacts, method: str | None, path: str
+) -> Scope:
     terms, params = ["route = ?"], [path]
-    method = e.get("method") or (e.get("route", "").split(" ", 1)[0] if " " in e.get("route", "") else "")
     if method:
         terms.append("method = ?")
         params.append(method)
-    if e.get("file"):
+    if f.entities.get("file"):
         terms.append("file = ?")
-        params.append(e["file"])
+        params.append(f.entities["file"])
     population = " AND ".join(terms)
-    klass = e.get("status_class", "5xx")
-    failing_status = "status BETWEEN 400 AND 499" if klass == "4xx" else "status >= 500"
-    where = f"in {e['file']}" if e.get("file") else "in all request sources"
+    low, high, _ = failing_status(f)
+    where = f"in {f.entities['file']}" if f.entities.get("file") else "in all request sources"
     described = f"{method + ' ' if method else ''}{path} requests {where}"
     related, correlated, cparams = _correlated(con, path)
     return Scope(
         table="requests",
         population=population,
-        failing=f"{population} AND {failing_status}",
+        failing=f"{population} AND status BETWEEN {low} AND {high}",
         params=tuple(params),
         describe=described,
         scope_volume=described,

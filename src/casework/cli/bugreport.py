@@ -14,18 +14,27 @@ from casework.repro import Verify
 
 @click.command("bugreport")
 @click.argument("case_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--finding", "finding_id", metavar="ID", help="Finding id or rank (default: the top finding).")
+@click.option(
+    "--finding", "finding_id", metavar="ID", help="Finding id or rank (default: the top finding)."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["md", "jira", "github"]), default="md", show_default=True,
     help="Markdown, Jira wiki markup, or a GitHub issue body.",
 )  # fmt: skip
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of stdout.",
+)
 @click.option(
     "--verify", is_flag=True,
     help="Replay the failing request to find the headers and fields that matter"
     " (only a loopback target, or the one given with --base-url).",
 )  # fmt: skip
-@click.option("--base-url", metavar="URL", help="Your own target for --verify (e.g. a staging copy).")
+@click.option(
+    "--base-url", metavar="URL", help="Your own target for --verify (e.g. a staging copy)."
+)
 @click.option("--no-repro", is_flag=True, help="Do not write repro/<finding>.sh and .py.")
 @friendly_errors
 def command(

@@ -92,6 +92,23 @@ def _short(name: str, width: int = 40) -> str:
     help="Bundle path prefix of the first environment ([NAME=]PREFIX), when folder names do not say.",
 )
 @click.option("--env-b", help="Bundle path prefix of the second environment ([NAME=]PREFIX).")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where the scan runs: a local process pool, or a Dask cluster.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=0,
+    help="Scan processes (local) or LocalCluster workers (dask); 0 = all cores.",
+)
+@click.option(
+    "--scheduler",
+    help="Dask scheduler address (tcp://host:8786); without it --executor dask starts a LocalCluster.",
+)
 @click.option("--top", type=int, default=5, show_default=True, help="Findings to show.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @friendly_errors
@@ -104,6 +121,9 @@ def command(
     templates_state: Path | None,
     env_a: str | None,
     env_b: str | None,
+    executor: str,
+    workers: int,
+    scheduler: str | None,
     top: int,
     quiet: bool,
 ) -> None:
@@ -119,6 +139,7 @@ def command(
     options = Options(
         tz=tz, limits=Limits(max_total_bytes=max_bytes, max_ratio=max_ratio),
         templates_state=templates_state, envs=_envs(env_a, env_b),
+        executor=executor, workers=workers, scheduler=scheduler,
     )  # fmt: skip
     progress = None if quiet else _BarProgress(console)
     result = investigate(bundle, out_dir, options, progress=progress)

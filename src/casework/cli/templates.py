@@ -4,12 +4,15 @@ Without ``--raw`` the file goes through the format sniffer, so a known log
 format contributes its messages (header split off) and timestamps; a file no
 parser claims is read as one message per line. ``--raw`` always reads one
 message per line, and ``--csv OUT`` writes ``LineId,EventTemplate`` for every
-input line, the shape of the Loghub evaluator.
+input line, the shape of the Loghub evaluator. Every message passes the
+redactor before it is mined, so no secret reaches the table, the CSV or the
+saved state (the redaction key is random per run and never written).
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +28,7 @@ from casework.errors import BundleError
 from casework.formats import ParseContext, iter_lines, sniff
 from casework.mining import TemplateMiner
 from casework.model import LogRecord
+from casework.redact import Redactor
 
 SNIFF_BYTES = 64 * 1024
 
@@ -67,10 +71,17 @@ def _messages(path: Path, raw: bool) -> Iterator[tuple[int, str, datetime | None
 @click.command("templates")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--raw", is_flag=True, help="Each line is one message; no header parsing.")
-@click.option("--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write LineId,EventTemplate for every message to this file.")
-@click.option("--state", type=click.Path(path_type=Path, dir_okay=False),
-              help="Template state to continue from (if it exists) and save to.")
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write LineId,EventTemplate for every message to this file.",
+)
+@click.option(
+    "--state",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Template state to continue from (if it exists) and save to.",
+)
 @click.option("--top", default=50, show_default=True, help="Rows to print (0: all).")
 @friendly_errors
 def command(file: Path, raw: bool, csv_out: Path | None, state: Path | None, top: int) -> None:
@@ -80,8 +91,9 @@ def command(file: Path, raw: bool, csv_out: Path | None, state: Path | None, top
     miner = TemplateMiner.load(state) if state and state.exists() else TemplateMiner()
     seen: dict[int, Seen] = {}
     assigned: list[tuple[int, int]] = []
+    redactor = Redactor(os.urandom(32))
     for line, message, ts in _messages(file, raw):
-        cid = miner.add(message)
+        cid = miner.add(redactor.text(message))
         assigned.append((line, cid))
         hit = seen.get(cid)
         if hit is None:
@@ -114,8 +126,7 @@ def _print(miner: TemplateMiner, seen: dict[int, Seen], top: int) -> None:
         if live in merged:
             merged[live].fold(hit)
         else:
-            merged[live] = Seen(hit.first_line, hit.last_line, hit.first_ts, hit.last_ts,
-                                hit.count)
+            merged[live] = Seen(hit.first_line, hit.last_line, hit.first_ts, hit.last_ts, hit.count)
     ranked = sorted(merged.items(), key=lambda item: (-item[1].count, item[1].first_line))
     table = Table(title=f"{len(ranked)} templates")
     table.add_column("count", justify="right")
@@ -127,6 +138,11 @@ def _print(miner: TemplateMiner, seen: dict[int, Seen], top: int) -> None:
         template = miner.template(cid)
         first = hit.first_ts.isoformat() if hit.first_ts else f"line {hit.first_line}"
         last = hit.last_ts.isoformat() if hit.last_ts else f"line {hit.last_line}"
-        table.add_row(str(hit.count), first, last, "" if template.seen_before else "new",
-                      escape(template.text))
+        table.add_row(
+            str(hit.count),
+            first,
+            last,
+            "" if template.seen_before else "new",
+            escape(template.text),
+        )
     Console().print(table)

@@ -29,6 +29,7 @@ from casework.formats.base import Format, ParseContext, iter_lines
 FORMATS: tuple[Format, ...] = (
     pcap.FORMAT,
     har.FORMAT,
+    otlp.LINES_FORMAT,
     otlp.FORMAT,
     jaeger.FORMAT,
     zipkin.FORMAT,

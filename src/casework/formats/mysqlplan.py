@@ -1,4 +1,4 @@
-"""MySQL and MariaDB ``EXPLAIN FORMAT=JSON`` (classic, 8.x tree, ``ANALYZE``) → one row per plan node.
+"""MySQL and MariaDB ``EXPLAIN FORMAT=JSON`` (classic, 8.x tree, ``ANALYZE``) and MySQL's text tree → one row per plan node.
 
 >>> import io
 >>> doc = b'{"operation": "Table scan on users", "table_name": "users", "estimated_rows": 3000.0}'
@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -17,6 +18,7 @@ from casework.formats.base import Format, ParseContext
 from casework.formats.pgplan import parse as parse_plan_file
 from casework.model import PlanNodeRecord
 
+_TREE_TEXT = re.compile(r"^[|\s]*-> .+\(cost=[\d.e+]+ rows=[\d.e+]+\)", re.M)
 _TREE_KEYS = ('"access_type"', '"inputs"', '"estimated_rows"', '"table_name"', '"query_plan"')
 
 
@@ -25,6 +27,8 @@ def sniff(head: bytes) -> float:
     text = head.decode("utf-8", "replace").lstrip()
     if text.startswith("EXPLAIN: "):
         text = text[9:].lstrip()
+    if _TREE_TEXT.search(text):
+        return 0.97  # EXPLAIN ANALYZE / FORMAT=TREE text
     if not text.startswith(("{", "[")):
         return 0.0
     if '"query_block"' in text and ('"select_id"' in text or '"table"' in text):

@@ -1,10 +1,9 @@
 """Log template mining: turn messages into templates (``<*>`` for values) and back.
 
-    miner = TemplateMiner()                # or TemplateMiner.load(path)
-    cid = miner.add(message)               # learn + match; the id stays valid
-    miner.template(cid).text               # 'Failed password for <*> from <*>'
-    miner.params(message, cid)             # ['root', '10.0.0.1']
-    miner.save(path)
+``TemplateMiner()`` (or ``TemplateMiner.load(path)``) learns online: ``add(message)``
+returns a cluster id that stays valid for the miner's life, ``template(cid).text``
+reads like ``Failed password for <*> from <*>``, ``params(message, cid)`` gives
+the values, and ``save(path)`` keeps the templates for the next run.
 """
 
 from __future__ import annotations

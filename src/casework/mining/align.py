@@ -15,18 +15,19 @@ from casework.mining.masks import OPT, VAR
 # Pieces of a token: word runs (and wildcards) versus the punctuation between.
 _PIECES = re.compile(r"([^\w\x00])")
 
-# Words that change what a message means even at the same position: a line
-# that says ERROR is not the INFO line with a value filled in.
 _WORD = re.compile(r"[A-Za-z0-9]")
 _ZERO_DIGITS = str.maketrans("123456789", "000000000")
+# Words that change what a message means even at the same position: a line
+# that says ERROR is not the INFO line with a value filled in.
+_LEVELS_AND_OUTCOMES = (
+    "trace debug info notice warn warning error err fatal critical crit severe alert emerg"
+    " emergency panic failed success succeeded ok start stop started stopped open close"
+    " closed opened enabled disabled up down accepted rejected denied allowed"
+)
 _PROTECTED = frozenset(
-    word
-    for level in ("trace", "debug", "info", "notice", "warn", "warning", "error", "err", "fatal",
-                  "critical", "crit", "severe", "alert", "emerg", "emergency", "panic",
-                  "failed", "success", "succeeded", "ok", "start", "stop",
-                  "started", "stopped", "open", "close", "closed", "opened", "enabled",
-                  "disabled", "up", "down", "accepted", "rejected", "denied", "allowed")
-    for word in (level, level.upper(), level.capitalize())
+    variant
+    for word in _LEVELS_AND_OUTCOMES.split()
+    for variant in (word, word.upper(), word.capitalize())
 )
 _STRIP = "[]()<>{}:;,.'\"!|*#-"
 
@@ -146,3 +147,23 @@ def fits_spanning(template: tuple[str, ...], toks: list[str]) -> bool:
         return ok
 
     return fits(0, 0)
+
+
+@lru_cache(maxsize=4096)
+def param_pattern(tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """Regex over a whitespace-collapsed raw message with one group per wildcard."""
+    out: list[str] = []
+    glued = True  # no separator needed before the next token
+    for i, tok in enumerate(tokens):
+        if tok == OPT and i == len(tokens) - 1:
+            out.append(r"(?:\s+(.+?))?" if out else r"(.*?)")
+            continue
+        if not glued:
+            out.append(r"\s+")
+        if tok == OPT:
+            out.append(r"(?:(.+?)\s+)?")  # the value and its space are optional together
+            glued = True
+            continue
+        out.append("(.+?)".join(re.escape(piece) for piece in tok.split(VAR)))
+        glued = False
+    return re.compile("".join(out) + r"\Z", re.DOTALL)

@@ -38,9 +38,7 @@ class Cluster:
         self.tokens = tokens
         self.constants = sum(1 for t in tokens if t not in (VAR, OPT))
         self.min_len = len(tokens) - tokens.count(OPT)
-        self.exact = frozenset(
-            (i, t) for i, t in enumerate(tokens) if VAR not in t and t != OPT
-        )
+        self.exact = frozenset((i, t) for i, t in enumerate(tokens) if VAR not in t and t != OPT)
         self.words = frozenset(t for t in tokens if VAR not in t and t != OPT)
         self.patterns = sum(1 for t in tokens if VAR in t and t != VAR)
 
@@ -113,7 +111,8 @@ class ClusterIndex:
         return [
             c
             for c in (self.clusters[cid] for cid in self._wide)
-            if c.min_len <= len(toks) and c.words <= present
+            if c.min_len <= len(toks)
+            and c.words <= present
             and (len(c.tokens) != len(toks) or OPT in c.tokens)
         ]
 
@@ -124,7 +123,8 @@ class ClusterIndex:
             for c in list(self.clusters.values())
             if c.cid != wide.cid
             and (len(c.tokens) != len(wide.tokens) or OPT in wide.tokens)
-            and wide.words <= set(c.tokens) and fits_spanning(wide.tokens, list(c.tokens))
+            and wide.words <= set(c.tokens)
+            and fits_spanning(wide.tokens, list(c.tokens))
         ]
 
     def near_lengths(self, length: int, reach: int) -> list[Cluster]:
@@ -133,8 +133,11 @@ class ClusterIndex:
         Same-length clusters come only when they hold a wildcard: a value can
         then sit one token to the left or right of where the template has it.
         """
-        same = [c for c in (self.clusters[cid] for cid in self.by_len.get(length, ()))
-                if c.cid in self._wide]
+        same = [
+            c
+            for c in (self.clusters[cid] for cid in self.by_len.get(length, ()))
+            if c.cid in self._wide
+        ]
         return same + [
             self.clusters[cid]
             for delta in range(1, reach + 1)

@@ -70,9 +70,7 @@ def merge_lengths(
     """The template covering both sequences, or None when they are different messages."""
     anchors = _anchors(template, toks)
     kept = sum(1 for i, _ in anchors if template[i] not in WILD)
-    constants = max(
-        sum(1 for t in template if t not in WILD), sum(1 for x in toks if VAR not in x)
-    )
+    constants = max(sum(1 for t in template if t not in WILD), sum(1 for x in toks if VAR not in x))
     if not constants or kept < similarity * constants:
         return None
     merged: list[str] = []

@@ -64,8 +64,10 @@ def _classify(atom: str) -> str:
     if not _DIGIT.search(atom):
         # Booleans and nulls are values a program printed, never message text.
         return VAR if atom in _LITERALS else atom
-    if "/" in atom and all(part.isdigit() for part in atom.split("/")):
-        return "/".join(VAR for _ in atom.split("/"))  # a date like 2016/2/23
+    for sep in "/-":
+        parts = atom.split(sep)
+        if len(parts) > 1 and all(part.isdigit() for part in parts):
+            return sep.join(VAR for _ in parts)  # a date like 2016/2/23 or 2017-07-03
     prefixed = _PREFIXED_NUMBER.fullmatch(atom)
     if prefixed:
         # "node-12", "core.4711": the word is the constant, the number the value.
@@ -87,8 +89,10 @@ def _replace(match: re.Match[str]) -> str:
         body = atom.rstrip(".")
         return _classify(body) + atom[len(body) :] if body else atom
     if kind == "url":
-        scheme, _, _ = match.group("url").partition("://")
-        return scheme + "://" + VAR
+        url = match.group("url")
+        body = url.rstrip(".:")  # sentence punctuation after a URL is not part of it
+        scheme, _, _ = body.partition("://")
+        return scheme + "://" + VAR + url[len(body) :]
     if kind == "date":
         # A calendar date with a clock reads as the clock does elsewhere.
         return ":".join(VAR for _ in match.group("clock").split(":"))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from casework.mining import state
@@ -29,6 +28,7 @@ from casework.mining.align import (
     generalize,
     is_protected,
     is_value_like,
+    param_pattern,
     token_matches,
 )
 from casework.mining.clusters import Cluster, ClusterIndex
@@ -133,10 +133,13 @@ class TemplateMiner:
         return tid in self.known
 
     def params(self, message: str, cid: int) -> list[str]:
-        """Values a message puts into its template's wildcards ([] if it does not fit)."""
-        text = render(self.index.clusters[self.index.resolve(cid)].tokens)
-        found = _param_pattern(text).match(" ".join(message.split()))
-        return list(found.groups()) if found else []
+        """Values a message puts into its template's wildcards ([] if it does not fit).
+
+        An omittable value the message leaves out comes back as "".
+        """
+        tokens = self.index.clusters[self.index.resolve(cid)].tokens
+        found = param_pattern(tokens).match(" ".join(message.split()))
+        return [g or "" for g in found.groups()] if found else []
 
     def save(self, path: str | Path) -> None:
         """Persist templates, counts, aliases and known ids as JSON."""
@@ -289,9 +292,3 @@ class TemplateMiner:
         text = render(cluster.tokens)
         tid = template_id(text)
         return Template(tid, text, cluster.count, tid in self.known)
-
-
-@lru_cache(maxsize=4096)
-def _param_pattern(text: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in text.split("<*>")]
-    return re.compile("(.+?)".join(parts) + r"\Z", re.DOTALL)

@@ -17,8 +17,11 @@ FORMAT = "casework.templates/1"
 
 
 def dump(
-    path: Path, clusters: list[tuple[int, tuple[str, ...], int]], aliases: dict[int, int],
-    known: set[str], next_id: int,
+    path: Path,
+    clusters: list[tuple[int, tuple[str, ...], int]],
+    aliases: dict[int, int],
+    known: set[str],
+    next_id: int,
 ) -> None:
     """Write the state atomically (a crash never leaves half a file)."""
     doc = {
@@ -41,14 +44,14 @@ def read(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise CaseworkError(f"cannot read template state ({type(exc).__name__})",
-                            file=str(path)) from None
+        raise CaseworkError(
+            f"cannot read template state ({type(exc).__name__})", file=str(path)
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CaseworkError(f"not a {FORMAT} state file", file=str(path))
     try:
         clusters = [
-            (int(c["id"]), tuple(_decode(str(t)) for t in c["tokens"]),
-             int(c["count"]))
+            (int(c["id"]), tuple(_decode(str(t)) for t in c["tokens"]), int(c["count"]))
             for c in doc["clusters"]
         ]
         aliases = {int(k): int(v) for k, v in doc["aliases"].items()}

@@ -9,41 +9,23 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from casework.net import tcp
 from casework.net.decode import address, decode, decode_ip, icmp_quote
+from casework.net.dns import DNS_PORTS, DnsTracker, parse_message
 from casework.net.fragments import Defragmenter
-from casework.net.dns import DNS_PORTS, DnsOverTcp, DnsTracker, parse_message
-from casework.net.http1 import HTTP_PORTS, HttpConversation, HttpDirection, looks_like_http
+from casework.net.http1 import HttpDirection
 from casework.net.pcap_reader import Frame
-from casework.net.tls import TLS_PORTS, TlsDirection, TlsSession, looks_like_tls
+from casework.net.streams import App, choose_app, deliver
 
 _TCP = struct.Struct("!HHIIHH").unpack_from
+#: Ethernet type, IPv4 version/IHL, total length, flags/fragment, protocol, addresses, then
+#: the TCP ports, sequence, ack, offset/flags and window: one unpack for the common frame.
+_FAST = struct.Struct("!12xHBxH2xHxB2x4s4sHHIIHH").unpack_from
 _UDP = struct.Struct("!HH").unpack_from
 #: Frame numbers kept per condition for evidence; counts are always complete.
 MAX_EVIDENCE_FRAMES = 200
 MAX_CONV_FRAMES = 50
-#: Ports some other Wireshark dissector owns, where its TLS/HTTP heuristics never run.
-OTHER_PORTS = frozenset((21, 22, 23, 25, 110, 143, 389, 445, 3306, 5432, 6379))
-
-
-class StreamHandler(Protocol):
-    def data(self, payload: bytes, num: int, ts: float) -> None: ...
-    def gap(self) -> None: ...
-    def fin(self, num: int, ts: float) -> None: ...
-
-
-class App:
-    """The application decoder of one TCP conversation: a handler and next sequence per side."""
-
-    __slots__ = ("conv_state", "kind", "nxt", "sides")
-
-    def __init__(self, kind: str, sides: tuple[StreamHandler, StreamHandler], state: object) -> None:
-        self.kind = kind
-        self.sides = sides
-        self.nxt: list[int | None] = [None, None]
-        self.conv_state = state
 
 
 @dataclass(slots=True)
@@ -63,8 +45,6 @@ class Capture:
     """Everything learned from one capture file."""
 
     frames: int = 0
-    first_ts: float = 0.0
-    last_ts: float = 0.0
     non_ip: int = 0
     fragments: int = 0
     malformed: int = 0
@@ -79,45 +59,83 @@ class Capture:
     _defrag: Defragmenter = field(default_factory=Defragmenter)
 
     def run(self, frames: Iterable[Frame]) -> Capture:
+        """Analyze every frame; Ethernet/IPv4/TCP without options takes an inlined fast path."""
+        fast = _FAST
+        segment = self._segment
+        num = 0
         for num, ts, linktype, buf, orig in frames:
-            self.frames = num
-            if not self.first_ts:
-                self.first_ts = ts
-            self.last_ts = ts
-            decoded = decode(linktype, buf)
-            if decoded is None:
-                self.non_ip += 1
-                continue
-            while decoded is not None and decoded[7]:
-                self.fragments += 1
-                whole = self._defrag.add(buf, decoded[8], decoded[5]) if decoded[0] == 4 else None
-                if whole is None:
-                    decoded = None
-                    break
-                buf = whole
-                orig = len(whole)
-                decoded = decode_ip(whole)
-            if decoded is None:
-                continue
-            _ver, src, dst, proto, l4, end, _err, frag, _ip = decoded
-            if end > orig:  # IP claims more than the frame had: Wireshark uses the frame
-                end = orig
-            try:
-                if proto == 6:
-                    self._tcp(num, ts, buf, src, dst, l4, end)
-                elif proto == 17:
-                    self._udp(num, ts, buf, src, dst, l4, end, False)
-                elif proto == 1 or proto == 58:
-                    self._icmp(num, ts, buf, decoded)
-            except (IndexError, ValueError, struct.error, UnicodeError):
-                self.malformed += 1  # a damaged frame is counted; the capture goes on
+            if linktype == 1 and len(buf) >= 54:
+                (
+                    etype,
+                    verihl,
+                    total,
+                    frag,
+                    proto,
+                    src,
+                    dst,
+                    sport,
+                    dport,
+                    seq,
+                    ack,
+                    offflags,
+                    win,
+                ) = fast(buf, 0)
+                if etype == 0x0800 and verihl == 0x45 and proto == 6 and not frag & 0x3FFF:
+                    end = 14 + total
+                    if end > orig:  # IP claims more than the frame had: Wireshark uses the frame
+                        end = orig
+                    try:
+                        segment(num, ts, buf, src, dst, 34, end, sport, dport, seq, ack,
+                                offflags, win, buf[26:38])  # fmt: skip
+                    except (IndexError, ValueError, struct.error, UnicodeError):
+                        self.malformed += 1
+                    continue
+            self._general(num, ts, linktype, buf, orig)
+        self.frames = num
         return self
 
-    def _tcp(self, num: int, ts: float, buf: bytes, src: bytes, dst: bytes, l4: int, end: int) -> None:
+    def _general(self, num: int, ts: float, linktype: int, buf: bytes, orig: int) -> None:
+        decoded = decode(linktype, buf)
+        if decoded is None:
+            self.non_ip += 1
+            return
+        while decoded is not None and decoded[7]:
+            self.fragments += 1
+            whole = self._defrag.add(buf, decoded[8], decoded[5]) if decoded[0] == 4 else None
+            if whole is None:
+                return
+            buf = whole
+            orig = len(whole)
+            decoded = decode_ip(whole)
+        if decoded is None:
+            return
+        _ver, src, dst, proto, l4, end, _err, _frag, _ip = decoded
+        if end > orig:
+            end = orig
+        try:
+            if proto == 6:
+                self._tcp(num, ts, buf, src, dst, l4, end)
+            elif proto == 17:
+                self._udp(num, ts, buf, src, dst, l4, end, False)
+            elif proto == 1 or proto == 58:
+                self._icmp(num, ts, buf, decoded)
+        except (IndexError, ValueError, struct.error, UnicodeError):
+            self.malformed += 1  # a damaged frame is counted; the capture goes on
+
+    def _tcp(
+        self, num: int, ts: float, buf: bytes, src: bytes, dst: bytes, l4: int, end: int
+    ) -> None:
         if len(buf) < l4 + 20:
             self.malformed += 1
             return
         sport, dport, seq, ack, offflags, win = _TCP(buf, l4)
+        key = src + dst + buf[l4 : l4 + 4]
+        self._segment(num, ts, buf, src, dst, l4, end, sport, dport, seq, ack, offflags, win, key)
+
+    def _segment(
+        self, num: int, ts: float, buf: bytes, src: bytes, dst: bytes, l4: int, end: int,
+        sport: int, dport: int, seq: int, ack: int, offflags: int, win: int, key: bytes,
+    ) -> None:  # fmt: skip
         hl = (offflags >> 12) * 4
         flags = offflags & 0xFF
         seglen = end - l4 - hl
@@ -128,11 +146,8 @@ class Capture:
             self.rst_count += 1
             if len(self.rst_frames) < MAX_EVIDENCE_FRAMES:
                 self.rst_frames.append(num)
-        key = src + dst + buf[l4 : l4 + 4]
         entry = self._table.get(key)
-        if entry is None or (
-            flags & 0x12 == 2 and _new_syn(entry, seq)
-        ):
+        if entry is None or (flags & 0x12 == 2 and _new_syn(entry, seq)):
             entry = self._new_conversation(key, num, ts, src, dst, sport, dport)
         conv, is_a = entry
         fwd, rev = (conv.a, conv.b) if is_a else (conv.b, conv.a)
@@ -155,10 +170,27 @@ class Capture:
             fwd.payload += seglen
             app = conv.app
             if app is None:
-                app = conv.app = self._choose_app(conv, buf[l4 + hl : l4 + hl + 16], seglen)
+                app = conv.app = choose_app(conv, buf[l4 + hl : l4 + hl + 16], seglen)
             if app:
                 assert isinstance(app, App)
-                self._deliver(conv, app, is_a, num, ts, seq, flags, buf[l4 + hl : end], seglen)
+                side = 0 if is_a else 1
+                handler = app.sides[side]
+                if (
+                    type(handler) is HttpDirection
+                    and handler.mode == 1
+                    and handler.remaining > seglen
+                    and app.nxt[side] == seq
+                    and not flags & 1
+                    and len(buf) >= end
+                    and handler.current is not None
+                ):  # the middle of a known-length body: count it, copy nothing
+                    handler.remaining -= seglen
+                    handler.current.body_bytes += seglen
+                    app.nxt[side] = (seq + seglen) & tcp.M32
+                else:
+                    deliver(
+                        self.dns, conv, app, is_a, num, ts, seq, flags, buf[l4 + hl : end], seglen
+                    )
 
     def _new_conversation(
         self, key: bytes, num: int, ts: float, src: bytes, dst: bytes, sport: int, dport: int
@@ -186,62 +218,15 @@ class Capture:
                     kept.append(num)
             bit <<= 1
 
-    def _choose_app(self, conv: tcp.Conversation, head: bytes, seglen: int) -> App | bool | None:
-        ports = (conv.addr[1], conv.addr[3])
-        if any(p in HTTP_PORTS for p in ports):
-            state = HttpConversation()
-            return App("http", (HttpDirection(state, 0), HttpDirection(state, 1)), state)
-        if any(p in DNS_PORTS for p in ports):
-            return App("dns", (DnsOverTcp(), DnsOverTcp()), None)
-        if any(p in TLS_PORTS for p in ports):
-            return _tls_app()
-        if any(p in OTHER_PORTS for p in ports):
-            return False
-        if not seglen or not head:
-            return None  # decide on the first segment that carries data
-        if looks_like_tls(head):
-            return _tls_app()
-        if looks_like_http(head):
-            state = HttpConversation()
-            return App("http", (HttpDirection(state, 0), HttpDirection(state, 1)), state)
-        return False
-
-    def _deliver(
-        self, conv: tcp.Conversation, app: App, is_a: bool, num: int, ts: float, seq: int,
-        flags: int, payload: bytes, seglen: int,
-    ) -> None:
-        side = 0 if is_a else 1
-        handler = app.sides[side]
-        nxt = app.nxt[side]
-        delta = 0 if nxt is None else (seq - nxt) & tcp.M32
-        skip = 0
-        if delta and delta < tcp.HALF:  # bytes between nxt and seq were never captured
-            if isinstance(handler, HttpDirection):
-                handler.skip(delta)
-            else:
-                handler.gap()
-        elif delta:
-            skip = tcp.M32 + 1 - delta
-            if skip >= seglen:  # nothing new: a retransmission the decoders already saw
-                if flags & 1:
-                    handler.fin(num, ts)
-                return
-        app.nxt[side] = (seq + seglen) & tcp.M32
-        data = payload[skip:]
-        if data:
-            handler.data(data, num, ts)
-        if len(data) < seglen - skip:  # the frame was cut by the snapshot length
-            handler.gap()
-        if isinstance(handler, DnsOverTcp) and handler.messages:
-            for mnum, mts, msg in handler.messages:
-                src, sport, dst, dport = conv.addr if is_a else _swap(conv.addr)
-                self.dns.message(conv, msg, mnum, mts, address(src), address(dst), False)
-            handler.messages.clear()
-        if flags & 1:
-            handler.fin(num, ts)
-
     def _udp(
-        self, num: int, ts: float, buf: bytes, src: bytes, dst: bytes, l4: int, end: int,
+        self,
+        num: int,
+        ts: float,
+        buf: bytes,
+        src: bytes,
+        dst: bytes,
+        l4: int,
+        end: int,
         in_error: bool,
     ) -> None:
         if len(buf) < l4 + 8:
@@ -269,7 +254,7 @@ class Capture:
         inner = icmp_quote(version, buf, l4)
         if inner is None:
             return
-        _v, src, dst, proto, il4, iend, _e, frag = inner
+        _v, src, dst, proto, il4, iend, _e, frag, _ip = inner
         if frag:
             return
         if proto == 6 and len(buf) > il4 + 13 and buf[il4 + 13] & 4:
@@ -283,15 +268,6 @@ def _new_syn(entry: tuple[tcp.Conversation, bool], seq: int) -> bool:
     conv, is_a = entry
     fwd = conv.a if is_a else conv.b
     return fwd.base_set and seq != fwd.base_seq
-
-
-def _swap(addr: tuple[bytes, int, bytes, int]) -> tuple[bytes, int, bytes, int]:
-    return addr[2], addr[3], addr[0], addr[1]
-
-
-def _tls_app() -> App:
-    session = TlsSession()
-    return App("tls", (TlsDirection(session, 0), TlsDirection(session, 1)), session)
 
 
 def _wscale(buf: bytes, l4: int, hl: int) -> int | None:

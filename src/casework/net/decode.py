@@ -56,7 +56,7 @@ def _ethertype(buf: bytes, off: int, etype: int, depth: int) -> Decoded | None:
             return None
         etype = _H(buf, off + 2)[0]
         off += 4
-    if etype == ETH_IPV4 or etype == ETH_IPV6:
+    if etype in (ETH_IPV4, ETH_IPV6):
         return _ip(buf, off, depth)
     if etype in (0x8847, 0x8848):  # MPLS: skip labels to the bottom of the stack
         while len(buf) >= off + 4:

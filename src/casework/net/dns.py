@@ -158,9 +158,14 @@ class DnsTracker:
             return
         key = (conv, msg.ident)
         trans = self._latest.get(key)
-        if trans is None or trans.response_frame or (trans.qname, trans.qtype) != (
-            msg.qname,
-            msg.qtype,
+        if (
+            trans is None
+            or trans.response_frame
+            or (trans.qname, trans.qtype)
+            != (
+                msg.qname,
+                msg.qtype,
+            )
         ):
             trans = Transaction(msg.ident, msg.qname, msg.qtype, num, ts, src, dst, conv)
             self._latest[key] = trans

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from casework.net import tcp
-from casework.net.capture import App, Capture, UdpFlow
+from casework.net.capture import Capture, UdpFlow
 from casework.net.decode import address
 from casework.net.http1 import HttpConversation
 from casework.net.pcap_reader import ReadStats
+from casework.net.streams import App
 from casework.net.tls import ALERT_NAMES, TlsSession, version_name
 
 RETRANS_ANY = (tcp.RETRANS, tcp.FAST_RETRANS, tcp.SPURIOUS)
@@ -60,7 +61,9 @@ def counts(cap: Capture, stats: ReadStats) -> dict[str, Any]:
         "tcp_window_full": fc.get(tcp.WINDOW_FULL, 0),
         "tcp_keep_alive": fc.get(tcp.KEEP_ALIVE, 0),
         "tcp_rst": cap.rst_count,
-        "tcp_syn_no_synack": sum(len(c.syn_frames) for c in cap.conversations if not c.synack_frame),
+        "tcp_syn_no_synack": sum(
+            len(c.syn_frames) for c in cap.conversations if not c.synack_frame
+        ),
         "dns_resp": dns.responses,
         "dns_rcode_err": sum(dns.rcode_errors.values()),
         "dns_rcodes": breakdown(dns.rcode_errors),
@@ -136,7 +139,11 @@ def tcp_summary(conv: tcp.Conversation) -> dict[str, Any]:
         "ack_rtt_max_s": _round(conv.ack_rtt_max) if conv.ack_rtt_max >= 0 else None,
         "analysis": counts,
         "resets": [
-            {"frame": f, "by": "client" if by_a == client_is_a else "server", "idle_s": _round(idle)}
+            {
+                "frame": f,
+                "by": "client" if by_a == client_is_a else "server",
+                "idle_s": _round(idle),
+            }
             for f, _ts, by_a, idle in conv.resets[:20]
         ],
     }

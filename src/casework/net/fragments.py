@@ -27,7 +27,11 @@ class Defragmenter:
         field = struct.unpack_from("!H", buf, ip_off + 6)[0]
         offset = (field & 0x1FFF) * 8
         more = bool(field & 0x2000)
-        key = buf[ip_off + 4 : ip_off + 6] + buf[ip_off + 9 : ip_off + 10] + buf[ip_off + 12 : ip_off + 20]
+        key = (
+            buf[ip_off + 4 : ip_off + 6]
+            + buf[ip_off + 9 : ip_off + 10]
+            + buf[ip_off + 12 : ip_off + 20]
+        )
         pieces = self._pending.get(key)
         if pieces is None:
             if len(self._pending) >= MAX_PENDING:

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qsl, urlsplit
 
 from casework.model import RequestRecord
@@ -124,11 +124,7 @@ def _jwt_claims(token: str) -> dict[str, int]:
         return {}
     if not isinstance(claims, dict):
         return {}
-    return {
-        k: int(claims[k])
-        for k in ("exp", "iat", "nbf")
-        if _is_number(claims.get(k))
-    }
+    return {k: int(claims[k]) for k in ("exp", "iat", "nbf") if _is_number(claims.get(k))}
 
 
 def _form(req: dict[str, Any]) -> dict[str, str]:
@@ -206,5 +202,5 @@ def _time(value: Any) -> datetime | None:
     return ts.astimezone(UTC)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)

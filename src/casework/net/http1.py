@@ -11,22 +11,61 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Wireshark 4.0's default ``http.tcp.port`` range.
 HTTP_PORTS = frozenset((80, 3128, 3132, 5985, 8080, 8088, 11371, 1900, 2869, 2710))
 
 METHODS = (
-    b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE",
-    b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH",
-    b"NOTIFY", b"SUBSCRIBE", b"UNSUBSCRIBE", b"M-SEARCH", b"REPORT", b"MKACTIVITY", b"CHECKOUT",
-    b"MERGE", b"ACL", b"LINK", b"UNLINK", b"CCM_POST", b"CCM_SUBSCRIBE", b"RPC_CONNECT",
-    b"RPC_IN_DATA", b"RPC_OUT_DATA", b"POLL", b"BPROPFIND", b"BMOVE", b"BDELETE", b"BCOPY",
-    b"UPDATE", b"LABEL", b"VERSION-CONTROL", b"BASELINE-CONTROL", b"MKWORKSPACE",
+    b"GET",
+    b"POST",
+    b"PUT",
+    b"DELETE",
+    b"HEAD",
+    b"OPTIONS",
+    b"PATCH",
+    b"CONNECT",
+    b"TRACE",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"NOTIFY",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"M-SEARCH",
+    b"REPORT",
+    b"MKACTIVITY",
+    b"CHECKOUT",
+    b"MERGE",
+    b"ACL",
+    b"LINK",
+    b"UNLINK",
+    b"CCM_POST",
+    b"CCM_SUBSCRIBE",
+    b"RPC_CONNECT",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
+    b"POLL",
+    b"BPROPFIND",
+    b"BMOVE",
+    b"BDELETE",
+    b"BCOPY",
+    b"UPDATE",
+    b"LABEL",
+    b"VERSION-CONTROL",
+    b"BASELINE-CONTROL",
+    b"MKWORKSPACE",
 )
 _METHOD_LIKE = re.compile(rb"^[A-Z][A-Z_-]{1,19}$")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _RESPONSE = re.compile(rb"^HTTP/\d\.\d (\d{3})")
 MAX_HEADER = 65536
+MAX_HOLES = 1000
 
 
 def looks_like_http(payload: bytes) -> bool:
@@ -63,6 +102,7 @@ class Message:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body_bytes: int = 0
+    body_done: bool = False
 
 
 @dataclass(slots=True)
@@ -103,7 +143,7 @@ class HttpConversation:
 class HttpDirection:
     """One direction's byte stream cut into HTTP messages."""
 
-    __slots__ = ("broken", "buf", "conv", "current", "mode", "remaining", "side")
+    __slots__ = ("broken", "buf", "conv", "current", "holes", "mode", "remaining", "side")
 
     def __init__(self, conv: HttpConversation, side: int) -> None:
         self.conv = conv
@@ -113,6 +153,9 @@ class HttpDirection:
         self.remaining = 0
         self.current: Message | None = None
         self.broken = False
+        # Bytes missing inside fixed-length bodies: [start seq, size, message]. Wireshark's
+        # reassembly completes such a message when a retransmission fills the hole.
+        self.holes: list[list[Any]] = []
 
     def data(self, payload: bytes, num: int, ts: float) -> None:
         while payload:
@@ -131,10 +174,7 @@ class HttpDirection:
                 return
             self.buf += payload
             payload = b""
-            if self.mode == 2:
-                payload = self._chunks(num, ts)
-            else:
-                payload = self._headers(num, ts)
+            payload = self._chunks(num, ts) if self.mode == 2 else self._headers(num, ts)
 
     def gap(self) -> None:
         """Bytes are missing: the message in progress can never complete."""
@@ -145,11 +185,15 @@ class HttpDirection:
         self.mode = 0
         self.current = None
 
-    def skip(self, size: int) -> None:
-        """``size`` missing bytes inside a fixed-length body: keep framing, lose the message."""
-        if self.mode == 1 and size < self.remaining:
+    def skip(self, size: int, at: int) -> None:
+        """``size`` bytes from sequence ``at`` not (yet) seen; inside a fixed-length body they
+        may still arrive as a retransmission, so framing goes on and the hole is remembered."""
+        if self.mode == 1 and size < self.remaining and self.current is not None:
             self.remaining -= size
-            self.broken = True
+            if len(self.holes) < MAX_HOLES:
+                self.holes.append([at, size, self.current])
+            else:
+                self.broken = True
             return
         self.buf = b""  # past the end of the message: whatever comes next starts afresh
         self.mode = 0
@@ -225,13 +269,30 @@ class HttpDirection:
                 self.current.body_bytes += size
             self.buf = self.buf[need:]
 
+    def fill(self, seq: int, size: int, num: int, ts: float) -> None:
+        """Retransmitted bytes ``[seq, seq + size)``: close holes; finish messages left whole."""
+        for hole in self.holes:
+            offset = (hole[0] - seq) & 0xFFFFFFFF  # where the hole starts within the segment
+            if offset < size:
+                taken = min(size - offset, hole[1])
+                hole[0] = (hole[0] + taken) & 0xFFFFFFFF
+                hole[1] -= taken
+        filled = [h[2] for h in self.holes if h[1] <= 0]
+        self.holes = [h for h in self.holes if h[1] > 0]
+        for msg in filled:
+            if msg.body_done and not any(h[2] is msg for h in self.holes):
+                msg.frame, msg.ts = num, ts
+                self.conv.completed(msg, self.side)
+
     def _done(self, num: int, ts: float) -> None:
         msg, broken = self.current, self.broken
         self.current, self.mode, self.remaining, self.broken = None, 0, 0, False
         if msg is None or broken:
             return
         msg.frame, msg.ts = num, ts
-        self.conv.completed(msg, self.side)
+        msg.body_done = True
+        if not any(h[2] is msg for h in self.holes):
+            self.conv.completed(msg, self.side)
 
 
 def _parse_head(head: bytes, num: int, ts: float) -> Message | None:

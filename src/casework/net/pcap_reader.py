@@ -21,6 +21,8 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
 #: A record claiming more than this is corrupt, not a jumbo frame.
 MAX_RECORD = 1 << 24
+#: Bytes read at a time: a capture is never held in memory whole.
+CHUNK = 1 << 22
 
 Frame = tuple[int, float, int, bytes, int]
 """``(number, epoch seconds, link type, captured bytes, original length)``."""
@@ -47,30 +49,35 @@ def container_kind(head: bytes) -> str | None:
     """``"pcap"``, ``"pcapng"`` or None from the first four bytes."""
     if head[:4] in PCAP_MAGICS:
         return "pcap"
-    if head[:4] == PCAPNG_MAGIC and len(head) >= 12 and head[8:12] in (
-        b"\x4d\x3c\x2b\x1a",
-        b"\x1a\x2b\x3c\x4d",
+    if (
+        head[:4] == PCAPNG_MAGIC
+        and len(head) >= 12
+        and head[8:12]
+        in (
+            b"\x4d\x3c\x2b\x1a",
+            b"\x1a\x2b\x3c\x4d",
+        )
     ):
         return "pcapng"
     return None
 
 
 def read_frames(stream: BinaryIO, stats: ReadStats) -> Iterator[Frame]:
-    """Every frame of a pcap or pcapng stream; damage goes to ``stats``, never raised."""
-    data = stream.read()
-    kind = container_kind(data[:12])
+    """Every frame of a pcap or pcapng stream, read in chunks; damage goes to ``stats``, never raised."""
+    head = stream.read(CHUNK)
+    kind = container_kind(head[:12])
     if kind is None:
         stats.bad_records += 1
         stats.problem("not a pcap or pcapng file")
         return
     stats.container = kind
     if kind == "pcap":
-        yield from _read_pcap(data, stats)
+        yield from _read_pcap(stream, head, stats)
     else:
-        yield from _read_pcapng(data, stats)
+        yield from _read_pcapng(stream, head, stats)
 
 
-def _read_pcap(data: bytes, stats: ReadStats) -> Iterator[Frame]:
+def _read_pcap(stream: BinaryIO, data: bytes, stats: ReadStats) -> Iterator[Frame]:
     endian, unit = PCAP_MAGICS[data[:4]]
     if len(data) < 24:
         stats.truncated = True
@@ -80,66 +87,103 @@ def _read_pcap(data: bytes, stats: ReadStats) -> Iterator[Frame]:
     linktype &= 0x0FFFFFFF  # the upper bits carry FCS flags
     stats.link_types.add(linktype)
     record = struct.Struct(endian + "IIII").unpack_from
-    pos, end, number = 24, len(data), 0
-    while pos < end:
-        if pos + 16 > end:
-            stats.truncated = True
-            stats.problem(f"record header cut at byte {pos}")
-            return
-        sec, frac, incl, orig = record(data, pos)
-        if incl > MAX_RECORD or (snaplen and incl > max(snaplen, 262144) and incl > orig):
-            stats.bad_records += 1
-            stats.problem(f"record at byte {pos} claims {incl} bytes")
-            return  # without a trustworthy length there is no next record to find
-        pos += 16
-        body = data[pos : pos + incl]
-        pos += incl
-        number += 1
-        if len(body) < incl:
-            stats.truncated = True
-            stats.cut_frames += 1
-            stats.problem(f"frame {number} cut by end of file")
-        elif incl < orig:
-            stats.cut_frames += 1
+    limit = max(snaplen, 262144)
+    pos, end, number, offset = 24, len(data), 0, 0
+    try:
+        while True:
+            if pos + 16 > end:
+                more = stream.read(CHUNK)
+                if not more:
+                    if pos < end:
+                        stats.truncated = True
+                        stats.problem(f"record header cut at byte {offset + pos}")
+                    return
+                offset += pos
+                data, pos = data[pos:] + more, 0
+                end = len(data)
+                continue
+            sec, frac, incl, orig = record(data, pos)
+            if (incl > limit and incl > orig) or incl > MAX_RECORD:
+                stats.bad_records += 1
+                stats.problem(f"record at byte {offset + pos} claims {incl} bytes")
+                return  # without a trustworthy length there is no next record to find
+            stop = pos + 16 + incl
+            if stop > end:
+                more = stream.read(max(CHUNK, incl + 16))
+                if more:
+                    offset += pos
+                    data, pos = data[pos:] + more, 0
+                    end = len(data)
+                    continue
+                number += 1
+                stats.truncated = True
+                stats.cut_frames += 1
+                stats.problem(f"frame {number} cut by end of file")
+                body = data[pos + 16 :]
+                yield number, sec + frac * unit, linktype, body, orig if orig > incl else incl
+                return
+            body = data[pos + 16 : stop]
+            pos = stop
+            number += 1
+            if incl < orig:
+                stats.cut_frames += 1
+                yield number, sec + frac * unit, linktype, body, orig
+            else:
+                yield number, sec + frac * unit, linktype, body, incl
+    finally:
         stats.frames = number
-        yield number, sec + frac * unit, linktype, body, max(orig, len(body))
 
 
-def _read_pcapng(data: bytes, stats: ReadStats) -> Iterator[Frame]:
-    pos, end, number = 0, len(data), 0
+def _read_pcapng(stream: BinaryIO, data: bytes, stats: ReadStats) -> Iterator[Frame]:
+    pos, end, number, offset = 0, len(data), 0, 0
     endian = "<"
     interfaces: list[tuple[int, float]] = []
-    while pos < end:
-        if pos + 12 > end:
-            stats.truncated = True
-            stats.problem(f"block header cut at byte {pos}")
-            return
-        if data[pos : pos + 4] == PCAPNG_MAGIC:
-            endian = "<" if data[pos + 8 : pos + 12] == b"\x4d\x3c\x2b\x1a" else ">"
-            interfaces = []
-        btype, blen = struct.unpack_from(endian + "II", data, pos)
-        if blen < 12 or blen % 4 or blen > MAX_RECORD:
-            stats.bad_records += 1
-            stats.problem(f"block at byte {pos} has length {blen}")
-            return
-        if pos + blen > end:
-            stats.truncated = True
-        body = data[pos + 8 : min(pos + blen - 4, end)]
-        pos += blen
-        if btype == 1:
-            interfaces.append(_interface(body, endian, stats))
-        elif btype in (6, 3, 2):
-            frame = _packet(btype, body, endian, interfaces, stats)
-            number += 1
-            stats.frames = number
-            if frame is None:
-                stats.bad_records += 1
-                yield number, 0.0, -1, b"", 0
+    try:
+        while True:
+            if pos + 12 > end:
+                more = stream.read(CHUNK)
+                if not more:
+                    if pos < end:
+                        stats.truncated = True
+                        stats.problem(f"block header cut at byte {offset + pos}")
+                    return
+                offset += pos
+                data, pos = data[pos:] + more, 0
+                end = len(data)
                 continue
-            yield (number, *frame)
-        if stats.truncated:
-            stats.problem("last block cut by end of file")
-            return
+            if data[pos : pos + 4] == PCAPNG_MAGIC:
+                endian = "<" if data[pos + 8 : pos + 12] == b"\x4d\x3c\x2b\x1a" else ">"
+                interfaces = []
+            btype, blen = struct.unpack_from(endian + "II", data, pos)
+            if blen < 12 or blen % 4 or blen > MAX_RECORD:
+                stats.bad_records += 1
+                stats.problem(f"block at byte {offset + pos} has length {blen}")
+                return
+            if pos + blen > end:
+                more = stream.read(max(CHUNK, blen))
+                if more:
+                    offset += pos
+                    data, pos = data[pos:] + more, 0
+                    end = len(data)
+                    continue
+                stats.truncated = True
+                stats.problem("last block cut by end of file")
+            body = data[pos + 8 : min(pos + blen - 4, end)]
+            pos += blen
+            if btype == 1:
+                interfaces.append(_interface(body, endian, stats))
+            elif btype in (6, 3, 2):
+                frame = _packet(btype, body, endian, interfaces, stats)
+                number += 1
+                if frame is None:
+                    stats.bad_records += 1
+                    yield number, 0.0, -1, b"", 0
+                else:
+                    yield (number, *frame)
+            if stats.truncated:
+                return
+    finally:
+        stats.frames = number
 
 
 def _interface(body: bytes, endian: str, stats: ReadStats) -> tuple[int, float]:

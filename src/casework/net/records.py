@@ -7,9 +7,10 @@ from typing import Any
 
 from casework.model import FlowRecord, RequestRecord
 from casework.net import facts, tcp
-from casework.net.capture import App, Capture
+from casework.net.capture import Capture
 from casework.net.dns import RCODE_NAMES, Transaction
 from casework.net.http1 import Exchange, HttpConversation
+from casework.net.streams import App
 
 #: DNS transactions kept per flow row; the counts stay complete.
 MAX_DNS_PER_FLOW = 200
@@ -116,7 +117,11 @@ def _request(ex: Exchange, summary: dict[str, Any]) -> RequestRecord:
     req, resp = ex.request, ex.response
     host = req.headers.get("host") or summary["server"]
     target = req.target or "/"
-    url = target if "://" in target else f"http://{host}{target if target.startswith('/') else '/' + target}"
+    url = (
+        target
+        if "://" in target
+        else f"http://{host}{target if target.startswith('/') else '/' + target}"
+    )
     attrs: dict[str, Any] = {
         "source": "pcap",
         "stream": summary["stream"],

@@ -11,6 +11,11 @@ Wireshark on purpose, ``bench/RESULTS.md`` says so.
 
 from __future__ import annotations
 
+from typing import Any
+
+from casework.net.tcp_state import Conversation as Conversation
+from casework.net.tcp_state import Flow as Flow
+
 M32 = 0xFFFFFFFF
 HALF = 0x80000000
 
@@ -58,90 +63,6 @@ OOO_DEFAULT = 0.003
 FAST_RETRANS_WINDOW = 0.020
 
 
-class Flow:
-    """One direction of a TCP conversation: what Wireshark keeps in ``tcp_flow_t``."""
-
-    __slots__ = (
-        "base_set",
-        "base_seq",
-        "bytes",
-        "dupacknum",
-        "fin_frame",
-        "is_first_ack",
-        "lastack",
-        "lastacktime",
-        "lastsegflags",
-        "maxseqtobeacked",
-        "nextseq",
-        "nextseqtime",
-        "packets",
-        "payload",
-        "segments",
-        "win_scale",
-        "window",
-    )
-
-    def __init__(self) -> None:
-        self.base_set = False
-        self.base_seq = 0
-        self.nextseq = 0
-        self.nextseqtime = 0.0
-        self.maxseqtobeacked = 0
-        self.lastack = 0
-        self.lastacktime = 0.0
-        self.dupacknum = 0
-        self.window = M32  # Wireshark starts with G_MAXUINT32: no window seen yet
-        self.win_scale = -1  # -1 unknown, -2 no scaling, else the shift
-        self.is_first_ack = True
-        self.lastsegflags = 0
-        self.segments: list[list[float]] = []  # [seq, nextseq, ts] oldest first
-        self.packets = 0
-        self.bytes = 0
-        self.payload = 0
-        self.fin_frame = 0
-
-
-class Conversation:
-    """A TCP conversation (Wireshark's ``tcp.stream``): two flows plus handshake facts."""
-
-    __slots__ = (
-        "a",
-        "ack_rtt_max",
-        "addr",
-        "app",
-        "b",
-        "counts",
-        "first_frame",
-        "first_ts",
-        "frames",
-        "irtt",
-        "last_ts",
-        "mru_syn",
-        "resets",
-        "synack_frame",
-        "syn_frames",
-        "stream",
-    )
-
-    def __init__(self, stream: int, num: int, ts: float) -> None:
-        self.stream = stream
-        self.a = Flow()  # the direction of the first packet seen
-        self.b = Flow()
-        self.first_frame = num
-        self.first_ts = ts
-        self.last_ts = ts
-        self.mru_syn = 0.0
-        self.irtt = 0.0
-        self.ack_rtt_max = -1.0
-        self.syn_frames: list[int] = []
-        self.synack_frame = 0
-        self.addr: tuple[bytes, int, bytes, int] = (b"", 0, b"", 0)  # a's address and port, then b's
-        self.app: object = None  # None: not decided yet; False: no application decoder
-        self.counts: dict[int, int] = {}
-        self.frames: dict[int, list[int]] = {}  # condition bit -> first frame numbers
-        self.resets: list[tuple[int, float, bool, float]] = []  # frame, ts, sent by a, idle s
-
-
 def _gt(a: int, b: int) -> bool:
     return ((b - a) & M32) >= HALF
 
@@ -180,10 +101,21 @@ def window_scale(fwd: Flow, rev: Flow, flags: int, shift: int | None) -> None:
 
 
 def analyze(
-    conv: Conversation, fwd: Flow, rev: Flow, ts: float, seq: int, ack: int, flags: int,
-    window: int, seglen: int,
+    conv: Conversation,
+    fwd: Flow,
+    rev: Flow,
+    ts: float,
+    seq: int,
+    ack: int,
+    flags: int,
+    window: int,
+    seglen: int,
 ) -> int:
-    """Wireshark's per-segment sequence analysis; returns the segment's condition bits."""
+    """Wireshark's per-segment sequence analysis; returns the segment's condition bits.
+
+    The order of the checks is Wireshark's; equality tests guard the 32-bit
+    comparisons because in-order segments are by far the most common.
+    """
     fl = 0
     if not fwd.base_set:
         fwd.base_seq = seq if flags & SYN else (seq - 1) & M32
@@ -193,59 +125,46 @@ def analyze(
         rev.base_set = True
     nextseq = fwd.nextseq
     plain = not flags & (SYN | FIN | RST)
-
     if seglen == 1 and seq == nextseq and rev.window == 0:
         fl = ZW_PROBE
     else:
         if window == 0 and plain:
-            fl |= ZERO_WINDOW
-        if nextseq and _gt(seq, nextseq) and not flags & RST:
-            fl |= LOST_SEGMENT
-        if seglen <= 1 and seq == (nextseq - 1) & M32 and plain:
-            fl |= KEEP_ALIVE
+            fl = ZERO_WINDOW
+        if seq != nextseq and nextseq:
+            if (nextseq - seq) & M32 >= HALF and not flags & RST:
+                fl |= LOST_SEGMENT
+            if seglen <= 1 and plain and seq == (nextseq - 1) & M32:
+                fl |= KEEP_ALIVE
         if (
             seglen
+            and plain
             and rev.win_scale != -1
             and (seq + seglen) & M32 == (rev.lastack + (rev.window << _shift(rev))) & M32
-            and plain
         ):
             fl |= WINDOW_FULL
-        same = seglen == 0 and seq == nextseq and plain
-        if same and window and window == fwd.window and ack == fwd.lastack and (
-            rev.lastsegflags & KEEP_ALIVE
-        ):
-            fl |= KEEP_ALIVE_ACK
-        elif (
-            same
-            and window == 0
-            and fwd.window == 0
-            and (ack == fwd.lastack or ack == (fwd.lastack + 1) & M32)
-            and rev.lastsegflags & ZW_PROBE
-        ):
-            fl |= ZW_PROBE_ACK
-        elif same and window and window == fwd.window and ack == fwd.lastack:
-            fwd.dupacknum = 1 if fwd.dupacknum == DISARMED else fwd.dupacknum + 1
-            fl |= DUP_ACK
-
+        if not seglen and plain and seq == nextseq and ack == fwd.lastack:
+            fl |= _repeated_ack(fwd, rev, ack, window)
     if ack != fwd.lastack:
         fwd.dupacknum = 0
-    if rev.maxseqtobeacked and _gt(ack, rev.maxseqtobeacked) and flags & ACK:
-        if _lt(rev.maxseqtobeacked, rev.nextseq):  # data seen beyond a hole: the hole is acked
-            rev.maxseqtobeacked = rev.nextseq
-            fl |= ACK_UNSEEN
-        else:  # acked beyond anything seen: report once until the peer acks anew
-            if rev.dupacknum == 0:
-                fl |= ACK_UNSEEN
-            rev.dupacknum = DISARMED
-
-    if (seglen or flags & (SYN | FIN)) and not fl & KEEP_ALIVE:
-        fl |= _retransmission(conv, fwd, rev, ts, seq, flags, seglen)
-
-    end = (seq + seglen + (1 if flags & (SYN | FIN) else 0)) & M32
-    if (seglen or flags & (SYN | FIN)) and len(fwd.segments) < MAX_UNACKED:
-        fwd.segments.append([seq, end, ts])
+    rmax = rev.maxseqtobeacked
+    if ack != rmax and rmax and flags & ACK and (rmax - ack) & M32 >= HALF:
+        fl |= _ack_unseen(rev)
+    if seglen or flags & (SYN | FIN):
+        if fl & KEEP_ALIVE:
+            pass
+        elif seq == nextseq:  # in order: at most a spurious retransmission
+            rl = rev.lastack
+            if seglen and rl and (rl - seq - seglen) & M32 < HALF:
+                fl |= SPURIOUS
+        else:
+            fl |= _retransmission(conv, fwd, rev, ts, seq, flags, seglen)
+        end = (seq + seglen + 1) & M32 if flags & (SYN | FIN) else (seq + seglen) & M32
+        if len(fwd.segments) < MAX_UNACKED:
+            fwd.segments.append([seq, end, ts])
+    else:
+        end = seq
     if not fl & ZW_PROBE:
-        if _gt(end, fwd.nextseq) or not fwd.nextseq:
+        if end != nextseq and ((nextseq - end) & M32 >= HALF or not nextseq):
             fwd.nextseq = end
             fwd.nextseqtime = ts
         if seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
@@ -256,6 +175,29 @@ def analyze(
     fwd.lastsegflags = fl
     if rev.segments:
         _acked(conv, rev, ack, ts)
+    return fl
+
+
+def _repeated_ack(fwd: Flow, rev: Flow, ack: int, window: int) -> int:
+    """A bare ACK repeating the last one: keep-alive ACK, zero-window-probe ACK or duplicate ACK."""
+    if window and window == fwd.window and rev.lastsegflags & KEEP_ALIVE:
+        return KEEP_ALIVE_ACK
+    if window == 0 and fwd.window == 0 and rev.lastsegflags & ZW_PROBE:
+        return ZW_PROBE_ACK
+    if window and window == fwd.window:
+        fwd.dupacknum = 1 if fwd.dupacknum == DISARMED else fwd.dupacknum + 1
+        return DUP_ACK
+    return 0
+
+
+def _ack_unseen(rev: Flow) -> int:
+    """An ACK beyond what the peer was seen to send (Wireshark 4.0's two cases)."""
+    if _lt(rev.maxseqtobeacked, rev.nextseq):  # data seen beyond a hole: the hole is acked
+        rev.maxseqtobeacked = rev.nextseq
+        return ACK_UNSEEN
+    # Acked beyond anything seen: reported once until the peer acks anew.
+    fl = ACK_UNSEEN if rev.dupacknum == 0 else 0
+    rev.dupacknum = DISARMED
     return fl
 
 
@@ -296,18 +238,23 @@ def _retransmission(
 
 def _acked(conv: Conversation, rev: Flow, ack: int, ts: float) -> None:
     """Drop the segments this ACK covers; an exact match gives the ACK RTT."""
-    keep: list[list[float]] = []
-    rtt = -1.0
-    for ual in rev.segments:
-        useq, unext = int(ual[0]), int(ual[1])
-        if ack == unext:
-            if rtt < 0:  # Wireshark walks newest first, so the oldest match wins
-                rtt = ts - ual[2]
-        elif _gt(ack, useq) and _le(ack, unext):
-            ual[0] = ack
-            keep.append(ual)
-        elif _gt(unext, ack):
-            keep.append(ual)
-    rev.segments = keep
+    segments = rev.segments
+    if len(segments) == 1 and ack == segments[0][1]:  # the usual case: one segment, acked
+        rtt = ts - segments[0][2]
+        rev.segments = []
+    else:
+        keep: list[list[Any]] = []
+        rtt = -1.0
+        for ual in segments:
+            useq, unext = ual[0], ual[1]
+            if ack == unext:
+                if rtt < 0:  # Wireshark walks newest first, so the oldest match wins
+                    rtt = ts - ual[2]
+            elif _gt(ack, useq) and _le(ack, unext):
+                ual[0] = ack
+                keep.append(ual)
+            elif _gt(unext, ack):
+                keep.append(ual)
+        rev.segments = keep
     if rtt > conv.ack_rtt_max:
         conv.ack_rtt_max = rtt

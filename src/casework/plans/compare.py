@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from casework.plans.diagnose import filter_columns
 from casework.plans.fingerprint import fingerprint
 from casework.plans.node import Plan, PlanNode
 
@@ -107,7 +108,11 @@ def _short(node: PlanNode) -> str:
 
 
 def same_query_groups(plans: Iterable[Plan]) -> list[list[Plan]]:
-    """Plans of one query, oldest first: same statement fingerprint, else same tables and engine."""
+    """Plans of one query, oldest first.
+
+    With statement text, the same fingerprint; without (a pasted EXPLAIN), the
+    same engine, tables and columns in conditions.
+    """
     groups: dict[str, list[Plan]] = {}
     for plan in plans:
         if plan.query:
@@ -116,9 +121,21 @@ def same_query_groups(plans: Iterable[Plan]) -> list[list[Plan]]:
             rels = sorted(plan.relations())
             if not rels:
                 continue
-            key = f"t:{plan.engine}:{','.join(rels)}"
+            key = f"t:{plan.engine}:{','.join(rels)}:{','.join(_predicate_columns(plan))}"
         groups.setdefault(key, []).append(plan)
     return [sorted(g, key=_order) for g in groups.values() if len(g) >= 2]
+
+
+_PREDICATES = ("filter", "index_cond", "recheck_cond", "join_filter", "hash_cond", "merge_cond")
+
+
+def _predicate_columns(plan: Plan) -> list[str]:
+    """Columns the query's conditions name: the same whether a scan filters or an index seeks."""
+    found: set[str] = set()
+    for node in plan.nodes:
+        for name in _PREDICATES:
+            found.update(c.lower() for c, _ in filter_columns(getattr(node, name), False))
+    return sorted(found)
 
 
 def _order(plan: Plan) -> tuple[int, float, int, str]:

@@ -12,9 +12,13 @@ from casework.plans.node import Plan, PlanNode, Trigger
 HOT_SHARE = 0.3
 #: Subplans run at least this many times are per-row work.
 MIN_SUBPLAN_LOOPS = 100
-#: JIT is called dominant past this share of execution time; triggers past the second.
-DOMINANT = 0.5
+#: JIT and triggers are called dominant past this share of the execution time.
+JIT_DOMINANT = 0.3
 TRIGGERS_DOMINANT = 0.3
+#: JIT under this many milliseconds is not worth a finding, whatever its share.
+MIN_JIT_MS = 10.0
+#: A subplan run fewer times than MIN_SUBPLAN_LOOPS still counts past this share of the plan.
+SUBPLAN_SHARE = 0.3
 #: A hot node must take at least this long to be worth a finding.
 MIN_HOT_MS = 1.0
 
@@ -62,7 +66,9 @@ def subplans(plan: Plan) -> Iterator[Diagnosis]:
     """Correlated subqueries run once per outer row."""
     found = []
     for node in plan.nodes:
-        if node.relationship != "SubPlan" or (node.loops or 0) < MIN_SUBPLAN_LOOPS:
+        if node.relationship != "SubPlan" or (node.loops or 0) < 2:
+            continue
+        if (node.loops or 0) < MIN_SUBPLAN_LOOPS and share(plan, node.inclusive_ms) < SUBPLAN_SHARE:
             continue
         ms = node.inclusive_ms
         severity, score = rate(plan, ms)
@@ -145,7 +151,7 @@ def jit(plan: Plan) -> Iterator[Diagnosis]:
     """JIT compilation that costs more than the query it compiles."""
     jit_ms = plan.jit.get("total_ms")
     total = plan.execution_ms
-    if not jit_ms or not total or jit_ms < DOMINANT * total:
+    if not jit_ms or not total or jit_ms < JIT_DOMINANT * total or jit_ms < MIN_JIT_MS:
         return
     severity, score = rate(plan, jit_ms, floor=0.35)
     cost = plan.root.total_cost

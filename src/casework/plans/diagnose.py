@@ -80,7 +80,7 @@ def fmt_n(value: float | None) -> str:
 
 
 def where(plan: Plan, node: PlanNode | None = None) -> str:
-    """``node 4 of plan explain.json#1`` for titles."""
+    """``Seq Scan on t (node 4) in explain.json`` (or just the plan) for summaries."""
     place = plan.plan_id or plan.file or "the plan"
     return f"{place}" if node is None else f"{node.label()} in {place}"
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from casework.case import Case
 from casework.findings import Evidence, Finding
 from casework.plans import diagnose as diagnose_all
 from casework.plans.diagnose import Diagnosis, Diagnostic
-from casework.plans.load import case_plans
+from casework.plans.fingerprint import fingerprint
+from casework.plans.load import case_plans, statement_endpoints
 from casework.plans.node import Plan
+
+Endpoints = dict[str, Counter[str]]
 
 #: Most findings one plan analyzer reports for a case (the highest scores).
 MAX_FINDINGS = 20
@@ -77,11 +81,14 @@ def related(diag: Diagnosis) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def to_finding(diag: Diagnosis, analyzer: str) -> Finding:
+def to_finding(diag: Diagnosis, analyzer: str, endpoints: Endpoints | None = None) -> Finding:
     plan = diag.plan
     entities = {"plan": plan.plan_id, "engine": plan.engine, **diag.entities}
     if plan.query:
         entities["query"] = plan.query[:300]
+        callers = (endpoints or {}).get(fingerprint(plan.query))
+        if callers:
+            entities["endpoint"] = callers.most_common(1)[0][0]
     return Finding(
         key=diag.key,
         analyzer=analyzer,
@@ -106,5 +113,6 @@ def plan_findings(
         d for plan in case_plans(case) if plan.nodes for diag in diagnostics for d in diag(plan)
     ]
     found.sort(key=lambda d: d.score, reverse=True)
+    endpoints = statement_endpoints(case) if found else {}
     for diag in found[:MAX_FINDINGS]:
-        yield to_finding(diag, analyzer)
+        yield to_finding(diag, analyzer, endpoints)

@@ -14,6 +14,9 @@ import re
 _BORDER = "║│|"
 _RULE = re.compile(r"^[\s\-─═+┼╪╬╔╗╚╝╠╣╤╧╟╢┌┐└┘├┤┬┴|║│]+$")
 _ROW_COUNT = re.compile(r"^\(\d+ \w+\)$")
+_MYSQL_FOOTER = re.compile(r"^\d+ rows? in set\b")
+#: Column headers of psql (``QUERY PLAN``) and of the mysql client (``EXPLAIN``).
+_HEADERS = frozenset({"QUERY PLAN", "EXPLAIN"})
 _MARKS = ("+", "↵")  # psql's wrap marks at the end of a cell line
 
 
@@ -33,7 +36,7 @@ def unframe(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         text = _strip_border(text)
         if not text.strip() or _RULE.match(text) or _ROW_COUNT.match(text.strip()):
             continue
-        if text.strip() == "QUERY PLAN":
+        if text.strip() in _HEADERS or _MYSQL_FOOTER.match(text.strip()):
             continue
         if text.endswith(_MARKS):
             text = text[:-1].rstrip()
@@ -44,7 +47,7 @@ def unframe(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def _drop_preamble(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Skip a pasted command prompt or comment before a ``QUERY PLAN`` header."""
     for i, (_, text) in enumerate(lines[:20]):
-        if _strip_border(text.strip().strip('"')).strip() == "QUERY PLAN":
+        if _strip_border(text.strip().strip('"')).strip() in _HEADERS:
             return lines[i + 1 :]
     return [(n, t) for n, t in lines if not t.lstrip().startswith("#")]
 

@@ -2,18 +2,21 @@
 
 Plans come from the ``plans`` table and from auto_explain records in
 ``events`` (the PostgreSQL log parser keeps a plan inside its message);
-slow statements come from ``duration:`` messages and MySQL slow log events.
+slow statements come from ``duration:`` messages and MySQL slow log events;
+the endpoint that runs a statement comes from trace spans (``db.query.text``).
 """
 
 from __future__ import annotations
 
 import json
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from casework.case import Case
 from casework.plans import auto_explain, slowlog
+from casework.plans.fingerprint import fingerprint
 from casework.plans.node import STORE_COLUMNS, Plan
 from casework.plans.read import from_rows
 
@@ -70,6 +73,27 @@ def slow_queries(case: Case) -> list[slowlog.SlowQuery]:
             query = slowlog.from_mysql_event(text, _attrs(raw), str(file), int(line or 0), ts)
         if query is not None:
             out.append(query)
+    return out
+
+
+_ENDPOINTS = (
+    "SELECT json_extract_string(s.attrs, '$.\"db.query.text\"'), r.service, r.name "
+    "FROM spans s JOIN spans r ON r.trace_id = s.trace_id AND r.parent_id IS NULL "
+    "WHERE json_extract_string(s.attrs, '$.\"db.query.text\"') IS NOT NULL LIMIT ?"
+)
+#: Database spans read to tie statements to endpoints (enough to name the callers).
+MAX_DB_SPANS = 200_000
+
+
+def statement_endpoints(case: Case) -> dict[str, Counter[str]]:
+    """Statement fingerprint -> how often each endpoint (the trace's root span) ran it."""
+    if case.count("spans") == 0:
+        return {}
+    out: dict[str, Counter[str]] = {}
+    for statement, service, name in case.rows(_ENDPOINTS, (MAX_DB_SPANS,)):
+        if statement:
+            endpoint = f"{service}: {name}" if service else str(name)
+            out.setdefault(fingerprint(str(statement)), Counter())[endpoint] += 1
     return out
 
 

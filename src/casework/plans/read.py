@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from casework.model import PlanNodeRecord
-from casework.plans import mysql, pg_json, pg_text
+from casework.plans import mysql, mysql_text, pg_json, pg_text
 from casework.plans.framing import unframe
 from casework.plans.node import STORE_COLUMNS, Plan, PlanNode, finish
 
@@ -30,8 +30,11 @@ def read_plans(lines: list[tuple[int, str]]) -> list[Plan]:
         body[0] = (first_line, first.replace("EXPLAIN: ", "", 1))
     text = "\n".join(t for _, t in body).strip()
     if text[:1] in "[{":
-        data = _load_json(text)
-        return _from_json(data, first_line)
+        plans = _from_json(_unwrap(_load_json(text)), first_line)
+        _node_lines(plans, body)
+        return plans
+    if mysql_text.looks_like(first.strip()):
+        return [mysql_text.parse_mysql_text(body)]
     plans = pg_text.parse_text(body)
     if not plans:
         raise ValueError("no plan node found")
@@ -44,6 +47,29 @@ def _load_json(text: str) -> Any:
     except json.JSONDecodeError:
         # MySQL's classic format annotates closing brackets with /* name */ comments
         return json.loads(_COMMENT.sub("", text))
+
+
+def _unwrap(data: Any) -> Any:
+    """Client exports wrap psql's cell: ``[{"QUERY PLAN": [...]}]`` or the JSON as a string."""
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        inner = data[0].get("QUERY PLAN")
+        if inner is not None:
+            return _load_json(inner) if isinstance(inner, str) else inner
+    if isinstance(data, dict) and "QUERY PLAN" in data:
+        inner = data["QUERY PLAN"]
+        return _load_json(inner) if isinstance(inner, str) else inner
+    return data
+
+
+def _node_lines(plans: list[Plan], body: list[tuple[int, str]]) -> None:
+    """Point each JSON node at its own line: nodes are written in the order they are read."""
+    marks = [n for n, t in body if '"Node Type"' in t]
+    nodes = [node for plan in plans for node in plan.nodes]
+    # PostgreSQL writes "Node Type" first in each node, parents before children; MySQL's
+    # documents may sort keys, so their nodes keep the plan's first line.
+    if len(marks) == len(nodes) and all(p.engine == "postgresql" for p in plans):
+        for node, line in zip(nodes, marks, strict=True):
+            node.line = line
 
 
 def _from_json(data: Any, line: int) -> list[Plan]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from casework.model import PlanNodeRecord
 from casework.redact import Redactor
-from casework.store import Store
+from casework.store import RowBuffer
 
 
-def plan_node(store: Store, r: Redactor, rec: PlanNodeRecord, file: str) -> None:
+def plan_node(out: RowBuffer, r: Redactor, rec: PlanNodeRecord, file: str) -> None:
     # Filters and query text quote literal values: they go through the redactor like log text.
-    store.add(
+    out.add(
         "plans",
         (
             r.text(rec.plan_id),

@@ -94,7 +94,7 @@ _STOP = frozenset(
     null none nil undefined true false yes no on off required optional string str bool boolean
     int integer number empty default bearer basic secret password token self this env auto
     disabled enabled unset n/a na tbd todo example include omit same-origin !0 !1 0 1
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads best as words
 ) | {""}
 _YOURS = re.compile(r"(?i)^(?:your|my|insert|enter|replace|put|add|example)[_\- ]|[_\- ]here$")
 _CODE_REF = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+|[A-Za-z_$][\w$.]*\(.*\)?[;,]?")
@@ -107,7 +107,10 @@ _OBJECT_REF = re.compile(
 )
 _HEX_NUMBER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
 # a type in a signature (token: CancellationToken) or an absolute path (KEY= /usr/bin/x)
-_TYPE_OR_PATH = re.compile(r"[A-Z][a-z]+(?:[A-Z][a-z]+)+[),;]?|(?:/[\w.\-]+){2,}/?")
+# or an environment-variable name standing in for the value (KEY= SOME_AWS_SECRET)
+_TYPE_OR_PATH = re.compile(
+    r"[A-Z][a-z]+(?:[A-Z][a-z]+)+[),;:]*|(?:/[\w.\-]+){2,}/?|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
+)
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s@/]*(?:[/?#]|$)")
 
 

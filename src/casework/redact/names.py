@@ -49,6 +49,8 @@ _STRONG_SUBSTR = (
     "sessiontoken",
     "authtoken",
     "dockerconfig",
+    "sessid",
+    "aspxauth",
 )
 _STRONG_WORDS = frozenset({"pwd", "pass", "pw", "creds", "cred", "saml", "bearer", "jwt"})
 # alone these are English words ("pass: reload"); with a qualifier (db_pass) they are strong
@@ -58,13 +60,13 @@ _KEY_QUALIFIERS = frozenset(
     api access private secret signing encryption master app license account auth client service
     shared subscription consumer webhook partner admin sas storage hmac crypt decryption cipher
     ssh gpg pgp session deploy integration write read root user
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads best as words
 )
 _WEAK_WORDS = frozenset(
     """
     key keys sig signature session sess sid auth code salt otp cookie cookies dsn nonce hmac
     ticket assertion relaystate credentials authorization
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads best as words
 )
 # a last word that makes the name about a secret, not the secret itself
 _DESCRIPTIVE = frozenset(
@@ -80,7 +82,7 @@ _DESCRIPTIVE = frozenset(
     mismatch strength complexity history attempts retries placeholder encoding tokens cc py go
     java js ts c h cpp hpp rs rb php cs kt swift scala json yaml yml xml txt log sh conf cfg ini
     toml md html css pem crt
-    """.split()
+    """.split()  # noqa: SIM905 - a word list reads best as words
 )
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~:!@#$%^&*]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

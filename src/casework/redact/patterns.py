@@ -134,6 +134,9 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         r"|live_[A-Za-z0-9_=\-]{40}|API-[A-Z0-9]{26}|glpat-[A-Za-z0-9_\-]{20}"
         r"|p8e-[A-Za-z0-9]{32}|s-s4t2(?:ud|af)-[a-f0-9]{64}|sgp_local_[a-fA-F0-9]{40}"
         r"|access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        r"|whsec_[A-Za-z0-9+/=]{24,}|[a-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=\-]{60,70}|HRKU-[A-Za-z0-9_\-]{50,}"
+        r"|oy2[a-z0-9]{43}|dckr_pat_[A-Za-z0-9_\-]{27}|sbp_[a-f0-9]{40}|r8_[A-Za-z0-9]{37}"
+        r"|IQoJb3JpZ2luX2Vj[A-Za-z0-9+/=]{60,}|FwoGZXIvYXdzE[A-Za-z0-9+/=]{60,}"
         r")",
         r"do[opr]_v1_|dapi[a-f0-9]{8}|shp(?:ss|at|ca|pa)_|xkeysib-|sntr[ysu]|gl(?:c|sa)_|NR(?:AK|JS|II|AA)-"
         r"|PMAK-|pnu_|rdme_|rubygems_|pscale_|dp\.(?:pt|st|sa|ct|scim|audit)\.|FLW(?:SECK|PUBK)_|fo1_"
@@ -141,7 +144,8 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         r"|tk-us-|duffel_|dnkey-|pat[A-Za-z0-9]{14}\.|ntn_|sgp_|sm_(?:pat|aat|sat)_|shippo_|key-[a-f0-9]{32}"
         r"|pubkey-|lin_(?:api|oauth)_|hf_[A-Za-z]{8}|gsk_|pplx-|sha256~|ATATT3|v1\.0-|AQVN|YC[A-Za-z0-9_\-]{12}"
         r"|t1\.|bedrock-api-key-|ABSK|LTAI|A3-|ops_eyJ|hv[sb]\.|dt0c01\.|live_|API-[A-Z0-9]{8}"
-        r"|p8e-|s-s4t2|access-(?:sandbox|development|production)-",
+        r"|p8e-|s-s4t2|access-(?:sandbox|development|production)-|whsec_|\.atlasv1\.|HRKU-|oy2[a-z0-9]{8}"
+        r"|dckr_pat_|sbp_|r8_[A-Za-z0-9]{8}|IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE",
     ),
     _r(
         "webhook",

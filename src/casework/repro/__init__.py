@@ -85,7 +85,10 @@ def write_repro(
     py.write_text(python_script(req, mini.notes()))
     notes = [f"Minimal version: {mini.note}."]
     if not req.parts:
-        notes.insert(0, "The capture holds no headers or body (an access log, say): add what the client sends.")
+        notes.insert(
+            0,
+            "The capture holds no headers or body (an access log, say): add what the client sends.",
+        )
     if req.origin == UNKNOWN_ORIGIN:
         notes.insert(0, "The capture names no host: pass --base-url.")
     if mini.verified:
@@ -95,7 +98,7 @@ def write_repro(
         kept = ", ".join(p.label for p in mini.kept) or "nothing beyond the method and path"
         notes.append(f"Only these matter: {kept} (repro/{finding_id}.min.py).")
     else:
-        notes.append("Headers and fields in the scripts are marked \"not verified\".")
+        notes.append('Headers and fields in the scripts are marked "not verified".')
     return ReproFiles(
         script_sh=f"repro/{finding_id}.sh",
         script_py=f"repro/{finding_id}.py",

@@ -59,7 +59,13 @@ def minimize(req: Captured, send: Send, budget: int = MAX_ATTEMPTS) -> Minimized
         return send(req.only(tuple(parts))) == req.status
 
     if not same(req.parts):
-        return Minimized(req.parts, (), False, attempts, f"the replay did not get HTTP {req.status}; nothing dropped")
+        return Minimized(
+            req.parts,
+            (),
+            False,
+            attempts,
+            f"the replay did not get HTTP {req.status}; nothing dropped",
+        )
     parts = list(req.parts)
     n = 2
     while len(parts) >= 2 and attempts < budget:
@@ -103,14 +109,16 @@ def http_sender(base_url: str, timeout: float = TIMEOUT_S) -> Send:
         data = None
         fields = req.of("body")
         if fields:
-            data = json.dumps({p.name: p.value if p.env is None else _value(p) for p in fields}).encode()
+            data = json.dumps(
+                {p.name: p.value if p.env is None else _value(p) for p in fields}
+            ).encode()
             headers.setdefault("Content-Type", "application/json")
         elif req.raw_body is not None:
             data = req.raw_body.encode()
         url = base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
         request = urllib.request.Request(url, data=data, headers=headers, method=req.method)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - target is vetted
+            with urllib.request.urlopen(request, timeout=timeout) as resp:
                 return int(resp.status)
         except urllib.error.HTTPError as exc:
             exc.close()

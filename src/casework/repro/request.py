@@ -32,7 +32,9 @@ _SENSITIVE_NAME = re.compile(
     re.IGNORECASE,
 )
 #: Headers the HTTP client sets itself; replaying them by hand only gets in the way.
-_CLIENT_HEADERS = frozenset(("host", "content-length", "connection", "accept-encoding", "transfer-encoding"))
+_CLIENT_HEADERS = frozenset(
+    ("host", "content-length", "connection", "accept-encoding", "transfer-encoding")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,10 @@ def captured(row: dict[str, Any]) -> Captured | None:
     scheme = split.scheme if split else "https"
     origin = f"{scheme}://{host}" if host else UNKNOWN_ORIGIN
     query = split.query if split else str(attrs.get("http.query") or "")
-    parts = [*_headers(attrs), *(_part("query", k, v) for k, v in parse_qsl(query, keep_blank_values=True))]
+    parts = [
+        *_headers(attrs),
+        *(_part("query", k, v) for k, v in parse_qsl(query, keep_blank_values=True)),
+    ]
     body, raw = _body(attrs)
     parts += [_part("body", k, v) for k, v in body.items()]
     return Captured(
@@ -114,7 +119,9 @@ def env_name(part_name: str) -> str:
 
 def _part(kind: str, name: str, value: Any) -> Part:
     text = value if isinstance(value, str) else ""
-    secret = _SENSITIVE_NAME.search(name) is not None or (PLACEHOLDER in text) or _nested_secret(value)
+    secret = (
+        _SENSITIVE_NAME.search(name) is not None or (PLACEHOLDER in text) or _nested_secret(value)
+    )
     if not secret:
         return Part(kind, name, value)
     prefix = ""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import pprint
 import shlex
-from urllib.parse import quote
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from casework.repro.request import Captured, Part
 
@@ -84,7 +84,16 @@ def python_script(req: Captured, notes: Mapping[str, str] | None = None) -> str:
 
 def curl_command(req: Captured) -> str:
     """The curl command line alone (for the report), reading ``$BASE_URL`` and secret variables."""
-    args = ["curl", "-sS", "-o", "/dev/null", "-w", "'%{http_code}\\n'", "-X", shlex.quote(req.method)]
+    args = [
+        "curl",
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "'%{http_code}\\n'",
+        "-X",
+        shlex.quote(req.method),
+    ]
     for p in req.of("header"):
         args += ["-H", _sh_value(p, f"{p.name}: ")]
     body = _sh_body(req)
@@ -97,7 +106,9 @@ def curl_command(req: Captured) -> str:
 
 def shell_script(req: Captured) -> str:
     """A POSIX shell script around :func:`curl_command` that fails early when a secret is unset."""
-    checks = [f': "${{{e}:?set {e} (the secret the captured request carried)}}"' for e in secrets(req)]
+    checks = [
+        f': "${{{e}:?set {e} (the secret the captured request carried)}}"' for e in secrets(req)
+    ]
     return "\n".join(
         [
             "#!/bin/sh",
@@ -129,13 +140,13 @@ def _note(p: Part, notes: Mapping[str, str]) -> str:
 def _py_body(req: Captured, notes: Mapping[str, str]) -> list[str]:
     fields = req.of("body")
     if fields:
-        lines = ["    body = {\"json\": {"]
+        lines = ['    body = {"json": {']
         for p in fields:
             value = _py_value(p) if p.env else pprint.pformat(p.value, sort_dicts=False, width=80)
             lines.append(f"        {p.name!r}: {value},{_note(p, notes)}")
         return [*lines, "    }}"]
     if req.raw_body is not None:
-        return [f"    body = {{\"content\": {req.raw_body!r}}}"]
+        return [f'    body = {{"content": {req.raw_body!r}}}']
     return ["    body: dict[str, object] = {}"]
 
 
@@ -155,7 +166,9 @@ def _sh_body(req: Captured) -> str:
     fields = req.of("body")
     if not fields:
         return shlex.quote(req.raw_body) if req.raw_body is not None else ""
-    doc: dict[str, Any] = {p.name: p.value if p.env is None else f"{_SENTINEL}{p.env}{_END}" for p in fields}
+    doc: dict[str, Any] = {
+        p.name: p.value if p.env is None else f"{_SENTINEL}{p.env}{_END}" for p in fields
+    }
     text = json.dumps(doc, ensure_ascii=False)
     pieces = text.split(_SENTINEL)
     out = shlex.quote(pieces[0])

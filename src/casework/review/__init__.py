@@ -9,10 +9,12 @@ from casework.review.elements import ELEMENTS, Span
 
 __all__ = ["Found", "Review", "clean", "review", "split_title"]
 
+#: Reports put their elements early; past this, a body is a pasted log (which counts as evidence already).
+MAX_CHARS = 20_000
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6}\s+.*|h[1-6]\.\s+.*)$", re.MULTILINE)
+_HEADING = re.compile(r"^(#{1,6}\s+.*|h[1-6]\.\s+.*|\*\*[^*\n]+\*\*:?[ \t]*)$", re.MULTILINE)
 #: What issue forms put in a section nobody filled in.
-_EMPTY_ANSWERS = {"", "_no response_", "no response", "n/a", "none", "-", "no"}
+_EMPTY_ANSWERS = {"", "_no response_", "no response", "n/a", "none", "-", "no", "yes"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,10 @@ class Review:
 
 def review(title: str, body: str) -> Review:
     """Score one report given its title and its body (Markdown, Jira markup or plain text)."""
-    text = clean(body)
-    results = tuple(Found(e.key, e.label, e.weight, e.find(title.strip(), text), e.advice) for e in ELEMENTS)
+    text = clean(body)[:MAX_CHARS]
+    results = tuple(
+        Found(e.key, e.label, e.weight, e.find(title.strip(), text), e.advice) for e in ELEMENTS
+    )
     return Review(sum(r.weight for r in results if r.found), results)
 
 

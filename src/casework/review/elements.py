@@ -36,7 +36,7 @@ _FLAGS = re.IGNORECASE | re.MULTILINE
 _STEPS_HEADING = re.compile(
     r"^(?:#{1,6}\s*|\*\*|h[1-6]\.\s*)?[^\n]{0,30}"
     r"(?:steps? to reproduce|to reproduce|how to reproduce|repro(?:duction)? steps|reproduc(?:e|tion|ible)"
-    r"|minimal (?:reproducible )?example|mcve|code to reproduce)[^\n]*$",
+    r"|minimal (?:reproducible )?example|mcve|code to reproduce)[^\n?]*$",
     _FLAGS,
 )
 _ACTION = (
@@ -50,7 +50,8 @@ _ACTUAL = re.compile(
     _FLAGS,
 )
 _ERROR = re.compile(
-    r"Traceback \(most recent call last\)|^\s+at [\w.$<>/]+\(.*(?::\d+|Native Method)\)|File \"[^\"]+\", line \d+"
+    r"Traceback \(most recent call last\)|^\s*at \S+.*(?::\d+(?::\d+)?|Native Method)\)?\s*$|File \"[^\"]+\", line \d+"
+    r"|\berror\b: \S|\[\s+FAILED\s+\]"
     r"|\b[A-Z]\w*(?:Error|Exception)\b(?::|\s+at\b|\s*$)|\bpanic: |Segmentation fault|core dumped|\bfatal error\b"
     r"|\berror(?: code)?[: ]+[A-Z]*\d{2,}|\bHTTP [45]\d\d\b|\bexit (?:code|status) [1-9]\d*|\bassertion .{0,40}failed"
     r"|^\s*(?:\[?\d{4}-\d\d-\d\d[ T][\d:.]+\]?\s+)?(?:ERROR|FATAL|CRITICAL)\b",
@@ -69,12 +70,14 @@ _EVIDENCE = re.compile(
     _FLAGS,
 )
 _IMPACT = re.compile(
-    r"\b\d+(?:\.\d+)?\s?%|\b\d[\d,]*\s+(?:users|customers|accounts|requests|transactions|calls|clients|machines|nodes)\b"
+    r"(?<!\|)\b\d+(?:\.\d+)?\s?%(?!\|)|\b\d[\d,]*\s+(?:users|customers|accounts|requests|transactions|calls|clients|machines|nodes)\b"
     r"|\baffect(?:s|ed|ing)\b|\bevery (?:time|request)\b|\balways\b|\bconsistently\b|\bregression\b|\bblock(?:s|ed|ing|er)\b"
     r"|\bin production\b|\bdata loss\b|\bsince (?:version|upgrad|updat|v?\d)",
     _FLAGS,
 )
-_QUESTION_TITLE = re.compile(r"^\s*(?:how|why|what|where|when|which|is|are|can|could|should|does|do|any|help)\b|\?\s*$", re.I)
+_QUESTION_TITLE = re.compile(
+    r"^\s*(?:how|why|what|where|when|which|is|are|can|could|should|does|do|any|help)\b|\?\s*$", re.I
+)
 _SPECIFIC_TOKEN = re.compile(
     r"\d|[A-Za-z]+[._/:][A-Za-z]|\b[a-z]+[A-Z]\w*|\b[A-Z][a-z]+[A-Z]\w*|\w\(\)|`[^`]+`|\"[^\"]+\"|'[^']+'|\b(?:Error|Exception|crash\w*|fail\w*|hang\w*|freez\w*|leak\w*)\b"
 )
@@ -120,12 +123,54 @@ def _title(title: str, body: str) -> Span | None:
 
 
 ELEMENTS: tuple[Element, ...] = (
-    Element("steps", "steps to reproduce", 25, _steps, "Add numbered steps (or a minimal script) that make the problem happen."),
-    Element("expected_actual", "expected vs actual", 20, _expected_actual, "Say what you expected and what happened instead."),
-    Element("error", "stack trace or error message", 20, lambda t, b: _first(_ERROR, b), "Paste the exact error message or stack trace."),
-    Element("environment", "versions and environment", 15, lambda t, b: _first(_VERSION, b), "Give the versions (product, OS, runtime, SDK) and where it runs."),
-    Element("evidence", "evidence (logs, output, screenshots)", 10, lambda t, b: _first(_EVIDENCE, b), "Attach or paste logs, output or a screenshot."),
-    Element("impact", "impact", 5, lambda t, b: _first(_IMPACT, b), "Say how many users/requests are affected, how often, and since when."),
-    Element("title", "specific title", 5, _title, "Make the title state the symptom and where (a component, an error, a version)."),
+    Element(
+        "steps",
+        "steps to reproduce",
+        25,
+        _steps,
+        "Add numbered steps (or a minimal script) that make the problem happen.",
+    ),
+    Element(
+        "expected_actual",
+        "expected vs actual",
+        20,
+        _expected_actual,
+        "Say what you expected and what happened instead.",
+    ),
+    Element(
+        "error",
+        "stack trace or error message",
+        20,
+        lambda t, b: _first(_ERROR, b),
+        "Paste the exact error message or stack trace.",
+    ),
+    Element(
+        "environment",
+        "versions and environment",
+        15,
+        lambda t, b: _first(_VERSION, b),
+        "Give the versions (product, OS, runtime, SDK) and where it runs.",
+    ),
+    Element(
+        "evidence",
+        "evidence (logs, output, screenshots)",
+        10,
+        lambda t, b: _first(_EVIDENCE, b),
+        "Attach or paste logs, output or a screenshot.",
+    ),
+    Element(
+        "impact",
+        "impact",
+        5,
+        lambda t, b: _first(_IMPACT, b),
+        "Say how many users/requests are affected, how often, and since when.",
+    ),
+    Element(
+        "title",
+        "specific title",
+        5,
+        _title,
+        "Make the title state the symptom and where (a component, an error, a version).",
+    ),
 )
 assert sum(e.weight for e in ELEMENTS) == 100

@@ -50,12 +50,24 @@ def documents(stream: BinaryIO, ctx: ParseContext) -> Iterator[tuple[int, Any]]:
             try:
                 doc = orjson.loads(whole)
             except orjson.JSONDecodeError:
-                ctx.bad(number, "not a JSON document")
+                # Not one document either: a request per line whose first line is broken.
+                yield from _lines(whole, number, ctx)
                 return
             yield number, doc
             return
         parsed_any = True
         yield number, doc
+
+
+def _lines(whole: bytes, first: int, ctx: ParseContext) -> Iterator[tuple[int, Any]]:
+    ctx.bad(first, "line is not JSON")
+    for number, raw in enumerate(whole.split(b"\n")[1:], start=first + 1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            ctx.bad(number, "line is not JSON")
 
 
 def _rest(stream: BinaryIO, head: bytes) -> bytes | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from casework.traces.tree import Span, Trace
 
-_NUMBERS = re.compile(r"\b(?:0x)?[0-9a-f]*\d[0-9a-f]*\b", re.IGNORECASE)
+_NUMBERS = re.compile(r"(?:0x)?[0-9a-f]*\d[0-9a-f]*", re.IGNORECASE)
 _QUOTED = re.compile(r"(['\"]).*?\1")
 _TIMEOUT = re.compile(r"time[ds]?[ _-]?out|deadline exceeded|timed out", re.IGNORECASE)
 MAX_REASON = 80
@@ -37,20 +37,18 @@ def origin(trace: Trace) -> list[Span] | None:
 def reason(attrs: Mapping[str, Any]) -> str:
     """A short, value-free label of why a span failed (exception type, status, message shape)."""
     message = str(attrs.get("otel.status_description") or attrs.get("exception.message") or "")
-    label = ""
-    for key in ("exception.type", "error.type"):
-        if attrs.get(key):
-            label = str(attrs[key])
-            break
-    if not label:
-        code = attrs.get("http.response.status_code")
-        grpc = attrs.get("rpc.grpc.status_code")
-        if isinstance(code, int) and code >= 400:
-            label = f"HTTP {code}"
-        elif isinstance(grpc, int) and grpc > 0:
-            label = f"gRPC status {grpc}"
-        elif message:
-            label = shape(message)
+    code = attrs.get("http.response.status_code")
+    grpc = attrs.get("rpc.grpc.status_code")
+    status = ""
+    if isinstance(code, int) and code >= 400:
+        status = f"HTTP {code}"
+    elif isinstance(grpc, int) and grpc > 0:
+        status = f"gRPC status {grpc}"
+    label = next((str(attrs[k]) for k in ("exception.type", "error.type") if attrs.get(k)), "")
+    if label and status:
+        label = f"{label} ({status})"
+    elif not label:
+        label = status or (shape(message) if message else "")
     if _TIMEOUT.search(message) and "timeout" not in label.lower():
         label = f"{label} (timeout)" if label else "timeout"
     return label or "error"

@@ -106,6 +106,8 @@ def _resource_spans(rs: Any, line: int, ctx: ParseContext | None) -> Iterator[Sp
             base["otel.scope.version"] = scope["version"]
         for span in ss.get("spans") or ():
             try:
+                if type(span) is not dict:
+                    raise TypeError("span is not an object")
                 yield _span(span, service, base, line)
             except fields.UNREADABLE as exc:
                 if ctx is None:
@@ -113,32 +115,37 @@ def _resource_spans(rs: Any, line: int, ctx: ParseContext | None) -> Iterator[Sp
                 ctx.bad(line, f"unreadable span ({type(exc).__name__})")
 
 
-def _span(span: Mapping[str, Any], service: str, base: dict[str, Any], line: int) -> SpanRecord:
-    trace_id = fields.span_id(span.get("traceId") or span.get("trace_id"))
-    sid = fields.span_id(span.get("spanId") or span.get("span_id"))
+def _span(span: dict[str, Any], service: str, base: dict[str, Any], line: int) -> SpanRecord:
+    get = span.get  # ~30 lookups per span, a million spans: keep them cheap
+    trace_id = fields.span_id(get("traceId") or get("trace_id"))
+    sid = fields.span_id(get("spanId") or get("span_id"))
     if trace_id is None or sid is None:
         raise ValueError("span without traceId or spanId")
-    start_ns = fields.as_int(span.get("startTimeUnixNano") or span.get("start_time_unix_nano"))
-    end_ns = fields.as_int(span.get("endTimeUnixNano") or span.get("end_time_unix_nano"))
-    attrs = attributes(span.get("attributes"), into=dict(base))
-    if span.get("events"):
-        attrs.update(_exception(span["events"]))
-    st = span.get("status") or {}
-    code = fields.status(st.get("code"))
-    if st.get("message"):
-        attrs["otel.status_description"] = st["message"]
-    if span.get("links"):
-        attrs["otel.links"] = len(span["links"])
+    start_ns = fields.as_int(get("startTimeUnixNano") or get("start_time_unix_nano"))
+    end_ns = fields.as_int(get("endTimeUnixNano") or get("end_time_unix_nano"))
+    attrs = attributes(get("attributes"), into=dict(base))
+    events = get("events")
+    if events:
+        attrs.update(_exception(events))
+    code = "UNSET"
+    st = get("status")
+    if st:
+        code = fields.status(st.get("code"))
+        if st.get("message"):
+            attrs["otel.status_description"] = st["message"]
+    links = get("links")
+    if links:
+        attrs["otel.links"] = len(links)
     start = fields.from_unix_ns(start_ns) if start_ns else None
     duration = (end_ns - start_ns) / 1e6 if start_ns and end_ns and end_ns >= start_ns else None
     return SpanRecord(
         line=line,
         trace_id=trace_id,
         span_id=sid,
-        parent_id=fields.span_id(span.get("parentSpanId") or span.get("parent_span_id")),
+        parent_id=fields.span_id(get("parentSpanId") or get("parent_span_id")),
         service=service,
-        name=str(span.get("name") or ""),
-        kind=fields.kind(span.get("kind")),
+        name=str(get("name") or ""),
+        kind=fields.kind(get("kind")),
         start=start,
         duration_ms=duration,
         status=code,

@@ -99,7 +99,7 @@ def canonical(attrs: Mapping[str, Any]) -> dict[str, Any]:
     When nothing needs renaming a dict comes back as itself, not copied:
     readers call this once per span on a dict they just built.
     """
-    if not (_ALIAS_KEYS & attrs.keys() or INTEGER_KEYS & attrs.keys()):
+    if _ALIAS_KEYS.isdisjoint(attrs) and INTEGER_KEYS.isdisjoint(attrs):
         return attrs if isinstance(attrs, dict) else dict(attrs)
     out: dict[str, Any] = {}
     renamed: list[tuple[str, Any]] = []

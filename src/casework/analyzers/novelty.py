@@ -1,0 +1,183 @@
+"""Novelty: log messages that appear for the first time or vanish, and fields whose format changes.
+
+A template is new when its stream was writing long before it appeared:
+with ``n`` records before its first occurrence and a rate ``r`` after, the
+chance of seeing none by luck is ``(1 - r)^n``. Vanishing is the mirror
+image. A field's format is its shape: digits become ``9``, letter runs
+``a``, quotes and punctuation stay, so ``13:05.123Z`` and ``13:05.1234567Z``
+differ and a number that starts arriving as a string (``"42"``) does too.
+A shape that appears late in a field that had another shape before, in
+numbers no luck explains (Fisher exact), is a change of format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from casework.case import Case
+from casework.contrast import fisher_greater
+from casework.engine import analyzer
+from casework.findings import Evidence, Finding, Severity, Window
+from casework.shifts import ERROR_LEVELS, STREAM_SQL
+from casework.timeline import minute
+
+MIN_COUNT = 5
+MARGIN = 0.05
+P_NEW = 1e-6
+SAMPLE_EVENTS = 150_000
+MAX_SHAPES_PER_KEY = 40
+MAX_FINDINGS = 12
+SHAPE_SQL = (
+    "left(regexp_replace(regexp_replace(CAST(value AS VARCHAR), '[0-9]', '9', 'g'),"
+    " '[A-Za-z]+', 'a', 'g'), 48)"
+)
+
+
+@analyzer(key="novelty", needs=("events",))
+def novelty(case: Case) -> Iterator[Finding]:
+    """New and vanished log messages, and fields whose value format changed."""
+    window = case.window
+    if window is None:
+        return
+    span = (window.end - window.start).total_seconds()
+    found = list(_templates(case, window, span)) + list(_formats(case, window, span))
+    found.sort(key=lambda f: (-f.score, f.subject))
+    yield from found[:MAX_FINDINGS]
+
+
+def _templates(case: Case, window: Window, span: float) -> Iterator[Finding]:
+    stream = STREAM_SQL
+    # Row numbers in time order per stream give "records before the first occurrence" in one pass.
+    rows = case.rows(
+        "SELECT s, template_id, count(*), min(ts), max(ts), any_value(lvl), min(rn) - 1,"
+        " any_value(total) - max(rn), max(rn) - min(rn) + 1, any_value(f0), any_value(f1) FROM ("
+        f" SELECT {stream} s, template_id, ts, lower(level) lvl,"
+        f" row_number() OVER (PARTITION BY {stream} ORDER BY ts) rn,"
+        f" count(*) OVER (PARTITION BY {stream}) total,"
+        f" min(ts) OVER (PARTITION BY {stream}) f0, max(ts) OVER (PARTITION BY {stream}) f1"
+        " FROM events WHERE ts IS NOT NULL)"
+        " WHERE template_id IS NOT NULL GROUP BY s, template_id HAVING count(*) >= ?",
+        (MIN_COUNT,),
+    )
+    rows = [
+        r[:9] for r in rows
+        if (r[3] - r[9]).total_seconds() > MARGIN * span or (r[10] - r[4]).total_seconds() > MARGIN * span
+    ]  # fmt: skip
+    patterns = dict(case.rows("SELECT template_id, pattern FROM templates"))
+    for s, tid, n, first, last, lvl, before, after, during in rows:
+        rate = n / max(during, 1)
+        p_new = (1 - min(rate, 0.999999)) ** before
+        p_gone = (1 - min(rate, 0.999999)) ** after
+        text = str(patterns.get(tid, tid))[:120]
+        if p_new < P_NEW:
+            yield _template_finding(case, "NEW_TEMPLATE", str(s), str(tid), text, int(n), first, last,
+                                    str(lvl or ""), int(before), p_new)  # fmt: skip
+        elif p_gone < P_NEW and n >= 4 * MIN_COUNT:
+            yield _template_finding(case, "VANISHED_TEMPLATE", str(s), str(tid), text, int(n), first,
+                                    last, str(lvl or ""), int(after), p_gone)  # fmt: skip
+
+
+def _template_finding(
+    case: Case, key: str, stream: str, tid: str, text: str, n: int, first: datetime,
+    last: datetime, level: str, other: int, p: float,
+) -> Finding:  # fmt: skip
+    new = key == "NEW_TEMPLATE"
+    error = level in ERROR_LEVELS
+    if new:
+        title = f'New log message since {minute(first)}: "{text}" ×{n:,} in {stream}, never in the {other:,} records before'
+    else:
+        title = f'Log message stopped at {minute(last)}: "{text}" ×{n:,} in {stream}, absent from the {other:,} records after'
+    severity: Severity = ("high" if error else "medium") if new else ("medium" if not error else "low")
+    return Finding(
+        key=key,
+        analyzer="novelty",
+        subject=f"{stream}:{tid}",
+        severity=severity,
+        score=round(0.55 + (0.35 if new and error else 0.15 if new else 0.1), 4),
+        title=title,
+        summary=(
+            f"{'Appeared' if new else 'Vanished'} in {stream}: at its own rate, {other:,} records without it"
+            f" {'before' if new else 'after'} would happen by chance with probability {p:.1g}."
+        ),
+        window=Window(first, last),
+        entities={"template": text, "template_id": tid, "file": stream, "level": level},
+        stats={"count": n, "onset_epoch": (first if new else last).timestamp(), "p_value": p,
+               "new": new, "other_records": other},  # fmt: skip
+        evidence=_evidence(case, f"template_id = '{_q(tid)}'", first if new else last),
+        next_steps=(
+            ("Find the change that introduced this message (release, config, upstream) just before it appeared.",)
+            if new else ("Check whether the job or component that wrote this message stopped or lost its logging.",)
+        ),
+    )
+
+
+def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _nov_shapes AS SELECT s, k, shape, ts, example FROM ("
+        f" SELECT {STREAM_SQL} s, j.key k, {SHAPE_SQL} shape, e.ts,"
+        " left(CAST(j.value AS VARCHAR), 80) example"
+        f" FROM (SELECT * FROM events WHERE ts IS NOT NULL AND attrs IS NOT NULL"
+        f" USING SAMPLE reservoir({SAMPLE_EVENTS} ROWS) REPEATABLE (11)) e, json_each(e.attrs) j"
+        " WHERE j.type NOT IN ('OBJECT', 'ARRAY', 'NULL'))"
+    )
+    rows = case.rows(
+        "SELECT s, k, shape, count(*) n, min(ts) first, any_value(example), min(rn) - 1,"
+        " any_value(total) - min(rn) + 1 FROM ("
+        " SELECT *, row_number() OVER (PARTITION BY s, k ORDER BY ts) rn,"
+        " count(*) OVER (PARTITION BY s, k) total, min(ts) OVER (PARTITION BY s, k) k0,"
+        " count(DISTINCT shape) OVER (PARTITION BY s, k) shapes FROM _nov_shapes)"
+        " WHERE shapes <= ? GROUP BY s, k, shape"
+        " HAVING count(*) >= ? AND epoch(min(ts)) - epoch(any_value(k0)) > ?",
+        (MAX_SHAPES_PER_KEY, MIN_COUNT, MARGIN * span),
+    )
+    for s, k, shape, n, first, example, before, after in rows:
+        p = fisher_greater(int(n), int(after) - int(n), 0, int(before))
+        if before < 20 or p >= P_NEW:
+            continue
+        prior = case.one(
+            "SELECT mode(shape) FROM _nov_shapes WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
+        )
+        old = prior[0] if prior else "?"
+        title = (
+            f'Field "{k}" in {s} has a new format since {minute(first)}: {shape} (×{n:,} in the sample,'
+            f" e.g. {example}); before, {before:,} values had other formats (mostly {old})"
+        )
+        yield Finding(
+            key="FIELD_FORMAT",
+            analyzer="novelty",
+            subject=f"{s}:{k}:{shape}",
+            severity="medium",
+            score=0.7,
+            title=title,
+            summary=(
+                f"A change of format is a change: {n:,} sampled values of {k} since {minute(first)}"
+                f" have the shape {shape}, none of the {before:,} before (Fisher p = {p:.1g})."
+                " Parsers downstream may reject it."
+            ),
+            window=Window(first, window.end),
+            entities={"field": str(k), "file": str(s), "shape": str(shape), "previous_shape": str(old)},
+            stats={"count_in_sample": int(n), "before": int(before), "onset_epoch": first.timestamp(),
+                   "p_value": p, "new": True},  # fmt: skip
+            evidence=_evidence(case, f"json_exists(attrs, '$.\"{_q(str(k))}\"')", first),
+            next_steps=(
+                f"Check which producer writes {k} in the new format and since which release.",
+                "Confirm by parsing one new-format value with the consumer's parser.",
+            ),
+        )
+
+
+def _evidence(case: Case, where: str, since: datetime) -> tuple[Evidence, ...]:
+    rows = case.rows(
+        f"SELECT file, line, ts, message FROM events WHERE {where} AND ts >= ? ORDER BY ts LIMIT 2",
+        (since,),
+    )
+    return tuple(
+        Evidence(file=str(f), lines=(int(n), int(n)) if n is not None else None,
+                 excerpt=f"{minute(ts)} {str(m)[:300]}")  # fmt: skip
+        for f, n, ts, m in rows
+    )
+
+
+def _q(text: str) -> str:
+    return text.replace("'", "''")

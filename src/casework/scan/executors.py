@@ -1,0 +1,85 @@
+"""Where scan tasks run: in this process, on a local process pool, or on a Dask cluster.
+
+Every executor returns results in task order whatever order they finish in,
+so the merge, and with it the case store and the findings, do not depend on
+the executor or the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from casework.errors import CaseworkError
+from casework.scan.task import ScanResult, ScanTask
+from casework.scan.worker import scan
+
+Done = Callable[[ScanTask, ScanResult], None]
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_local(tasks: Sequence[ScanTask], workers: int, done: Done) -> list[ScanResult]:
+    """Run tasks in this process (one worker) or on a process pool."""
+    results: list[ScanResult | None] = [None] * len(tasks)
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            results[task.index] = scan(task)
+            done(task, results[task.index])  # type: ignore[arg-type]
+        return [r for r in results if r is not None]
+    # Spawned workers import casework afresh: no DuckDB handle or lock is inherited.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        futures = {pool.submit(scan, task): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            results[task.index] = future.result()
+            done(task, results[task.index])  # type: ignore[arg-type]
+    return [r for r in results if r is not None]
+
+
+def run_dask(
+    tasks: Sequence[ScanTask], scheduler: str | None, workers: int, done: Done
+) -> list[ScanResult]:
+    """Run tasks on a Dask cluster: the given scheduler, or a LocalCluster of worker processes.
+
+    The bundle's files and the task output directory must be paths every
+    worker can read and write (a shared file system).
+    """
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise CaseworkError(
+            "the dask executor needs the 'dask' extra: pip install 'casework[dask]'"
+        ) from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=40,
+        )  # fmt: skip
+        client = Client(cluster)
+    results: list[ScanResult | None] = [None] * len(tasks)
+    try:
+        futures = client.map(scan, list(tasks), pure=False)
+        by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
+        for future, result in dask_completed(futures, with_results=True):
+            task = by_key[future.key]
+            results[task.index] = result
+            done(task, result)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return [r for r in results if r is not None]

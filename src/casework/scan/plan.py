@@ -1,0 +1,124 @@
+"""Planning the scan: each member sniffed once, then cut into tasks; unreadable members inventoried."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from casework.bundle import Member
+from casework.formats import Format, sniff
+from casework.inventory import FileEntry
+from casework.redact import RedactionPolicy, Redactor
+from casework.scan.rangeio import line_boundaries
+from casework.scan.task import ScanTask
+from casework.scan.worker import unreadable
+
+HEAD_BYTES = 64 * 1024
+#: Files larger than this are cut into parts of about this size (when their format allows).
+CHUNK_BYTES = 64 << 20
+#: Line-oriented formats whose records never span lines, so a file can be cut at any line.
+SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log", "syslog"})
+
+
+@dataclass
+class Plan:
+    """The tasks to run and the inventory entries, in bundle order."""
+
+    tasks: list[ScanTask] = field(default_factory=list)
+    entries: dict[str, FileEntry] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    key: bytes
+    policy: RedactionPolicy
+    tz: str
+    tz_given: bool
+    work: Path
+    chunk_bytes: int = CHUNK_BYTES
+
+
+def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
+    """One entry per member; tasks for those with a known format."""
+    out = Plan()
+    for member in members:
+        entry = FileEntry(path=redactor.text(member.name), bytes=member.bytes)
+        out.entries[entry.path] = entry
+        fmt = _sniffed(member, entry)
+        if fmt is None:
+            continue
+        entry.kind, entry.category = fmt.kind, fmt.category
+        assert member.disk is not None
+        cuts = [0, member.bytes]
+        if (
+            fmt.kind in SPLITTABLE
+            and member.bytes > settings.chunk_bytes
+            and not _compressed(member)
+        ):
+            with member.disk.open("rb") as raw:
+                cuts = line_boundaries(raw, member.bytes, settings.chunk_bytes)
+        parts = len(cuts) - 1
+        for part in range(parts):
+            index = len(out.tasks)
+            out.tasks.append(
+                ScanTask(
+                    index=index, file=entry.path, name=member.name, disk=str(member.disk),
+                    size=member.bytes, kind=fmt.kind, part=part, parts=parts, start=cuts[part],
+                    end=cuts[part + 1] if parts > 1 else None, key=settings.key, policy=settings.policy,
+                    tz=settings.tz, tz_given=settings.tz_given, year=_year_hint(member),
+                    out=str(settings.work / f"task-{index:06d}"),
+                )
+            )  # fmt: skip
+    return out
+
+
+def _sniffed(member: Member, entry: FileEntry) -> Format | None:
+    if member.problem is not None or member.disk is None:
+        entry.reason = member.problem or "not readable"
+        return None
+    try:
+        entry.sha256 = _sha256(member.disk)
+        with member.open() as stream:
+            head = stream.read(HEAD_BYTES)
+    except (OSError, EOFError, ValueError) as exc:
+        entry.reason = unreadable(exc)
+        return None
+    if not head:
+        entry.reason = "empty file"
+        return None
+    fmt, _confidence = sniff(head)
+    if fmt is None:
+        entry.reason = _unknown_reason(head)
+    return fmt
+
+
+def _compressed(member: Member) -> bool:
+    return member.disk is not None and member.disk.suffix.lower() in {".gz", ".bz2", ".xz"}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _year_hint(member: Member) -> int | None:
+    if member.disk is None:
+        return None
+    try:
+        return datetime.fromtimestamp(member.disk.stat().st_mtime).year
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _unknown_reason(head: bytes) -> str:
+    sample = head[:4096]
+    text_bytes = set(range(32, 127)) | {9, 10, 13}
+    odd = sum(1 for b in sample if b not in text_bytes and b < 128)
+    if b"\x00" in sample or odd > 0.3 * len(sample):
+        return "binary content of an unknown kind; not a log, capture, trace, plan or config casework reads"
+    return "text of an unknown format; if it is a log, send a sample so a parser can be added"

@@ -1,0 +1,59 @@
+"""What a scan worker is given and what it gives back: small, picklable, executor-neutral."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from casework.redact import RedactionPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTask:
+    """Read ``disk`` (bytes ``start``..``end`` when it is one part of a split file) as ``kind``.
+
+    ``file`` is the member's name in the bundle (already redacted), ``out``
+    the directory the worker writes its Parquet parts into. The redaction
+    key travels with the task so every worker makes the same placeholders.
+    """
+
+    index: int
+    file: str
+    name: str
+    disk: str
+    size: int
+    kind: str
+    part: int
+    parts: int
+    start: int
+    end: int | None
+    key: bytes
+    policy: RedactionPolicy
+    tz: str
+    tz_given: bool
+    year: int | None
+    out: str
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """A task's records' summary, its local templates and where its rows are."""
+
+    index: int
+    file: str
+    part: int
+    records: int = 0
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    assumed: bool = False
+    lines: int = 0
+    bad_records: int = 0
+    first_problem: str | None = None
+    truncated_lines: int = 0
+    notes: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    redactions: Counter[str] = field(default_factory=Counter)
+    templates: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    out: str = ""

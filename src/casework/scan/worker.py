@@ -1,0 +1,74 @@
+"""One scan task: parse, redact, mine and write Parquet parts, never raising for bad evidence."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from casework.bundle import Member
+from casework.formats import FORMATS, Format, ParseContext
+from casework.ingest import RecordWriter
+from casework.mining import TemplateMiner
+from casework.redact import Redactor
+from casework.scan.rangeio import count_lines, open_range
+from casework.scan.task import ScanResult, ScanTask
+from casework.store import PartWriter
+
+_BY_KIND: dict[str, Format] = {f.kind: f for f in FORMATS}
+
+
+def scan(task: ScanTask) -> ScanResult:
+    """Read one task into ``task.out``; the result says what was read and what was not."""
+    started = time.perf_counter()
+    result = ScanResult(index=task.index, file=task.file, part=task.part, out=task.out)
+    redactor = Redactor(task.key, task.policy)
+    miner = TemplateMiner()
+    parts = PartWriter(Path(task.out))
+    writer = RecordWriter(parts, redactor, miner, task.file)
+    fmt = _BY_KIND[task.kind]
+    ctx = ParseContext(path=task.file, tz=ZoneInfo(task.tz), tz_given=task.tz_given, year=task.year)
+    member = Member(task.name, Path(task.disk), task.size)
+    try:
+        with _open(member, task) as stream:
+            for record in fmt.parse(stream, ctx):
+                writer.write(record)
+    except (OSError, EOFError, ValueError) as exc:
+        result.stopped = f"reading stopped early: {unreadable(exc)}"
+    except MemoryError:
+        result.stopped = "ran out of memory reading this file; split it and retry"
+    except Exception as exc:  # a parser bug: keep what was read, say where it stopped
+        result.stopped = (
+            f"parser {fmt.kind} failed after {writer.stats.records} records ({type(exc).__name__})"
+        )
+    parts.close()
+    if task.parts > 1 and task.end is not None:
+        with open(task.disk, "rb") as raw:
+            result.lines = count_lines(raw, task.start, task.end)
+    stats = writer.stats
+    result.records, result.first_ts, result.last_ts, result.assumed = (
+        stats.records, stats.first_ts, stats.last_ts, stats.assumed,
+    )  # fmt: skip
+    result.bad_records, result.truncated_lines = ctx.bad_records, ctx.truncated_lines
+    result.first_problem = redactor.text(ctx.first_problem) if ctx.first_problem else None
+    result.notes = [redactor.text(n) for n in ctx.notes]
+    result.redactions = redactor.take_counts()
+    result.templates = [(cid, miner.template(cid).text) for cid in sorted(writer.clusters)]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _open(member: Member, task: ScanTask):  # type: ignore[no-untyped-def]
+    if task.parts == 1:
+        return member.open()
+    return open_range(open(task.disk, "rb"), task.start, task.end)
+
+
+def unreadable(exc: BaseException) -> str:
+    """A reason a file could not be read, with what to do next."""
+    name = type(exc).__name__
+    if name in {"BadGzipFile", "EOFError"} or "zlib" in str(type(exc)) or name in {"LZMAError"}:
+        return f"compressed data is truncated or corrupt ({name}); re-export the file"
+    if isinstance(exc, PermissionError):
+        return "permission denied; make the file readable"
+    return f"cannot read ({name})"

@@ -1,0 +1,175 @@
+"""``casework update``: a status update for the customer, drafted from the case's top finding.
+
+What we know, what we do not know yet, what we are doing next, and when the
+next update comes. Every statement is made from the bug report's numbers;
+the text is plain (no analysis jargon) and passes :func:`plain.sanitize`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from casework.bugreport import load_case
+from casework.bugreport.build import build, status_text
+from casework.bugreport.facts import Change, change_of, failing_status, route_of
+from casework.bugreport.model import BugReport, FindingFacts
+from casework.update.plain import jargon_in, sanitize
+
+__all__ = ["CustomerUpdate", "draft", "jargon_in", "render", "sanitize"]
+
+DEFAULT_NEXT_UPDATE = "in 4 hours"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerUpdate:
+    known: tuple[str, ...]
+    unknown: tuple[str, ...]
+    doing: tuple[str, ...]
+    next_update: str
+
+
+def draft(case_dir: Path, next_update: str = DEFAULT_NEXT_UPDATE) -> CustomerUpdate:
+    """The update for the case in ``case_dir`` (its top finding and related ones)."""
+    doc, con = load_case(case_dir)
+    try:
+        if not doc.get("findings"):
+            return CustomerUpdate(
+                known=("We have read the logs you sent and have not yet found a clear cause.",),
+                unknown=("What is behind the problem you described.",),
+                doing=("We are going through the logs in more detail.",),
+                next_update=next_update,
+            )
+        report = build(con, doc)
+        others = [FindingFacts.from_json(f) for f in doc["findings"][1:]]
+    finally:
+        con.close()
+    change = change_of(report.finding) or change_of(report.counted)
+    return CustomerUpdate(
+        known=tuple(_known(report, others, change)),
+        unknown=tuple(_unknown(report, change)),
+        doing=tuple(_doing(report, change)),
+        next_update=next_update,
+    )
+
+
+def render(u: CustomerUpdate, *, allow_internal_hosts: bool = False) -> str:
+    lines = ["Hello,", "", "Here is where we are with your case.", "", "What we know:"]
+    lines += [f"- {s}" for s in u.known]
+    lines += ["", "What we don't know yet:"]
+    lines += [f"- {s}" for s in u.unknown]
+    lines += ["", "What we are doing next:"]
+    lines += [f"- {s}" for s in u.doing]
+    lines += ["", f"We will send the next update {u.next_update}, or sooner if we learn more.", ""]
+    return sanitize("\n".join(lines), allow_internal_hosts=allow_internal_hosts)
+
+
+def _known(r: BugReport, others: list[FindingFacts], change: Change | None) -> list[str]:
+    imp, f = r.impact, r.counted
+    first, last, end = (
+        _when(imp.get(k)) for k in ("first_failure", "last_failure", "evidence_end")
+    )
+    out = []
+    if not imp.get("failing"):
+        out.append(
+            "The logs show a problem we are still narrowing down; we do not have counts yet."
+        )
+        return out
+    method, path = route_of(f)
+    if path:
+        route = f"{method} {path}" if method else path
+        low = failing_status(f)[0]
+        kind = (
+            f"a server error ({status_text(f)})" if low >= 500 else f"an error ({status_text(f)})"
+        )
+        out.append(
+            f"Since {first}, {_pct(imp.get('share_since_first_failure'))} of {route} requests have failed with {kind}:"
+            f" {imp.get('failing')} of {imp.get('volume_since_first_failure')} requests in the logs you sent."
+        )
+    else:
+        out.append(
+            f"Since {first}, the logs you sent show the same error {imp.get('failing')} times."
+        )
+    for n in imp.numbers:
+        if n.name.startswith("distinct:"):
+            key = n.name.split(":", 1)[1]
+            noun = n.meaning.split(" (", 1)[0].removeprefix("distinct ")
+            out.append(
+                f"{n.value} of the {imp.get(f'population:{key}')} {noun} that used it were affected; the others were not."
+            )
+            break
+    if change:
+        out.append(
+            f"The failures began right after {change.what} {change.version} was deployed ({_when(_deployed_at(r, change))})."
+        )
+    if imp.get("ongoing"):
+        out.append(f"It was still happening when the logs end ({end}).")
+    else:
+        out.append(
+            f"The last failure in the logs is at {last}; the logs continue until {end} without more."
+        )
+    for o in others:
+        om, op = route_of(o)
+        if op and o.stat("new") is False and o.severity in ("low", "info", "medium"):
+            out.append(
+                f"{om or ''} {op} also fails now and then ({_pct(o.stat('rate'))} of requests), at the same low"
+                " rate throughout; this looks separate from the main problem."
+            )
+            break
+    return out
+
+
+def _unknown(r: BugReport, change: Change | None) -> list[str]:
+    out = []
+    if change:
+        out.append(
+            f"We have not yet confirmed that the {change.what} {change.version} update causes it; the timing points there."
+        )
+    else:
+        out.append("We have not yet confirmed the cause.")
+    if any(n.name.startswith("distinct:") for n in r.impact.numbers):
+        out.append("Why only some accounts are affected.")
+    if r.impact.get("ongoing"):
+        out.append("Whether it is still happening right now: our view ends with the logs you sent.")
+    return out
+
+
+def _doing(r: BugReport, change: Change | None) -> list[str]:
+    out = []
+    if route_of(r.counted)[1]:
+        out.append("We are reproducing the failing request in a test environment.")
+    if change:
+        out.append(
+            f"We are reviewing what changed in {change.what} {change.version} with the engineering team."
+        )
+    if r.workaround and change:
+        out.append(
+            f"We are checking whether going back to the previous {change.what} version is a safe short-term fix."
+        )
+    out.append("We will tell you as soon as the cause is confirmed.")
+    return out
+
+
+def _deployed_at(r: BugReport, change: Change) -> str | None:
+    for m in r.timeline:
+        if change.what in m.what and change.version in m.what:
+            return m.ts.isoformat()
+    return None
+
+
+def _when(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        return "an unknown time"
+    text = value.replace(" UTC", "+00:00").replace("Z", "+00:00")
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    return ts.strftime("%d %b %Y %H:%M UTC").lstrip("0")
+
+
+def _pct(value: object) -> str:
+    if not isinstance(value, float):
+        return "some"
+    return f"{value:.1%}" if value < 0.1 else f"{value:.0%}"

@@ -1,0 +1,107 @@
+"""The scan gives the same case store and findings on one core, on all cores, and on a Dask cluster."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from casework.pipeline import Options, investigate
+
+CHUNK = 120_000  # small parts, so the large files are split into many tasks
+
+
+def make_bundle(root: Path, seed: int = 3) -> None:
+    """Three days of gzip-rotated JSON logs, an nginx log and a Java log, with one incident."""
+    rng = random.Random(seed)
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    incident = start + timedelta(days=2, hours=5)
+    root.mkdir(parents=True)
+    lines: list[str] = []
+    access: list[str] = []
+    t = start
+    while t < start + timedelta(days=3):
+        t += timedelta(seconds=rng.uniform(5, 25))
+        broken = t >= incident and rng.random() < 0.6
+        route = rng.choice(["/api/orders", "/api/export", "/api/users"])
+        status = 500 if broken and route == "/api/export" else rng.choice([200] * 40 + [404])
+        lines.append(json.dumps({
+            "time": t.isoformat().replace("+00:00", "Z"), "level": "error" if status == 500 else "info",
+            "msg": f"export job {rng.getrandbits(24):x} failed: disk quota exceeded" if status == 500 else f"served {route}",
+            "route": route, "status": status, "took_ms": rng.randint(3, 300), "tenant": f"t{rng.randint(1, 40)}",
+        }))  # fmt: skip
+        access.append(f'10.1.{rng.randint(0, 9)}.{rng.randint(1, 250)} - - [{t:%d/%b/%Y:%H:%M:%S} +0000] '
+                      f'"GET {route} HTTP/1.1" {status} {rng.randint(200, 5000)} "-" "curl/8.5.0"')  # fmt: skip
+    third = len(lines) // 3
+    with gzip.open(root / "api.log.2.gz", "wt") as fh:
+        fh.write("\n".join(lines[:third]) + "\n")
+    with gzip.open(root / "api.log.1.gz", "wt") as fh:
+        fh.write("\n".join(lines[third : 2 * third]) + "\n")
+    (root / "api.log").write_text("\n".join(lines[2 * third :]) + "\n")
+    (root / "access.log").write_text("\n".join(access) + "\n")
+    java = []
+    for i in range(400):
+        ts = start + timedelta(minutes=9 * i)
+        java.append(f"{ts:%Y-%m-%d %H:%M:%S},{i % 1000:03d} INFO  [main] c.e.Export - batch {i} done")
+        if ts >= incident and i % 5 == 0:
+            java += [f"{ts:%Y-%m-%d %H:%M:%S},{i % 1000:03d} ERROR [main] c.e.Export - write failed",
+                     "java.io.IOException: Disk quota exceeded", "\tat c.e.Export.write(Export.java:42)"]  # fmt: skip
+    (root / "export.log").write_text("\n".join(java) + "\n")
+
+
+def snapshot(case: Path) -> dict[str, Any]:
+    findings = json.loads((case / "findings.json").read_text())
+    findings.pop("runs", None)
+    con = duckdb.connect(str(case / "case.duckdb"), read_only=True)
+    tables = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()
+        for t in ("events", "requests", "templates", "changes")
+    }
+    events = con.execute(
+        "SELECT file, line, end_line, template_id, message FROM events ORDER BY file, line"
+    ).fetchall()
+    templates = con.execute("SELECT template_id, pattern, count FROM templates ORDER BY template_id").fetchall()
+    con.close()
+    return {"findings": findings["findings"], "tables": tables, "events": events, "templates": templates}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scale") / "bundle"
+    make_bundle(root)
+    return root
+
+
+def test_same_answers_on_one_core_all_cores_and_dask(bundle: Path, tmp_path: Path) -> None:
+    one = investigate(bundle, tmp_path / "one", Options(workers=1, chunk_bytes=CHUNK))
+    assert sum(1 for e in one.inventory if e.path == "api.log") == 1
+    two = investigate(bundle, tmp_path / "two", Options(workers=2, chunk_bytes=CHUNK))
+    dask = investigate(bundle, tmp_path / "dask", Options(executor="dask", workers=2, chunk_bytes=CHUNK))
+    a, b, c = (snapshot(tmp_path / n) for n in ("one", "two", "dask"))
+    assert a["tables"] == b["tables"] == c["tables"]
+    assert a["templates"] == b["templates"] == c["templates"]
+    assert a["events"] == b["events"] == c["events"]
+    assert a["findings"] == b["findings"] == c["findings"]
+    assert one.findings and "export" in one.findings[0].title.lower()
+    assert [e.to_json() | {"seconds": 0} for e in one.inventory] == [
+        e.to_json() | {"seconds": 0} for e in dask.inventory
+    ]
+    assert two.findings[0].title == one.findings[0].title
+
+
+def test_split_files_keep_their_real_line_numbers(bundle: Path, tmp_path: Path) -> None:
+    investigate(bundle, tmp_path / "case", Options(workers=2, chunk_bytes=CHUNK))
+    con = duckdb.connect(str(tmp_path / "case" / "case.duckdb"), read_only=True)
+    rows = con.execute("SELECT line, message FROM events WHERE file = 'api.log' ORDER BY line").fetchall()
+    con.close()
+    source = (bundle / "api.log").read_text().splitlines()
+    assert (bundle / "api.log").stat().st_size > 3 * CHUNK  # really split into several parts
+    assert [line for line, _ in rows] == list(range(1, len(source) + 1))
+    for line, message in rows[:: max(len(rows) // 50, 1)]:
+        assert json.loads(source[line - 1])["msg"] == message

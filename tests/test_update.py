@@ -1,0 +1,93 @@
+"""Customer updates: plain, honest, and free of secrets, internal hostnames and analysis jargon.
+
+Runs the default analyzers on the example bundle, so it also checks that the
+bug report every investigation writes counts its impact whatever finding
+ranks first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from casework.bugreport import render as render_report
+from casework.bugreport import report_for_case
+from casework.cli import main
+from casework.pipeline import investigate
+from casework.update import draft, jargon_in, render, sanitize
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout-incident"
+PLANTED = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "eyJhbGciOi", "«secret")
+INTERNAL = re.compile(
+    r"\.internal\b|\.local\b|\b10\.\d+\.\d+\.\d+|\b192\.168\.|\b172\.(1[6-9]|2\d|3[01])\."
+)
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("update") / "case"
+    investigate(EXAMPLE, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def text(case: Path) -> str:
+    return render(draft(case))
+
+
+def test_update_has_the_four_parts(text: str) -> None:
+    for part in (
+        "What we know:",
+        "What we don't know yet:",
+        "What we are doing next:",
+        "We will send the next update in 4 hours",
+    ):
+        assert part in text
+
+
+def test_update_states_the_counted_facts(case: Path, text: str) -> None:
+    report = report_for_case(case, repro=False)
+    failing, since = report.impact.get("failing"), report.impact.get("volume_since_first_failure")
+    assert failing and f"{failing} of {since} requests" in text
+    assert "/v1/refunds" in text and "2.14.3" in text
+
+
+def test_update_is_free_of_secrets_hosts_and_jargon(text: str) -> None:
+    assert not [s for s in PLANTED if s in text]
+    assert not INTERNAL.search(text)
+    assert jargon_in(text) == []
+
+
+def test_sanitize_strips_internal_hosts_unless_allowed() -> None:
+    raw = "db-1.payments.svc.cluster.local:5432 and api.shop.internal, 10.20.3.4, 192.168.1.9, «secret:jwt:ab12cd» at example.com"
+    clean = sanitize(raw)
+    assert (
+        "svc.cluster" not in clean
+        and "shop.internal" not in clean
+        and "10.20" not in clean
+        and "192.168" not in clean
+    )
+    assert "«secret" not in clean and "example.com" in clean
+    kept = sanitize(raw, allow_internal_hosts=True)
+    assert "api.shop.internal" in kept and "10.20.3.4" in kept and "«secret" not in kept
+
+
+def test_jargon_list_catches_what_the_report_says() -> None:
+    assert jargon_in("one-sided Fisher p = 1e-10 in the cohort, worst 2m bucket") != []
+
+
+def test_cli_takes_the_next_update_time(case: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["update", str(case), "--next-update", "tomorrow at 09:00 CET"]
+    )
+    assert result.exit_code == 0 and "next update tomorrow at 09:00 CET" in result.output
+
+
+def test_every_investigation_writes_a_counted_bug_report(case: Path) -> None:
+    report = report_for_case(case)
+    assert report.impact.get("failing") and report.impact.get("volume")
+    assert "/v1/refunds" in report.title
+    assert (case / "bugreport.md").read_text() == render_report(report, "md")
