@@ -126,3 +126,15 @@ def test_small_read_chunks_give_the_same_frames(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(pcap_reader, "CHUNK", 97)  # records straddle every boundary
     for path, frames in expected.items():
         assert list(read_frames(io.BytesIO(data[path]), ReadStats())) == frames, path.name
+
+
+def test_registered_formats_pick_captures_and_hars() -> None:
+    from casework.formats import sniff
+
+    for path, kind in (
+        (DATA / "pcap" / "zeek__wikipedia.pcap", "pcap"),
+        (DATA / "pcap" / "chrissanders__tcp_dupack.pcapng", "pcap"),
+        (DATA / "har" / "mitmproxy__har_files_firefox.har", "har"),
+    ):
+        fmt, _ = sniff(path.read_bytes()[:65536])
+        assert fmt is not None and fmt.kind == kind

@@ -191,3 +191,17 @@ def test_texts_batches_like_text(r: Redactor) -> None:
     single = Redactor(KEY)
     assert r.texts(items) == [single.text(s) for s in items]
     assert r.counts == single.counts
+
+
+def test_pathological_lines_stay_linear(r: Redactor) -> None:
+    import time
+
+    for unit in ("password=x1y2z3 ", '"name": "token", "value": "abc1234567", ', "a@b.co "):
+        t0 = time.process_time()
+        small = r.text(unit * 1_000)
+        t_small = time.process_time() - t0
+        t0 = time.process_time()
+        big = r.text(unit * 8_000)
+        t_big = time.process_time() - t0
+        assert small.count("«secret:") * 8 == big.count("«secret:")
+        assert t_big < 30 * max(t_small, 0.01), unit  # 8x the input, far from 64x

@@ -35,7 +35,7 @@ from casework.traces.critical_path import critical_path, self_time
 from tracegen import TraceMaker, load_case
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "traces"
-TRACE_KINDS = {"otlp-json", "otlp-jsonl", "jaeger-json", "zipkin-json"}
+TRACE_KINDS = {"otlp-json", "jaeger-json", "zipkin-json"}
 
 
 def _read(path: Path) -> tuple[list[SpanRecord], ParseContext]:
@@ -127,8 +127,6 @@ def test_sdk_document_and_collector_lines_read_the_same(tmp_path: Path) -> None:
     b, _ = _read(lines)
     assert len(a) == len(m.finished()) == 36
     assert sorted(map(_key, a)) == sorted(map(_key, b))
-    kinds = [sniff(p.read_bytes()[:65536])[0] for p in (doc, lines)]
-    assert [k.kind if k else None for k in kinds] == ["otlp-json", "otlp-jsonl"]
     # The line form can be cut at any line and the parts read apart (a parallel scan).
     raw = lines.read_bytes()
     cut = raw.index(b"\n", len(raw) // 2) + 1
@@ -153,7 +151,6 @@ def test_sniffers_by_content_do_not_collide() -> None:
     for name, head in heads.items():
         for fmt in (
             otlp_format.FORMAT,
-            otlp_format.LINES_FORMAT,
             jaeger_format.FORMAT,
             zipkin_format.FORMAT,
         ):
@@ -385,8 +382,10 @@ def test_trace_log_join_places_lines_under_spans(tmp_path: Path) -> None:
     case = Case.open(str(tmp_path / "c.db"))
     f = _only(list(trace_logs.run(case)), trace_id=trace_hex)
     assert f.stats["log_lines"] == 2 and f.stats["lines_at_origin"] == 1
-    assert f.evidence[0].file == "inv.log"
-    assert f.evidence[0].excerpt.startswith("[inventory GET] ERROR")
+    assert (f.stats["traces_with_logs"], f.stats["traces_shown"]) == (1, 1)
+    assert f.evidence[0].file == "inv.log" and f.evidence[1].file == "front.log"
+    assert f.evidence[0].excerpt.startswith(f"[{trace_hex[:16]} inventory GET] ERROR")
+    assert f.evidence[1].excerpt.startswith(f"[{trace_hex[:16]} frontend POST /checkout] INFO")
     case.con.close()
 
 
@@ -443,7 +442,6 @@ def test_no_other_evidence_file_sniffs_as_a_trace() -> None:
     assert len(others) > 100
     trace_formats = (
         otlp_format.FORMAT,
-        otlp_format.LINES_FORMAT,
         jaeger_format.FORMAT,
         zipkin_format.FORMAT,
     )

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from casework.configs.envname import env_of
-from casework.model import ConfigRecord, K8sRecord
+from casework.model import ConfigRecord, K8sRecord, SpanRecord
 from casework.redact import Redactor
 from casework.store import RowBuffer
+from casework.traces import write_span
 
 Sink = Callable[[RowBuffer, Redactor, Any, str], None]
 
@@ -31,4 +32,5 @@ def k8s(out: RowBuffer, r: Redactor, rec: K8sRecord, file: str) -> None:
 SINKS: dict[type, Sink] = {
     ConfigRecord: config,
     K8sRecord: k8s,
+    SpanRecord: write_span,
 }

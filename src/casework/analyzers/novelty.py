@@ -25,7 +25,8 @@ from casework.timeline import minute
 MIN_COUNT = 5
 MARGIN = 0.05
 P_NEW = 1e-6
-SAMPLE_EVENTS = 150_000
+SAMPLE_EVENTS = 60_000
+PROBE_EVENTS = 3_000
 MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
 SHAPE_SQL = (
@@ -113,24 +114,45 @@ def _template_finding(
 
 
 def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
+    # A MAP of JSON values keeps the quotes of strings (so "42" and 42 differ) and unnests fast.
+    unnested = (
+        "SELECT s, ts, unnest(map_keys(m)) k, unnest(map_values(m)) AS value FROM ("
+        f" SELECT {STREAM_SQL} s, ts, json_transform(attrs, '\"MAP(VARCHAR, JSON)\"') m"
+        " FROM (SELECT * FROM events WHERE ts IS NOT NULL AND json_type(attrs) = 'OBJECT'"
+        " USING SAMPLE reservoir(__N__ ROWS) REPEATABLE (11)))"
+    )
+    # Free-text and id fields have a shape per value; a small sample rules them out cheaply.
+    keys = [
+        str(r[0]) for r in case.rows(
+            f"SELECT k FROM ({unnested.replace('__N__', str(PROBE_EVENTS))}) GROUP BY k"
+            f" HAVING count(DISTINCT {SHAPE_SQL}) <= ?",
+            (MAX_SHAPES_PER_KEY // 2,),
+        )
+    ]  # fmt: skip
+    if not keys:
+        return
     case.con.execute(
-        "CREATE OR REPLACE TEMP TABLE _nov_shapes AS SELECT s, k, shape, ts, example FROM ("
-        f" SELECT {STREAM_SQL} s, j.key k, {SHAPE_SQL} shape, e.ts,"
-        " left(CAST(j.value AS VARCHAR), 80) example"
-        f" FROM (SELECT * FROM events WHERE ts IS NOT NULL AND attrs IS NOT NULL"
-        f" USING SAMPLE reservoir({SAMPLE_EVENTS} ROWS) REPEATABLE (11)) e, json_each(e.attrs) j"
-        " WHERE j.type NOT IN ('OBJECT', 'ARRAY', 'NULL'))"
+        "CREATE OR REPLACE TEMP TABLE _nov_shapes AS SELECT s, k, ts,"
+        f" {SHAPE_SQL} shape, left(CAST(value AS VARCHAR), 80) example"
+        f" FROM ({unnested.replace('__N__', str(SAMPLE_EVENTS))}) WHERE k IN (SELECT unnest(?))",
+        [keys],
     )
     rows = case.rows(
-        "SELECT s, k, shape, count(*) n, min(ts) first, any_value(example), min(rn) - 1,"
-        " any_value(total) - min(rn) + 1 FROM ("
-        " SELECT *, row_number() OVER (PARTITION BY s, k ORDER BY ts) rn,"
-        " count(*) OVER (PARTITION BY s, k) total, min(ts) OVER (PARTITION BY s, k) k0,"
-        " count(DISTINCT shape) OVER (PARTITION BY s, k) shapes FROM _nov_shapes)"
-        " WHERE shapes <= ? GROUP BY s, k, shape"
-        " HAVING count(*) >= ? AND epoch(min(ts)) - epoch(any_value(k0)) > ?",
+        "WITH per AS (SELECT s, k, shape, count(*) n, min(ts) first, any_value(example) ex"
+        " FROM _nov_shapes GROUP BY ALL),"
+        " keyed AS (SELECT s, k, min(ts) k0, count(*) total FROM _nov_shapes GROUP BY s, k"
+        "  HAVING count(DISTINCT shape) <= ?)"
+        " SELECT per.s, per.k, per.shape, per.n, per.first, per.ex, keyed.total"
+        " FROM per JOIN keyed USING (s, k) WHERE per.n >= ? AND epoch(per.first) - epoch(keyed.k0) > ?",
         (MAX_SHAPES_PER_KEY, MIN_COUNT, MARGIN * span),
     )
+    counted = []
+    for s, k, shape, n, first, example, total in rows:
+        # Only the few late shapes get the count of their key's values before them.
+        row = case.one("SELECT count(*) FROM _nov_shapes WHERE s = ? AND k = ? AND ts < ?", (s, k, first))
+        before = int(row[0]) if row else 0
+        counted.append((s, k, shape, n, first, example, before, int(total) - before))
+    rows = counted
     for s, k, shape, n, first, example, before, after in rows:
         p = fisher_greater(int(n), int(after) - int(n), 0, int(before))
         if before < 20 or p >= P_NEW:

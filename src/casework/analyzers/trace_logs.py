@@ -1,14 +1,15 @@
 """Log lines under the spans of the top failing traces (the trace ↔ log join on trace id).
 
 For failing traces whose services logged with the trace id, the records are
-placed under their spans (``traces.logjoin``), so the story of one failing
-request reads top to bottom: which span logged what, and where the first
-error line was written.
+placed under their spans (``traces.logjoin``), so the story of a failing
+request reads top to bottom: which span logged what, and whether the span
+where the error started said why. One finding covers the few traces shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from casework.case import Case
 from casework.engine import analyzer
@@ -19,10 +20,25 @@ from casework.traces.origin import origin
 
 MAX_CANDIDATES = 5000
 MAX_TRACES = 3
-MAX_LINES = 15
+MAX_LINES_PER_TRACE = 8
 ERROR_LEVELS = frozenset(
     {"error", "err", "fatal", "critical", "crit", "severe", "panic", "alert", "emerg"}
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    trace: tree.Trace
+    origin: tree.Span
+    lines: list[LogLine]
+
+    @property
+    def errors(self) -> list[LogLine]:
+        return [ln for ln in self.lines if (ln.level or "").lower() in ERROR_LEVELS]
+
+    @property
+    def at_origin(self) -> list[LogLine]:
+        return [ln for ln in self.lines if ln.span is self.origin]
 
 
 @analyzer(key="trace_logs", needs=("spans", "events"))
@@ -31,67 +47,84 @@ def trace_logs(case: Case) -> Iterator[Finding]:
     failing = [
         str(t)
         for (t,) in case.rows(
-            f"SELECT DISTINCT trace_id FROM spans WHERE error AND {query.ROOTS} ORDER BY trace_id LIMIT ?",
+            f"SELECT DISTINCT trace_id FROM spans WHERE error AND {query.ROOTS}"
+            " ORDER BY trace_id LIMIT ?",
             (MAX_CANDIDATES,),
         )
     ]
     counts = traces_with_logs(case, failing)
     chosen = sorted(counts, key=lambda t: (-counts[t], t))[:MAX_TRACES]
     by_lower = {t.lower(): t for t in failing}
+    joined: list[_Joined] = []
     for trace_id in chosen:
         for trace in tree.load(case, "trace_id = ?", (by_lower.get(trace_id, trace_id),)):
             skew.correct(trace)
             lines = logs_under_spans(case, trace)
             if lines:
-                yield _finding(case, trace, lines)
+                chain = origin(trace) or [trace.root]
+                joined.append(_Joined(trace, chain[-1], lines))
+    if joined:
+        yield _finding(case, joined, len(counts))
 
 
-def _finding(case: Case, trace: tree.Trace, lines: list[LogLine]) -> Finding:
-    root = trace.root
-    chain = origin(trace) or [root]
-    errors = [ln for ln in lines if (ln.level or "").lower() in ERROR_LEVELS]
-    first = errors[0] if errors else lines[0]
-    spans = {id(ln.span) for ln in lines}
-    at_origin = sum(1 for ln in lines if ln.span is chain[-1])
+def _finding(case: Case, joined: list[_Joined], with_logs: int) -> Finding:
+    lines = sum(len(j.lines) for j in joined)
+    errors = sum(len(j.errors) for j in joined)
+    at_origin = sum(len(j.at_origin) for j in joined)
+    first = joined[0]
+    said = (first.at_origin or first.errors or first.lines)[0]
     title = (
-        f"Failing trace {trace.trace_id[:16]} ({root.service} `{root.name}`, {root.duration / 1000:.0f} ms): "
-        f"{len(lines)} log lines under {len(spans)} spans; first {'error ' if errors else ''}line in "
-        f"{first.span.service} `{first.span.name}`: {first.message[:80]}"
+        f"Logs under failing traces: {lines} lines from {len(joined)} of {with_logs} failing traces "
+        f"with logs; {at_origin} written under the error-origin span, e.g. "
+        f"{said.span.service} `{said.span.name}`: {said.message[:80]}"
     )
     summary = (
-        f"{len(lines)} log records carry this trace's id ({len(errors)} at error level); "
-        f"{at_origin} of them were written under the error-origin span {chain[-1].service} "
-        f"`{chain[-1].name}`. Read them in the evidence in time order, each prefixed by its span."
+        f"{with_logs} failing traces have log records carrying their trace id. For the "
+        f"{len(joined)} with the most, {lines} records ({errors} at error level) were placed "
+        f"under the spans that wrote them; {at_origin} sit under the span where the error "
+        "started. Read them in the evidence in time order, each prefixed by trace and span."
     )
     evidence = tuple(
         Evidence(
             file=ln.file,
             lines=(ln.line, ln.end_line),
-            excerpt=f"[{ln.span.service} {ln.span.name}] {ln.level or '-'} {ln.message[:300]}",
+            excerpt=(
+                f"[{j.trace.trace_id[:16]} {ln.span.service} {ln.span.name}] "
+                f"{ln.level or '-'} {ln.message[:300]}"
+            ),
         )
-        for ln in (errors + [x for x in lines if x not in errors])[:MAX_LINES]
+        for j in joined
+        for ln in _shown(j)
     )
     return Finding(
         key="TRACE_LOGS",
         analyzer="trace_logs",
-        subject=trace.trace_id,
+        subject="failing-traces",
         severity="low",
-        score=0.3 if errors else 0.2,
+        score=0.3 if at_origin else 0.2,
         title=title,
         summary=summary,
         window=case.window,
         entities={
-            "trace_id": trace.trace_id,
-            "endpoint": f"{root.service} {root.name}",
-            "origin_service": chain[-1].service,
-            "origin_operation": chain[-1].name,
+            "trace_id": first.trace.trace_id,
+            "endpoint": f"{first.trace.root.service} {first.trace.root.name}",
+            "origin_service": first.origin.service,
+            "origin_operation": first.origin.name,
         },
         stats={
-            "log_lines": len(lines),
-            "error_lines": len(errors),
-            "spans_with_logs": len(spans),
+            "traces_with_logs": with_logs,
+            "traces_shown": len(joined),
+            "log_lines": lines,
+            "error_lines": errors,
             "lines_at_origin": at_origin,
         },
         evidence=evidence,
         next_steps=("Read the origin span's log lines first; they say why the error started.",),
     )
+
+
+def _shown(j: _Joined) -> list[LogLine]:
+    """The origin's lines, then error lines, then the rest, in time order within each."""
+    picked = j.at_origin + [ln for ln in j.errors if ln not in j.at_origin]
+    picked += [ln for ln in j.lines if ln not in picked]
+    return picked[:MAX_LINES_PER_TRACE]

@@ -29,7 +29,6 @@ from casework.formats.base import Format, ParseContext, iter_lines
 FORMATS: tuple[Format, ...] = (
     pcap.FORMAT,
     har.FORMAT,
-    otlp.LINES_FORMAT,
     otlp.FORMAT,
     jaeger.FORMAT,
     zipkin.FORMAT,

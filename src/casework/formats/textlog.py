@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, BinaryIO
 
-from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.base import Format, ParseContext, Sniffer, iter_lines
 from casework.formats.sniffing import share, text_lines
 from casework.formats.textheader import (
     LETTER_LEVELS,
@@ -95,7 +95,7 @@ def classify(head: bytes) -> tuple[str, float]:
     return "text-log", 0.6 + 0.1 * min(1.0, stamped_share + share(leveled, stamped))
 
 
-def _sniffer(kind: str) -> Any:
+def _sniffer(kind: str) -> Sniffer:
     def sniff(head: bytes) -> float:
         found, score = classify(head)
         return score if found == kind else 0.0
@@ -104,8 +104,8 @@ def _sniffer(kind: str) -> Any:
     return sniff
 
 
-class _Pending:
-    """The record being built while its continuation lines arrive."""
+class _Continuation:
+    """The continuation lines of a record (a stack trace), gathered until the next header."""
 
     __slots__ = ("chars", "end", "exception", "parts", "record")
 
@@ -134,9 +134,8 @@ class _Pending:
 
     def done(self) -> LogRecord:
         rec = self.record
-        if len(self.parts) > 1:
-            rec.message = "\n".join(self.parts)
-            rec.end_line = self.end
+        rec.message = "\n".join(self.parts)
+        rec.end_line = self.end
         if self.exception is not None:
             rec.attrs["exception.type"] = self.exception
         return rec
@@ -145,17 +144,22 @@ class _Pending:
 def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
     """Records from header lines, with the lines up to the next header joined to them."""
     clock = LineClock(ctx.tz, ctx.year)
-    pending: _Pending | None = None
+    current: LogRecord | None = None
+    extra: _Continuation | None = None  # only records that have continuation lines need one
     for number, text in iter_lines(stream, ctx):
         stamp = clock.read(text)
-        if stamp is None and pending is not None and (text[:1] not in _INDENT or pending.long()):
+        if stamp is None and current is not None and (
+            text[:1] not in _INDENT or (extra is not None and extra.long())
+        ):
             stamp = clock.relearn(text)  # another timestamp shape from here on, not a trace line
         attrs: dict[str, Any] = {}
         if stamp is None:
             undated = undated_header(text) if clock.shape is None else None
             if undated is None:
-                if pending is not None:
-                    pending.add(number, text)
+                if current is not None:
+                    if extra is None:
+                        extra = _Continuation(current)
+                    extra.add(number, text)
                 elif text.strip():
                     header = split_header(text)
                     yield LogRecord(line=number, message=header.message or text,
@@ -171,26 +175,26 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
                 header = Header(level, header.logger, header.thread, header.pid, header.message)
             if stamp.start:
                 attrs["prefix"] = text[: stamp.start].strip(" [(<")
-        if pending is not None:
-            yield pending.done()
-        header = refine(header, attrs)
+        if current is not None:
+            yield extra.done() if extra is not None else current
+            extra = None
+        if "\t" in header.message or header.message.startswith(("stdout ", "stderr ")):
+            header = refine(header, attrs)
         if header.thread is not None:
             attrs["thread"] = header.thread
         if header.pid is not None:
             attrs["pid"] = header.pid
-        pending = _Pending(
-            LogRecord(
-                line=number,
-                message=header.message,
-                ts=stamp.ts if stamp else None,
-                level=header.level,
-                logger=header.logger,
-                attrs=attrs,
-                ts_assumed=stamp.assumed if stamp else False,
-            )
+        current = LogRecord(
+            line=number,
+            message=header.message,
+            ts=stamp.ts if stamp else None,
+            level=header.level,
+            logger=header.logger,
+            attrs=attrs,
+            ts_assumed=stamp.assumed if stamp else False,
         )
-    if pending is not None:
-        yield pending.done()
+    if current is not None:
+        yield extra.done() if extra is not None else current
     note = clock.year_note()
     if note is not None:
         ctx.notes.append(note)

@@ -168,6 +168,8 @@ class Capture:
         fwd.bytes += end - l4
         if seglen or flags & 1:
             fwd.payload += seglen
+            if fl & tcp.RETRANS:
+                return  # Wireshark 4.0 does not reassemble (RTO) retransmissions; fast ones it does
             app = conv.app
             if app is None:
                 app = conv.app = choose_app(conv, buf[l4 + hl : l4 + hl + 16], seglen)

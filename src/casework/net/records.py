@@ -9,7 +9,7 @@ from casework.model import FlowRecord, RequestRecord
 from casework.net import facts, tcp
 from casework.net.capture import Capture
 from casework.net.dns import RCODE_NAMES, Transaction
-from casework.net.http1 import Exchange, HttpConversation
+from casework.net.http1 import Exchange, HttpConversation, Message
 from casework.net.streams import App
 
 #: DNS transactions kept per flow row; the counts stay complete.
@@ -103,7 +103,7 @@ def _dns_attrs(transactions: list[Transaction]) -> dict[str, Any]:
 
 
 def request_records(cap: Capture) -> Iterator[RequestRecord]:
-    """Plaintext HTTP/1.x exchanges, in the order their requests completed."""
+    """Plaintext HTTP/1.x exchanges per conversation, then responses whose request was unreadable."""
     for conv in cap.conversations:
         app = conv.app
         if not isinstance(app, App) or not isinstance(app.conv_state, HttpConversation):
@@ -111,6 +111,31 @@ def request_records(cap: Capture) -> Iterator[RequestRecord]:
         summary = facts.tcp_summary(conv)
         for ex in app.conv_state.exchanges:
             yield _request(ex, summary)
+        for resp in app.conv_state.orphans:
+            yield _orphan(resp, summary)
+
+
+def _orphan(resp: Message, summary: dict[str, Any]) -> RequestRecord:
+    """A response without a request Wireshark would recognise: its status still counts."""
+    return RequestRecord(
+        line=resp.frame,
+        ts=facts.utc(resp.ts),
+        method=None,
+        url=None,
+        host=summary["server"],
+        route=None,
+        status=resp.status,
+        duration_ms=None,
+        bytes=resp.body_bytes,
+        client=summary["client"],
+        attrs={
+            "source": "pcap",
+            "stream": summary["stream"],
+            "response_frame": resp.frame,
+            "orphan_response": True,
+            "server": f"{summary['server']}:{summary['server_port']}",
+        },
+    )
 
 
 def _request(ex: Exchange, summary: dict[str, Any]) -> RequestRecord:

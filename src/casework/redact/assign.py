@@ -14,7 +14,7 @@ import string
 # Words that can make a name a secret name; `names.classify` has the final say.
 KW = (
     r"(?:pass|pwd|pw|secret|token|key|auth|cred|sess|sid|cookie|sig|saml|code|salt|otp|"
-    r"private|bearer|dsn|jwt|nonce|hmac|ticket|assertion|relaystate|dockerconfig)"
+    r"private|bearer|dsn|jwt|nonce|hmac|ticket|assertion|relaystate|dockerconfig|cvv|cvc)"
 )
 
 KEYWORDS = tuple(KW[3:-1].split("|"))
@@ -106,6 +106,8 @@ _OBJECT_REF = re.compile(
     r"|[a-z][\w\-]*(?:\.[a-z][\w\-]*){2,}(?:[/:].*)?"
 )
 _HEX_NUMBER = re.compile(r"0[xX][0-9a-fA-F]{1,16}")
+#: names whose secrets are short numbers (card security codes, one-time codes)
+SHORT_NUMERIC_SECRET = re.compile(r"(?i)cvv|cvc|otp|(?<![a-z])pin(?![a-z])")
 # a type in a signature (token: CancellationToken) or an absolute path (KEY= /usr/bin/x)
 # or an environment-variable name standing in for the value (KEY= SOME_AWS_SECRET)
 _TYPE_OR_PATH = re.compile(
@@ -131,7 +133,9 @@ def benign(value: str, *, quoted: bool, name: str = "") -> bool:
         or _YOURS.search(v)
     ):
         return True
-    if (v.isdigit() and len(v) < 6) or _HEX_NUMBER.fullmatch(v):
+    if (
+        v.isdigit() and len(v) < 6 and not SHORT_NUMERIC_SECRET.search(name)
+    ) or _HEX_NUMBER.fullmatch(v):
         return True
     if _URL.match(v):
         return True

@@ -108,14 +108,11 @@ class NamedRules(ABC):
             return  # name `code span` in Markdown is prose
         url_param = op == "=" and start > 0 and w[start - 1] in "?&#;"
         end = m.end(grp)
-        if not quoted and op in (":", "=", ":=", "=>"):
-            line_start = w.rfind("\n", 0, start) + 1
+        if not quoted and op in (":", "=", ":=", "=>") and _starts_line(w, start):
             eol = w.find("\n", end)
             eol = len(w) if eol < 0 else eol
-            if (
-                _LINE_PREFIX.fullmatch(w, line_start, start)
-                and not _MORE_PAIRS.search(w, end, eol)
-                and not assign.benign(m.group(grp), quoted=False, name=name)
+            if not _MORE_PAIRS.search(w, end, eol) and not assign.benign(
+                m.group(grp), quoted=False, name=name
             ):
                 end = len(w[:eol].rstrip())
         self._named(m, name, grp, quoted, url_param, spans, end=end)
@@ -148,6 +145,15 @@ class NamedRules(ABC):
             return
         kind = kind_for(name)
         spans.append((start, stop, 70, lambda: self.token(value, kind)))
+
+
+def _starts_line(w: str, start: int) -> bool:
+    """Only blanks, a YAML dash, ``export`` or a quote before the name on its line."""
+    lo = max(0, start - 16)  # a bounded look back: no quadratic scans on huge lines
+    nl = w.rfind("\n", lo, start)
+    if nl < 0 and lo > 0:
+        return False
+    return _LINE_PREFIX.fullmatch(w, nl + 1, start) is not None
 
 
 def _prose_follows(w: str, end: int) -> bool:

@@ -52,7 +52,23 @@ _STRONG_SUBSTR = (
     "sessid",
     "aspxauth",
 )
-_STRONG_WORDS = frozenset({"pwd", "pass", "pw", "creds", "cred", "saml", "bearer", "jwt"})
+_STRONG_WORDS = frozenset(
+    {
+        "pwd",
+        "pass",
+        "pw",
+        "creds",
+        "cred",
+        "saml",
+        "bearer",
+        "jwt",
+        "cvv",
+        "cvc",
+        "cvv2",
+        "cvc2",
+        "otp",
+    }
+)
 # alone these are English words ("pass: reload"); with a qualifier (db_pass) they are strong
 _ALONE_WEAK = frozenset({"pass", "pw"})
 _KEY_QUALIFIERS = frozenset(
@@ -64,7 +80,7 @@ _KEY_QUALIFIERS = frozenset(
 )
 _WEAK_WORDS = frozenset(
     """
-    key keys sig signature session sess sid auth code salt otp cookie cookies dsn nonce hmac
+    key keys sig signature session sess sid auth code salt cookie cookies dsn nonce hmac
     ticket assertion relaystate credentials authorization
     """.split()  # noqa: SIM905 - a word list reads best as words
 )

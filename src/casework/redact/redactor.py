@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from casework.redact import http
-from casework.redact.assign import benign
+from casework.redact.assign import SHORT_NUMERIC_SECRET, benign
 from casework.redact.names import Sensitivity, classify, looks_like_credential, session_like
 from casework.redact.pii import PiiPolicy
 from casework.redact.rules import kind_for
@@ -116,7 +116,7 @@ class Redactor(TextEngine):
             and not isinstance(obj, bool)
             and _name
             and classify(_name) is Sensitivity.STRONG
-            and _LONG_NUMBER.fullmatch(str(obj))
+            and (_LONG_NUMBER.fullmatch(str(obj)) or SHORT_NUMERIC_SECRET.search(_name))
         ):
             return self.secret(kind_for(_name), str(obj))
         return obj

@@ -12,7 +12,9 @@ __all__ = ["Found", "Review", "clean", "review", "split_title"]
 #: Reports put their elements early; past this, a body is a pasted log (which counts as evidence already).
 MAX_CHARS = 20_000
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6}\s+.*|h[1-6]\.\s+.*|\*\*[^*\n]+\*\*:?[ \t]*)$", re.MULTILINE)
+_HEADING = re.compile(r"^(#{1,6}\s+.*|\*\*[^*\n]+\*\*:?[ \t]*)$", re.MULTILINE)
+#: In Jira markup ``# item`` is a numbered list item and headings are ``h2.``.
+_JIRA_HEADING = re.compile(r"^(h[1-6]\.\s+.*|\*[^*\n]+\*:?[ \t]*)$", re.MULTILINE)
 #: What issue forms put in a section nobody filled in.
 _EMPTY_ANSWERS = {"", "_no response_", "no response", "n/a", "none", "-", "no", "yes"}
 
@@ -64,7 +66,8 @@ def split_title(document: str) -> tuple[str, str]:
 def clean(body: str) -> str:
     """The body without HTML comments and without issue-form sections left unanswered."""
     text = _COMMENT.sub("", body.replace("\r\n", "\n"))
-    pieces = _HEADING.split(text)
+    heading = _JIRA_HEADING if re.search(r"^h[1-6]\.\s", text, re.MULTILINE) else _HEADING
+    pieces = heading.split(text)
     out = [pieces[0]]
     for heading, content in zip(pieces[1::2], pieces[2::2], strict=True):
         if content.strip().lower() in _EMPTY_ANSWERS:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from casework.model import SpanRecord
 
 if TYPE_CHECKING:
-    from casework.store import Store
+    from casework.store import RowBuffer
 
 #: How much of a file the sniffer looks at.
 SNIFF_BYTES = 64 << 10
@@ -47,7 +47,7 @@ class Redacts(Protocol):
     def json(self, value: Any) -> Any: ...
 
 
-def write_span(store: Store, redactor: Redacts, rec: SpanRecord, file: str) -> None:
+def write_span(out: RowBuffer, redactor: Redacts, rec: SpanRecord, file: str) -> None:
     """Store one span, its names and attributes redacted (the ingest writer for ``SpanRecord``).
 
     Ids, kinds and times carry no secrets; the service, the span name (often a
@@ -57,7 +57,7 @@ def write_span(store: Store, redactor: Redacts, rec: SpanRecord, file: str) -> N
     row[3] = redactor.text(rec.service)
     row[4] = redactor.text(rec.name)
     row[11] = redactor.json(rec.attrs) if rec.attrs else {}
-    store.add("spans", row)
+    out.add("spans", row)
 
 
 def summary(path: str | Path) -> dict[str, Any]:

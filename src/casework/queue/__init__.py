@@ -1,0 +1,1 @@
+"""The ticket queue: import exports, find recurring problems and documentation gaps, similar past cases, SLA."""

@@ -1,0 +1,26 @@
+"""The examples in the parser and timestamp docstrings run as tests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "casework.timeparse",
+    "casework.formats.access",
+    "casework.formats.jsonlines",
+    "casework.formats.logfmt",
+    "casework.formats.postgres",
+    "casework.formats.releases",
+    "casework.formats.syslog",
+    "casework.formats.textheader",
+    "casework.formats.w3c",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
