@@ -1,6 +1,6 @@
 """Time to draft the bug report (three formats plus reproduction scripts) and the customer update, next to investigate.
 
-    .venv/bin/python bench/bugreport.py
+.venv/bin/python bench/bugreport.py
 """
 
 from __future__ import annotations
@@ -29,14 +29,18 @@ def main() -> None:
             t = time.perf_counter()
             report = report_for_case(case)
             for fmt in ("md", "jira", "github"):
-                render(report, fmt)  # type: ignore[arg-type]
+                render(report, fmt)
             report_s.append(time.perf_counter() - t)
             t = time.perf_counter()
             render_update(draft(case))
             update_s.append(time.perf_counter() - t)
     print(f"investigate (example bundle, incl. bugreport.md): {whole:.2f} s")
-    print(f"bugreport, 3 formats + repro: {min(report_s) * 1000:.0f} ms ({min(report_s) / whole:.1%} of investigate)")
-    print(f"customer update: {min(update_s) * 1000:.0f} ms ({min(update_s) / whole:.1%} of investigate)")
+    print(
+        f"bugreport, 3 formats + repro: {min(report_s) * 1000:.0f} ms ({min(report_s) / whole:.1%} of investigate)"
+    )
+    print(
+        f"customer update: {min(update_s) * 1000:.0f} ms ({min(update_s) / whole:.1%} of investigate)"
+    )
 
 
 if __name__ == "__main__":

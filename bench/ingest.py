@@ -115,7 +115,11 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files) / 1e6
     print(f"bundle: {size:.0f} MB in {len(files)} files ({', '.join(f.name for f in files)})")
     stages = stage_times(files)
-    for name, label in (("parse", "parse"), ("redact", "parse + redact"), ("mine", "parse + redact + mine")):
+    for name, label in (
+        ("parse", "parse"),
+        ("redact", "parse + redact"),
+        ("mine", "parse + redact + mine"),
+    ):
         print(f"{label:28} {stages[name]:7.1f} CPU s  {size / stages[name]:6.1f} MB/s per core")
     started_wall, started_cpu = time.perf_counter(), time.process_time()
     result = investigate(bundle, work / "case")
@@ -124,7 +128,9 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{'ingest (incl. store)':28} {ingest:7.1f} s      {size / ingest:6.1f} MB/s")
     print(f"{'end to end':28} {wall:7.1f} s wall, {cpu:.1f} CPU s  {size / wall:6.1f} MB/s")
-    print(f"peak RSS {peak:.0f} MiB; analyzers {sum(r.seconds for r in result.runs):.1f} s; cores {os.cpu_count()}")
+    print(
+        f"peak RSS {peak:.0f} MiB; analyzers {sum(r.seconds for r in result.runs):.1f} s; cores {os.cpu_count()}"
+    )
     if args.keep is None:
         shutil.rmtree(work)
 

@@ -40,7 +40,9 @@ def _keys(rng: random.Random, upper: bool) -> dict[str, str]:
     return {k: v.upper() if upper else v for k, v in names.items()}
 
 
-def _config(rng: random.Random, env: str, culprit: str, host: str, keys: dict[str, str]) -> dict[str, Any]:
+def _config(
+    rng: random.Random, env: str, culprit: str, host: str, keys: dict[str, str]
+) -> dict[str, Any]:
     prod = env == "prod"
     scheme = "http" if prod and culprit == "scheme" else "https"
     timeout = 500 if prod and culprit == "timeout" else 5000
@@ -55,12 +57,17 @@ def _config(rng: random.Random, env: str, culprit: str, host: str, keys: dict[st
             keys["db_host"]: f"{env}-db-{rng.randint(1, 9)}.internal",
             keys["password"]: f"pw-{env}-{rng.randrange(10**8):08d}-Secret!",
         },
-        "deploy": {keys["replicas"]: 6 if prod else 1, keys["log_level"]: "info" if prod else "debug"},
+        "deploy": {
+            keys["replicas"]: 6 if prod else 1,
+            keys["log_level"]: "info" if prod else "debug",
+        },
         "ui": {keys["title"]: f"Payments ({env.upper()})"},
     }
 
 
-def _write_config(root: Path, rng: random.Random, env: str, doc: dict[str, Any], layout: str, syntax: str) -> None:
+def _write_config(
+    root: Path, rng: random.Random, env: str, doc: dict[str, Any], layout: str, syntax: str
+) -> None:
     folder = root / ("config" if layout == "suffix" else env)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"app.{env}" if layout == "suffix" else "app"
@@ -74,38 +81,62 @@ def _write_config(root: Path, rng: random.Random, env: str, doc: dict[str, Any],
                 lines.append(f"  {k}: {text}")
         (folder / f"{stem}.yaml").write_text("# payments service\n" + "\n".join(lines) + "\n")
     elif syntax == "env":
-        body = [f"{k.upper()}={str(v).lower() if isinstance(v, bool) else v}" for s in doc.values() for k, v in s.items()]
-        (folder / (f"{stem}.env" if layout == "suffix" else ".env")).write_text("\n".join(body) + "\n")
+        body = [
+            f"{k.upper()}={str(v).lower() if isinstance(v, bool) else v}"
+            for s in doc.values()
+            for k, v in s.items()
+        ]
+        (folder / (f"{stem}.env" if layout == "suffix" else ".env")).write_text(
+            "\n".join(body) + "\n"
+        )
     elif syntax == "properties":
-        body = [f"{s}.{k}={str(v).lower() if isinstance(v, bool) else v}" for s, vals in doc.items() for k, v in vals.items()]
+        body = [
+            f"{s}.{k}={str(v).lower() if isinstance(v, bool) else v}"
+            for s, vals in doc.items()
+            for k, v in vals.items()
+        ]
         (folder / f"{stem}.properties").write_text("# generated\n" + "\n".join(body) + "\n")
     else:
         (folder / f"{stem}.json").write_text(json.dumps(doc, indent=2))
 
 
-def _log(root: Path, env: str, rng: random.Random, culprit: str, host: str, start: datetime) -> None:
+def _log(
+    root: Path, env: str, rng: random.Random, culprit: str, host: str, start: datetime
+) -> None:
     prod = env == "prod"
-    f_ts, f_lvl, f_msg = rng.choice([("ts", "level", "msg"), ("@timestamp", "severity", "message"), ("time", "lvl", "event")])
-    f_status, f_lat = rng.choice([("status", "duration_ms"), ("http_status", "latency_ms"), ("statusCode", "elapsed_ms")])
+    f_ts, f_lvl, f_msg = rng.choice(
+        [("ts", "level", "msg"), ("@timestamp", "severity", "message"), ("time", "lvl", "event")]
+    )
+    f_status, f_lat = rng.choice(
+        [("status", "duration_ms"), ("http_status", "latency_ms"), ("statusCode", "elapsed_ms")]
+    )
     lines = []
     t = start
-    for i in range(600):
+    for _ in range(600):
         t += timedelta(seconds=rng.uniform(2, 8))
         path = rng.choice(["/v2/charges", "/v2/refunds", "/v2/customers"])
         method = "POST" if path != "/v2/customers" else "GET"
-        rec: dict[str, Any] = {f_ts: t.isoformat().replace("+00:00", "Z"), f_lvl: "info", "component": "payments-sdk"}
+        rec: dict[str, Any] = {
+            f_ts: t.isoformat().replace("+00:00", "Z"),
+            f_lvl: "info",
+            "component": "payments-sdk",
+        }
         status, latency = 200, round(rng.lognormvariate(4.6, 0.5), 1)
         url = f"https://{host}{path}"
         if prod and culprit == "scheme" and method == "POST":
-            rec.update({f_lvl: "warn", "url": f"http://{host}{path}", "location": f"https://{host}{path}"})
+            rec.update(
+                {f_lvl: "warn", "url": f"http://{host}{path}", "location": f"https://{host}{path}"}
+            )
             status, latency = 301, round(rng.uniform(20, 60), 1)
             rec[f_msg] = f"{method} http://{host}{path} -> 301 Moved Permanently"
             lines.append(rec | {f_status: status, f_lat: latency, "method": method})
             rec = {f_ts: (t + timedelta(milliseconds=80)).isoformat().replace("+00:00", "Z"), f_lvl: "error",
                    "component": "payments-sdk", "url": url, "method": "GET"}  # fmt: skip
             status = 405
-            rec[f_msg] = f"GET {url} -> 405 Method Not Allowed (request body dropped after redirect)"
-        elif prod and culprit == "timeout" and latency > 500 or prod and culprit == "timeout" and rng.random() < 0.25:
+            rec[f_msg] = (
+                f"GET {url} -> 405 Method Not Allowed (request body dropped after redirect)"
+            )
+        elif prod and culprit == "timeout" and (latency > 500 or rng.random() < 0.25):
             latency = round(rng.uniform(500.0, 503.0), 1)
             status = 504
             rec.update({f_lvl: "error", "url": url,
@@ -117,8 +148,22 @@ def _log(root: Path, env: str, rng: random.Random, culprit: str, host: str, star
         else:
             rec.update({"url": url, f_msg: f"{method} {path} -> {status}"})
         if rng.random() < 0.02:
-            lines.append({f_ts: rec[f_ts], f_lvl: "warn", f_msg: "connection pool near capacity", "component": "db"})
-        rec.update({f_status: status, f_lat: latency, "method": method, "request_id": f"{rng.getrandbits(64):016x}"})
+            lines.append(
+                {
+                    f_ts: rec[f_ts],
+                    f_lvl: "warn",
+                    f_msg: "connection pool near capacity",
+                    "component": "db",
+                }
+            )
+        rec.update(
+            {
+                f_status: status,
+                f_lat: latency,
+                "method": method,
+                "request_id": f"{rng.getrandbits(64):016x}",
+            }
+        )
         lines.append(rec)
     folder = root / "logs" / env
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +175,9 @@ def make(root: Path, culprit: str, seed: int) -> Truth:
     layout = rng.choice(["folders", "suffix"])
     syntax = rng.choice(["yaml", "env", "properties", "json"])
     keys = _keys(rng, upper=False)
-    host = rng.choice(["api.payments.example.com", "gateway.acme-pay.io", "pay.internal.example.net"])
+    host = rng.choice(
+        ["api.payments.example.com", "gateway.acme-pay.io", "pay.internal.example.net"]
+    )
     start = datetime(2026, 3, rng.randint(1, 20), rng.randint(0, 20), tzinfo=UTC)
     for env in ("dev", "prod"):
         _write_config(root, rng, env, _config(rng, env, culprit, host, keys), layout, syntax)

@@ -27,7 +27,11 @@ def _stamp(t: datetime) -> str:
 
 def _suffix(rng: random.Random) -> str:
     alphabet = "bcdfghjklmnpqrstvwxz2456789"
-    return "".join(rng.choice(alphabet) for _ in range(9)) + "-" + "".join(rng.choice(alphabet) for _ in range(5))
+    return (
+        "".join(rng.choice(alphabet) for _ in range(9))
+        + "-"
+        + "".join(rng.choice(alphabet) for _ in range(5))
+    )
 
 
 def _event(obj_kind: str, name: str, reason: str, message: str, t: datetime, *, count: int = 1,
@@ -46,7 +50,14 @@ def _event(obj_kind: str, name: str, reason: str, message: str, t: datetime, *, 
     }  # fmt: skip
 
 
-def _pod(name: str, container: str, limit: str, restarts: int, state: dict[str, Any], last: dict[str, Any]) -> dict[str, Any]:
+def _pod(
+    name: str,
+    container: str,
+    limit: str,
+    restarts: int,
+    state: dict[str, Any],
+    last: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": "shop", "labels": {"app": container}},
@@ -67,20 +78,40 @@ def oom_case(root: Path, seed: int) -> Truth:
     pod = f"{container}-{_suffix(rng)}"
     limit = rng.choice(["512Mi", "768Mi", "1Gi"])
     start = datetime(2026, 4, rng.randint(1, 25), 6, tzinfo=UTC)
-    kills = sorted(start + timedelta(minutes=rng.randint(30, 420)) for _ in range(rng.randint(3, 5)))
+    kills = sorted(
+        start + timedelta(minutes=rng.randint(30, 420)) for _ in range(rng.randint(3, 5))
+    )
     job_word = rng.choice(["batch import", "bulk import", "nightly import"])
     logs: list[tuple[datetime, str, str]] = []
     t = start
     while t < kills[-1] + timedelta(minutes=20):
         t += timedelta(seconds=rng.uniform(20, 40))
-        logs.append((t, "INFO", f"processed {rng.randint(50, 400)} catalog updates in {rng.randint(20, 900)} ms"))
+        logs.append(
+            (
+                t,
+                "INFO",
+                f"processed {rng.randint(50, 400)} catalog updates in {rng.randint(20, 900)} ms",
+            )
+        )
         if t.minute % 5 == 0 and t.second < 40:
-            logs.append((t, "INFO", "cache refreshed entries=%d" % rng.randint(1000, 5000)))
+            logs.append((t, "INFO", f"cache refreshed entries={rng.randint(1000, 5000)}"))
     for k in kills:
         begin = k - timedelta(minutes=rng.uniform(2, 9))
-        logs.append((begin, "INFO", f"Starting {job_word} job={rng.getrandbits(32):08x} rows={rng.randint(200_000, 900_000)}"))
+        logs.append(
+            (
+                begin,
+                "INFO",
+                f"Starting {job_word} job={rng.getrandbits(32):08x} rows={rng.randint(200_000, 900_000)}",
+            )
+        )
         for j in range(4):
-            logs.append((begin + (k - begin) * (j + 1) / 5, "WARN", f"heap used {300 + 50 * j + rng.randint(0, 30)} MB"))
+            logs.append(
+                (
+                    begin + (k - begin) * (j + 1) / 5,
+                    "WARN",
+                    f"heap used {300 + 50 * j + rng.randint(0, 30)} MB",
+                )
+            )
         logs.append((k + timedelta(seconds=15), "INFO", f"Starting {container} version 1.8.2"))
     logs.sort()
     style = rng.choice(["json", "logfmt"])
@@ -88,34 +119,68 @@ def oom_case(root: Path, seed: int) -> Truth:
     with (root / "logs" / f"{container}.log").open("w") as fh:
         for ts, level, msg in logs:
             if style == "json":
-                fh.write(json.dumps({"time": ts.isoformat().replace("+00:00", "Z"), "level": level.lower(), "msg": msg}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "time": ts.isoformat().replace("+00:00", "Z"),
+                            "level": level.lower(),
+                            "msg": msg,
+                        }
+                    )
+                    + "\n"
+                )
             else:
-                fh.write(f'ts={ts.isoformat().replace("+00:00", "Z")} level={level.lower()} msg="{msg}"\n')
+                fh.write(
+                    f'ts={ts.isoformat().replace("+00:00", "Z")} level={level.lower()} msg="{msg}"\n'
+                )
     last = {"terminated": {"reason": "OOMKilled", "exitCode": 137, "startedAt": _stamp(kills[-2] + timedelta(seconds=15)),
                            "finishedAt": _stamp(kills[-1])}}  # fmt: skip
     running = {"running": {"startedAt": _stamp(kills[-1] + timedelta(seconds=15))}}
-    other = _pod(f"web-{_suffix(rng)}", "web", "256Mi", 0, {"running": {"startedAt": _stamp(start)}}, {})
+    other = _pod(
+        f"web-{_suffix(rng)}", "web", "256Mi", 0, {"running": {"startedAt": _stamp(start)}}, {}
+    )
     (root / "k8s").mkdir()
     (root / "k8s" / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
         _pod(pod, container, limit, len(kills), running, last), other]}, indent=2))  # fmt: skip
-    events = [_event("Pod", pod, "Started", f"Started container {container}", start, container=container)]
-    events += [_event("Pod", pod, "Started", f"Started container {container}", k + timedelta(seconds=12), container=container) for k in kills]
+    events = [
+        _event("Pod", pod, "Started", f"Started container {container}", start, container=container)
+    ]
+    events += [
+        _event(
+            "Pod",
+            pod,
+            "Started",
+            f"Started container {container}",
+            k + timedelta(seconds=12),
+            container=container,
+        )
+        for k in kills
+    ]
     events += [_event("Pod", other["metadata"]["name"], "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503",
                       start + timedelta(minutes=rng.randint(1, 300)), container="web", type_="Warning") for _ in range(2)]  # fmt: skip
-    (root / "k8s" / "events.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": events}, indent=2))
+    (root / "k8s" / "events.json").write_text(
+        json.dumps({"apiVersion": "v1", "kind": "List", "items": events}, indent=2)
+    )
     return Truth(pod, container, job_word)
 
 
 _CRASHES = (
     ("python", "KeyError: 'DATABASE_URL'", "DATABASE_URL"),
-    ("java", "Caused by: java.net.UnknownHostException: postgres-primary.db.svc.cluster.local", "UnknownHostException"),
+    (
+        "java",
+        "Caused by: java.net.UnknownHostException: postgres-primary.db.svc.cluster.local",
+        "UnknownHostException",
+    ),
     ("go", "panic: dial tcp 10.0.3.12:5432: connect: connection refused", "connection refused"),
 )
 
 
 def _previous_log(kind: str, error: str, t: datetime) -> str:
     stamp = t.strftime("%Y-%m-%d %H:%M:%S")
-    boot = [f"{stamp},101 INFO  app.main: starting api version 3.2.0", f"{stamp},214 INFO  app.config: loading settings"]
+    boot = [
+        f"{stamp},101 INFO  app.main: starting api version 3.2.0",
+        f"{stamp},214 INFO  app.config: loading settings",
+    ]
     if kind == "python":
         return "\n".join([*boot, f"{stamp},377 ERROR app.main: fatal error during startup", "Traceback (most recent call last):",
                           '  File "/app/main.py", line 41, in <module>', "    settings = load()",
@@ -126,7 +191,19 @@ def _previous_log(kind: str, error: str, t: datetime) -> str:
                           "\tat org.springframework.beans.factory.support.AbstractBeanFactory.getBean(AbstractBeanFactory.java:208)",
                           "\tat com.example.api.Application.main(Application.java:10)", error,
                           "\tat java.base/java.net.InetAddress.getAllByName0(InetAddress.java:1530)", "\t... 42 common frames omitted"]) + "\n"  # fmt: skip
-    return "\n".join([*boot, error, "", "goroutine 1 [running]:", "main.main()", "\t/src/cmd/api/main.go:57 +0x1d4"]) + "\n"
+    return (
+        "\n".join(
+            [
+                *boot,
+                error,
+                "",
+                "goroutine 1 [running]:",
+                "main.main()",
+                "\t/src/cmd/api/main.go:57 +0x1d4",
+            ]
+        )
+        + "\n"
+    )
 
 
 def crashloop_case(root: Path, seed: int) -> Truth:
@@ -164,5 +241,7 @@ def crashloop_case(root: Path, seed: int) -> Truth:
         _event("Pod", f"cart-{_suffix(rng)}", "Unhealthy", "Readiness probe failed: Get \"http://10.0.4.9:8080/ready\": context deadline exceeded",
                t, count=2, container="cart", type_="Warning"),
     ]  # fmt: skip
-    (root / "k8s" / "events.json").write_text(json.dumps({"apiVersion": "v1", "kind": "EventList", "items": events}, indent=1))
+    (root / "k8s" / "events.json").write_text(
+        json.dumps({"apiVersion": "v1", "kind": "EventList", "items": events}, indent=1)
+    )
     return Truth(pod, container, needle)

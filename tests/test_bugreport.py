@@ -142,6 +142,10 @@ def test_impact_numbers_match_an_independent_count(case: Path, report: BugReport
             _one(con, "SELECT max(ts) FROM requests"),
         )
         events = con.execute("SELECT level, attrs FROM events WHERE attrs IS NOT NULL").fetchall()
+        in_scope = con.execute(
+            "SELECT attrs FROM requests WHERE method = ? AND route = ? AND file = ?",
+            [method, path, file],
+        ).fetchall()
     failed = sorted(ts for ts, status in rows if status >= 500)
     first, last = failed[0], failed[-1]
     since = sum(1 for ts, _ in rows if ts >= first)
@@ -173,6 +177,7 @@ def test_impact_numbers_match_an_independent_count(case: Path, report: BugReport
     expected["distinct:ctx.account.id"] = len(
         {a["ctx.account.id"] for a in failing_logs if "ctx.account.id" in a}
     )
+    on_route += [json.loads(attrs) for (attrs,) in in_scope if attrs]
     expected["population:ctx.account.id"] = len(
         {a["ctx.account.id"] for a in on_route if "ctx.account.id" in a}
     )
@@ -180,6 +185,7 @@ def test_impact_numbers_match_an_independent_count(case: Path, report: BugReport
     assert set(got) == set(expected)
     for name, value in expected.items():
         assert _norm(got[name]) == _norm(value), name
+    assert sum(report.impact.series) == expected["failing"]  # the chart counts the same records
     # The headline numbers in the text are these numbers.
     assert f"{expected['failing']} of {since}" in render(report, "md")
 
@@ -217,3 +223,17 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: tuple[Any, ...] = ())
     row = con.execute(sql, list(params)).fetchone()
     assert row is not None
     return row[0]
+
+
+def test_a_directory_that_is_not_a_case_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from casework.cli import main
+
+    for command in ("bugreport", "update"):
+        result = CliRunner().invoke(main, [command, str(tmp_path)])
+        assert result.exit_code == 2 and "not a case directory" in result.output
+    (tmp_path / "findings.json").write_text("{not json")
+    (tmp_path / "case.duckdb").write_bytes(b"")
+    result = CliRunner().invoke(main, ["bugreport", str(tmp_path)])
+    assert result.exit_code == 2 and "findings.json is not valid JSON" in result.output

@@ -37,7 +37,9 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
 
 
 def test_missing_bundle_exits_2_with_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["investigate", str(tmp_path / "nope.zip"), "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main, ["investigate", str(tmp_path / "nope.zip"), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "no such file" in result.output
@@ -57,7 +59,8 @@ def test_unknown_time_zone_exits_2(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "app.jsonl").write_text(GOOD)
     result = CliRunner().invoke(
-        main, ["investigate", str(tmp_path / "b"), "--out", str(tmp_path / "o"), "--tz", "Mars/Olympus"]
+        main,
+        ["investigate", str(tmp_path / "b"), "--out", str(tmp_path / "o"), "--tz", "Mars/Olympus"],
     )
     assert result.exit_code == 2
     assert "unknown time zone" in result.output

@@ -46,9 +46,15 @@ def test_env_given_by_prefix_wins_over_inference(tmp_path: Path) -> None:
     bundle = tmp_path / "b"
     (bundle / "east").mkdir(parents=True)
     (bundle / "west").mkdir()
-    (bundle / "east" / "svc.yaml").write_text("client:\n  base_url: https://api.example.com\n  retries: 3\n")
-    (bundle / "west" / "svc.yaml").write_text("client:\n  base_url: http://api.example.com\n  retries: 3\n")
-    result = investigate(bundle, tmp_path / "case", Options(envs=(("east", "east"), ("west", "west"))))
+    (bundle / "east" / "svc.yaml").write_text(
+        "client:\n  base_url: https://api.example.com\n  retries: 3\n"
+    )
+    (bundle / "west" / "svc.yaml").write_text(
+        "client:\n  base_url: http://api.example.com\n  retries: 3\n"
+    )
+    result = investigate(
+        bundle, tmp_path / "case", Options(envs=(("east", "east"), ("west", "west")))
+    )
     diff = [f for f in result.findings if f.key == "ENV_CONFIG_DIFF"]
     assert diff and diff[0].entities["key"] == "client.base_url"
     assert {diff[0].entities["env_failing"], diff[0].entities["env_working"]} == {"east", "west"}
@@ -93,7 +99,10 @@ def test_difference_kinds() -> None:
     assert classify("deploy.replicas", "1", "6").kind == "benign"
     assert classify("aws.region", "us-east-1", "eu-west-1").kind == "region"
     assert classify("api.version", "2023-10-16", "2022-11-15").kind == "version"
-    assert classify("db.password", "«secret:password:ab12cd»", "«secret:password:ef34aa»").kind == "secret"
+    assert (
+        classify("db.password", "«secret:password:ab12cd»", "«secret:password:ef34aa»").kind
+        == "secret"
+    )
     assert classify("feature.new_checkout", None, "true").kind == "missing"
 
 
@@ -122,7 +131,10 @@ def test_config_syntaxes_sniff_and_flatten(kind: str) -> None:
 
 
 def test_config_formats_reject_logs() -> None:
-    log = b"2026-03-01 10:00:00 INFO server: started\n2026-03-01 10:00:01 WARN server: slow: 500ms\n" * 5
+    log = (
+        b"2026-03-01 10:00:00 INFO server: started\n2026-03-01 10:00:01 WARN server: slow: 500ms\n"
+        * 5
+    )
     for fmt in CONFIG_FORMATS:
         assert fmt.sniff(log) < 0.5, fmt.kind
 

@@ -65,3 +65,23 @@ def test_random_bytes(data: bytes) -> None:
 @given(st.text(max_size=2000))
 def test_random_text(data: str) -> None:
     _run_all(data.encode("utf-8", "surrogatepass"))
+
+
+LONG_LINES = [
+    b'a="' * 100_000,
+    b"2026-03-01 12:00:00 " + b"[" * 200_000,
+    b"2026-03-01T12:00:00Z\tINFO\t" + b"\t{" * 100_000 + b"}",
+    b'{"a":' * 100_000,
+    b"1.2.3.4 - - [" + b" " * 300_000,
+]
+
+
+def test_long_pathological_lines_finish() -> None:
+    mine = {"access-log", "w3c-log", "postgres-log", "syslog", "jsonl", "logfmt", "java-log",
+            "releases", "description"}  # fmt: skip
+    for data in LONG_LINES:
+        for fmt in FORMATS:
+            if fmt.kind in mine:
+                fmt.sniff(data[:65536])
+                ctx = ParseContext("long.log")
+                assert sum(1 for _ in fmt.parse(io.BytesIO(data + b"\n" + data), ctx)) <= 2

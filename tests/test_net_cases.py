@@ -42,7 +42,12 @@ def _idle_reset_capture(path: Path, idle: float, connections: int) -> Path:
         response = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: keep-alive\r\n\r\n%s" % (
             len(body), body)  # fmt: skip
         t = conn.exchange(t + 0.01, b"GET /api/items HTTP/1.1\r\nHost: api\r\n\r\n", response, 0.05)
-        conn.seg(t + idle + rng.uniform(-0.2, 0.2), False, RST | ACK)
+        t += idle + rng.uniform(-0.2, 0.2)
+        if i % 2:  # the LB's reset reaches the client when it times the connection out ...
+            conn.seg(t, False, RST | ACK)
+        else:  # ... or answers the client's next request on the connection it forgot
+            conn.seg(t, True, PSH | ACK, b"GET /api/items HTTP/1.1\r\nHost: api\r\n\r\n")
+            conn.seg(t + 0.0004, False, RST)
     # One healthy connection closed normally, so not every flow resets.
     conn = TcpConn(w, "10.1.0.15", 51000, "10.2.0.80", 80, rng)
     t = conn.handshake(T0)
@@ -152,3 +157,39 @@ def test_oauth_refresh_race_and_expired_jwt(tmp_path: Path) -> None:
     auth = {f.key: f for f in har_auth.run(case)}
     assert "invalid_token: token expired" in auth["HAR_AUTH_FAILED"].title
     assert auth["HAR_JWT_EXPIRED"].stats["max_seconds"] == 301.0  # sent at 10:00:01, exp 09:55:00
+
+
+def test_cors_slow_phase_and_big_payload(tmp_path: Path) -> None:
+    from casework.analyzers.har_big_payloads import har_big_payloads
+    from casework.analyzers.har_cors import har_cors
+    from casework.analyzers.har_slow_phases import har_slow_phases
+
+    api = "https://api.example.com/v1/cart"
+    slow: dict[str, float] = {
+        "blocked": 2,
+        "dns": 5,
+        "connect": 40,
+        "ssl": 30,
+        "send": 1,
+        "wait": 4200,
+        "receive": 60,
+    }
+    entries = [
+        har_entry("2026-01-01T10:00:00.000Z", "OPTIONS", api, 204,
+                  req_headers={"Origin": "https://shop.example.com",
+                               "Access-Control-Request-Method": "PUT",
+                               "Access-Control-Request-Headers": "x-csrf-token"},
+                  resp_headers={"Access-Control-Allow-Origin": "https://shop.example.com",
+                                "Access-Control-Allow-Methods": "GET, POST, PUT"}),
+        har_entry("2026-01-01T10:00:00.050Z", "PUT", api, 0),
+        har_entry("2026-01-01T10:00:01.000Z", "GET", "https://api.example.com/v1/report", 200,
+                  time=4340, timings=slow, body="x" * 2_000_000),
+    ]  # fmt: skip
+    case = load_case(tmp_path, [write_har(tmp_path / "app.har", entries)])
+    cors = list(har_cors.run(case))
+    assert len(cors) == 1 and "x-csrf-token" in cors[0].title
+    assert cors[0].stats["actual_status"] == 0
+    phase = list(har_slow_phases.run(case))
+    assert phase[0].entities["phase"] == "wait" and float(phase[0].stats["share"] or 0) > 0.9
+    big = list(har_big_payloads.run(case))
+    assert big[0].stats["largest_bytes"] == 2_000_000

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,11 @@ TIMING = _table(PCAPS / "ORACLE_TIMING.tsv")
 HAR_FACTS = _table(HARS / "HAR_FACTS.tsv")
 
 
+@functools.cache
+def _facts(path: Path) -> dict[str, Any]:
+    return inspect_file(path)
+
+
 def _pairs(text: str) -> dict[str, int]:
     return {k: int(v) for k, v in (item.split(":") for item in text.split(",") if item)}
 
@@ -37,7 +44,7 @@ def test_every_capture_has_an_oracle_row() -> None:
 
 @pytest.mark.parametrize("name", sorted(COUNTS))
 def test_counts_match_tshark(name: str) -> None:
-    counts = inspect_file(PCAPS / name)["counts"]
+    counts = _facts(PCAPS / name)["counts"]
     for column, expected in COUNTS[name].items():
         if column == "file":
             continue
@@ -49,7 +56,7 @@ def test_counts_match_tshark(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(TIMING))
 def test_timing_matches_tshark(name: str) -> None:
-    timing = inspect_file(PCAPS / name)["timing"]
+    timing = _facts(PCAPS / name)["timing"]
     for column, expected in TIMING[name].items():
         if column == "file":
             continue

@@ -16,12 +16,10 @@ from typing import Any
 import pytest
 
 from casework.findings import Finding
-from casework.model import PlanNodeRecord
 from casework.plans import diagnose
 from casework.plans.diagnose import Diagnosis
 from casework.plans.node import Plan
 from casework.plans.read import read_plans
-from casework.plans.sink import plan_node
 from pg_server import running_postgres
 from pg_workload import CASES, SETUP, explain_script, logging_script
 
@@ -226,16 +224,10 @@ def _bundle(captured: dict[str, Any], root: Path) -> Path:
     return bundle
 
 
-def test_bundle_end_to_end(
-    captured: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
     from casework.analyzers import BUILTIN
     from casework.pipeline import Options, investigate
-    from casework.sinks import SINKS
 
-    monkeypatch.setitem(
-        SINKS, PlanNodeRecord, plan_node
-    )  # in-process (workers=1) until ingest registers it
     plan_analyzers = [a for a in BUILTIN if a.key.startswith("plan_")]
     result = investigate(
         _bundle(captured, tmp_path), tmp_path / "out", Options(workers=1), analyzers=plan_analyzers

@@ -78,6 +78,7 @@ def test_sql_files_are_reported_not_plans(path: Path) -> None:
 
 def test_framings_give_the_same_plan() -> None:
     aligned = _by_name("json_1.json")  # psql aligned with "+" marks and a pasted prompt
+    assert aligned.query == "select * from pg_class limit 1"  # from the echoed EXPLAIN
     bare = _by_name("json_3.json")
     assert [(n.node_type, n.actual_rows) for n in aligned.nodes] == [
         (n.node_type, n.actual_rows) for n in bare.nodes
@@ -237,16 +238,10 @@ SELECT `users`.* FROM users WHERE country = '{c}';
 """
 
 
-def test_mysql_bundle_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mysql_bundle_end_to_end(tmp_path: Path) -> None:
     from casework.analyzers import BUILTIN
-    from casework.model import PlanNodeRecord
     from casework.pipeline import Options, investigate
-    from casework.plans.sink import plan_node
-    from casework.sinks import SINKS
 
-    monkeypatch.setitem(
-        SINKS, PlanNodeRecord, plan_node
-    )  # in-process (workers=1) until ingest registers it
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     log = "".join(MYSQL_SLOW.format(s=i, q=1.5 + i, c=c) for i, c in enumerate(["US", "DE", "FR"]))

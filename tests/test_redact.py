@@ -205,3 +205,22 @@ def test_pathological_lines_stay_linear(r: Redactor) -> None:
         t_big = time.process_time() - t0
         assert small.count("«secret:") * 8 == big.count("«secret:")
         assert t_big < 30 * max(t_small, 0.01), unit  # 8x the input, far from 64x
+
+
+def test_set_cookie_lines_joined_by_the_browser(r: Redactor) -> None:
+    out = r.header("set-cookie", "a=Zx81kPq0Lm; Path=/\nsid=Qw72nBv5Rt9y; Secure")
+    assert "Zx81kPq0Lm" not in out and "Qw72nBv5Rt9y" not in out
+    assert out.count("\n") == 1 and out.endswith("; Secure")
+
+
+def test_tokens_inside_urls_and_paths(r: Redactor) -> None:
+    cases = {
+        "POST https://api.telegram.org/bot7213808860:AAH1bjqpKKW3maRSPAxzIU-0v6xNuq2-NjM/send 200": "AAH1bjqpKKW3maRSPAxzIU",
+        "https://discord.com/api/webhooks/1234567890/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcd": "AbCdEfGhIjKlMnOpQrStUvWxYz",
+        "GET /app;jsessionid=0A1B2C3D4E5F60718293A4B5C6D7E8F9 HTTP/1.1": "0A1B2C3D4E5F6071",
+        "https://acct.blob.core.windows.net/c/f?sv=2022-11-02&se=2026&sp=r&sig=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5%3D": "Zm9vYmFyYmF6cXV4",
+    }
+    for line, secret in cases.items():
+        out = r.text(line)
+        assert secret not in out, line
+        assert out.startswith(line[:12]), line  # the rest of the line stays

@@ -28,7 +28,7 @@ from casework.bugreport import load_case, report_for_case
 from casework.bugreport.build import findings_of
 from casework.bugreport.facts import route_of
 from casework.pipeline import investigate
-from casework.repro import Verify
+from casework.repro import Verify, captured, python_script, shell_script
 from casework.repro.minimize import allowed_target
 
 TOKEN = "test-token-for-the-local-server"
@@ -233,3 +233,82 @@ def test_only_loopback_or_a_named_target_is_contacted() -> None:
     assert not allowed_target("https://refunds.shop.internal:8443", user_given=False)
     assert not allowed_target("https://203.0.113.7", user_given=False)
     assert allowed_target("https://staging.example.com", user_given=True)
+
+
+def test_a_har_row_becomes_a_request_with_secrets_as_variables() -> None:
+    row = {
+        "method": "POST",
+        "url": "https://api.example.com/oauth/token?client_id=web&api_key=«secret:api_key:1a2b3c»",
+        "route": "/oauth/token",
+        "status": 400,
+        "file": "session.har",
+        "line": 7,
+        "attrs": json.dumps(
+            {
+                "source": "har",
+                "request.authorization": "Basic «secret:basic:9f8e7d»",
+                "request.content-type": "application/x-www-form-urlencoded",
+                "request.origin": "https://app.example.com",
+                "response.content-type": "application/json",
+                "timings.wait": 120.0,
+            }
+        ),
+    }
+    req = captured(row)
+    assert req is not None and req.origin == "https://api.example.com" and req.status == 400
+    labels = {p.label: p for p in req.parts}
+    assert set(labels) == {
+        "header authorization", "header content-type", "header origin", "query client_id", "query api_key",
+    }  # fmt: skip
+    assert labels["header authorization"].env == "CASEWORK_AUTH_TOKEN"
+    assert labels["header authorization"].prefix == "Basic "
+    assert (
+        labels["query api_key"].env == "CASEWORK_API_KEY" and labels["query client_id"].env is None
+    )
+    script = python_script(req)
+    compile(script, "repro.py", "exec")  # valid Python whatever the captured values were
+    assert "«secret" not in script and "os.environ['CASEWORK_API_KEY']" in script
+    assert "«secret" not in shell_script(req)
+
+
+def test_hostile_values_are_quoted_not_executed(tmp_path: Path) -> None:
+    row = {
+        "method": "GET",
+        "url": "http://127.0.0.1/x",
+        "route": "/x",
+        "status": 500,
+        "attrs": json.dumps(
+            {"request.headers.x-evil": "$(touch pwned) `touch pwned2` '\"; import os #"}
+        ),
+    }
+    req = captured(row)
+    assert req is not None
+    sh = tmp_path / "r.sh"
+    sh.write_text(shell_script(req))
+    subprocess.run(["sh", "-n", str(sh)], check=True)
+    compile(python_script(req), "repro.py", "exec")
+    # Run it against a closed port: curl fails, and nothing in the header value ran.
+    subprocess.run(
+        ["sh", str(sh), "--base-url", "http://127.0.0.1:9"],
+        cwd=tmp_path, capture_output=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+
+
+def test_a_secret_in_the_path_becomes_a_variable(tmp_path: Path) -> None:
+    row = {
+        "method": "DELETE",
+        "url": "https://api.example.com/v1/tokens/«secret:api_key:77aa11»/revoke",
+        "route": "/v1/tokens/«secret:api_key:77aa11»/revoke",
+        "status": 500,
+        "attrs": "{}",
+    }
+    req = captured(row)
+    assert req is not None and req.path_secrets() == ["CASEWORK_PATH_SECRET_1"]
+    py, sh = python_script(req), shell_script(req)
+    assert "«secret" not in py + sh + req.where()
+    assert "PATH = '/v1/tokens/' + os.environ['CASEWORK_PATH_SECRET_1'] + '/revoke'" in py
+    assert '/v1/tokens/"${CASEWORK_PATH_SECRET_1}"/revoke' in sh
+    compile(py, "repro.py", "exec")
+    (tmp_path / "r.sh").write_text(sh)
+    subprocess.run(["sh", "-n", str(tmp_path / "r.sh")], check=True)

@@ -97,3 +97,13 @@ def test_bug_reports_outscore_questions_on_real_issues() -> None:
         scores[r["label"]].append(review(r["title"], r["body"]).score)
     assert len(scores["bug"]) == len(scores["question"]) == 500
     assert auc(scores["bug"], scores["question"]) > AUC_FLOOR
+
+
+def test_our_own_reports_score_full_marks_in_every_format() -> None:
+    golden = Path(__file__).parent / "fixtures" / "bugreport"
+    for name in ("checkout.md", "checkout.jira", "checkout.github.md"):
+        title, body = split_title((golden / name).read_text())
+        result = review(title, body)
+        assert result.score == 100, (name, [e.key for e in result.missing])
+        steps = next(e.span for e in result.elements if e.key == "steps")
+        assert steps is not None and "Steps to reproduce" in steps.text, name

@@ -48,7 +48,9 @@ def make_bundle(root: Path, seed: int = 3) -> None:
     java = []
     for i in range(400):
         ts = start + timedelta(minutes=9 * i)
-        java.append(f"{ts:%Y-%m-%d %H:%M:%S},{i % 1000:03d} INFO  [main] c.e.Export - batch {i} done")
+        java.append(
+            f"{ts:%Y-%m-%d %H:%M:%S},{i % 1000:03d} INFO  [main] c.e.Export - batch {i} done"
+        )
         if ts >= incident and i % 5 == 0:
             java += [f"{ts:%Y-%m-%d %H:%M:%S},{i % 1000:03d} ERROR [main] c.e.Export - write failed",
                      "java.io.IOException: Disk quota exceeded", "\tat c.e.Export.write(Export.java:42)"]  # fmt: skip
@@ -66,9 +68,16 @@ def snapshot(case: Path) -> dict[str, Any]:
     events = con.execute(
         "SELECT file, line, end_line, template_id, message FROM events ORDER BY file, line"
     ).fetchall()
-    templates = con.execute("SELECT template_id, pattern, count FROM templates ORDER BY template_id").fetchall()
+    templates = con.execute(
+        "SELECT template_id, pattern, count FROM templates ORDER BY template_id"
+    ).fetchall()
     con.close()
-    return {"findings": findings["findings"], "tables": tables, "events": events, "templates": templates}
+    return {
+        "findings": findings["findings"],
+        "tables": tables,
+        "events": events,
+        "templates": templates,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +90,12 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_same_answers_on_one_core_all_cores_and_dask(bundle: Path, tmp_path: Path) -> None:
     one = investigate(bundle, tmp_path / "one", Options(workers=1, chunk_bytes=CHUNK))
     assert sum(1 for e in one.inventory if e.path == "api.log") == 1
-    two = investigate(bundle, tmp_path / "two", Options(workers=2, chunk_bytes=CHUNK))
-    dask = investigate(bundle, tmp_path / "dask", Options(executor="dask", workers=2, chunk_bytes=CHUNK))
+    two = investigate(
+        bundle, tmp_path / "two", Options(workers=2, chunk_bytes=CHUNK, pool_min_bytes=0)
+    )
+    dask = investigate(
+        bundle, tmp_path / "dask", Options(executor="dask", workers=2, chunk_bytes=CHUNK)
+    )
     a, b, c = (snapshot(tmp_path / n) for n in ("one", "two", "dask"))
     assert a["tables"] == b["tables"] == c["tables"]
     assert a["templates"] == b["templates"] == c["templates"]
@@ -96,9 +109,11 @@ def test_same_answers_on_one_core_all_cores_and_dask(bundle: Path, tmp_path: Pat
 
 
 def test_split_files_keep_their_real_line_numbers(bundle: Path, tmp_path: Path) -> None:
-    investigate(bundle, tmp_path / "case", Options(workers=2, chunk_bytes=CHUNK))
+    investigate(bundle, tmp_path / "case", Options(workers=2, chunk_bytes=CHUNK, pool_min_bytes=0))
     con = duckdb.connect(str(tmp_path / "case" / "case.duckdb"), read_only=True)
-    rows = con.execute("SELECT line, message FROM events WHERE file = 'api.log' ORDER BY line").fetchall()
+    rows = con.execute(
+        "SELECT line, message FROM events WHERE file = 'api.log' ORDER BY line"
+    ).fetchall()
     con.close()
     source = (bundle / "api.log").read_text().splitlines()
     assert (bundle / "api.log").stat().st_size > 3 * CHUNK  # really split into several parts

@@ -10,10 +10,10 @@ rate) and a 0.3% failure share is tested with exact counts, not a z-score.
   times the number of candidate splits (Bonferroni), since the split was
   chosen by looking at the data.
 * Bursts (a daily batch of timeouts) are not a shift: buckets far above
-  their side's rate (Poisson tail p < 1e-6) are set aside before the test,
-  so a split survives only when the rate stays changed.
+  the rate of both their neighbourhoods (Poisson tail p < 1e-6) are set
+  aside before the test; a step keeps one high side, so it stays.
 * The time is stated with its uncertainty: every split whose likelihood is
-  within ``LIKELIHOOD_BOUND`` (half the 95% chi-square quantile with one
+  within ``LIKELIHOOD_BOUND`` (half the 99% chi-square quantile with one
   degree of freedom) of the best one is a candidate, and the interval spans them.
 """
 
@@ -25,9 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import fisher_exact, poisson
 
-LIKELIHOOD_BOUND = 1.92
+LIKELIHOOD_BOUND = 3.32
 BURST_P = 1e-6
 MIN_SIDE = 20
+BURST_NEIGHBOURS = 12
+BURST_WIDTH = 3
 
 __all__ = ["Shift", "rate_shift"]
 
@@ -75,11 +77,7 @@ def rate_shift(
     t = np.asarray(totals, dtype=float)
     if len(t) < 2 or t.sum() < 2 * min_side:
         return None
-    keep = np.ones(len(t), dtype=bool)
-    first = _best_split(h, t, keep, min_side)
-    if first is None:
-        return None
-    keep = ~_bursts(h, t, first[0])
+    keep = ~_bursts(h, t)
     found = _best_split(h, t, keep, min_side)
     if found is None:
         return None
@@ -120,18 +118,23 @@ def _loglik(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return np.asarray(a + b, dtype=float)
 
 
-def _bursts(h: np.ndarray, t: np.ndarray, split: int) -> np.ndarray:
-    """Buckets whose hits are far above what their side's rate predicts."""
-    out = np.zeros(len(t), dtype=bool)
-    for side in (slice(0, split), slice(split, len(t))):
-        hs, ts = h[side], t[side]
-        if ts.sum() == 0:
-            continue
-        # The side's rate from its typical buckets, so the bursts do not inflate it.
-        rates = np.divide(hs, ts, out=np.zeros_like(hs), where=ts > 0)
-        typical = rates <= np.quantile(rates[ts > 0], 0.9) if (ts > 0).any() else ts > 0
-        base = hs[typical].sum() / max(ts[typical].sum(), 1.0)
-        expected = np.maximum(ts * base, 1e-9)
-        tail = poisson.sf(hs - 1, expected)
-        out[side] = (tail < BURST_P) & (hs >= 5)
-    return out
+def _bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Buckets far above both neighbourhoods (a step has one high side; a burst has none).
+
+    The neighbourhoods skip the ``BURST_WIDTH`` buckets next to each bucket, so a
+    burst a few buckets long is not its own neighbour.
+    """
+    n = len(t)
+    ch, ct = np.concatenate(([0.0], np.cumsum(h))), np.concatenate(([0.0], np.cumsum(t)))
+    idx = np.arange(n)
+
+    def rate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        a, b = np.clip(a, 0, n), np.clip(b, 0, n)
+        return np.asarray(
+            np.divide(ch[b] - ch[a], ct[b] - ct[a], out=np.zeros(n), where=ct[b] > ct[a])
+        )
+
+    left = rate(idx - BURST_WIDTH - BURST_NEIGHBOURS, idx - BURST_WIDTH)
+    right = rate(idx + 1 + BURST_WIDTH, idx + 1 + BURST_WIDTH + BURST_NEIGHBOURS)
+    expected = np.maximum(t * np.maximum(left, right), 1e-9)
+    return np.asarray((poisson.sf(h - 1, expected) < BURST_P) & (h >= 5), dtype=bool)

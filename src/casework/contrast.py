@@ -77,6 +77,37 @@ def contrast(
     With ``time_column`` the time is an attribute too, so a cohort can read
     "... since 14:05". Results are best first and never a superset of a better one.
     """
+    try:
+        return _contrast(
+            con,
+            source,
+            failing,
+            columns,
+            attrs,
+            exclude,
+            outcome,
+            time_column,
+            max_terms,
+            max_results,
+        )
+    finally:
+        # The work tables can be large; the cohorts' SQL refers to ``source``, not to them.
+        for table in ("_cw_pop", "_cw_long", "_cw_bits"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _contrast(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    failing: str,
+    columns: Sequence[str],
+    attrs: str | None,
+    exclude: Sequence[str],
+    outcome: Sequence[str],
+    time_column: str | None,
+    max_terms: int,
+    max_results: int,
+) -> list[Split]:
     pop = _population(con, source, failing, [*columns, *outcome], attrs, time_column)
     totals = con.execute(f"SELECT sum(w), sum(w) FILTER (WHERE fail) FROM {pop}").fetchone()
     total_all = round(float(totals[0] or 0)) if totals else 0
@@ -86,18 +117,25 @@ def contrast(
     _long_table(con, pop, columns, attrs, time_column, set(exclude) | set(outcome), outcome)
     profile = _profile(con, failing_all, total_all, len(outcome))
     terms: list[tuple[float, Term]] = []
+    tested = 0
     for attr in profile:
         expr = value_sql(attr.key, attrs, time_column)
         # Few distinct numbers are codes (an MCC, a status): equality sets as well as thresholds.
         if attr.kind == "categorical" or (attr.kind == "numeric" and attr.distinct <= MAX_CODES):
-            terms += search.categorical(con, attr.key, expr, failing_all, total_all)
-        if attr.kind in ("numeric", "date", "time"):
-            terms += search.thresholds(con, attr.key, attr.kind, expr, failing_all)
+            found, examined = search.categorical(con, attr.key, expr, failing_all, total_all)
+            terms, tested = terms + found, tested + examined
+        # Time gets both ends, so a burst reads "time >= 09:21 and time < 09:24".
+        for side in (">=", "<") if attr.kind == "time" else (None,):
+            if attr.kind in ("numeric", "date", "time"):
+                found, examined = search.thresholds(
+                    con, attr.key, attr.kind, expr, failing_all, side
+                )
+                terms, tested = terms + found, tested + examined
     best = search.top_terms(terms)
     if not best:
         return []
     search.mark(con, pop, best)
-    splits = search.combine(con, best, failing_all, total_all, max_terms, len(terms))
+    splits = search.combine(con, best, failing_all, total_all, max_terms, tested)
     out: list[Split] = []
     seen: set[tuple[object, ...]] = set()
     for s in splits:
@@ -166,8 +204,8 @@ def _long_table(
         # A MAP transform unnests keys and values far faster than per-key JSON paths.
         parts.append(
             f"SELECT id, fail, w, unnest(map_keys(m)) AS k, unnest(map_values(m)) AS v{extra} FROM"
-            f" (SELECT *, json_transform(\"{attrs}\", '\"MAP(VARCHAR, VARCHAR)\"') AS m"
-            f" FROM {pop} WHERE json_type(\"{attrs}\") = 'OBJECT')"
+            f' (SELECT *, json_transform("{attrs}", \'"MAP(VARCHAR, VARCHAR)"\') AS m'
+            f" FROM {pop})"
         )
     union = " UNION ALL ".join(parts) if parts else "SELECT 0 id, FALSE fail, 1.0 w, '' k, '' v"
     skip = ", ".join(f"'{k}'" for k in exclude if "'" not in k) or "''"
@@ -235,7 +273,9 @@ def _kind(k: str, distinct: int, n: int, num_share: float, date_share: float) ->
 
 def _follows_time(con: duckdb.DuckDBPyConnection, k: str, kind: str) -> bool:
     """True when a number or date grows with the record's time (a sequence or a timestamp)."""
-    value = "TRY_CAST(l.v AS DOUBLE)" if kind == "numeric" else "epoch(TRY_CAST(l.v AS TIMESTAMPTZ))"
+    value = (
+        "TRY_CAST(l.v AS DOUBLE)" if kind == "numeric" else "epoch(TRY_CAST(l.v AS TIMESTAMPTZ))"
+    )
     row = con.execute(
         f"SELECT corr({value}, CAST(t.v AS DOUBLE)) FROM _cw_long l"
         " JOIN (SELECT id, v FROM _cw_long WHERE k = ?) t USING (id) WHERE l.k = ?",
@@ -244,5 +284,3 @@ def _follows_time(con: duckdb.DuckDBPyConnection, k: str, kind: str) -> bool:
     if not row or row[0] is None or (isinstance(row[0], float) and math.isnan(row[0])):
         return False
     return abs(float(row[0])) >= TIME_PROXY_CORR
-
-

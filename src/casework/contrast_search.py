@@ -26,16 +26,17 @@ MIN_SUPPORT = 5
 MAX_VALUES_PER_KEY = 400
 MAX_SET_VALUES = 6
 TOP_TERMS = 12
+MAX_CUT_TESTS = 100
 #: An extra term must raise F1 by this much, else the shorter cohort says the same.
 MIN_GAIN = 0.02
 EPOCH = "epoch(TRY_CAST({} AS TIMESTAMPTZ))"
-#: Half the 95% chi-square quantile (1 degree of freedom): the likelihood interval of a cut.
-LIKELIHOOD_BOUND = 1.92
+#: Half the 99% chi-square quantile (1 degree of freedom): the likelihood interval of a cut.
+LIKELIHOOD_BOUND = 3.32
 
 
 def categorical(
     con: duckdb.DuckDBPyConnection, key: str, expr: str, failing_all: int, total_all: int
-) -> list[tuple[float, Term]]:
+) -> tuple[list[tuple[float, Term]], int]:
     """The set of values (most failing first) whose union best matches the failing set."""
     rows = con.execute(
         "SELECT v, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_long WHERE k = ?"
@@ -52,15 +53,22 @@ def categorical(
         score = f1(fi, ti, failing_all)
         if score > best[0] + 1e-9:
             best = (score, i)
+    # Every value looked at is a test: the set was picked from them.
+    examined = max(1, len(vals))
     if best[1] == 0:
-        return []
+        return [], examined
     chosen = tuple(v for v, _, _ in vals[: best[1]])
-    return [(best[0], categorical_term(key, expr, chosen))]
+    return [(best[0], categorical_term(key, expr, chosen))], examined
 
 
 def thresholds(
-    con: duckdb.DuckDBPyConnection, key: str, kind: str, expr: str, failing_all: int
-) -> list[tuple[float, Term]]:
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    kind: str,
+    expr: str,
+    failing_all: int,
+    side: str | None = None,
+) -> tuple[list[tuple[float, Term]], int]:
     """The best ``>=`` or ``<`` cut of a numeric, date or time attribute."""
     x = "TRY_CAST(v AS DOUBLE)" if kind in ("numeric", "time") else EPOCH.format("v")
     rows = con.execute(
@@ -68,11 +76,13 @@ def thresholds(
         " GROUP BY x HAVING x IS NOT NULL ORDER BY x",
         [key],
     ).fetchall()
-    best = best_cut(rows, failing_all, None)
+    best = best_cut(rows, failing_all, side)
+    # Neighbouring cuts are nearly the same test; counting each would be far too strict.
+    examined = min(max(1, len(rows) - 1), MAX_CUT_TESTS)
     if best is None:
-        return []
+        return [], examined
     score, side, lo, hi, lo_ci, hi_ci = best
-    return [(score, threshold_term(key, expr, kind, side, lo, hi, (lo_ci, hi_ci)))]
+    return [(score, threshold_term(key, expr, kind, side, lo, hi, (lo_ci, hi_ci)))], examined
 
 
 Cut = tuple[float, str, float, float, float, float]
@@ -111,8 +121,14 @@ def best_cut(rows: list[tuple[Any, ...]], failing_all: int, side: str | None) ->
             best_g = float(g[i])
             # Cuts whose likelihood is within the bound of the best are as plausible: the interval.
             near = np.nonzero(ok & (g >= g[i] - LIKELIHOOD_BOUND))[0]
-            best = (float(2 * f_side[i] / (t_side[i] + failing_all)), op, float(xs[i]),
-                    float(xs[i + 1]), float(xs[near.min()]), float(xs[near.max() + 1]))  # fmt: skip
+            best = (
+                float(2 * f_side[i] / (t_side[i] + failing_all)),
+                op,
+                float(xs[i]),
+                float(xs[i + 1]),
+                float(xs[near.min()]),
+                float(xs[near.max() + 1]),
+            )
     return best
 
 
@@ -154,9 +170,13 @@ def mark(con: duckdb.DuckDBPyConnection, pop: str, terms: list[Term]) -> None:
 
 
 def combine(
-    con: duckdb.DuckDBPyConnection, terms: list[Term], failing_all: int, total_all: int,
-    max_terms: int, tested: int,
-) -> list[Split]:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    terms: list[Term],
+    failing_all: int,
+    total_all: int,
+    max_terms: int,
+    tested: int,
+) -> list[Split]:
     """Every conjunction of up to ``max_terms`` terms, counted exactly; best F1 first, minimal."""
     cells = con.execute(
         "SELECT mask, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_bits GROUP BY mask"
@@ -175,13 +195,21 @@ def combine(
             if ti < MIN_SUPPORT or fi == 0:
                 continue
             p = fisher_greater(fi, ti - fi, failing_all - fi, total_all - ti - failing_all + fi)
-            candidates.append(Split(tuple(terms[i] for i in idx), fi, ti, failing_all, total_all, p))
+            candidates.append(
+                Split(tuple(terms[i] for i in idx), fi, ti, failing_all, total_all, p)
+            )
     bonferroni = max(1, tested + combos)
     candidates.sort(key=lambda s: (-round(s.f1, 6), len(s.terms), s.describe()))
     kept: list[Split] = []
     for s in candidates:
-        s = Split(s.terms, s.failing_in, s.total_in, s.failing_all, s.total_all,
-                  min(1.0, s.p_value * bonferroni))  # fmt: skip
+        s = Split(
+            s.terms,
+            s.failing_in,
+            s.total_in,
+            s.failing_all,
+            s.total_all,
+            min(1.0, s.p_value * bonferroni),
+        )
         # A cohort must beat every cohort it extends, else the extra term says nothing.
         if any(set(k.terms) < set(s.terms) and k.f1 >= s.f1 - MIN_GAIN for k in kept):
             continue
@@ -192,7 +220,11 @@ def combine(
 
 
 def refine(
-    con: duckdb.DuckDBPyConnection, split: Split, terms: list[Term], failing_all: int, total_all: int
+    con: duckdb.DuckDBPyConnection,
+    split: Split,
+    terms: list[Term],
+    failing_all: int,
+    total_all: int,
 ) -> Split:
     """Re-place each threshold given the cohort's other terms: the cut is sharp only there."""
     current = list(split.terms)

@@ -35,7 +35,7 @@ class Term:
     key: str = ""
     expr: str = ""
     vsql: str = ""  # the same condition over the long table's text column ``v``
-    #: A threshold is only known to lie in ``(lo, hi]``: the last value below, the first above.
+    #: Where a threshold plausibly lies (its 99% likelihood interval); the cut is one round value in it.
     lo: float | None = None
     hi: float | None = None
 
@@ -59,7 +59,7 @@ def value_sql(key: str, attrs: str | None, time_column: str | None) -> str:
         return f'"{time_column}"'
     if key.startswith(COLUMN_PREFIX):
         return f'CAST("{display(key)}" AS VARCHAR)'
-    return f"json_extract_string(\"{attrs}\", '$.\"{key}\"')"
+    return f'json_extract_string("{attrs}", \'$."{key}"\')'
 
 
 def categorical_term(key: str, expr: str, values: tuple[str, ...]) -> Term:
@@ -71,14 +71,29 @@ def categorical_term(key: str, expr: str, values: tuple[str, ...]) -> Term:
     else:
         label = f"{name} in {{{', '.join(values)}}}"
         op = "in"
-    return Term(name, op, values, None, label, f"{expr} IN ({quoted})", "categorical", key, expr,
-                f"v IN ({quoted})")  # fmt: skip
+    return Term(
+        name,
+        op,
+        values,
+        None,
+        label,
+        f"{expr} IN ({quoted})",
+        "categorical",
+        key,
+        expr,
+        f"v IN ({quoted})",
+    )
 
 
 def threshold_term(
-    key: str, expr: str, kind: str, op: str, lo: float, hi: float,
+    key: str,
+    expr: str,
+    kind: str,
+    op: str,
+    lo: float,
+    hi: float,
     interval: tuple[float, float] | None = None,
-) -> Term:  # fmt: skip
+) -> Term:
     """``value >= t`` (or ``< t``) with t the roundest point in ``(lo, hi]``.
 
     ``interval`` is where the cut plausibly lies (defaults to ``(lo, hi]``).
@@ -89,8 +104,11 @@ def threshold_term(
         number = expr if kind == "time" else f"TRY_CAST({expr} AS TIMESTAMPTZ)"
         sql = f"epoch({number}) {op} {t!r}"
         # The long table holds the record time as epoch seconds already.
-        vsql = f"TRY_CAST(v AS DOUBLE) {op} {t!r}" if kind == "time" else (
-            f"epoch(TRY_CAST(v AS TIMESTAMPTZ)) {op} {t!r}")  # fmt: skip
+        vsql = (
+            f"TRY_CAST(v AS DOUBLE) {op} {t!r}"
+            if kind == "time"
+            else (f"epoch(TRY_CAST(v AS TIMESTAMPTZ)) {op} {t!r}")
+        )
         text = _time_text(t)
     else:
         t = _round_number(lo, hi)
@@ -98,8 +116,20 @@ def threshold_term(
         vsql = f"TRY_CAST(v AS DOUBLE) {op} {t!r}"
         text = f"{t:g}" if abs(t) < 1e15 else repr(t)
     lo_ci, hi_ci = interval or (lo, hi)
-    return Term(name, op, (), t, f"{name} {op} {text}", sql, kind, key, expr, vsql,
-                min(lo_ci, lo), max(hi_ci, hi))  # fmt: skip
+    return Term(
+        name,
+        op,
+        (),
+        t,
+        f"{name} {op} {text}",
+        sql,
+        kind,
+        key,
+        expr,
+        vsql,
+        min(lo_ci, lo),
+        max(hi_ci, hi),
+    )
 
 
 def _round_number(lo: float, hi: float) -> float:
@@ -203,5 +233,3 @@ def fisher_greater(a: int, b: int, c: int, d: int) -> float:
     if a + b == 0 or c + d == 0:
         return 1.0
     return float(fisher_exact([[a, b], [c, d]], alternative="greater").pvalue)
-
-

@@ -15,7 +15,9 @@ _VERSION_START = re.compile(
 )
 
 
-def request_from_attrs(attrs: dict[str, Any], ts: datetime | None, line: int) -> RequestRecord | None:
+def request_from_attrs(
+    attrs: dict[str, Any], ts: datetime | None, line: int
+) -> RequestRecord | None:
     """An HTTP request when a record carries a status code (canonical ``http.*`` keys)."""
     status = _int(attrs.get("http.status"))
     if status is None or not 100 <= status <= 599:
@@ -41,7 +43,7 @@ def change_from_message(
     message: str, ts: datetime | None, line: int, service: str | None
 ) -> ChangeRecord | None:
     """A restart with a version, from lines like ``Starting payments version 2.14.3``."""
-    if ts is None or "ersion" not in message and " v" not in message:
+    if ts is None or ("ersion" not in message and " v" not in message):
         return None
     m = _VERSION_START.search(message)
     if m is None:

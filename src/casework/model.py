@@ -67,7 +67,6 @@ class RequestRecord:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-
 @dataclass(slots=True)
 class SpanRecord:
     """One span of a distributed trace (OTLP, Jaeger or Zipkin), attributes in canonical names.
@@ -172,6 +171,12 @@ class FlowRecord:
 
 
 Record = (
-    LogRecord | ChangeRecord | RequestRecord | SpanRecord | PlanNodeRecord | ConfigRecord
-    | K8sRecord | FlowRecord
+    LogRecord
+    | ChangeRecord
+    | RequestRecord
+    | SpanRecord
+    | PlanNodeRecord
+    | ConfigRecord
+    | K8sRecord
+    | FlowRecord
 )

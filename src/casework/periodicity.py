@@ -71,9 +71,10 @@ def find_period(series: np.ndarray, min_period: int = 3) -> Period | None:
     y = x - _moving_average(x, min(n, 2 * max_lag + 1))
     acf = _acf(y, max_lag + 2)
     peaks = [
-        k for k in range(min_period, max_lag + 1)
+        k
+        for k in range(min_period, max_lag + 1)
         if acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1] and acf[k] >= MIN_ACF
-    ]  # fmt: skip
+    ]
     noise = 4.0 / np.sqrt(n)
     peaks = [k for k in peaks if acf[k] > noise]
     if not peaks:
@@ -81,7 +82,7 @@ def find_period(series: np.ndarray, min_period: int = 3) -> Period | None:
     top = max(acf[k] for k in peaks)
     lag = min(k for k in peaks if acf[k] >= HARMONIC_SHARE * top)
     period = _refine(y, lag)
-    profile, counts = _fold(y, period)
+    profile = _fold(y, period)
     phase = float(np.argmax(profile))
     base = float(np.median(profile))
     peak = float(profile.max())
@@ -128,12 +129,12 @@ def _acf(y: np.ndarray, lags: int) -> np.ndarray:
     return np.asarray(r / r[0] if r[0] else r, dtype=float)
 
 
-def _fold(y: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
+def _fold(y: np.ndarray, period: float) -> np.ndarray:
     bins = max(2, round(period))
     idx = np.floor(((np.arange(len(y)) % period) / period) * bins).astype(int) % bins
     sums = np.bincount(idx, weights=y, minlength=bins)
     counts = np.bincount(idx, minlength=bins)
-    return np.divide(sums, counts, out=np.zeros(bins), where=counts > 0), counts
+    return np.divide(sums, counts, out=np.zeros(bins), where=counts > 0)
 
 
 def _refine(y: np.ndarray, lag: int) -> float:
@@ -142,7 +143,7 @@ def _refine(y: np.ndarray, lag: int) -> float:
     for period in np.arange(lag - 1.0, lag + 1.0001, 0.05):
         if period < 2:
             continue
-        profile, _ = _fold(y, float(period))
+        profile = _fold(y, float(period))
         peak = float(profile.max() - np.median(profile))
         if peak > best_peak + 1e-12:
             best, best_peak = float(period), peak

@@ -24,7 +24,7 @@ from casework.investigation import Investigation
 from casework.mining import TemplateMiner
 from casework.rank import rank
 from casework.redact import RedactionPolicy, Redactor
-from casework.scan.executors import default_workers, run_dask, run_local
+from casework.scan.executors import POOL_MIN_BYTES, default_workers, run_dask, run_local
 from casework.scan.merge import merge
 from casework.scan.plan import CHUNK_BYTES, Settings, plan
 from casework.scan.task import ScanResult, ScanTask
@@ -49,6 +49,8 @@ class Options:
     scheduler: str | None = None
     #: Large line-oriented files are cut into parts of about this many bytes for the scan.
     chunk_bytes: int = CHUNK_BYTES
+    #: Inputs smaller than this are scanned in this process: starting a pool would cost more.
+    pool_min_bytes: int = POOL_MIN_BYTES
 
 
 class Progress:
@@ -160,7 +162,7 @@ def _run(tasks: list[ScanTask], options: Options, progress: Progress) -> list[Sc
     workers = options.workers or default_workers()
     if options.executor == "dask":
         return run_dask(tasks, options.scheduler, workers, done)
-    return run_local(tasks, workers, done)
+    return run_local(tasks, workers, done, options.pool_min_bytes)
 
 
 def _zone(name: str | None) -> ZoneInfo:

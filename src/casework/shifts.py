@@ -64,10 +64,19 @@ class _Spec:
 def _specs(case: Case) -> list[_Spec]:
     specs = []
     if case.count("requests"):
-        specs.append(_Spec("5xx", "requests", f"coalesce(upper(method) || ' ', '') || {ROUTE_SQL}",
-                           "status BETWEEN 500 AND 599", "'HTTP ' || status"))  # fmt: skip
+        specs.append(
+            _Spec(
+                "5xx",
+                "requests",
+                f"coalesce(upper(method) || ' ', '') || {ROUTE_SQL}",
+                "status BETWEEN 500 AND 599",
+                "'HTTP ' || status",
+            )
+        )
     if case.count("events"):
-        specs.append(_Spec("errors", "events", "'error-level records'", f"lower(level) IN {ERROR_LEVELS}"))
+        specs.append(
+            _Spec("errors", "events", "'error-level records'", f"lower(level) IN {ERROR_LEVELS}")
+        )
         ids = case.rows(
             "SELECT template_id FROM events WHERE template_id IS NOT NULL GROUP BY template_id"
             " HAVING count(*) >= ? ORDER BY count(*) DESC LIMIT ?",
@@ -75,7 +84,9 @@ def _specs(case: Case) -> list[_Spec]:
         )
         if ids:
             listed = ", ".join(f"'{_q(str(r[0]))}'" for r in ids)
-            specs.append(_Spec("template", "events", "''", f"template_id IN ({listed})", "template_id"))
+            specs.append(
+                _Spec("template", "events", "''", f"template_id IN ({listed})", "template_id")
+            )
     return specs
 
 
@@ -101,10 +112,13 @@ def _scan(case: Case, spec: _Spec, window: Window, width: int) -> list[Onset]:
         if sum(hits) < MIN_HITS:
             continue
         where = f"{STREAM_SQL} = '{_q(file)}' AND ({spec.group}) = '{_q(group)}'"
-        hit = spec.hit if spec.detail is None else f"{spec.hit} AND ({spec.detail}) = '{_q(detail)}'"
+        hit = (
+            spec.hit if spec.detail is None else f"{spec.hit} AND ({spec.detail}) = '{_q(detail)}'"
+        )
         subject = f"{detail} on {group}" if group and detail else group or detail
-        onset = _onset(case, spec.kind, subject, file, spec.table, where, hit, hits, totals,
-                       window, width)  # fmt: skip
+        onset = _onset(
+            case, spec.kind, subject, file, spec.table, where, hit, hits, totals, window, width
+        )
         if onset is not None:
             out.append(onset)
     return out
@@ -121,17 +135,37 @@ def _latency(case: Case, window: Window, width: int) -> list[Onset]:
         where = f"{STREAM_SQL} = '{_q(file)}' AND {ROUTE_SQL} = '{_q(route)}'"
         hit = f"duration_ms > {float(cut)!r}"
         hits, totals = _series(case, "requests", where, hit, window, width)
-        onset = _onset(case, "latency", str(route), str(file), "requests", where, hit, hits,
-                       totals, window, width)  # fmt: skip
+        onset = _onset(
+            case,
+            "latency",
+            str(route),
+            str(file),
+            "requests",
+            where,
+            hit,
+            hits,
+            totals,
+            window,
+            width,
+        )
         if onset is not None and onset.increased:
             out.append(onset)
     return out
 
 
 def _onset(
-    case: Case, kind: str, subject: str, file: str, table: str, where: str, hit: str,
-    hits: list[int], totals: list[int], window: Window, width: int,
-) -> Onset | None:  # fmt: skip
+    case: Case,
+    kind: str,
+    subject: str,
+    file: str,
+    table: str,
+    where: str,
+    hit: str,
+    hits: list[int],
+    totals: list[int],
+    window: Window,
+    width: int,
+) -> Onset | None:
     coarse = rate_shift(hits, totals)
     if coarse is None or coarse.p_value >= ALPHA:
         return None
@@ -141,7 +175,9 @@ def _onset(
     start = window.start + timedelta(seconds=width * first)
     end = window.start + timedelta(seconds=width * last)
     fine_width = max(1, int((end - start).total_seconds() // FINE_BUCKETS))
-    fh, ft = _series(case, table, where, hit, Window(start, end - timedelta(microseconds=1)), fine_width)
+    fh, ft = _series(
+        case, table, where, hit, Window(start, end - timedelta(microseconds=1)), fine_width
+    )
     fh = [sum(hits[:first]), *fh, sum(hits[last:])]
     ft = [sum(totals[:first]), *ft, sum(totals[last:])]
     refined = rate_shift(fh, ft)
@@ -151,8 +187,10 @@ def _onset(
         hi = window.start + timedelta(seconds=width * coarse.hi)
     else:
         # Index 0 is the prefix bucket, so fine bucket j starts at start + (j - 1) * fine_width.
-        at, lo, hi = (start + timedelta(seconds=fine_width * max(x - 1, 0))
-                      for x in (refined.split, refined.lo, refined.hi))  # fmt: skip
+        at, lo, hi = (
+            start + timedelta(seconds=fine_width * max(x - 1, 0))
+            for x in (refined.split, refined.lo, refined.hi)
+        )
     return Onset(kind, subject, file, table, where, hit, coarse, at, lo, hi)
 
 

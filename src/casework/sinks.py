@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from casework.configs.envname import env_of
-from casework.model import ConfigRecord, K8sRecord, SpanRecord
+from casework.model import ConfigRecord, FlowRecord, K8sRecord, PlanNodeRecord, SpanRecord
+from casework.net.sink import flow
+from casework.plans.sink import plan_node
 from casework.redact import Redactor
 from casework.store import RowBuffer
 from casework.traces import write_span
@@ -33,4 +35,6 @@ SINKS: dict[type, Sink] = {
     ConfigRecord: config,
     K8sRecord: k8s,
     SpanRecord: write_span,
+    FlowRecord: flow,
+    PlanNodeRecord: plan_node,
 }

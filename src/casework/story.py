@@ -20,10 +20,23 @@ from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window
 
 #: Onsets closer than this (seconds) to the anchor's are the same incident.
 TOLERANCE = 3600.0
-ANCHORS = ("FAILURE_COHORT", "CHANGEPOINT_5XX", "CHANGEPOINT_TEMPLATE", "CHANGEPOINT_ERRORS",
-           "CHANGEPOINT_LATENCY")  # fmt: skip
-JOINERS = ("CHANGEPOINT_", "CHANGE_BEFORE_ONSET", "NEW_TEMPLATE", "FIELD_FORMAT", "HTTP_", "ERROR_SIG")
+ANCHORS = (
+    "FAILURE_COHORT",
+    "CHANGEPOINT_5XX",
+    "CHANGEPOINT_TEMPLATE",
+    "CHANGEPOINT_ERRORS",
+    "CHANGEPOINT_LATENCY",
+)
+JOINERS = (
+    "CHANGEPOINT_",
+    "CHANGE_BEFORE_ONSET",
+    "NEW_TEMPLATE",
+    "FIELD_FORMAT",
+    "HTTP_",
+    "ERROR_SIG",
+)
 MAX_STEPS = 6
+CP_ORDER = ("CHANGEPOINT_5XX", "CHANGEPOINT_ERRORS", "CHANGEPOINT_TEMPLATE", "CHANGEPOINT_LATENCY")
 #: A change this likely to precede the onset by chance is not named in the story.
 MAX_CHANCE = 0.25
 
@@ -31,7 +44,8 @@ MAX_CHANCE = 0.25
 def merge(findings: Iterable[Finding]) -> list[Finding]:
     """The findings plus one merged story per incident that has more than one finding."""
     items = list(findings)
-    used: set[str] = set()
+    # Merging twice must not tell the same story twice.
+    used: set[str] = {r for f in items if f.key == "INCIDENT" for r in f.related}
     stories: list[Finding] = []
     anchors = sorted(
         (f for f in items if f.key in ANCHORS and f.severity in ("critical", "high")),
@@ -48,6 +62,21 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         used.update([anchor.id, *(m.id for m in members)])
         stories.append(_story(anchor, members))
     return stories + items
+
+
+def _number(value: Stat, default: float) -> float:
+    return float(value) if isinstance(value, int | float) else default
+
+
+def _inside(change: Finding, cohort: Finding | None) -> bool:
+    """The change falls where the cohort's own data place the onset (last success, first failure]."""
+    if cohort is None:
+        return False
+    at = change.stats.get("change_epoch")
+    low, high = cohort.stats.get("since_low"), cohort.stats.get("since_high")
+    if not all(isinstance(x, float) for x in (at, low, high)):
+        return False
+    return _number(low, 0.0) - TOLERANCE <= _number(at, 0.0) <= _number(high, 0.0)
 
 
 def _onset(f: Finding) -> float | None:
@@ -69,14 +98,26 @@ def _tokens(f: Finding) -> set[str]:
     return out
 
 
+def _interval(f: Finding) -> tuple[float, float] | None:
+    """When a finding says its incident began: a point, or the interval its data allow."""
+    onset = _onset(f)
+    if onset is None:
+        return None
+    lo, hi = onset, onset
+    for low, high in (("since_low", "since_high"), ("earliest_epoch", "latest_epoch")):
+        a, b = f.stats.get(low), f.stats.get(high)
+        if isinstance(a, float) and isinstance(b, float):
+            lo, hi = min(lo, a), max(hi, b)
+    return lo, hi
+
+
 def _joins(anchor: Finding, f: Finding) -> bool:
     if not f.key.startswith(JOINERS) or f.key == anchor.key:
         return False
-    a, b = _onset(anchor), _onset(f)
+    a, b = _interval(anchor), _interval(f)
     if a is not None and b is not None:
-        spread = anchor.stats.get("latest_epoch"), anchor.stats.get("earliest_epoch")
-        width = float(spread[0]) - float(spread[1]) if all(isinstance(x, float) for x in spread) else 0.0  # type: ignore[arg-type]
-        if abs(a - b) > TOLERANCE + width:
+        # Same incident when the onsets' intervals (plus a tolerance) overlap.
+        if a[0] - TOLERANCE > b[1] or b[0] - TOLERANCE > a[1]:
             return False
     elif not f.stats.get("new"):
         return False
@@ -85,14 +126,26 @@ def _joins(anchor: Finding, f: Finding) -> bool:
 
 def _story(anchor: Finding, members: list[Finding]) -> Finding:
     cohort = anchor if anchor.key == "FAILURE_COHORT" else None
-    cp = next((m for m in members if m.key.startswith("CHANGEPOINT_")), anchor if cohort is None else None)
-    change = next((m for m in members if m.key == "CHANGE_BEFORE_ONSET"
-                   and float(m.stats.get("chance") or 1.0) <= MAX_CHANCE), None)  # type: ignore[arg-type]
+    # The failure series says "since when" best; a template or latency shift only without one.
+    shifts = sorted(
+        (m for m in members if m.key in CP_ORDER),
+        key=lambda m: (CP_ORDER.index(m.key), -m.score, m.subject),
+    )
+    cp = shifts[0] if shifts else (anchor if cohort is None else None)
+    change = next(
+        (
+            m
+            for m in members
+            if m.key == "CHANGE_BEFORE_ONSET"
+            and (_number(m.stats.get("chance"), 1.0) <= MAX_CHANCE or _inside(m, cohort))
+        ),
+        None,
+    )
     onset = _onset(cp) if cp else _onset(anchor)
     parts = [_what(anchor, cp)]
     if onset is not None:
         parts.append(f"since {_minute(onset)}")
-    if cohort is not None:
+    if cohort is not None and _who(cohort):
         parts.append(f"for {_who(cohort)}")
     title = " ".join(parts)
     how = _how(cohort, cp)
@@ -121,7 +174,11 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         severity=severity,
         score=round(min(1.0, max(f.score for f in everyone) + 0.05 * min(len(members), 4)), 4),
         title=title,
-        summary=" ".join(f.title + "." for f in everyone[:5]),
+        summary=(
+            f"Hypothesis: {title}. {len(everyone)} findings agree on it: "
+            + " | ".join(f.title for f in everyone[1:5])
+            + ". It is refuted if failures outside the cohort, or before the change, rose as well."
+        ),
         window=_window(everyone),
         entities=entities,
         stats=stats,
@@ -135,26 +192,37 @@ def _what(anchor: Finding, cp: Finding | None) -> str:
     text = anchor.title if cp is None else cp.title
     m = re.search(r"HTTP \d{3}", anchor.title) or re.search(r"HTTP \d{3}", text)
     route = next((v for k, v in anchor.entities.items() if "/" in str(v) and k != "file"), None)
-    if route is None and cp is not None:
+    if route is None and cp is not None and cp.entities.get("series") == "5xx":
         route = str(cp.entities.get("subject", "")) or None
     if m and route:
         return route if route.startswith("HTTP") else f"{m.group(0)} on {route}"
+    if m:
+        return m.group(0)
     if cp is not None:
         return f"Rise in the {cp.entities.get('what', cp.entities.get('subject', 'failures'))}"
     return "Failures"
 
 
 def _who(cohort: Finding) -> str:
-    terms = [f"{k} {v}" if str(v).startswith((">", "<")) else f"{k} in {v}" if str(v).startswith("{") else f"{k} = {v}"
-             for k, v in cohort.entities.items() if k not in ("file", "time") and "/" not in str(v)]  # fmt: skip
-    return " and ".join(terms) or "one cohort"
+    terms = [
+        f"{k} {v}"
+        if str(v).startswith((">", "<"))
+        else f"{k} in {v}"
+        if str(v).startswith("{")
+        else f"{k} = {v}"
+        for k, v in cohort.entities.items()
+        if k not in ("file", "time") and "/" not in str(v)
+    ]
+    return " and ".join(terms)
 
 
 def _how(cohort: Finding | None, cp: Finding | None) -> str:
     s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
     if cohort is not None:
-        return (f"{_pct(s.get('rate'))} of them fail ({s.get('failing')} of {s.get('total')}, "
-                f"{_pct(s.get('baseline_rate'), 2)} elsewhere)")  # fmt: skip
+        return (
+            f"{_pct(s.get('rate'))} of them fail ({s.get('failing')} of {s.get('total')}, "
+            f"{_pct(s.get('baseline_rate'), 2)} elsewhere)"
+        )
     if cp is not None:
         return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"
     return ""

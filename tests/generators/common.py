@@ -32,12 +32,20 @@ class Rec:
 #: Role -> spellings real systems use. A seed picks one per role.
 HTTP_NAMES: tuple[dict[str, str], ...] = (
     {"method": "method", "path": "path", "status": "status", "duration": "duration_ms"},
-    {"method": "http.method", "path": "http.route", "status": "http.status_code",
-     "duration": "latency_ms"},
-    {"method": "req.method", "path": "req.url", "status": "res.statusCode",
-     "duration": "responseTime"},
+    {
+        "method": "http.method",
+        "path": "http.route",
+        "status": "http.status_code",
+        "duration": "latency_ms",
+    },
+    {
+        "method": "req.method",
+        "path": "req.url",
+        "status": "res.statusCode",
+        "duration": "responseTime",
+    },
     {"method": "verb", "path": "uri", "status": "status_code", "duration": "elapsed_ms"},
-)  # fmt: skip
+)
 TS_KEYS = ("ts", "time", "timestamp", "@timestamp")
 LEVEL_KEYS = ("level", "lvl", "severity", "log.level")
 MSG_KEYS = ("msg", "message", "event")
@@ -75,8 +83,9 @@ def diurnal(rng: random.Random, ts: datetime) -> bool:
     return rng.random() < weight
 
 
-def arrivals(rng: random.Random, start: datetime, end: datetime, per_second: float,
-             seasonal: bool = True) -> Iterable[datetime]:  # fmt: skip
+def arrivals(
+    rng: random.Random, start: datetime, end: datetime, per_second: float, seasonal: bool = True
+) -> Iterable[datetime]:
     """Poisson arrivals between start and end, thinned by a daily cycle."""
     t = start
     while True:
@@ -122,8 +131,11 @@ class LogfmtWriter:
         self.level_key = pick(rng, ("level", "lvl"))
 
     def line(self, r: Rec) -> str:
-        parts = [f"{self.ts_key}={iso(r.ts)}", f"{self.level_key}={r.level}",
-                 f"msg={_logfmt_value(r.msg)}"]  # fmt: skip
+        parts = [
+            f"{self.ts_key}={iso(r.ts)}",
+            f"{self.level_key}={r.level}",
+            f"msg={_logfmt_value(r.msg)}",
+        ]
         parts += [f"{k}={_logfmt_value(v)}" for k, v in r.fields.items()]
         return " ".join(parts)
 
@@ -135,8 +147,16 @@ def _logfmt_value(v: Any) -> str:
     return text
 
 
-def nginx_line(ts: datetime, ip: str, method: str, path: str, status: int, size: int,
-               agent: str, request_time_s: float) -> str:  # fmt: skip
+def nginx_line(
+    ts: datetime,
+    ip: str,
+    method: str,
+    path: str,
+    status: int,
+    size: int,
+    agent: str,
+    request_time_s: float,
+) -> str:
     """nginx ``combined`` plus ``$request_time``, as many sites configure it."""
     stamp = ts.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     return (
@@ -154,8 +174,9 @@ def write_lines(path: Path, lines: Iterable[str], gz: bool = False) -> None:
         path.write_text(text)
 
 
-def write_rotated(directory: Path, name: str, lines: list[tuple[datetime, str]],
-                  files: int) -> None:  # fmt: skip
+def write_rotated(
+    directory: Path, name: str, lines: list[tuple[datetime, str]], files: int
+) -> None:
     """Split time-ordered lines into ``name``, ``name.1``, ``name.2.gz``... (oldest highest)."""
     lines.sort(key=lambda x: x[0])
     per = max(1, len(lines) // files + 1)

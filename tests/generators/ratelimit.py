@@ -26,8 +26,15 @@ from generators.common import (
     write_lines,
 )
 
-SDKS = ("acme-python/3.4.1", "acme-node/2.1.0", "acme-go/1.9.2", "acme-java/5.0.3",
-        "acme-ruby/0.9.8", "acme-php/1.2.0", "acme-dotnet/4.0.1")  # fmt: skip
+SDKS = (
+    "acme-python/3.4.1",
+    "acme-node/2.1.0",
+    "acme-go/1.9.2",
+    "acme-java/5.0.3",
+    "acme-ruby/0.9.8",
+    "acme-php/1.2.0",
+    "acme-dotnet/4.0.1",
+)
 AGENT_KEYS = ("user_agent", "http.user_agent", "userAgent", "ua")
 KEY_KEYS = ("api_key_id", "key_id", "auth.key_id", "apiKey")
 RETRY_KEYS = ("retry_after", "headers.retry-after", "retry_after_s", "res.headers.Retry-After")
@@ -44,14 +51,18 @@ def generate(out: Path, seed: int, hours: int = 2) -> Truth:
     start = day_start(rng) + timedelta(hours=rng.randrange(6, 14))
     end = start + timedelta(hours=hours)
     names = pick(rng, HTTP_NAMES)
-    agent_key, key_key, retry_key = pick(rng, AGENT_KEYS), pick(rng, KEY_KEYS), pick(rng, RETRY_KEYS)
+    agent_key, key_key, retry_key = (
+        pick(rng, AGENT_KEYS),
+        pick(rng, KEY_KEYS),
+        pick(rng, RETRY_KEYS),
+    )
     clients = [(sdk, f"key_{rng.getrandbits(40):010x}") for sdk in SDKS]
     bad = pick(rng, clients)
     events: list[tuple[datetime, str, str, bool]] = []  # (ts, agent, key, storm)
     for sdk, key in clients:
         t = start
         while t < end:
-            t += timedelta(seconds=rng.expovariate(0.3))
+            t += timedelta(seconds=rng.expovariate(0.2))
             events.append((t, sdk, key, False))
         if (sdk, key) == bad:
             t = start + timedelta(minutes=rng.randrange(5, 20))
@@ -84,30 +95,68 @@ def generate(out: Path, seed: int, hours: int = 2) -> Truth:
     writer = JsonWriter(rng)
     write_lines(out / "gateway" / "gateway.jsonl", (writer.line(r) for r in recs))
     if rng.random() < 0.5:
-        write_lines(out / "edge" / "access.log", (
-            nginx_line(r.ts, "203.0.113.7", str(r.fields[names["method"]]), str(r.fields[names["path"]]),
-                       int(r.fields[names["status"]]), 120, str(r.fields[agent_key]), 0.01)
-            for r in recs))  # fmt: skip
+        write_lines(
+            out / "edge" / "access.log",
+            (
+                nginx_line(
+                    r.ts,
+                    "203.0.113.7",
+                    str(r.fields[names["method"]]),
+                    str(r.fields[names["path"]]),
+                    int(r.fields[names["status"]]),
+                    120,
+                    str(r.fields[agent_key]),
+                    0.01,
+                )
+                for r in recs
+            ),
+        )
     return Truth(bad[0], bad[1])
 
 
-def _storm(rng: random.Random, ts: datetime, sdk: str, key: str, names: dict[str, str],
-           agent_key: str, key_key: str, retry_key: str) -> list[Rec]:  # fmt: skip
+def _storm(
+    rng: random.Random,
+    ts: datetime,
+    sdk: str,
+    key: str,
+    names: dict[str, str],
+    agent_key: str,
+    key_key: str,
+    retry_key: str,
+) -> list[Rec]:
     """A burst over the limit, then immediate retries of every 429 for a minute or two."""
     out = []
     t, until = ts, ts + timedelta(seconds=rng.randrange(30, 60))
     while t < until:
         wait = rng.randrange(3, 10)
-        out.append(_rec(rng, t, sdk, key, "/v2/orders", 429, {retry_key: wait}, names, agent_key, key_key))
+        out.append(
+            _rec(rng, t, sdk, key, "/v2/orders", 429, {retry_key: wait}, names, agent_key, key_key)
+        )
         t += timedelta(milliseconds=rng.randrange(60, 250))
     out.append(_rec(rng, t, sdk, key, "/v2/orders", 200, {}, names, agent_key, key_key))
     return out
 
 
-def _rec(rng: random.Random, ts: datetime, sdk: str, key: str, route: str, status: int,
-         extra: dict[str, int], names: dict[str, str], agent_key: str, key_key: str) -> Rec:  # fmt: skip
-    fields = {names["method"]: "POST" if route == "/v2/orders" else "GET", names["path"]: route,
-              names["status"]: status, names["duration"]: round(rng.lognormvariate(3, 0.4), 1),
-              agent_key: sdk, key_key: key, "request_id": request_id(rng),
-              "client_ip": f"198.51.100.{rng.randrange(256)}"} | extra  # fmt: skip
+def _rec(
+    rng: random.Random,
+    ts: datetime,
+    sdk: str,
+    key: str,
+    route: str,
+    status: int,
+    extra: dict[str, int],
+    names: dict[str, str],
+    agent_key: str,
+    key_key: str,
+) -> Rec:
+    fields = {
+        names["method"]: "POST" if route == "/v2/orders" else "GET",
+        names["path"]: route,
+        names["status"]: status,
+        names["duration"]: round(rng.lognormvariate(3, 0.4), 1),
+        agent_key: sdk,
+        key_key: key,
+        "request_id": request_id(rng),
+        "client_ip": f"198.51.100.{rng.randrange(256)}",
+    } | extra
     return Rec(ts, "warn" if status == 429 else "info", "request", fields)

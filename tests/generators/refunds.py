@@ -56,17 +56,28 @@ def generate(out: Path, seed: int, rate: float = 0.12) -> Truth:
     created_as_date = rng.random() < 0.5
     refund = pick(rng, ("/v1/refunds", "/api/refunds", "/payments/refund"))
     background = pick(rng, ("/v1/transfers", "/api/payouts", "/v2/transfers"))
-    routes = [("GET", "/v1/accounts"), ("POST", "/v1/charges"), ("POST", refund),
-              ("GET", "/v1/balance"), ("POST", background), ("GET", "/healthz")]  # fmt: skip
+    routes = [
+        ("GET", "/v1/accounts"),
+        ("POST", "/v1/charges"),
+        ("POST", refund),
+        ("GET", "/v1/balance"),
+        ("POST", background),
+        ("GET", "/healthz"),
+    ]
     weights = [25, 30, 8, 15, 10, 12]
     accounts = []
     for i in range(3000):
         # New accounts are a minority: most customers are old.
         days = rng.expovariate(1 / 400)
         created = start - timedelta(days=days, seconds=rng.randrange(86400))
-        accounts.append((f"acct_{i:05d}{rng.randrange(100):02d}", created,
-                         pick(rng, ("free", "pro", "business", "enterprise")),
-                         pick(rng, ("eu-west-1", "us-east-1", "us-west-2", "ap-south-1"))))  # fmt: skip
+        accounts.append(
+            (
+                f"acct_{i:05d}{rng.randrange(100):02d}",
+                created,
+                pick(rng, ("free", "pro", "business", "enterprise")),
+                pick(rng, ("eu-west-1", "us-east-1", "us-west-2", "ap-south-1")),
+            )
+        )
     recs: list[Rec] = []
     access: list[tuple[datetime, str]] = []
     for ts in arrivals(rng, start, end, rate):
@@ -83,22 +94,48 @@ def generate(out: Path, seed: int, rate: float = 0.12) -> Truth:
             status, dur = 500, dur * 0.4
         created_text = created.strftime("%Y-%m-%d") if created_as_date else iso(created, 0)
         fields = {
-            names["method"]: method, names["path"]: path, names["status"]: status,
-            names["duration"]: round(dur, 1), "request_id": request_id(rng),
-            "trace_id": trace_id(rng), account_key: acct, created_key: created_text,
-            plan_key: plan, region_key: region, "user.email": f"user{rng.randrange(10**6)}@example.com",
-            "amount": round(rng.lognormvariate(3.5, 1.2), 2), "currency": pick(rng, ("EUR", "USD", "GBP")),
+            names["method"]: method,
+            names["path"]: path,
+            names["status"]: status,
+            names["duration"]: round(dur, 1),
+            "request_id": request_id(rng),
+            "trace_id": trace_id(rng),
+            account_key: acct,
+            created_key: created_text,
+            plan_key: plan,
+            region_key: region,
+            "user.email": f"user{rng.randrange(10**6)}@example.com",
+            "amount": round(rng.lognormvariate(3.5, 1.2), 2),
+            "currency": pick(rng, ("EUR", "USD", "GBP")),
             "pod": f"api-{rng.randrange(6)}",
-        }  # fmt: skip
+        }
         level = "error" if status >= 500 else "info"
         recs.append(Rec(ts, level, "request completed", fields))
         if status == 500 and path == refund:
-            recs.append(Rec(ts + timedelta(milliseconds=1), "error",
-                            f"refund failed for {acct}: NullPointerException in LedgerClient.reverse",
-                            {"request_id": fields["request_id"]}))  # fmt: skip
+            recs.append(
+                Rec(
+                    ts + timedelta(milliseconds=1),
+                    "error",
+                    f"refund failed for {acct}: NullPointerException in LedgerClient.reverse",
+                    {"request_id": fields["request_id"]},
+                )
+            )
         ip = f"10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(256)}"
-        access.append((ts, nginx_line(ts, ip, method, path, status, rng.randrange(200, 4000),
-                                      "Mozilla/5.0", dur / 1000)))  # fmt: skip
+        access.append(
+            (
+                ts,
+                nginx_line(
+                    ts,
+                    ip,
+                    method,
+                    path,
+                    status,
+                    rng.randrange(200, 4000),
+                    "Mozilla/5.0",
+                    dur / 1000,
+                ),
+            )
+        )
     if rng.random() < 0.5:
         writer: JsonWriter | LogfmtWriter = JsonWriter(rng)
         write_lines(out / "app" / "api.jsonl", (writer.line(r) for r in recs))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from datetime import datetime
 
 from casework.case import Case
 from casework.engine import analyzer
@@ -55,7 +56,8 @@ def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Find
     verb = "rose" if s.increased else "fell"
     spread = (o.latest - o.earliest).total_seconds() / 60
     title = (
-        f"At {minute(o.at)} (between {o.earliest:%H:%M} and {o.latest:%H:%M}), the {what} {verb}"
+        f"At {minute(o.at)} (between {_short(o.earliest, o.at)} and {_short(o.latest, o.at)}),"
+        f" the {what} {verb}"
         f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after)"
     )
     level = patterns.get(o.subject, ("", ""))[1] if o.kind == "template" else ""
@@ -64,9 +66,12 @@ def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Find
     size = min(1.0, math.log10(max(s.ratio if math.isfinite(s.ratio) else 1e4, 1.0)) / 3)
     score = 0.5 * strength + 0.3 * size + (0.2 if failure and s.increased else 0.0)
     severity: Severity = (
-        ("high" if s.after_hits >= 10 else "medium") if failure and s.increased
-        else "medium" if s.increased else "low"
-    )  # fmt: skip
+        ("high" if s.after_hits >= 10 else "medium")
+        if failure and s.increased
+        else "medium"
+        if s.increased
+        else "low"
+    )
     return Finding(
         key=f"CHANGEPOINT_{o.kind.upper()}",
         analyzer="changepoints",
@@ -82,15 +87,26 @@ def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Find
             f" {minute(o.earliest)} to {minute(o.latest)} ({spread:.0f} min)."
         ),
         window=Window(o.earliest, o.latest),
-        entities={"series": o.kind, "subject": o.subject, "what": what, "file": o.file,
-                  "onset": minute(o.at)},  # fmt: skip
+        entities={
+            "series": o.kind,
+            "subject": o.subject,
+            "what": what,
+            "file": o.file,
+            "onset": minute(o.at),
+        },
         stats={
-            "onset_epoch": o.at.timestamp(), "earliest_epoch": o.earliest.timestamp(),
-            "latest_epoch": o.latest.timestamp(), "before_hits": s.before_hits,
-            "before_total": s.before_total, "after_hits": s.after_hits,
-            "after_total": s.after_total, "before_rate": s.before_rate,
-            "after_rate": s.after_rate, "p_value": s.p_value, "increased": s.increased,
-        },  # fmt: skip
+            "onset_epoch": o.at.timestamp(),
+            "earliest_epoch": o.earliest.timestamp(),
+            "latest_epoch": o.latest.timestamp(),
+            "before_hits": s.before_hits,
+            "before_total": s.before_total,
+            "after_hits": s.after_hits,
+            "after_total": s.after_total,
+            "before_rate": s.before_rate,
+            "after_rate": s.after_rate,
+            "p_value": s.p_value,
+            "increased": s.increased,
+        },
         evidence=_evidence(case, o),
         next_steps=(
             "Check the changes (releases, deploys, config) just before the onset.",
@@ -99,15 +115,27 @@ def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Find
     )
 
 
+def _short(ts: datetime, ref: datetime) -> str:
+    """``14:05`` on the reference's day, the full date otherwise."""
+    return f"{ts:%H:%M}" if ts.date() == ref.date() else minute(ts)
+
+
 def _evidence(case: Case, o: Onset) -> tuple[Evidence, ...]:
-    text = "message" if o.table == "events" else "coalesce(method, '') || ' ' || coalesce(route, '') || ' -> ' || status"
+    text = (
+        "message"
+        if o.table == "events"
+        else "coalesce(method, '') || ' ' || coalesce(route, '') || ' -> ' || status"
+    )
     rows = case.rows(
         f"SELECT file, line, ts, {text} FROM {o.table} WHERE {o.where} AND {o.hit} AND ts >= ?"
         " ORDER BY ts LIMIT 2",
         (o.earliest,),
     )
     return tuple(
-        Evidence(file=str(f), lines=(int(n), int(n)) if n is not None else None,
-                 excerpt=f"{minute(ts)} {str(t)[:300]}")  # fmt: skip
+        Evidence(
+            file=str(f),
+            lines=(int(n), int(n)) if n is not None else None,
+            excerpt=f"{minute(ts)} {str(t)[:300]}",
+        )
         for f, n, ts, t in rows
     )

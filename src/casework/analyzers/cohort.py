@@ -38,11 +38,18 @@ def cohort(case: Case) -> Iterator[Finding]:
     for file, code in _failure_groups(case):
         source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(file)}'"
         failing = f"status = {int(code)}"
-        splits = contrast(case.con, source, failing, columns=("method", "route", "host", "client"),
-                          outcome=("status", "duration_ms", "bytes"),
-                          exclude=_response_only(case, source))  # fmt: skip
-        found += [_finding(case, "requests", str(file), s, f"HTTP {int(code)}", failing)
-                  for s in splits[:PER_SOURCE]]  # fmt: skip
+        splits = contrast(
+            case.con,
+            source,
+            failing,
+            columns=("method", "route", "host", "client"),
+            outcome=("status", "duration_ms", "bytes"),
+            exclude=_response_only(case, source),
+        )
+        found += [
+            _finding(case, "requests", str(file), s, f"HTTP {int(code)}", failing)
+            for s in splits[:PER_SOURCE]
+        ]
     for (file,) in case.rows(
         f"SELECT {STREAM_SQL} f FROM events GROUP BY f"
         f" HAVING count(*) FILTER (WHERE {EVENT_FAILURE}) >= ? ORDER BY count(*) DESC LIMIT ?",
@@ -51,10 +58,18 @@ def cohort(case: Case) -> Iterator[Finding]:
         if file in request_files:
             continue
         source = f"SELECT * FROM events WHERE {STREAM_SQL} = '{_q(file)}'"
-        splits = contrast(case.con, source, EVENT_FAILURE, columns=("service", "logger"),
-                          outcome=("level", "template_id"), exclude=("message",))  # fmt: skip
-        found += [_finding(case, "events", str(file), s, "error records", EVENT_FAILURE)
-                  for s in splits[:PER_SOURCE]]  # fmt: skip
+        splits = contrast(
+            case.con,
+            source,
+            EVENT_FAILURE,
+            columns=("service", "logger"),
+            outcome=("level", "template_id"),
+            exclude=("message",),
+        )
+        found += [
+            _finding(case, "events", str(file), s, "error records", EVENT_FAILURE)
+            for s in splits[:PER_SOURCE]
+        ]
     found = [f for f in found if f.stats.get("significant")]
     found.sort(key=lambda f: (-f.score, f.subject))
     yield from found
@@ -102,12 +117,16 @@ def _failure_groups(case: Case) -> list[tuple[str, int]]:
 
 
 def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: str) -> Finding:
-    since = next((t for t in s.terms if t.kind == "time"), None)
+    since = next((t for t in s.terms if t.kind == "time" and t.op == ">="), None)
+    until = next((t for t in s.terms if t.kind == "time" and t.op == "<"), None)
     who = [t for t in s.terms if t.kind != "time"]
-    cohort_text = " and ".join(t.label for t in who) or "all records"
-    when = f"Since {since.value_text}, " if since and since.op == ">=" else ""
+    cohort_text = " and ".join(t.label for t in who)
+    when = f"Since {since.value_text}, " if since else ""
+    if until is not None:
+        when = f"{'Between ' + since.value_text if since else 'Before'} and {until.value_text}, "
+        when = when.replace("Before and", "Before")
     title = (
-        f"{when}{s.rate:.0%} of {table} where {cohort_text} fail ({what}: {s.failing_in:,} of"
+        f"{when}{s.rate:.0%} of {table}{' where ' + cohort_text if who else ''} fail ({what}: {s.failing_in:,} of"
         f" {s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere; {s.coverage:.0%} of all failures"
     )
     symptoms = [a.name for a in s.attributes if a.kind == "symptom"]
@@ -120,18 +139,26 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         + " It is a correlation: confirm by replaying one request of the cohort and one just outside it."
     )
     stats: dict[str, Stat] = {
-        "failing": s.failing_in, "total": s.total_in, "failing_all": s.failing_all,
-        "rate": s.rate, "baseline_rate": s.baseline_rate, "lift": s.lift,
-        "coverage": s.coverage, "p_value": s.p_value, "significant": s.significant,
+        "failing": s.failing_in,
+        "total": s.total_in,
+        "failing_all": s.failing_all,
+        "rate": s.rate,
+        "baseline_rate": s.baseline_rate,
+        "lift": s.lift,
+        "coverage": s.coverage,
+        "p_value": s.p_value,
+        "significant": s.significant,
         "terms": len(s.terms),
-    }  # fmt: skip
+    }
     if since is not None and since.threshold is not None:
-        stats["since_epoch"] = since.threshold
+        stats.update(since_epoch=since.threshold, since_low=since.lo, since_high=since.hi)
     cut = next((t for t in who if t.threshold is not None), None)
     if cut is not None:
         # The data only say the cut lies between the last value on one side and the first on the other.
         stats.update(cut_attr=cut.attr, cut_low=cut.lo, cut_high=cut.hi)
-    entities = {t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms}
+    entities = {
+        t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms
+    }
     entities["file"] = file
     strength = evidence_strength(s.p_value)
     score = 0.45 * strength + 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
@@ -148,7 +175,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         stats=stats,
         evidence=_evidence(case, table, file, s, failing),
         next_steps=(
-            f"Replay a failing request of the cohort ({cohort_text}) and one just outside it.",
+            f"Replay a failing request of the cohort ({s.describe()}) and one just outside it.",
             "Look for what these records have in common upstream (a data migration, a new client, a flag).",
             "Refute: if failures outside the cohort rise at the same time, the cohort is a symptom.",
         ),
@@ -156,7 +183,19 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
 
 
 def _severity(s: Split) -> Severity:
-    if s.significant and s.rate >= 0.2 and s.failing_in >= 10:
+    # A window of time where everything fails is an outage the change points already state;
+    # a cohort says for whom, and only then is it the lead hypothesis.
+    whom = any(t.kind != "time" for t in s.terms)
+    # One that also ended inside the evidence (a closed time window) is a past episode.
+    ended = any(t.kind == "time" and t.op == "<" for t in s.terms)
+    if (
+        whom
+        and not ended
+        and s.significant
+        and s.rate >= 0.2
+        and s.failing_in >= 10
+        and s.coverage >= 0.3
+    ):
         return "high"
     return "medium" if s.significant and s.lift >= 3 else "low"
 
@@ -171,7 +210,11 @@ def _window(case: Case, table: str, file: str, s: Split, failing: str) -> Window
 
 
 def _evidence(case: Case, table: str, file: str, s: Split, failing: str) -> tuple[Evidence, ...]:
-    cols = "coalesce(method, '') || ' ' || coalesce(route, url, '') || ' -> ' || status" if table == "requests" else "message"
+    cols = (
+        "coalesce(method, '') || ' ' || coalesce(route, url, '') || ' -> ' || status"
+        if table == "requests"
+        else "message"
+    )
     rows = case.rows(
         f"SELECT file, line, ts, {cols}, attrs FROM {table} WHERE {STREAM_SQL} = ?"
         f" AND ({s.where}) AND ({failing}) ORDER BY ts LIMIT 3",
@@ -185,7 +228,9 @@ def _evidence(case: Case, table: str, file: str, s: Split, failing: str) -> tupl
             values = orjson.loads(attrs)
             extra = " " + " ".join(f"{k}={values.get(k)}" for k in keys if k in values)
         lines = (int(line), int(line)) if line is not None else None
-        out.append(Evidence(file=str(path), lines=lines, excerpt=f"{minute(ts)} {text}{extra}"[:500]))
+        out.append(
+            Evidence(file=str(path), lines=lines, excerpt=f"{minute(ts)} {text}{extra}"[:500])
+        )
     return tuple(out)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 from casework.case import Case
 from casework.engine import analyzer
@@ -13,6 +14,22 @@ from casework.net.casedata import Flow, flows, frames, window
 
 #: Below this much silence a reset is an application's doing, not an idle timeout.
 MIN_IDLE_S = 2.0
+#: A reset this soon after the client's packet answers it (the connection was already dead).
+REUSE_ANSWER_S = 1.0
+
+
+def silence(reset: dict[str, Any]) -> float:
+    """How long the connection sat idle before it was reset.
+
+    Either the RST itself ends the silence (the middlebox times the connection out), or the
+    client reuses the connection after the silence and the RST answers that first packet.
+    """
+    idle, before = reset.get("idle_s"), reset.get("idle_before_last_s")
+    idle = float(idle) if isinstance(idle, int | float) else 0.0
+    before = float(before) if isinstance(before, int | float) else 0.0
+    if idle < MIN_IDLE_S and idle < REUSE_ANSWER_S and before >= MIN_IDLE_S:
+        return before
+    return idle
 
 
 @analyzer(key="net_idle_resets", needs=("flows",))
@@ -25,9 +42,11 @@ def net_idle_resets(case: Case) -> Iterator[Finding]:
         if f.attrs.get("handshake") in ("refused", "unanswered"):
             continue
         for reset in f.attrs.get("resets", []):
-            idle = reset.get("idle_s")
-            if isinstance(idle, int | float) and idle >= MIN_IDLE_S:
-                groups[(f.file, f.dst, f.dport, str(reset.get("by")))].append((f, reset))
+            idle = silence(reset)
+            if idle >= MIN_IDLE_S:
+                groups[(f.file, f.dst, f.dport, str(reset.get("by")))].append(
+                    (f, {**reset, "idle_s": idle})
+                )
                 break  # the first idle reset of a connection is the one that ended it
     for (file, server, port, by), items in groups.items():
         idles = [float(r["idle_s"]) for _, r in items]  # type: ignore[arg-type]

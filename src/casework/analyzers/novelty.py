@@ -27,6 +27,7 @@ MARGIN = 0.05
 P_NEW = 1e-6
 SAMPLE_EVENTS = 60_000
 PROBE_EVENTS = 3_000
+SYSTEM_SAMPLING_ROWS = 200_000
 MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
 SHAPE_SQL = (
@@ -62,9 +63,11 @@ def _templates(case: Case, window: Window, span: float) -> Iterator[Finding]:
         (MIN_COUNT,),
     )
     rows = [
-        r[:9] for r in rows
-        if (r[3] - r[9]).total_seconds() > MARGIN * span or (r[10] - r[4]).total_seconds() > MARGIN * span
-    ]  # fmt: skip
+        r[:9]
+        for r in rows
+        if (r[3] - r[9]).total_seconds() > MARGIN * span
+        or (r[10] - r[4]).total_seconds() > MARGIN * span
+    ]
     patterns = dict(case.rows("SELECT template_id, pattern FROM templates"))
     for s, tid, n, first, last, lvl, before, after, during in rows:
         rate = n / max(during, 1)
@@ -72,24 +75,57 @@ def _templates(case: Case, window: Window, span: float) -> Iterator[Finding]:
         p_gone = (1 - min(rate, 0.999999)) ** after
         text = str(patterns.get(tid, tid))[:120]
         if p_new < P_NEW:
-            yield _template_finding(case, "NEW_TEMPLATE", str(s), str(tid), text, int(n), first, last,
-                                    str(lvl or ""), int(before), p_new)  # fmt: skip
+            yield _template_finding(
+                case,
+                "NEW_TEMPLATE",
+                str(s),
+                str(tid),
+                text,
+                int(n),
+                first,
+                last,
+                str(lvl or ""),
+                int(before),
+                p_new,
+            )
         elif p_gone < P_NEW and n >= 4 * MIN_COUNT:
-            yield _template_finding(case, "VANISHED_TEMPLATE", str(s), str(tid), text, int(n), first,
-                                    last, str(lvl or ""), int(after), p_gone)  # fmt: skip
+            yield _template_finding(
+                case,
+                "VANISHED_TEMPLATE",
+                str(s),
+                str(tid),
+                text,
+                int(n),
+                first,
+                last,
+                str(lvl or ""),
+                int(after),
+                p_gone,
+            )
 
 
 def _template_finding(
-    case: Case, key: str, stream: str, tid: str, text: str, n: int, first: datetime,
-    last: datetime, level: str, other: int, p: float,
-) -> Finding:  # fmt: skip
+    case: Case,
+    key: str,
+    stream: str,
+    tid: str,
+    text: str,
+    n: int,
+    first: datetime,
+    last: datetime,
+    level: str,
+    other: int,
+    p: float,
+) -> Finding:
     new = key == "NEW_TEMPLATE"
     error = level in ERROR_LEVELS
     if new:
         title = f'New log message since {minute(first)}: "{text}" ×{n:,} in {stream}, never in the {other:,} records before'
     else:
         title = f'Log message stopped at {minute(last)}: "{text}" ×{n:,} in {stream}, absent from the {other:,} records after'
-    severity: Severity = ("high" if error else "medium") if new else ("medium" if not error else "low")
+    severity: Severity = (
+        ("high" if error else "medium") if new else ("medium" if not error else "low")
+    )
     return Finding(
         key=key,
         analyzer="novelty",
@@ -103,12 +139,22 @@ def _template_finding(
         ),
         window=Window(first, last),
         entities={"template": text, "template_id": tid, "file": stream, "level": level},
-        stats={"count": n, "onset_epoch": (first if new else last).timestamp(), "p_value": p,
-               "new": new, "other_records": other},  # fmt: skip
+        stats={
+            "count": n,
+            "onset_epoch": (first if new else last).timestamp(),
+            "p_value": p,
+            "new": new,
+            "other_records": other,
+        },
         evidence=_evidence(case, f"template_id = '{_q(tid)}'", first if new else last),
         next_steps=(
-            ("Find the change that introduced this message (release, config, upstream) just before it appeared.",)
-            if new else ("Check whether the job or component that wrote this message stopped or lost its logging.",)
+            (
+                "Find the change that introduced this message (release, config, upstream) just before it appeared.",
+            )
+            if new
+            else (
+                "Check whether the job or component that wrote this message stopped or lost its logging.",
+            )
         ),
     )
 
@@ -118,23 +164,32 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
     unnested = (
         "SELECT s, ts, unnest(map_keys(m)) k, unnest(map_values(m)) AS value FROM ("
         f" SELECT {STREAM_SQL} s, ts, json_transform(attrs, '\"MAP(VARCHAR, JSON)\"') m"
-        " FROM (SELECT * FROM events WHERE ts IS NOT NULL AND json_type(attrs) = 'OBJECT'"
-        " USING SAMPLE reservoir(__N__ ROWS) REPEATABLE (11)))"
+        " FROM (SELECT file, ts, attrs FROM events USING SAMPLE __N__)"
+        " WHERE ts IS NOT NULL AND attrs IS NOT NULL)"
     )
+    total = max(case.count("events"), 1)
+
+    def pct(rows: int) -> str:
+        # On large tables whole vectors are sampled, so unsampled rows are never read.
+        if total > SYSTEM_SAMPLING_ROWS:
+            return f"{100.0 * max(rows, 10 * 2048) / total:.4f}% (system, 11)"
+        return f"{min(100.0, 100.0 * rows / total):.4f}% (bernoulli, 11)"
+
     # Free-text and id fields have a shape per value; a small sample rules them out cheaply.
     keys = [
-        str(r[0]) for r in case.rows(
-            f"SELECT k FROM ({unnested.replace('__N__', str(PROBE_EVENTS))}) GROUP BY k"
+        str(r[0])
+        for r in case.rows(
+            f"SELECT k FROM ({unnested.replace('__N__', pct(PROBE_EVENTS))}) GROUP BY k"
             f" HAVING count(DISTINCT {SHAPE_SQL}) <= ?",
             (MAX_SHAPES_PER_KEY // 2,),
         )
-    ]  # fmt: skip
+    ]
     if not keys:
         return
     case.con.execute(
         "CREATE OR REPLACE TEMP TABLE _nov_shapes AS SELECT s, k, ts,"
         f" {SHAPE_SQL} shape, left(CAST(value AS VARCHAR), 80) example"
-        f" FROM ({unnested.replace('__N__', str(SAMPLE_EVENTS))}) WHERE k IN (SELECT unnest(?))",
+        f" FROM ({unnested.replace('__N__', pct(SAMPLE_EVENTS))}) WHERE k IN (SELECT unnest(?))",
         [keys],
     )
     rows = case.rows(
@@ -149,7 +204,9 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
     counted = []
     for s, k, shape, n, first, example, total in rows:
         # Only the few late shapes get the count of their key's values before them.
-        row = case.one("SELECT count(*) FROM _nov_shapes WHERE s = ? AND k = ? AND ts < ?", (s, k, first))
+        row = case.one(
+            "SELECT count(*) FROM _nov_shapes WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
+        )
         before = int(row[0]) if row else 0
         counted.append((s, k, shape, n, first, example, before, int(total) - before))
     rows = counted
@@ -178,9 +235,19 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
                 " Parsers downstream may reject it."
             ),
             window=Window(first, window.end),
-            entities={"field": str(k), "file": str(s), "shape": str(shape), "previous_shape": str(old)},
-            stats={"count_in_sample": int(n), "before": int(before), "onset_epoch": first.timestamp(),
-                   "p_value": p, "new": True},  # fmt: skip
+            entities={
+                "field": str(k),
+                "file": str(s),
+                "shape": str(shape),
+                "previous_shape": str(old),
+            },
+            stats={
+                "count_in_sample": int(n),
+                "before": int(before),
+                "onset_epoch": first.timestamp(),
+                "p_value": p,
+                "new": True,
+            },
             evidence=_evidence(case, f"json_exists(attrs, '$.\"{_q(str(k))}\"')", first),
             next_steps=(
                 f"Check which producer writes {k} in the new format and since which release.",
@@ -195,8 +262,11 @@ def _evidence(case: Case, where: str, since: datetime) -> tuple[Evidence, ...]:
         (since,),
     )
     return tuple(
-        Evidence(file=str(f), lines=(int(n), int(n)) if n is not None else None,
-                 excerpt=f"{minute(ts)} {str(m)[:300]}")  # fmt: skip
+        Evidence(
+            file=str(f),
+            lines=(int(n), int(n)) if n is not None else None,
+            excerpt=f"{minute(ts)} {str(m)[:300]}",
+        )
         for f, n, ts, m in rows
     )
 

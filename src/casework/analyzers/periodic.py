@@ -62,14 +62,31 @@ def periodic(case: Case) -> Iterator[Finding]:
     if not found:
         return
     templates = _templates(case, window.start, width, n)
-    for target, p in found.values():
+    for target, p, others in _groups(list(found.values())):
         aligned = []
         for (stream, tid, pattern), counts in templates.items():
             a = align(counts, p)
             if a.p_value < ALIGN_P and a.share >= MIN_ALIGN_SHARE and a.lift >= MIN_ALIGN_LIFT:
                 aligned.append((a, stream, tid, pattern))
         aligned.sort(key=lambda x: (x[0].p_value, -x[0].share, x[2]))
-        yield _finding(case, target, p, aligned[:3], window.start, width)
+        yield _finding(case, target, p, aligned[:3], window.start, width, others)
+
+
+def _groups(found: list[tuple[_Target, Period]]) -> list[tuple[_Target, Period, list[str]]]:
+    """Series that spike on the same period and phase are one finding (the strongest leads)."""
+    groups: list[tuple[_Target, Period, list[str]]] = []
+    for target, p in sorted(found, key=lambda x: (-x[1].acf, x[0].subject)):
+        for lead, q, others in groups:
+            same_period = abs(q.period - p.period) <= 0.02 * q.period
+            gap = abs(q.phase - p.phase) % q.period
+            near = min(gap, q.period - gap) <= q.half_width + p.half_width + 2
+            if lead.kind == target.kind and same_period and near:
+                if target.subject != lead.subject and target.subject not in others:
+                    others.append(target.subject)
+                break
+        else:
+            groups.append((target, p, []))
+    return groups
 
 
 def _marked(t: _Target, p: Period) -> bool:
@@ -114,7 +131,9 @@ def _dense(rows: list[tuple[object, ...]], n: int, fill_median: bool = False) ->
     return out
 
 
-def _templates(case: Case, start: datetime, width: int, n: int) -> dict[tuple[str, str, str], np.ndarray]:
+def _templates(
+    case: Case, start: datetime, width: int, n: int
+) -> dict[tuple[str, str, str], np.ndarray]:
     b = f"CAST(floor((epoch(e.ts) - {start.timestamp()!r}) / {width}) AS BIGINT)"
     out: dict[tuple[str, str, str], np.ndarray] = {}
     stream = STREAM_SQL.replace("file", "e.file")
@@ -129,18 +148,31 @@ def _templates(case: Case, start: datetime, width: int, n: int) -> dict[tuple[st
 
 
 def _finding(
-    case: Case, t: _Target, p: Period, aligned: list[tuple[Alignment, str, str, str]],
-    start: datetime, width: int,
-) -> Finding:  # fmt: skip
+    case: Case,
+    t: _Target,
+    p: Period,
+    aligned: list[tuple[Alignment, str, str, str]],
+    start: datetime,
+    width: int,
+    others: list[str],
+) -> Finding:
     seconds = p.period * width
     first = start + timedelta(seconds=p.phase * width)
-    every = label_seconds(int(round(seconds)))
-    what = f"latency of {t.subject}" if t.kind == "latency" else f"{t.subject} in {t.stream}"
-    size = (f"mean {p.peak:,.0f} ms vs {p.baseline:,.0f} ms" if t.kind == "latency"
-            else f"{p.peak:.1f} vs {p.baseline:.1f} per {label_seconds(width)}")  # fmt: skip
-    named = "; ".join(f'"{pat[:60]}" ({s}, {a.inside} of {a.total} in phase)' for a, s, _, pat in aligned)
+    every = label_seconds(round(seconds))
+    also = f" (and {', '.join(others[:4])})" if others else ""
+    what = f"latency of {t.subject}{also}" if t.kind == "latency" else f"{t.subject} in {t.stream}"
+    size = (
+        f"mean {p.peak:,.0f} ms vs {p.baseline:,.0f} ms"
+        if t.kind == "latency"
+        else f"{p.peak:.1f} vs {p.baseline:.1f} per {label_seconds(width)}"
+    )
+    named = "; ".join(
+        f'"{pat[:60]}" ({s}, {a.inside} of {a.total} in phase)' for a, s, _, pat in aligned
+    )
     title = f"The {what} spikes every {every} ({size}), first at {first:%H:%M:%S} UTC"
-    title += f"; aligned in phase: {named}" if named else "; nothing else in the bundle aligns with it"
+    title += (
+        f"; aligned in phase: {named}" if named else "; nothing else in the bundle aligns with it"
+    )
     ratio = (p.peak - p.baseline) / max(p.baseline, 1e-9)
     score = 0.4 * min(1.0, p.acf) + 0.3 * p.consistency + 0.2 * min(1.0, math.log10(1 + ratio) / 2)
     score += 0.1 if aligned else 0.0
@@ -160,11 +192,19 @@ def _finding(
         ),
         window=Window(first, start + timedelta(seconds=width * len(t.series))),
         entities={"subject": t.subject, "file": t.stream, "period": every}
+        | ({"also": ", ".join(others)} if others else {})
         | ({"aligned": aligned[0][3][:120], "aligned_file": aligned[0][1]} if aligned else {}),
-        stats={"period_seconds": seconds, "phase_epoch": first.timestamp(), "acf": p.acf,
-               "consistency": p.consistency, "peak": p.peak, "baseline": p.baseline,
-               "cycles": p.cycles, "bin_seconds": width,
-               "aligned_share": aligned[0][0].share if aligned else None},  # fmt: skip
+        stats={
+            "period_seconds": seconds,
+            "phase_epoch": first.timestamp(),
+            "acf": p.acf,
+            "consistency": p.consistency,
+            "peak": p.peak,
+            "baseline": p.baseline,
+            "cycles": p.cycles,
+            "bin_seconds": width,
+            "aligned_share": aligned[0][0].share if aligned else None,
+        },
         evidence=_evidence(case, aligned, first),
         next_steps=(
             f"Check what runs every {every} (cron, checkpoints, cache expiry, batch jobs).",
@@ -174,7 +214,9 @@ def _finding(
     )
 
 
-def _evidence(case: Case, aligned: list[tuple[Alignment, str, str, str]], first: datetime) -> tuple[Evidence, ...]:
+def _evidence(
+    case: Case, aligned: list[tuple[Alignment, str, str, str]], first: datetime
+) -> tuple[Evidence, ...]:
     out = []
     for _, _, tid, _ in aligned[:2]:
         for f, line, ts, msg in case.rows(
@@ -182,6 +224,11 @@ def _evidence(case: Case, aligned: list[tuple[Alignment, str, str, str]], first:
             " ORDER BY ts LIMIT 2",
             (tid, first - timedelta(minutes=5)),
         ):
-            out.append(Evidence(file=str(f), lines=(int(line), int(line)) if line else None,
-                                excerpt=f"{minute(ts)} {str(msg)[:300]}"))  # fmt: skip
+            out.append(
+                Evidence(
+                    file=str(f),
+                    lines=(int(line), int(line)) if line else None,
+                    excerpt=f"{minute(ts)} {str(msg)[:300]}",
+                )
+            )
     return tuple(out)

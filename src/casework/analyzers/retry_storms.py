@@ -54,16 +54,29 @@ def retry_storms(case: Case) -> Iterator[Finding]:
         source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(stream)}'"
         retry_key = _retry_key(case, source)
         outcome = ("status", "duration_ms", "bytes", "route", "method", "url")
-        splits = contrast(case.con, source, THROTTLED, columns=("client",), outcome=outcome,
-                          exclude=(retry_key,) if retry_key else (), time_column=None,
-                          max_terms=1, max_results=3)  # fmt: skip
+        splits = contrast(
+            case.con,
+            source,
+            THROTTLED,
+            columns=("client",),
+            outcome=outcome,
+            exclude=(retry_key,) if retry_key else (),
+            time_column=None,
+            max_terms=1,
+            max_results=3,
+        )
         best = next((s for s in splits if s.terms[0].op in ("=", "in")), None)
         if best is None:
             continue
         term = best.terms[0]
         # Attributes that select exactly the same requests name the same client (agent and key).
-        aliases = [s.terms[0].label for s in splits if s is not best and s.terms[0].op == "="
-                   and (s.failing_in, s.total_in) == (best.failing_in, best.total_in)]  # fmt: skip
+        aliases = [
+            s.terms[0].label
+            for s in splits
+            if s is not best
+            and s.terms[0].op == "="
+            and (s.failing_in, s.total_in) == (best.failing_in, best.total_in)
+        ]
         clients = _clients(case, source, term.expr, retry_key)
         offenders = [c for c in clients if c.throttled >= MIN_THROTTLED and _ignores(c)]
         if not offenders:
@@ -89,7 +102,11 @@ def _ignores(c: _Client) -> bool:
 
 
 def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[_Client]:
-    after = f"TRY_CAST(json_extract_string(attrs, '$.\"{retry_key}\"') AS DOUBLE)" if retry_key else "NULL"
+    after = (
+        f"TRY_CAST(json_extract_string(attrs, '$.\"{retry_key}\"') AS DOUBLE)"
+        if retry_key
+        else "NULL"
+    )
     rows = case.rows(
         f"WITH r AS (SELECT ts, status, {expr} AS who, {after} AS ra,"
         f" lead(ts) OVER (PARTITION BY {expr} ORDER BY ts) AS nxt"
@@ -103,16 +120,30 @@ def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[
         (DEFAULT_WAIT_S, STORM_GAP_S),
     )
     return [
-        _Client(str(w), int(n), int(fast), float(gap) if gap is not None else 1e9,
-                float(ra) if ra is not None else None, int(storms), first, last)
+        _Client(
+            str(w),
+            int(n),
+            int(fast),
+            float(gap) if gap is not None else 1e9,
+            float(ra) if ra is not None else None,
+            int(storms),
+            first,
+            last,
+        )
         for w, n, fast, gap, ra, storms, first, last in rows
-    ]  # fmt: skip
+    ]
 
 
 def _finding(
-    case: Case, stream: str, attr: str, expr: str, c: _Client, total: int, polite: list[_Client],
+    case: Case,
+    stream: str,
+    attr: str,
+    expr: str,
+    c: _Client,
+    total: int,
+    polite: list[_Client],
     aliases: list[str],
-) -> Finding:  # fmt: skip
+) -> Finding:
     wait = f"Retry-After {c.retry_after:g} s" if c.retry_after else "no Retry-After"
     also = f" ({', '.join(aliases)})" if aliases else ""
     title = (
@@ -136,9 +167,15 @@ def _finding(
         ),
         entities={"client": c.value, "identity": attr, "file": stream}
         | ({"same_client": "; ".join(aliases)} if aliases else {}),
-        stats={"throttled": c.throttled, "retried_at_once": c.fast, "median_gap_s": c.median_gap,
-               "retry_after_s": c.retry_after, "storms": c.storms, "share_of_throttled": c.throttled / total,
-               "polite_clients": len(polite)},  # fmt: skip
+        stats={
+            "throttled": c.throttled,
+            "retried_at_once": c.fast,
+            "median_gap_s": c.median_gap,
+            "retry_after_s": c.retry_after,
+            "storms": c.storms,
+            "share_of_throttled": c.throttled / total,
+            "polite_clients": len(polite),
+        },
         evidence=_evidence(case, stream, expr, c.value),
         next_steps=(
             f"Ask the owner of {c.value} to honour Retry-After (exponential back-off with jitter).",
@@ -155,8 +192,11 @@ def _evidence(case: Case, stream: str, expr: str, value: str) -> tuple[Evidence,
         (stream, value),
     )
     return tuple(
-        Evidence(file=str(f), lines=(int(n), int(n)) if n is not None else None,
-                 excerpt=f"{minute(ts)} HTTP {status} to {value}")  # fmt: skip
+        Evidence(
+            file=str(f),
+            lines=(int(n), int(n)) if n is not None else None,
+            excerpt=f"{minute(ts)} HTTP {status} to {value}",
+        )
         for f, n, ts, status in rows
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from statistics import median
 
 from casework.analyzers.changepoints import describe
@@ -67,8 +68,9 @@ def what_changed(case: Case) -> Iterator[Finding]:
 
 def _spacing(changes: list[_Change], case: Case) -> float:
     """Typical seconds between changes (the window length when there is only one)."""
-    gaps = [(b.ts - a.ts).total_seconds() for a, b in zip(changes, changes[1:], strict=False)]
-    gaps = [g for g in gaps if g > 0]
+    # A release announced, deployed and restarted within minutes is one rollout, not three changes.
+    gaps = [(b.ts - a.ts).total_seconds() for a, b in pairwise(changes)]
+    gaps = [g for g in gaps if g > SAME_ROLLOUT.total_seconds() / 2]
     if gaps:
         return float(median(gaps))
     w = case.window
@@ -82,8 +84,13 @@ def _preceding(changes: list[_Change], o: Onset) -> _Change | None:
         return None
     last = before[-1]
     if last.version:
-        same = [c for c in before if c.version and _bare(c.version) == _bare(last.version)
-                and (last.ts - c.ts) <= SAME_ROLLOUT]  # fmt: skip
+        same = [
+            c
+            for c in before
+            if c.version
+            and _bare(c.version) == _bare(last.version)
+            and (last.ts - c.ts) <= SAME_ROLLOUT
+        ]
         announced = [c for c in same if c.kind != "restart"]
         return (announced or same)[0]
     return last
@@ -119,14 +126,28 @@ def _finding(o: Onset, c: _Change, spacing: float) -> Finding:
             f" close has probability about {chance:.2f}."
         ),
         window=Window(min(c.ts, o.earliest), o.latest),
-        entities={"change": c.name, "change_kind": c.kind, "version": c.version or "",
-                  "subject": o.subject, "file": o.file, "onset": minute(o.at)},  # fmt: skip
-        stats={"gap_seconds": gap, "chance": chance, "change_epoch": c.ts.timestamp(),
-               "onset_epoch": o.at.timestamp(), "spacing_seconds": spacing},  # fmt: skip
+        entities={
+            "change": c.name,
+            "change_kind": c.kind,
+            "version": c.version or "",
+            "subject": o.subject,
+            "file": o.file,
+            "onset": minute(o.at),
+        },
+        stats={
+            "gap_seconds": gap,
+            "chance": chance,
+            "change_epoch": c.ts.timestamp(),
+            "onset_epoch": o.at.timestamp(),
+            "spacing_seconds": spacing,
+        },
         evidence=(
-            Evidence(file=c.source, lines=(c.line, c.line) if c.line else None,
-                     excerpt=f"{minute(c.ts)} {c.name}"),
-        ),  # fmt: skip
+            Evidence(
+                file=c.source,
+                lines=(c.line, c.line) if c.line else None,
+                excerpt=f"{minute(c.ts)} {c.name}",
+            ),
+        ),
         next_steps=(
             f"Roll back {c.name} (or disable it behind its flag) in one place and watch the rate.",
             f"Diff {c.name} against the previous version for the code path of {o.subject}.",

@@ -12,7 +12,7 @@ from casework.bugreport import render_github, render_jira, render_md
 from casework.bugreport.build import build, counted, findings_of, pick
 from casework.bugreport.facts import failing_status
 from casework.bugreport.model import BugReport, FindingFacts, Impact, Number
-from casework.errors import BundleError, CaseworkError
+from casework.errors import BundleError
 
 __all__ = [
     "BugReport",
@@ -78,7 +78,7 @@ def write_bugreport(case_dir: Path) -> Path | None:
     path = case_dir / "bugreport.md"
     try:
         text = render(report_for_case(case_dir), "md")
-    except (duckdb.Error, CaseworkError, OSError) as exc:
+    except Exception as exc:  # a renderer never kills the run; the reason goes into the file
         # The investigation's other reports stand; say why this one is missing instead of failing the run.
         text = f"# Bug report not drafted\n\ncasework could not draft it: {type(exc).__name__}. Run `casework bugreport` on this case.\n"
     path.write_text(text)

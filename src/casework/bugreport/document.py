@@ -115,6 +115,14 @@ def _impact(r: BugReport) -> list[Block]:
     lines += [f"Affected: {line}." for line in identity_lines(imp)]
     lines += [f"Who: the failing records share {c}." for c in r.cohort]
     out.append(Items(tuple(lines)))
+    if imp.series and any(imp.series):
+        out.append(
+            Code(
+                sparkline(imp.series),
+                caption=f"failing records per {imp.bucket_minutes} minutes, from the first record of the case"
+                f" to {when(imp.get('evidence_end'))} (peak {max(imp.series)})",
+            )
+        )
     out.append(Table(("number", "value", "meaning"), tuple(_row(n) for n in imp.numbers)))
     queries = "\n".join(
         f"-- {n.name}: {n.meaning}\n{inline(n.sql, n.params)};"
@@ -130,6 +138,13 @@ def _impact(r: BugReport) -> list[Block]:
         )
     )
     return out
+
+
+def sparkline(counts: tuple[int, ...]) -> str:
+    """One character per bucket: ``▁`` for none, ``▂`` to ``█`` growing to the peak."""
+    bars = "▁▂▃▄▅▆▇█"
+    peak = max(counts) or 1
+    return "".join(bars[0 if c == 0 else 1 + round((len(bars) - 2) * c / peak)] for c in counts)
 
 
 def _row(n: Number) -> tuple[str, str, str]:

@@ -26,6 +26,7 @@ _IDENTITY = re.compile(
 )
 _NOT_IDENTITY = re.compile(r"agent|trace|span|request|session|correlation|ip$|address", re.I)
 MAX_IDENTITY_KEYS = 4
+CHART_BUCKETS = 48
 
 
 def impact(con: duckdb.DuckDBPyConnection, f: FindingFacts, scope: Scope | None = None) -> Impact:
@@ -37,7 +38,29 @@ def impact(con: duckdb.DuckDBPyConnection, f: FindingFacts, scope: Scope | None 
     if not numbers or not numbers[0].value:
         return Impact(scope=scope.describe, numbers=tuple(numbers), note="no failing records found")
     numbers += _identities(con, scope)
-    return Impact(scope=scope.describe, numbers=tuple(numbers))
+    series, minutes = _series(con, scope)
+    return Impact(
+        scope=scope.describe, numbers=tuple(numbers), series=series, bucket_minutes=minutes
+    )
+
+
+def _series(con: duckdb.DuckDBPyConnection, s: Scope) -> tuple[tuple[int, ...], int]:
+    """Failing records per bucket from the first record of any kind to the last (about 48 buckets)."""
+    span = con.execute(
+        "SELECT epoch(max(t1)) - epoch(min(t0)) FROM (SELECT min(ts) t0, max(ts) t1 FROM events"
+        " UNION ALL SELECT min(ts), max(ts) FROM requests)"
+    ).fetchone()
+    seconds = float(span[0]) if span and span[0] is not None else 0.0
+    minutes = max(1, round(seconds / 60 / CHART_BUCKETS))
+    rows = con.execute(
+        f"WITH start AS (SELECT least((SELECT min(ts) FROM events), (SELECT min(ts) FROM requests)) t)"
+        f" SELECT floor((epoch(ts) - epoch((SELECT t FROM start))) / {minutes * 60})::INTEGER b, count(*)"
+        f" FROM {s.table} WHERE {s.failing} GROUP BY b ORDER BY b",
+        list(s.params),
+    ).fetchall()
+    counts = dict(rows)
+    last = int(seconds // (minutes * 60))
+    return tuple(int(counts.get(b, 0)) for b in range(last + 1)), minutes
 
 
 def evidence_end_sql() -> str:
@@ -181,11 +204,14 @@ def _identities(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
 
 
 def _population_sql(s: Scope, key: str) -> tuple[str, tuple[object, ...]]:
-    expr = json_attr(key)
+    """Distinct values of ``key`` among every record in scope, failing or not."""
+    records = f"SELECT attrs FROM {s.table} WHERE {s.population}"
+    params: tuple[object, ...] = s.params
     if s.related:
-        # Ids live in the application log; its population is every record on the route.
-        return f"SELECT count(DISTINCT {expr}) FROM events WHERE {s.related}", s.correlated_params
-    return f"SELECT count(DISTINCT {expr}) FROM {s.table} WHERE {s.population}", s.params
+        # Ids often live only in the application log: count its records on the same route too.
+        records += f" UNION ALL SELECT attrs FROM events WHERE {s.related}"
+        params += s.correlated_params
+    return f"SELECT count(DISTINCT {json_attr(key)}) FROM ({records})", params
 
 
 def _noun(key: str) -> str:

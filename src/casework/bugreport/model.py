@@ -73,6 +73,9 @@ class Impact:
     scope: str
     numbers: tuple[Number, ...] = ()
     note: str = ""
+    #: Failing records per bucket over the evidence window (for a small chart), and the bucket size.
+    series: tuple[int, ...] = ()
+    bucket_minutes: int = 0
 
     def get(self, name: str) -> Stat:
         for n in self.numbers:

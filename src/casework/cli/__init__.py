@@ -21,6 +21,10 @@ def _register() -> None:
         main.add_command(command)
     for command in (bugreport.command, review.command, update.command):
         main.add_command(command)
+    from casework.cli import queue, similar
+
+    main.add_command(queue.command)
+    main.add_command(similar.command)
 
 
 _register()

@@ -81,7 +81,7 @@ def duration_ms(value: Any, factor: float) -> float | None:
         if factor == 1.0 and isinstance(value, int) and value >= 10**9:
             factor = 1e-6
         return float(value) * factor
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and 0 < len(value) <= 64:
         text = value.strip()
         try:
             return float(text) * factor

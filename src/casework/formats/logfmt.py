@@ -24,9 +24,10 @@ from casework.formats.sniffing import share, text_lines
 from casework.model import LogRecord
 from casework.timeparse import parse_ts
 
-_PAIR = re.compile(r'([^\s="]+)=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)')
+# Keys start at a token boundary and are bounded, so a long run without "=" costs O(n), not O(n²).
+_PAIR = re.compile(r'(?<!\S)([^\s="]{1,128})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s"]*)')
 #: The same pairs with the quoted value's inside and a bare value in separate groups.
-_FIELDS = re.compile(r'([^\s="]+)=(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^\s"]*))')
+_FIELDS = re.compile(r'(?<!\S)([^\s="]{1,128})=(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^\s"]*))')
 
 
 def pairs(line: str) -> tuple[dict[str, Any], int, int]:

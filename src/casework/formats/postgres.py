@@ -52,7 +52,7 @@ def sniff(head: bytes) -> float:
         if stamp is None:
             continue
         stamped += 1
-        hits += _SEVERITY.search(line, stamp.end) is not None
+        hits += _SEVERITY.search(line, stamp.end, stamp.end + 400) is not None
     return 0.95 if stamped and share(hits, stamped) >= 0.6 else 0.0
 
 
@@ -120,7 +120,8 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
     prefixes: dict[str, dict[str, Any]] = {}  # one backend repeats its prefix on every line
     for number, text in iter_lines(stream, ctx):
         stamp = clock.read(text)
-        sev = _SEVERITY.search(text, stamp.end) if stamp is not None else None
+        # a log_line_prefix is short; looking further would only find keywords in messages
+        sev = _SEVERITY.search(text, stamp.end, stamp.end + 400) if stamp is not None else None
         if stamp is None or sev is None:
             if current is not None:
                 current.add(number, None, text.strip() if current.key else text)

@@ -30,8 +30,8 @@ _3164_START = re.compile(
     r"(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S"
 )
 _TAGGED = re.compile(r"\s*(\S+) ([^\s:\[]{1,64})(?:\[([^\]]{0,32})\])?:(?: |$)")
-_SD_ELEMENT = re.compile(r'\[([^\s\]=]+)((?: [^\s=\]]+="(?:[^"\\]|\\.)*")*)\]')
-_SD_PARAM = re.compile(r'([^\s=\]]+)="((?:[^"\\]|\\.)*)"')
+_SD_ELEMENT = re.compile(r'\[([^\s\]=]+)((?: [^\s=\]]+="[^"\\]*(?:\\.[^"\\]*)*")*)\]')
+_SD_PARAM = re.compile(r'([^\s=\]]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
 _FACILITIES = [
     "kern",
     "user",

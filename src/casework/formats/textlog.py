@@ -148,8 +148,10 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
     extra: _Continuation | None = None  # only records that have continuation lines need one
     for number, text in iter_lines(stream, ctx):
         stamp = clock.read(text)
-        if stamp is None and current is not None and (
-            text[:1] not in _INDENT or (extra is not None and extra.long())
+        if (
+            stamp is None
+            and current is not None
+            and (text[:1] not in _INDENT or (extra is not None and extra.long()))
         ):
             stamp = clock.relearn(text)  # another timestamp shape from here on, not a trace line
         attrs: dict[str, Any] = {}

@@ -15,6 +15,8 @@ from casework.mining.masks import OPT, VAR
 # Pieces of a token: word runs (and wildcards) versus the punctuation between.
 _PIECES = re.compile(r"([^\w\x00])")
 
+#: Token count (template plus message) above which no stretching alignment is tried.
+ALIGN_LIMIT = 400
 _WORD = re.compile(r"[A-Za-z0-9]")
 _ZERO_DIGITS = str.maketrans("123456789", "000000000")
 # Words that change what a message means even at the same position: a line
@@ -125,6 +127,8 @@ def fits_spanning(template: tuple[str, ...], toks: list[str]) -> bool:
     at most len(template) * len(toks) steps per wildcard.
     """
     n, m = len(template), len(toks)
+    if n + m > ALIGN_LIMIT:
+        return False  # recursion depth and time grow with n + m; huge lines stay exact
     memo: dict[tuple[int, int], bool] = {}
 
     def fits(i: int, j: int) -> bool:

@@ -13,7 +13,7 @@ plain words means a different message, and the merge is refused.
 
 from __future__ import annotations
 
-from casework.mining.align import token_matches
+from casework.mining.align import ALIGN_LIMIT, token_matches
 from casework.mining.masks import OPT, VAR
 
 WILD = (VAR, OPT)
@@ -68,6 +68,8 @@ def merge_lengths(
     template: tuple[str, ...], toks: list[str], similarity: float
 ) -> tuple[str, ...] | None:
     """The template covering both sequences, or None when they are different messages."""
+    if len(template) + len(toks) > ALIGN_LIMIT:
+        return None
     anchors = _anchors(template, toks)
     kept = sum(1 for i, _ in anchors if template[i] not in WILD)
     constants = max(sum(1 for t in template if t not in WILD), sum(1 for x in toks if VAR not in x))

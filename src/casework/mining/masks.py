@@ -117,7 +117,9 @@ def _replace(match: re.Match[str]) -> str:
 
 
 def mask(message: str) -> str:
-    """Mask the values of one message; whitespace runs become one space."""
+    """Mask the values of one message (the wildcard characters themselves become U+FFFD)."""
+    if VAR in message or OPT in message:
+        message = message.replace(VAR, "\ufffd").replace(OPT, "\ufffd")
     return _SCAN.sub(_replace, message)
 
 

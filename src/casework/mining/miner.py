@@ -2,14 +2,19 @@
 
 Every message is looked up by two cheap signatures before any real work:
 its bytes with digits zeroed (one C call), then its masked text (one regex
-pass). A new shape goes the slow path: compare it with the templates of the
-same token count; if one agrees on enough constant tokens and no level or
-outcome word differs, value-like differences (``uid=0``/``uid=7``, a
-wildcard against a word) become wildcards at once. Two unrelated words at a
-position (``VM Paused``/``VM Resumed``) are kept apart until that position
-has shown ``DISTINCT_WORDS`` distinct words: a few words enumerate events,
-many are a variable. Failing that, a template whose wildcard can take several
-tokens (a user name with a space) may fit; otherwise a new cluster starts.
+pass). A new shape goes the slow path, in this order of explanations:
+
+1. a template of the same token count agrees on enough constant tokens, no
+   level or outcome word differs, and every difference looks like a value
+   (``uid=0``/``uid=7``, a wildcard against a word): those become wildcards;
+2. a template of a nearby length differs only by values that are omitted or
+   take other token counts (``123 bytes sent`` / ``123 bytes (1.2 KB) sent``,
+   see :mod:`casework.mining.gaps`): it stretches to cover both;
+3. two unrelated words at one position (``VM Paused``/``VM Resumed``) stay
+   apart until that position has shown ``DISTINCT_WORDS`` distinct words: a
+   few words enumerate events, many are a variable;
+4. a template whose wildcard can take several tokens (a user name with a
+   space) fits it; otherwise a new cluster starts.
 
 Cluster ids never change meaning: when a template generalises so that it now
 covers another cluster, that cluster is folded in and its id becomes an alias.
@@ -61,7 +66,7 @@ class Template:
 
 def template_id(text: str) -> str:
     """Stable id of a template text, the same in every run and on every machine."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 class TemplateMiner:
@@ -82,7 +87,7 @@ class TemplateMiner:
     # -- public API ---------------------------------------------------------
     def add(self, message: str) -> int:
         """Learn from one message and return its cluster id (valid for the miner's life)."""
-        shape = message.encode("utf-8", "surrogateescape").translate(_ZERO_DIGITS)
+        shape = message.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
         cluster = self._shapes.get(shape)
         if cluster is None:
             cluster = self._slow_add(message, shape)

@@ -157,12 +157,13 @@ class Capture:
         elif flags & 0x10 and conv.mru_syn and not conv.irtt:
             tcp.handshake(conv, num, ts, flags)
         if flags & 4:
-            conv.resets.append((num, ts, is_a, ts - conv.last_ts))
+            conv.resets.append((num, ts, is_a, ts - conv.last_ts, conv.last_gap))
         fl = tcp.analyze(conv, fwd, rev, ts, seq, ack, flags, win, seglen)
         if not flags & 2:
             fwd.is_first_ack = False
         if fl:
             self._flags(conv, fl, num)
+        conv.last_gap = ts - conv.last_ts
         conv.last_ts = ts
         fwd.packets += 1
         fwd.bytes += end - l4

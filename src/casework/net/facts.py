@@ -143,8 +143,9 @@ def tcp_summary(conv: tcp.Conversation) -> dict[str, Any]:
                 "frame": f,
                 "by": "client" if by_a == client_is_a else "server",
                 "idle_s": _round(idle),
+                "idle_before_last_s": _round(before),
             }
-            for f, _ts, by_a, idle in conv.resets[:20]
+            for f, _ts, by_a, idle, before in conv.resets[:20]
         ],
     }
     app = conv.app

@@ -69,12 +69,11 @@ def read_frames(stream: BinaryIO, stats: ReadStats) -> Iterator[Frame]:
     if kind is None:
         stats.bad_records += 1
         stats.problem("not a pcap or pcapng file")
-        return
+        return iter(())
     stats.container = kind
     if kind == "pcap":
-        yield from _read_pcap(stream, head, stats)
-    else:
-        yield from _read_pcapng(stream, head, stats)
+        return _read_pcap(stream, head, stats)
+    return _read_pcapng(stream, head, stats)
 
 
 def _read_pcap(stream: BinaryIO, data: bytes, stats: ReadStats) -> Iterator[Frame]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from casework.model import FlowRecord
 from casework.redact import Redactor
-from casework.store import Store
+from casework.store import RowBuffer
 
 
-def flow(store: Store, r: Redactor, rec: FlowRecord, file: str) -> None:
+def flow(store: RowBuffer, r: Redactor, rec: FlowRecord, file: str) -> None:
     """One ``flows`` row; attrs (SNI, DNS names, HTTP facts) pass the key-aware redactor."""
     store.add(
         "flows",

@@ -135,13 +135,10 @@ def analyze(
                 fl |= LOST_SEGMENT
             if seglen <= 1 and plain and seq == (nextseq - 1) & M32:
                 fl |= KEEP_ALIVE
-        if (
-            seglen
-            and plain
-            and rev.win_scale != -1
-            and (seq + seglen) & M32 == (rev.lastack + (rev.window << _shift(rev))) & M32
-        ):
-            fl |= WINDOW_FULL
+        if seglen and plain and rev.win_scale != -1:
+            shift = 0 if rev.is_first_ack or rev.win_scale < 0 else rev.win_scale
+            if (seq + seglen) & M32 == (rev.lastack + (rev.window << shift)) & M32:
+                fl |= WINDOW_FULL
         if not seglen and plain and seq == nextseq and ack == fwd.lastack:
             fl |= _repeated_ack(fwd, rev, ack, window)
     if ack != fwd.lastack:
@@ -201,12 +198,6 @@ def _ack_unseen(rev: Flow) -> int:
     return fl
 
 
-def _shift(flow: Flow) -> int:
-    if flow.is_first_ack or flow.win_scale < 0:
-        return 0
-    return flow.win_scale
-
-
 def _retransmission(
     conv: Conversation, fwd: Flow, rev: Flow, ts: float, seq: int, flags: int, seglen: int
 ) -> int:
@@ -239,8 +230,9 @@ def _retransmission(
 def _acked(conv: Conversation, rev: Flow, ack: int, ts: float) -> None:
     """Drop the segments this ACK covers; an exact match gives the ACK RTT."""
     segments = rev.segments
-    if len(segments) == 1 and ack == segments[0][1]:  # the usual case: one segment, acked
-        rtt = ts - segments[0][2]
+    if ack == segments[-1][1] and all((ack - u[1]) & M32 < HALF for u in segments):
+        # The usual case: the ACK covers every segment waiting; the oldest exact match times it.
+        rtt = next(ts - u[2] for u in segments if u[1] == ack)
         rev.segments = []
     else:
         keep: list[list[Any]] = []

@@ -64,6 +64,7 @@ class Conversation:
         "first_ts",
         "frames",
         "irtt",
+        "last_gap",
         "last_ts",
         "mru_syn",
         "resets",
@@ -93,4 +94,6 @@ class Conversation:
         self.app: object = None  # None: not decided yet; False: no application decoder
         self.counts: dict[int, int] = {}
         self.frames: dict[int, list[int]] = {}  # condition bit -> first frame numbers
-        self.resets: list[tuple[int, float, bool, float]] = []  # frame, ts, sent by a, idle s
+        # frame, ts, sent by a, silence before the RST, silence before the packet preceding it
+        self.resets: list[tuple[int, float, bool, float, float]] = []
+        self.last_gap = 0.0

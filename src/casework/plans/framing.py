@@ -17,6 +17,14 @@ _ROW_COUNT = re.compile(r"^\(\d+ \w+\)$")
 _MYSQL_FOOTER = re.compile(r"^\d+ rows? in set\b")
 #: Column headers of psql (``QUERY PLAN``) and of the mysql client (``EXPLAIN``).
 _HEADERS = frozenset({"QUERY PLAN", "EXPLAIN"})
+#: How far down a pasted plan its header may be (an echoed statement can be long).
+PREAMBLE_LINES = 200
+_PROMPT = re.compile(r"^\s*(?:\$|[\w.-]*[=-]?[#>])\s?")
+_EXPLAIN = re.compile(
+    r"\bEXPLAIN\b(?:\s*\([^)]*\)|\s+(?:ANALYZE|ANALYSE|VERBOSE|FORMAT\s*=?\s*\w+))*\s+"
+    r"(?P<sql>(?:SELECT|WITH|INSERT|UPDATE|DELETE|MERGE|VALUES|TABLE)\b.*?)\s*;?\s*$",
+    re.I | re.S,
+)
 _MARKS = ("+", "↵")  # psql's wrap marks at the end of a cell line
 
 
@@ -44,12 +52,29 @@ def unframe(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return _dedent(out)
 
 
+def _header_at(lines: list[tuple[int, str]]) -> int | None:
+    for i, (_, text) in enumerate(lines[:PREAMBLE_LINES]):
+        if _strip_border(text.strip().strip('"')).strip() in _HEADERS:
+            return i
+    return None
+
+
 def _drop_preamble(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Skip a pasted command prompt or comment before a ``QUERY PLAN`` header."""
-    for i, (_, text) in enumerate(lines[:20]):
-        if _strip_border(text.strip().strip('"')).strip() in _HEADERS:
-            return lines[i + 1 :]
+    at = _header_at(lines)
+    if at is not None:
+        return lines[at + 1 :]
     return [(n, t) for n, t in lines if not t.lstrip().startswith("#")]
+
+
+def explained_statement(lines: list[tuple[int, str]]) -> str | None:
+    """The statement of an ``EXPLAIN …`` echoed above the plan (psql ``\\set ECHO``, a prompt)."""
+    at = _header_at(lines)
+    if at is None:
+        return None
+    text = "\n".join(_PROMPT.sub("", t) for _, t in lines[:at])
+    match = _EXPLAIN.search(text)
+    return match["sql"].strip() if match else None
 
 
 def _strip_border(text: str) -> str:

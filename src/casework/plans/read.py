@@ -13,7 +13,7 @@ from typing import Any
 
 from casework.model import PlanNodeRecord
 from casework.plans import mysql, mysql_text, pg_json, pg_text
-from casework.plans.framing import unframe
+from casework.plans.framing import explained_statement, unframe
 from casework.plans.node import STORE_COLUMNS, Plan, PlanNode, finish
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
@@ -21,7 +21,19 @@ _MYSQL_ROW = re.compile(r"^\*+ \d+\. row \*+$")
 
 
 def read_plans(lines: list[tuple[int, str]]) -> list[Plan]:
-    """Every plan in a file's numbered lines; raises ``ValueError`` when there is none."""
+    """Every plan in a file's numbered lines; raises ``ValueError`` when there is none.
+
+    A statement echoed above the plan (``db=# EXPLAIN ANALYZE SELECT …``) becomes
+    the plan's query text when the plan carries none, so it can be fingerprinted.
+    """
+    plans = _read(lines)
+    echoed = explained_statement(lines)
+    if echoed and len(plans) == 1 and not plans[0].query:
+        plans[0].query = echoed
+    return plans
+
+
+def _read(lines: list[tuple[int, str]]) -> list[Plan]:
     body = unframe([(n, t) for n, t in lines if not _MYSQL_ROW.match(t.strip())])
     if not body:
         raise ValueError("no plan text")

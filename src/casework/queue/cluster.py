@@ -34,19 +34,20 @@ def choose_k(n: int) -> int:
     return max(MIN_K, min(MAX_K, round(math.sqrt(n / 2)), max(n - 1, 1)))
 
 
-def cluster(space: Space, docs: list[str], k: int | None = None) -> tuple[list[int], list[Cluster]]:
+def cluster(space: Space, k: int | None = None) -> tuple[list[int], list[Cluster]]:
     """A cluster id per ticket (ids ordered by cluster size, largest 0) and the clusters."""
     n = space.matrix.shape[0]
     if n < 2:
         return [0] * n, [Cluster(0, "all tickets", (), n, tuple(range(n)))] if n else []
     k = min(k or choose_k(n), n)
-    km = KMeans(n_clusters=k, n_init=4, random_state=0)
+    # Restarts buy little on a large queue and cost minutes; the seed keeps it repeatable.
+    km = KMeans(n_clusters=k, n_init=4 if n <= 5000 else 1, random_state=0)
     raw = km.fit_predict(space.matrix)
     sizes = np.bincount(raw, minlength=k)
     order = sorted(range(k), key=lambda c: (-int(sizes[c]), c))
     renumber = {old: new for new, old in enumerate(order)}
     assignment = [renumber[int(c)] for c in raw]
-    terms = _distinctive_terms(space, docs, assignment, k)
+    terms = _distinctive_terms(space, assignment, k)
     clusters = []
     for cid in range(k):
         members = tuple(i for i, c in enumerate(assignment) if c == cid)
@@ -57,10 +58,8 @@ def cluster(space: Space, docs: list[str], k: int | None = None) -> tuple[list[i
     return assignment, clusters
 
 
-def _distinctive_terms(
-    space: Space, docs: list[str], assignment: list[int], k: int
-) -> list[list[str]]:
-    sparse: Any = space.tfidf.transform(docs)
+def _distinctive_terms(space: Space, assignment: list[int], k: int) -> list[list[str]]:
+    sparse: Any = space.sparse
     vocab = np.array(space.tfidf.get_feature_names_out())
     overall = np.asarray(sparse.mean(axis=0)).ravel()
     labels = np.array(assignment)

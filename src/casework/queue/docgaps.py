@@ -3,7 +3,7 @@
 A ticket is question-like when its title or opening asks how to do
 something, whether a behaviour is expected, or says it is confusing (or its
 type label says question); it was resolved without a code change when its
-resolution says so (answered, works as designed, documentation, user error,
+resolution says so (answered, works as designed, documentation, user error, won't do,
 duplicate, not a bug) or it is a question that was closed. A cluster is a
 documentation gap when at least ``MIN_SHARE`` of its tickets are both. The
 second signal is a documentation page or workaround that the resolutions of
@@ -29,7 +29,8 @@ _QUESTION = re.compile(
 )
 _NO_CODE_CHANGE = re.compile(
     r"(answered|works? as (?:designed|intended|expected)|by design|documentation|docs?\b|user error|"
-    r"not a bug|duplicate|question|how[- ]to|configuration|workaround|solved \(work around\)|no change)",
+    r"not a bug|duplicate|question|how[- ]to|configuration|workaround|solved \(work around\)|no change|"
+    r"won'?t (?:do|fix)|expected behaviou?r|cannot reproduce|not reproducible)",
     re.IGNORECASE,
 )
 _DOC_LINK = re.compile(
@@ -51,6 +52,7 @@ class DocGap:
 class SharedAnswer:
     link: str
     tickets: tuple[str, ...]
+    clusters: tuple[int, ...]  # the clusters of those tickets, most tickets first
 
 
 def is_question(t: Ticket) -> bool:
@@ -87,14 +89,19 @@ def doc_gaps(tickets: list[Ticket], clusters: list[Cluster]) -> list[DocGap]:
     return sorted(gaps, key=lambda g: (-g.questions, g.cluster))
 
 
-def shared_answers(tickets: list[Ticket]) -> list[SharedAnswer]:
-    by_link: dict[str, list[str]] = defaultdict(list)
-    for t in tickets:
-        for link in set(_DOC_LINK.findall(t.resolution or "")):
-            by_link[link.rstrip(".,;")].append(t.id)
+def shared_answers(tickets: list[Ticket], assignment: list[int]) -> list[SharedAnswer]:
+    """Doc pages or workarounds that ``MIN_LINKED`` or more resolutions link to, with their clusters."""
+    by_link: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(tickets):
+        for link in {m.rstrip(".,;") for m in _DOC_LINK.findall(t.resolution or "")}:
+            by_link[link].append(i)
     counts = Counter({k: len(v) for k, v in by_link.items()})
     return [
-        SharedAnswer(link, tuple(sorted(by_link[link])))
+        SharedAnswer(
+            link,
+            tuple(sorted(tickets[i].id for i in by_link[link])),
+            tuple(c for c, _ in Counter(assignment[i] for i in by_link[link]).most_common()),
+        )
         for link, n in counts.most_common()
         if n >= MIN_LINKED
     ]

@@ -8,6 +8,7 @@ resolved by its end.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,24 +63,25 @@ def by_priority(tickets: list[Ticket]) -> list[PrioritySla]:
 
 
 def backlog(tickets: list[Ticket]) -> list[tuple[datetime, int]]:
-    """Open tickets at the end of each day from the first creation to the last event."""
-    dated = [t for t in tickets if t.created is not None]
-    if not dated:
+    """Open tickets at the end of each day from the first creation to the last event.
+
+    One sweep over sorted creations and resolutions: a queue of years and
+    tens of thousands of tickets would otherwise be days x tickets steps.
+    """
+    created = sorted(t.created for t in tickets if t.created is not None)
+    if not created:
         return []
-    start = min(t.created for t in dated if t.created).replace(
-        hour=0, minute=0, second=0, microsecond=0
+    # A resolution stamped before the creation (clock skew) closes the ticket when it opened.
+    resolved = sorted(
+        max(t.resolved, t.created)
+        for t in tickets
+        if t.created is not None and t.resolved is not None
     )
-    ends = [t.resolved for t in dated if t.resolved] + [t.created for t in dated if t.created]
-    end = max(e for e in ends if e)
+    day = created[0].replace(hour=0, minute=0, second=0, microsecond=0)
+    end = max(created[-1], resolved[-1]) if resolved else created[-1]
     out = []
-    day = start
     while day <= end:
         close = day + timedelta(days=1)
-        open_ = sum(
-            1
-            for t in dated
-            if t.created and t.created < close and (t.resolved is None or t.resolved >= close)
-        )
-        out.append((day, open_))
+        out.append((day, bisect_left(created, close) - bisect_left(resolved, close)))
         day = close
     return out

@@ -46,9 +46,12 @@ def trends(created: list[datetime | None], assignment: list[int]) -> dict[int, T
     total_recent = sum(1 for w, _ in dated if w >= cutoff)
     total_before = len(dated) - total_recent
     weeks = sorted({w for w, _ in dated})
+    by_cluster: dict[int, Counter[datetime]] = {cid: Counter() for cid in set(assignment)}
+    for w, c in dated:
+        by_cluster[c][w] += 1
     out: dict[int, Trend] = {}
-    for cid in sorted(set(assignment)):
-        weekly = Counter(w for w, c in dated if c == cid)
+    for cid in sorted(by_cluster):
+        weekly = by_cluster[cid]
         recent = sum(n for w, n in weekly.items() if w >= cutoff)
         before = sum(weekly.values()) - recent
         recent_share = recent / total_recent if total_recent else 0.0

@@ -26,8 +26,12 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE TABLE IF NOT EXISTS ticket_events (ticket_id TEXT, ts TEXT, state TEXT, assignee TEXT);
 CREATE INDEX IF NOT EXISTS ticket_events_id ON ticket_events (ticket_id);
 CREATE TABLE IF NOT EXISTS clusters (ticket_id TEXT PRIMARY KEY, cluster_id INTEGER, cluster_label TEXT);
+CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB);
 CREATE VIRTUAL TABLE IF NOT EXISTS tickets_fts USING fts5(id UNINDEXED, title, body, resolution);
 """
+# The FTS row shares the ticket row's rowid, so replacing a ticket deletes its
+# text by key; a delete by the UNINDEXED id column would scan the whole index
+# on every insert and make an import quadratic.
 
 
 def default_workspace() -> Path:
@@ -43,6 +47,9 @@ class Workspace:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "queue.sqlite"
         self.con = sqlite3.connect(self.path)
+        # One writer at a time, and a crash mid-import loses that import only.
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute("PRAGMA synchronous=NORMAL")
         self.con.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -56,10 +63,9 @@ class Workspace:
             for t in tickets:
                 title, body = redactor.text(t.title), redactor.text(t.body)
                 resolution = redactor.text(t.resolution) if t.resolution else None
-                self.con.execute("DELETE FROM ticket_events WHERE ticket_id = ?", (t.id,))
-                self.con.execute("DELETE FROM tickets_fts WHERE id = ?", (t.id,))
-                self.con.execute(
-                    "INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                self._delete(t.id)
+                cur = self.con.execute(
+                    "INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         t.id, t.source, title, body, _iso(t.created), _iso(t.resolved), t.status, t.priority,
                         t.label, t.group, resolution, _iso(t.first_response), t.reassignments, t.reopens,
@@ -71,11 +77,22 @@ class Workspace:
                     [(t.id, _iso(e.ts), e.state, e.assignee) for e in t.events],
                 )
                 self.con.execute(
-                    "INSERT INTO tickets_fts VALUES (?,?,?,?)",
-                    (t.id, title, body, resolution or ""),
+                    "INSERT INTO tickets_fts (rowid, id, title, body, resolution) VALUES (?,?,?,?,?)",
+                    (cur.lastrowid, t.id, title, body, resolution or ""),
                 )
                 count += 1
         return count
+
+    def _delete(self, ticket_id: str) -> None:
+        row = self.con.execute("SELECT rowid FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        if row is None:
+            return
+        self.con.execute("DELETE FROM tickets_fts WHERE rowid = ?", (row[0],))
+        self.con.execute("DELETE FROM tickets WHERE rowid = ?", (row[0],))
+        self.con.execute("DELETE FROM ticket_events WHERE ticket_id = ?", (ticket_id,))
+
+    def count(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM tickets").fetchone()[0])
 
     def tickets(self) -> list[Ticket]:
         """All tickets in id order (events not loaded)."""
@@ -112,6 +129,21 @@ class Workspace:
                 "SELECT ticket_id, cluster_id, cluster_label FROM clusters"
             )
         }
+
+    def load_vectors(self, keys: list[str]) -> dict[str, bytes]:
+        """Stored embeddings of these keys (a hash of model and text: redacted text only)."""
+        out: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self.con.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk)
+            )
+        return out
+
+    def save_vectors(self, rows: dict[str, bytes]) -> None:
+        with self.con:
+            self.con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows.items())
 
     def search(self, query: str, limit: int = 50) -> list[str]:
         """Ticket ids matching the words of ``query``, best BM25 first."""

@@ -93,7 +93,8 @@ _STOP = frozenset(
     """
     null none nil undefined true false yes no on off required optional string str bool boolean
     int integer number empty default bearer basic secret password token self this env auto
-    disabled enabled unset n/a na tbd todo example include omit same-origin !0 !1 0 1
+    disabled enabled unset n/a na tbd todo example include omit same-origin !0 !1 0 1 async
+    await new function lambda def return yield typeof
     """.split()  # noqa: SIM905 - a word list reads best as words
 ) | {""}
 _YOURS = re.compile(r"(?i)^(?:your|my|insert|enter|replace|put|add|example)[_\- ]|[_\- ]here$")
@@ -144,6 +145,8 @@ def benign(value: str, *, quoted: bool, name: str = "") -> bool:
             return True
         if _OBJECT_REF.fullmatch(v) or _TYPE_OR_PATH.fullmatch(v):
             return True
+        if v[:1] in ("(", "[", "{") and not v.startswith("{{"):
+            return True  # an arrow function, a list or an object: code, not a value
         if low == name.lower() or low.replace("-", "_") == name.lower().replace("-", "_"):
             return True
     return False

@@ -97,6 +97,8 @@ Secret = Callable[[str, str], str]
 
 def authorization(value: str, token: Callable[[str, str], str]) -> str:
     """``Bearer xyz`` → ``Bearer «secret:bearer:…»``; an unknown shape loses its whole value."""
+    if "${" in value and value.lstrip()[:1] in ("`", "'", '"'):
+        return value  # a template in code: `Bearer ${token}`
     m = _SCHEME.fullmatch(value)
     if m is not None and m.group("scheme").lower() in _KNOWN_SCHEMES:
         scheme = m.group("scheme")
@@ -114,6 +116,8 @@ def authorization(value: str, token: Callable[[str, str], str]) -> str:
 
 def cookie(value: str, secret: Secret, *, set_cookie: bool) -> str:
     """Keep cookie names and attributes; replace values that could identify a session."""
+    if "\n" in value:  # browsers export several Set-Cookie headers as one, one per line
+        return "\n".join(cookie(line, secret, set_cookie=set_cookie) for line in value.split("\n"))
     parts = value.split(";")
     out: list[str] = []
     for i, part in enumerate(parts):

@@ -16,6 +16,8 @@ from casework.redact.names import Sensitivity, classify, looks_like_credential, 
 from casework.redact.rules import kind_for
 from casework.redact.spans import Span, span
 
+# what may follow `name "value"` (no operator): the end of a statement or a CLI argument
+_ENDS_STATEMENT = re.compile(r"[ \t]*(?:[;)]|[ \t]\d|[ \t]-)")
 # more name=value pairs after the value (a=1&b=2, SID=x; path=/): the value ends before them
 _MORE_PAIRS = re.compile(r"[;,&\s][ \t]*[A-Za-z_][\w.\-\[\]%]*[ \t]*[=:]")
 _LINE_PREFIX = re.compile(r"[ \t]*(?:-[ \t]+|export[ \t]+)?[\"']?")
@@ -96,8 +98,14 @@ class NamedRules(ABC):
             and not v.startswith("-")
             and (not v.isalpha() or len(v) >= 12)
         )
-        if op is None and not (quoted and (m.group("sp") or m.group("post"))) and not cli_value:
-            return
+        if (
+            op is None
+            and not cli_value
+            and not (
+                quoted and (m.group("sp") or m.group("post")) and _ENDS_STATEMENT.match(w, m.end())
+            )
+        ):
+            return  # password "x"; is code, unexpected token 'x' is prose
         if assign.quoted_only(op) and not quoted and not cli_value:
             return
         if op == "," and (

@@ -84,6 +84,13 @@ _WEAK_WORDS = frozenset(
     ticket assertion relaystate credentials authorization
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
+# keys that are identifiers or public halves, not secrets
+_NOT_SECRET_KEYS = frozenset(
+    """
+    pub public primary foreign partition sort cache routing idempotency object s3 row hash
+    unique composite natural dedup dedupe lookup map dict registry
+    """.split()  # noqa: SIM905 - a word list reads best as words
+)
 # a last word that makes the name about a secret, not the secret itself
 _DESCRIPTIVE = frozenset(
     """
@@ -97,7 +104,9 @@ _DESCRIPTIVE = frozenset(
     expired missing request requests flow tokenizer tokenizers tokenize tokenized tokenization
     mismatch strength complexity history attempts retries placeholder encoding tokens cc py go
     java js ts c h cpp hpp rs rb php cs kt swift scala json yaml yml xml txt log sh conf cfg ini
-    toml md html css pem crt
+    toml md html css pem crt func function fn callback handler loader getter setter factory
+    builder parser validator interceptor middleware cache helper helpers generator decoder
+    encoder predictions logits embeddings ids
     """.split()  # noqa: SIM905 - a word list reads best as words
 )
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_\-.~:!@#$%^&*]+")
@@ -124,6 +133,10 @@ def classify(name: str) -> Sensitivity:
         last == "id" and len(ws) > 1 and ws[-2] in ("session", "sess")
     ):
         return Sensitivity.NONE
+    if last in ("key", "keys") and len(ws) > 1 and ws[-2] in _NOT_SECRET_KEYS:
+        return Sensitivity.NONE
+    # "tokenizer.dia" holds no token: descriptive words do not count as secret words
+    ws = [w for w in ws if w not in _DESCRIPTIVE]
     joined = "".join(ws)
     if len(ws) == 1 and last in _ALONE_WEAK:
         return Sensitivity.WEAK

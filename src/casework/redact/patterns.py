@@ -39,7 +39,8 @@ _T = r"[A-Za-z0-9_\-]"  # URL-safe token character
 TOKEN_RULES: tuple[TokenRule, ...] = (
     _r(
         "jwt",
-        r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*)?",
+        # three parts (JWS) or five (JWE)
+        r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*){0,3}",
         r"eyJ[A-Za-z0-9_\-]{4}",
     ),
     _r(
@@ -158,7 +159,16 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         _B + r"[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8}" + _E,
         r"[a-f0-9]{4}-[a-f0-9]{8}-[a-f0-9]{8}",
     ),
-    _r("telegram", _B + r"\d{8,10}:AA[A-Za-z0-9_\-]{32,33}" + _E, r"[0-9]:AA[A-Za-z0-9_\-]{4}"),
+    _r(
+        "telegram",  # also inside bot API URLs: api.telegram.org/bot<token>/sendMessage
+        r"(?:(?<=/bot)|(?<![A-Za-z0-9_]))\d{8,10}:AA[A-Za-z0-9_\-]{32,33}" + _E,
+        r"[0-9]:AA[A-Za-z0-9_\-]{4}",
+    ),
+    _r(
+        "webhook",
+        r"discord(?:app)?\.com/api/webhooks/\d+/(?P<s>[A-Za-z0-9_\-]{30,})",
+        r"discord(?:app)?\.com/api/webhooks/",
+    ),
     _r(
         "discord",
         r"[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from casework.redact import http
@@ -15,6 +16,15 @@ from casework.redact.rules import kind_for
 from casework.redact.text import TextEngine
 
 _LONG_NUMBER = re.compile(r"-?\d{6,}")
+
+
+@lru_cache(maxsize=16384)
+def _named(name: str) -> Sensitivity:
+    """How sensitive a key's value is by its name alone; auth and cookie headers count as strong."""
+    lname = name.strip().lower().rsplit(".", 1)[-1]
+    if lname in http.AUTH_HEADERS or lname in http.COOKIE_HEADERS or lname in http.SECRET_HEADERS:
+        return Sensitivity.STRONG
+    return classify(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,8 @@ class Redactor(TextEngine):
         return obj
 
     def _json_object(self, obj: dict[Any, Any], mode: str) -> dict[Any, Any]:
+        if not mode and self._clean_flat(obj):
+            return obj
         name, val = obj.get("name"), obj.get("value")
         pair = isinstance(name, str) and isinstance(val, str)
         out: dict[Any, Any] = {}
@@ -134,6 +146,35 @@ class Redactor(TextEngine):
             else:
                 out[key] = self.json(v, k if isinstance(k, str) else None)
         return out
+
+    def _clean_flat(self, obj: dict[Any, Any]) -> bool:
+        """Whether a flat object holds nothing to redact: no secret-looking key, no trigger in its text.
+
+        Log records' attributes are such objects; one prefilter pass over all
+        their keys and string values replaces a pass per string.
+        """
+        parts: list[str] = []
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                return False
+            named = _named(k)
+            if named is Sensitivity.STRONG:
+                return False
+            if (
+                named is Sensitivity.WEAK
+                and isinstance(v, str)
+                and looks_like_credential(v, allow_hex=session_like(k))
+            ):
+                return False
+            if isinstance(v, str):
+                parts.append(v)
+            elif isinstance(v, dict | list):
+                return False
+            parts.append(k)
+        if "name" in obj and "value" in obj:
+            return False
+        joined = "\n".join(parts).encode("utf-8", "surrogatepass")
+        return not self._pf.hits(joined)
 
     def pair_value(self, name: str, value: str, mode: str) -> str:
         """A HAR-style name/value pair: a cookie, a parameter or a header."""

@@ -16,9 +16,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
-from casework.repro.request import Captured, Part
+from casework.repro.request import ENV_MARK, Captured, Part
 
 MAX_ATTEMPTS = 64
 TIMEOUT_S = 5.0
@@ -115,7 +115,8 @@ def http_sender(base_url: str, timeout: float = TIMEOUT_S) -> Send:
             headers.setdefault("Content-Type", "application/json")
         elif req.raw_body is not None:
             data = req.raw_body.encode()
-        url = base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
+        path = ENV_MARK.sub(lambda m: quote(os.environ.get(m.group(1), ""), safe=""), req.path)
+        url = base_url.rstrip("/") + path + (f"?{query}" if query else "")
         request = urllib.request.Request(url, data=data, headers=headers, method=req.method)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as resp:
@@ -131,7 +132,8 @@ def http_sender(base_url: str, timeout: float = TIMEOUT_S) -> Send:
 
 def missing_secrets(req: Captured) -> list[str]:
     """Environment variables the request needs that are not set (verification needs them)."""
-    return sorted({p.env for p in req.parts if p.env and p.env not in os.environ})
+    needed = {*req.path_secrets(), *(p.env for p in req.parts if p.env)}
+    return sorted(e for e in needed if e not in os.environ)
 
 
 def _value(p: Part) -> str:

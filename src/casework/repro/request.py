@@ -19,6 +19,9 @@ import orjson
 PLACEHOLDER = "«secret:"
 #: Where a request whose capture names no host is sent unless ``--base-url`` says otherwise.
 UNKNOWN_ORIGIN = "http://127.0.0.1"
+_PLACEHOLDER_RE = re.compile(r"«secret:[^»]*»")
+#: A secret inside the path is kept as this marker and read from the environment by the scripts.
+ENV_MARK = re.compile(r"@@CASEWORK_ENV:([A-Z0-9_]+)@@")
 _HEADER_PREFIXES = ("request.headers.", "req.headers.", "http.request.header.", "headers.")
 _BODY_PREFIXES = ("request.body.", "req.body.", "body.")
 _BODY_KEYS = ("request.body", "req.body", "body", "request.postData")
@@ -70,7 +73,12 @@ class Captured:
     raw_body: str | None = None
 
     def where(self) -> str:
-        return f"{self.method} {self.path} captured at {self.file}:{self.line}"
+        at = f"captured at {self.file}:{self.line}" if self.file else "captured"
+        path = ENV_MARK.sub(r"$\1", self.path)
+        return f"{self.method} {path} {at}"
+
+    def path_secrets(self) -> list[str]:
+        return ENV_MARK.findall(self.path)
 
     def only(self, keep: tuple[Part, ...]) -> Captured:
         return replace(self, parts=keep)
@@ -101,13 +109,25 @@ def captured(row: dict[str, Any]) -> Captured | None:
     return Captured(
         method=str(row.get("method") or "GET").upper(),
         origin=origin,
-        path=str(path),
+        path=_path_with_markers(str(path)),
         parts=tuple(parts),
         status=int(row["status"]),
         file=str(row.get("file") or ""),
         line=int(row.get("line") or 0),
         raw_body=None if raw is None or PLACEHOLDER in raw else raw,
     )
+
+
+def _path_with_markers(path: str) -> str:
+    """Each secret placeholder in the path becomes a marker for ``CASEWORK_PATH_SECRET_<n>``."""
+    count = 0
+
+    def mark(_: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"@@CASEWORK_ENV:CASEWORK_PATH_SECRET_{count}@@"
+
+    return _PLACEHOLDER_RE.sub(mark, path)
 
 
 def env_name(part_name: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from casework.repro.request import Captured, Part
+from casework.repro.request import ENV_MARK, Captured, Part
 
 _SENTINEL = "@@CASEWORK_ENV:"
 _END = "@@"
@@ -23,7 +23,7 @@ _END = "@@"
 
 def secrets(req: Captured) -> list[str]:
     """The environment variables the scripts read, in order of first use."""
-    return list(dict.fromkeys(p.env for p in req.parts if p.env))
+    return list(dict.fromkeys([*req.path_secrets(), *(p.env for p in req.parts if p.env)]))
 
 
 def python_script(req: Captured, notes: Mapping[str, str] | None = None) -> str:
@@ -51,7 +51,7 @@ def python_script(req: Captured, notes: Mapping[str, str] | None = None) -> str:
         "",
         f"CAPTURED_ORIGIN = {req.origin!r}",
         f"METHOD = {req.method!r}",
-        f"PATH = {req.path!r}",
+        f"PATH = {_py_path(req.path)}",
         f"EXPECTED_STATUS = {req.status}",
         "",
         "",
@@ -100,7 +100,7 @@ def curl_command(req: Captured) -> str:
     if body:
         args += ["--data-raw", body]
     query = "&".join(_sh_query(p) for p in req.of("query"))
-    target = '"$BASE_URL"' + shlex.quote(req.path) + ("'?'" + query if query else "")
+    target = '"$BASE_URL"' + _sh_path(req.path) + ("'?'" + query if query else "")
     return " \\\n  ".join([" ".join(args[:8]), *_pairs(args[8:]), target])
 
 
@@ -122,6 +122,19 @@ def shell_script(req: Captured) -> str:
             curl_command(req),
             "",
         ]
+    )
+
+
+def _py_path(path: str) -> str:
+    pieces = ENV_MARK.split(path)  # literal, env, literal, env, ..., literal
+    terms = [repr(x) if i % 2 == 0 else f"os.environ[{x!r}]" for i, x in enumerate(pieces) if x]
+    return " + ".join(terms) or "''"
+
+
+def _sh_path(path: str) -> str:
+    pieces = ENV_MARK.split(path)
+    return "".join(
+        shlex.quote(x) if i % 2 == 0 else f'"${{{x}}}"' for i, x in enumerate(pieces) if x
     )
 
 

@@ -66,8 +66,8 @@ def split_title(document: str) -> tuple[str, str]:
 def clean(body: str) -> str:
     """The body without HTML comments and without issue-form sections left unanswered."""
     text = _COMMENT.sub("", body.replace("\r\n", "\n"))
-    heading = _JIRA_HEADING if re.search(r"^h[1-6]\.\s", text, re.MULTILINE) else _HEADING
-    pieces = heading.split(text)
+    headings = _JIRA_HEADING if re.search(r"^h[1-6]\.\s", text, re.MULTILINE) else _HEADING
+    pieces = headings.split(text)
     out = [pieces[0]]
     for heading, content in zip(pieces[1::2], pieces[2::2], strict=True):
         if content.strip().lower() in _EMPTY_ANSWERS:

@@ -27,10 +27,17 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def run_local(tasks: Sequence[ScanTask], workers: int, done: Done) -> list[ScanResult]:
-    """Run tasks in this process (one worker) or on a process pool."""
+#: Below this much input, starting worker processes costs more than it saves.
+POOL_MIN_BYTES = 32 << 20
+
+
+def run_local(
+    tasks: Sequence[ScanTask], workers: int, done: Done, min_bytes: int = POOL_MIN_BYTES
+) -> list[ScanResult]:
+    """Run tasks in this process (one worker, or little input) or on a process pool."""
     results: list[ScanResult | None] = [None] * len(tasks)
-    if workers <= 1 or len(tasks) <= 1:
+    total = sum(t.size if t.end is None else t.end - t.start for t in tasks)
+    if workers <= 1 or len(tasks) <= 1 or total < min_bytes:
         for task in tasks:
             results[task.index] = scan(task)
             done(task, results[task.index])  # type: ignore[arg-type]

@@ -18,8 +18,9 @@ from casework.scan.worker import unreadable
 HEAD_BYTES = 64 * 1024
 #: Files larger than this are cut into parts of about this size (when their format allows).
 CHUNK_BYTES = 64 << 20
-#: Line-oriented formats whose records never span lines, so a file can be cut at any line.
-SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log", "syslog"})
+#: Line-oriented formats whose records never span lines and need no state from earlier lines,
+#: so a file can be cut at any line (syslog is not: its year rolls over from line to line).
+SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log"})
 
 
 @dataclass

@@ -39,6 +39,8 @@ def read(path: Path, mapping: Mapping | None = None) -> tuple[str, Iterator[Tick
     stripped = text.lstrip()
     if mapping is None and stripped.startswith(("{", "[")):
         docs = _json_docs(stripped)
+        if not docs:
+            raise FormatError("not valid JSON (nor one JSON document per line)", file=path.name)
         for name, detect, reader in _JSON:
             if docs and detect(docs[0]):
                 return name, (t for d in docs for t in reader(d))
@@ -51,17 +53,24 @@ def read(path: Path, mapping: Mapping | None = None) -> tuple[str, Iterator[Tick
         missing = [c for c in mapping.columns() if c not in header]
         if missing:
             raise FormatError(
-                f"no column named {', '.join(missing)}; the columns are {', '.join(header)}",
+                f"no column named {', '.join(missing)}; the columns are {_listing(header)}",
                 file=path.name,
             )
-        return "csv", generic_csv(rows, mapping)
+        return "csv", generic_csv(rows, mapping, path.stem)
     for name, accepts, read_rows in _CSV:
         if accepts(header):
             return name, read_rows(rows)
     raise FormatError(
-        "CSV of an unknown ticket system; import it with --id COL --text COL[,COL...] [--time COL] [--label COL]",
+        "CSV of an unknown ticket system; import it with --id COL --text COL[,COL...] "
+        "[--time COL] [--label COL] [--group COL]",
         file=path.name,
     )
+
+
+def _listing(header: list[str]) -> str:
+    """The column names fit to print: a binary file's "header" is not."""
+    names = [h for h in header if h.isprintable() and 0 < len(h) <= 40][:30]
+    return ", ".join(names) if names else "unreadable (is this a CSV file?)"
 
 
 def _json_docs(text: str) -> list[Any]:

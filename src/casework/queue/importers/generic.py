@@ -77,12 +77,13 @@ class Mapping:
         return [*self.text, *(c for c in named if c)]
 
 
-def generic_csv(rows: csv.DictReader[str], mapping: Mapping) -> Iterator[Ticket]:
+def generic_csv(rows: csv.DictReader[str], mapping: Mapping, name: str = "csv") -> Iterator[Ticket]:
+    """Tickets of a mapped CSV; without an id column a ticket is ``<name>:<row>`` (file name, row)."""
     for number_, row in enumerate(rows, start=1):
         parts = [row.get(c) or "" for c in mapping.text]
         title, body = parts[0].strip(), "\n".join(p.strip() for p in parts[1:])
         yield Ticket(
-            id=(row.get(mapping.id) or "").strip() if mapping.id else str(number_),
+            id=(row.get(mapping.id) or "").strip() if mapping.id else f"{name}:{number_}",
             source="csv",
             title=title,
             body=body,

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from casework.queue.importers.generic import clean, when
-from casework.queue.model import Ticket
+from casework.queue.model import Ticket, TicketEvent
+
+_DONE = {"done", "resolved", "closed"}
 
 
 def is_json(doc: Any) -> bool:
@@ -32,6 +34,7 @@ def _text(value: Any) -> str:
 def from_json(doc: Any) -> Iterator[Ticket]:
     for issue in doc.get("issues", [doc]) if isinstance(doc, dict) else []:
         f = issue.get("fields") or {}
+        events, reassigned, reopened = _history(issue.get("changelog"))
         yield Ticket(
             id=str(issue.get("key")),
             source="jira",
@@ -44,7 +47,37 @@ def from_json(doc: Any) -> Iterator[Ticket]:
             label=_name(f.get("issuetype")),
             group=_name(f.get("project")),
             resolution=_name(f.get("resolution")),
+            first_response=events[0].ts if events else None,
+            reassignments=reassigned,
+            reopens=reopened,
+            events=events,
         )
+
+
+def _history(changelog: Any) -> tuple[list[TicketEvent], int | None, int | None]:
+    """Status changes, reassignments and reopens from ``expand=changelog``; counts are None without it.
+
+    The first status change is the first response; a move out of Done,
+    Resolved or Closed is a reopen; an assignee replacing another is a
+    reassignment (the first assignment is not).
+    """
+    histories = changelog.get("histories") if isinstance(changelog, dict) else None
+    if not isinstance(histories, list):
+        return [], None, None
+    dated = [(ts, h) for h in histories if isinstance(h, dict) and (ts := when(h.get("created")))]
+    events: list[TicketEvent] = []
+    assignee, reassigned, reopened = None, 0, 0
+    for ts, h in sorted(dated, key=lambda d: d[0]):
+        for item in h.get("items") or []:
+            field = str(item.get("field") or "").lower() if isinstance(item, dict) else ""
+            if field == "assignee":
+                reassigned += assignee is not None or bool(item.get("fromString"))
+                assignee = clean(item.get("toString"))
+            elif field == "status":
+                old, new = str(item.get("fromString") or ""), str(item.get("toString") or "")
+                reopened += old.lower() in _DONE and new.lower() not in _DONE
+                events.append(TicketEvent(ts, new, assignee))
+    return events, reassigned, reopened
 
 
 def is_csv(header: list[str]) -> bool:

@@ -9,6 +9,8 @@ from typing import Any
 from casework.queue.importers.generic import clean, number, when
 from casework.queue.model import Ticket
 
+_DONE = {"solved", "closed"}
+
 
 def is_json(doc: Any) -> bool:
     if isinstance(doc, dict) and isinstance(doc.get("tickets"), list):
@@ -34,7 +36,7 @@ def from_json(doc: Any) -> Iterator[Ticket]:
             created=when(t.get("created_at")),
             resolved=when(
                 metrics.get("solved_at")
-                or (t.get("updated_at") if t.get("status") in ("solved", "closed") else None)
+                or (t.get("updated_at") if t.get("status") in _DONE else None)
             ),
             status=t.get("status"),
             priority=t.get("priority"),
@@ -61,7 +63,9 @@ def from_csv(rows: csv.DictReader[str]) -> Iterator[Ticket]:
             title=r.get("subject") or "",
             body=r.get("description") or "",
             created=when(r.get("requested") or r.get("created")),
-            resolved=when(r.get("solved")),
+            # A view export rarely has a "Solved" column; a solved ticket's last update is then when.
+            resolved=when(r.get("solved"))
+            or (when(r.get("updated")) if (r.get("status") or "").lower() in _DONE else None),
             status=clean(r.get("status")),
             priority=clean(r.get("priority")),
             label=clean(r.get("type")),
