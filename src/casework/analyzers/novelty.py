@@ -27,7 +27,6 @@ MARGIN = 0.05
 P_NEW = 1e-6
 SAMPLE_EVENTS = 60_000
 PROBE_EVENTS = 3_000
-SYSTEM_SAMPLING_ROWS = 200_000
 MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
 SHAPE_SQL = (
@@ -170,9 +169,8 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
     total = max(case.count("events"), 1)
 
     def pct(rows: int) -> str:
-        # On large tables whole vectors are sampled, so unsampled rows are never read.
-        if total > SYSTEM_SAMPLING_ROWS:
-            return f"{100.0 * max(rows, 10 * 2048) / total:.4f}% (system, 11)"
+        # Row by row: sampling whole vectors would pick runs of neighbouring (same-time) lines,
+        # and "first seen in the sample" would then mean nothing.
         return f"{min(100.0, 100.0 * rows / total):.4f}% (bernoulli, 11)"
 
     # Free-text and id fields have a shape per value; a small sample rules them out cheaply.
