@@ -20,6 +20,7 @@ from casework.pipeline import investigate
 from generators import latency, payments, ratelimit, refunds
 
 SEEDS = (1, 2)
+MINE = {"cohort", "changepoints", "what_changed", "periodic", "novelty", "retry_storms", "story"}
 
 
 def _run(tmp: Path, generate: object, seed: int) -> tuple[object, list[Finding]]:
@@ -27,6 +28,8 @@ def _run(tmp: Path, generate: object, seed: int) -> tuple[object, list[Finding]]
     truth = generate(bundle, seed)  # type: ignore[operator]
     result = investigate(bundle, tmp / "out")
     assert result.findings, "no findings at all"
+    # Every finding says what would confirm or refute it.
+    assert all(f.next_steps for f in result.findings if f.analyzer in MINE)
     return truth, result.findings
 
 
@@ -48,6 +51,8 @@ def test_refunds_cohort_since_date(tmp_path: Path, seed: int) -> None:
     text = _text(top)
     assert truth.route in text
     assert truth.created_key in text
+    # One story: the cohort, the onset and the rest of the evidence are merged into rank 1.
+    assert top.key == "INCIDENT" and len(top.related) >= 2
     # The cut-off is stated, and the interval the data allow for it holds the planted one.
     assert top.stats["cut_attr"] == truth.created_key
     low, high = top.stats["cut_low"], top.stats["cut_high"]

@@ -17,6 +17,7 @@ from casework.cli import main
 from casework.queue.analysis import analyze
 from casework.queue.model import Ticket
 from casework.queue.similar import similar_tickets
+from casework.queue.vectors import encode_cached
 from casework.queue.workspace import Workspace
 from casework.redact import Redactor
 
@@ -211,3 +212,26 @@ def test_report_is_self_contained_with_charts(flat_ws: Path, tmp_path: Path) -> 
     assert html.count("<svg") >= 3 and "<script" not in html and "src=" not in html
     assert "How do I configure SSO" in html and "How do I configure SSO" in md
     assert "okta-setup" in md and "## SLA and flow by priority" in md
+
+
+class CountingEncoder:
+    """Stands in for the sentence model to test the cache only: a fixed vector per text, and a tally."""
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(
+        self, docs: list[str], batch_size: int, normalize_embeddings: bool
+    ) -> list[list[float]]:
+        self.encoded += len(docs)
+        return [[float(len(d)), 1.0, float(sum(map(ord, d)) % 7)] for d in docs]
+
+
+def test_embeddings_are_cached_in_the_workspace(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    model = CountingEncoder()
+    first = encode_cached(model, ["alpha beta", "gamma"], ws)
+    again = encode_cached(model, ["gamma", "alpha beta", "delta"], ws)  # only "delta" is new
+    ws.close()
+    assert model.encoded == 3
+    assert (again[0] == first[1]).all() and (again[1] == first[0]).all() and again.shape == (3, 3)

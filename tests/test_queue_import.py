@@ -243,3 +243,15 @@ def test_cli_sla_table_from_event_log_and_changelog(tmp_path: Path) -> None:
     ]
     assert rows["1 - Critical"][6] == "0/1"
     assert rows["Highest"][2] == "1.0" and rows["Highest"][8] == "1"  # the Jira issue's changelog
+
+
+def test_free_form_fields_are_redacted_too(tmp_path: Path) -> None:
+    path = tmp_path / "queue.csv"
+    path.write_text("id,text,owner\nT1,Disk full on node 3,ops.lead@acme-corp.example\n")
+    ws = Workspace(tmp_path / "ws")
+    import_file(ws, path, Mapping(text=("text",), id="id", group="owner"))
+    (ticket,) = ws.tickets()
+    ws.close()
+    assert ticket.group is not None and ticket.group.startswith("«secret:email:")
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "ws").iterdir())
+    assert b"ops.lead@acme-corp" not in raw

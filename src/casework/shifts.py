@@ -90,6 +90,22 @@ def _specs(case: Case) -> list[_Spec]:
     return specs
 
 
+WHAT = {
+    "5xx": "rate of {s}",
+    "errors": "share of error-level records",
+    "template": "rate of template {s}",
+    "latency": "share of slow requests (above the route's p90) on {s}",
+}
+
+
+def describe(o: Onset, patterns: dict[str, tuple[str, str]]) -> str:
+    """What the series is, in words (``rate of HTTP 500 on POST /v1/refunds``)."""
+    subject = o.subject
+    if o.kind == "template":
+        subject = '"' + patterns.get(o.subject, (o.subject, ""))[0][:80] + '"'
+    return WHAT[o.kind].format(s=subject)
+
+
 def detect(case: Case) -> list[Onset]:
     """Significant shifts of every series in the case, strongest first."""
     window = case.window

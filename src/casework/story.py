@@ -60,6 +60,8 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         ):
             continue
         used.update([anchor.id, *(m.id for m in members)])
+        # Other cohorts of the same failures in the same stream are variants of this one.
+        used.update(f.id for f in items if _variant(anchor, f))
         stories.append(_story(anchor, members))
     return stories + items
 
@@ -96,6 +98,15 @@ def _tokens(f: Finding) -> set[str]:
         if key in f.entities:
             out.add(str(f.entities[key]))
     return out
+
+
+def _variant(anchor: Finding, f: Finding) -> bool:
+    same = ("file", "failure")
+    return (
+        anchor.key == f.key == "FAILURE_COHORT"
+        and f is not anchor
+        and all(anchor.entities.get(k) == f.entities.get(k) for k in same)
+    )
 
 
 def _interval(f: Finding) -> tuple[float, float] | None:
@@ -211,7 +222,7 @@ def _who(cohort: Finding) -> str:
         if str(v).startswith("{")
         else f"{k} = {v}"
         for k, v in cohort.entities.items()
-        if k not in ("file", "time") and "/" not in str(v)
+        if k not in ("file", "time", "failure") and "/" not in str(v)
     ]
     return " and ".join(terms)
 

@@ -1,0 +1,1 @@
+"""Seeded generators of realistic evidence bundles for the four escalations of issue 5."""

@@ -9,16 +9,10 @@ from datetime import datetime
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
-from casework.shifts import Onset, detect
+from casework.shifts import Onset, describe, detect
 from casework.timeline import evidence_strength, minute
 
 MAX_FINDINGS = 20
-_WHAT = {
-    "5xx": "rate of {s}",
-    "errors": "share of error-level records",
-    "template": "rate of template {s}",
-    "latency": "share of slow requests (above the route's p90) on {s}",
-}
 
 
 @analyzer(key="changepoints", needs=())
@@ -40,14 +34,6 @@ def _patterns(case: Case, ids: list[str]) -> dict[str, tuple[str, str]]:
         (ids,),
     )
     return {str(r[0]): (str(r[1]), str(r[2]).lower()) for r in rows}
-
-
-def describe(o: Onset, patterns: dict[str, tuple[str, str]]) -> str:
-    """What the series is, in words (``HTTP 5xx rate of POST /v1/refunds``)."""
-    subject = o.subject
-    if o.kind == "template":
-        subject = '"' + patterns.get(o.subject, (o.subject, ""))[0][:80] + '"'
-    return _WHAT[o.kind].format(s=subject)
 
 
 def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Finding:

@@ -160,6 +160,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms
     }
     entities["file"] = file
+    entities["failure"] = what
     strength = evidence_strength(s.p_value)
     score = 0.45 * strength + 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
     return Finding(

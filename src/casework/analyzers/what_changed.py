@@ -16,11 +16,10 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from statistics import median
 
-from casework.analyzers.changepoints import describe
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
-from casework.shifts import Onset, detect
+from casework.shifts import Onset, describe, detect
 from casework.timeline import minute
 
 HORIZON = timedelta(hours=24)

@@ -114,7 +114,8 @@ def import_command(
         total = ws.count()
     finally:
         ws.close()
-    click.echo(f"{file.name}: {source} export, {count:,} tickets imported (workspace: {total:,})")
+    noun = "ticket" if count == 1 else "tickets"
+    click.echo(f"{file.name}: {source} export, {count:,} {noun} imported (workspace: {total:,})")
 
 
 @command.command("clusters")

@@ -93,7 +93,7 @@ class VectorCache(Protocol):
     def save_vectors(self, rows: dict[str, bytes]) -> None: ...
 
 
-def _encode(
+def encode_cached(
     model: Any, docs: list[str], cache: VectorCache | None
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Embeddings of ``docs``, computing only those the cache does not hold (float32 on disk)."""
@@ -128,7 +128,7 @@ def fit(docs: list[str], backend: str = "auto", cache: VectorCache | None = None
             "the embedding backend needs the 'embeddings' extra: pip install 'casework[embeddings]'"
         )
     if model is not None:
-        return Space("embedding", _encode(model, docs, cache), tfidf, sparse, None, model)
+        return Space("embedding", encode_cached(model, docs, cache), tfidf, sparse, None, model)
     dims = min(LSA_DIMS, sparse.shape[1] - 1, len(docs) - 1)
     svd = TruncatedSVD(n_components=dims, random_state=0) if dims >= 2 else None
     dense = svd.fit_transform(sparse) if svd is not None else sparse.toarray()

@@ -63,18 +63,20 @@ class Workspace:
             for t in tickets:
                 title, body = redactor.text(t.title), redactor.text(t.body)
                 resolution = redactor.text(t.resolution) if t.resolution else None
+                # Free-form fields too: assignees and groups are often e-mail addresses.
+                label, group = _opt(redactor, t.label), _opt(redactor, t.group)
                 self._delete(t.id)
                 cur = self.con.execute(
                     "INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         t.id, t.source, title, body, _iso(t.created), _iso(t.resolved), t.status, t.priority,
-                        t.label, t.group, resolution, _iso(t.first_response), t.reassignments, t.reopens,
+                        label, group, resolution, _iso(t.first_response), t.reassignments, t.reopens,
                         None if t.sla_met is None else int(t.sla_met), now,
                     ),
                 )  # fmt: skip
                 self.con.executemany(
                     "INSERT INTO ticket_events VALUES (?,?,?,?)",
-                    [(t.id, _iso(e.ts), e.state, e.assignee) for e in t.events],
+                    [(t.id, _iso(e.ts), e.state, _opt(redactor, e.assignee)) for e in t.events],
                 )
                 self.con.execute(
                     "INSERT INTO tickets_fts (rowid, id, title, body, resolution) VALUES (?,?,?,?,?)",
@@ -160,6 +162,10 @@ class Workspace:
             (match, limit),
         )
         return [r[0] for r in rows]
+
+
+def _opt(redactor: Redactor, value: str | None) -> str | None:
+    return redactor.text(value) if value else value
 
 
 def _iso(value: datetime | None) -> str | None:
