@@ -18,6 +18,7 @@ from casework.analyzers.http_status import http_status
 from casework.analyzers.k8s_crashloop import k8s_crashloop
 from casework.analyzers.k8s_events import k8s_events
 from casework.analyzers.k8s_oom import k8s_oom
+from casework.analyzers.k8s_restarts import k8s_restarts
 from casework.analyzers.net_connect_failures import net_connect_failures
 from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
@@ -78,6 +79,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     k8s_oom,
     k8s_crashloop,
     k8s_events,
+    k8s_restarts,
     trace_error_origin,
     trace_slow,
     trace_n_plus_one,
