@@ -59,12 +59,16 @@ def test_rank_one_is_the_refund_incident(demo: Path) -> None:
     doc = json.loads((demo / "findings.json").read_text())
     top = doc["findings"][0]
     gen = _generator()
-    assert top["entities"]["route"] == "POST /v1/refunds"
-    assert top["stats"]["top_status"] == 500
-    onset = top["stats"]["onset"]
-    assert onset.startswith(f"{gen.RELEASE:%Y-%m-%d %H}")
-    catalog = next(f for f in doc["findings"] if f["entities"].get("route") == "GET /v1/catalog")
-    assert catalog["rank"] > top["rank"] and catalog["severity"] == "low"
+    title = top["title"]
+    # What fails, for whom, since when, and what changed: the generator's ground truth.
+    assert "/v1/refunds" in title and "500" in title
+    assert f">= {gen.COHORT:%Y-%m-%d}" in title
+    assert "2.14.3" in title and "refund-service" in title
+    assert f"{gen.RELEASE:%Y-%m-%d %H}" in title
+    catalog = [f for f in doc["findings"] if "/v1/catalog" in f["title"]]
+    assert catalog and all(
+        f["rank"] > top["rank"] and f["severity"] in ("low", "info") for f in catalog
+    )
     java = [f for f in doc["findings"] if "IllegalStateException" in f["title"]]
     assert java and java[0]["severity"] == "high"
 

@@ -169,6 +169,35 @@ def mark(con: duckdb.DuckDBPyConnection, pop: str, terms: list[Term]) -> None:
     )
 
 
+#: How surely an extra term must add to a cohort (after correction) to be kept.
+REFINE_ALPHA = 0.01
+
+
+def _earned(candidates: list[Split], bonferroni: int) -> list[Split]:
+    """Cohorts whose every term earns its place: within each cohort one term smaller, the added
+    term must still separate failing from succeeding records (one-sided Fisher exact,
+    corrected for everything tried), else it only fits noise (a refund amount that happens to
+    cut off the last three successes)."""
+    by_terms = {frozenset(c.terms): c for c in candidates}
+    kept = []
+    for c in candidates:
+        ok = True
+        for drop in c.terms if len(c.terms) > 1 else ():
+            parent = by_terms.get(frozenset(t for t in c.terms if t is not drop))
+            if parent is None:
+                continue
+            fail_out = parent.failing_in - c.failing_in
+            ok_in = c.total_in - c.failing_in
+            ok_out = (parent.total_in - parent.failing_in) - ok_in
+            p = fisher_greater(c.failing_in, ok_in, fail_out, ok_out)
+            if p * bonferroni > REFINE_ALPHA:
+                ok = False
+                break
+        if ok:
+            kept.append(c)
+    return kept
+
+
 def combine(
     con: duckdb.DuckDBPyConnection,
     terms: list[Term],
@@ -199,6 +228,7 @@ def combine(
                 Split(tuple(terms[i] for i in idx), fi, ti, failing_all, total_all, p)
             )
     bonferroni = max(1, tested + combos)
+    candidates = _earned(candidates, bonferroni)
     candidates.sort(key=lambda s: (-round(s.f1, 6), len(s.terms), s.describe()))
     kept: list[Split] = []
     for s in candidates:

@@ -143,16 +143,8 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         key=lambda m: (CP_ORDER.index(m.key), -m.score, m.subject),
     )
     cp = shifts[0] if shifts else (anchor if cohort is None else None)
-    change = next(
-        (
-            m
-            for m in members
-            if m.key == "CHANGE_BEFORE_ONSET"
-            and (_number(m.stats.get("chance"), 1.0) <= MAX_CHANCE or _inside(m, cohort))
-        ),
-        None,
-    )
     onset = _onset(cp) if cp else _onset(anchor)
+    change = _nearest_change(members, cohort, onset, _interval(cp or anchor))
     parts = [_what(anchor, cp)]
     if onset is not None:
         parts.append(f"since {_minute(onset)}")
@@ -163,7 +155,12 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
     if how:
         title += f": {how}"
     if change is not None:
-        gap = change.stats.get("gap_seconds")
+        at = change.stats.get("change_epoch")
+        gap = (
+            onset - float(at)
+            if onset is not None and isinstance(at, int | float)
+            else change.stats.get("gap_seconds")
+        )
         title += f"; {_gap(gap)} {change.entities.get('change', 'a change')}"
     everyone = [anchor, *members]
     stats: dict[str, Stat] = {"members": len(everyone)}
@@ -183,7 +180,12 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         analyzer="story",
         subject=anchor.id,
         severity=severity,
-        score=round(min(1.0, max(f.score for f in everyone) + 0.05 * min(len(members), 4)), 4),
+        # A story that says who, since when and what changed outranks one that says less.
+        score=round(
+            0.85 * max(f.score for f in everyone)
+            + 0.05 * sum(x is not None for x in (cohort, cp, change)),
+            4,
+        ),
         title=title,
         summary=(
             f"Hypothesis: {title}. {len(everyone)} findings agree on it: "
@@ -197,6 +199,27 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         next_steps=_steps(everyone),
         related=tuple(f.id for f in everyone),
     )
+
+
+def _nearest_change(
+    members: list[Finding],
+    cohort: Finding | None,
+    onset: float | None,
+    interval: tuple[float, float] | None,
+) -> Finding | None:
+    """The change that most nearly precedes the story's onset (and is unlikely to precede it by chance)."""
+    latest = interval[1] if interval else onset
+    candidates = [
+        m
+        for m in members
+        if m.key == "CHANGE_BEFORE_ONSET"
+        and isinstance(m.stats.get("change_epoch"), int | float)
+        and (latest is None or _number(m.stats.get("change_epoch"), 0.0) <= latest)
+        and (_number(m.stats.get("chance"), 1.0) <= MAX_CHANCE or _inside(m, cohort))
+    ]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda m: (_number(m.stats.get("change_epoch"), 0.0), m.subject))
 
 
 def _what(anchor: Finding, cp: Finding | None) -> str:

@@ -48,7 +48,8 @@ def periodic(case: Case) -> Iterator[Finding]:
     if window is None:
         return
     span = (window.end - window.start).total_seconds()
-    width = next((w for w in NICE if span / w <= MAX_BINS), NICE[-1])
+    # Past the longest nice width, the bins grow with the window so their number stays bounded.
+    width = next((w for w in NICE if span / w <= MAX_BINS), math.ceil(span / MAX_BINS))
     n = int(span // width) + 1
     found: dict[tuple[str, int], tuple[_Target, Period]] = {}
     for target in _targets(case, window.start, width, n):

@@ -15,13 +15,13 @@ from typing import Any
 _NAMES: dict[str, str] = {}
 for _canon, _keys in {
     "http.method": "method httpmethod http.method request.method req.method requestmethod verb"
-    " http.request.method",
+    " http.request.method http.verb request.verb req.verb",
     "http.route": "route http.route req.route request.route endpoint handler pattern",
     "http.path": "path urlpath url.path http.path http.target request.path req.path uri"
     " requesturi request.uri url req.url request.url http.url url.original target",
     "http.status": "status statuscode httpstatus http.status http.statuscode response.status"
     " res.statuscode response.statuscode responsestatus responsecode res.status"
-    " http.response.statuscode",
+    " http.response.statuscode http.code response.code res.code http.responsecode",
     "http.bytes": "bytes bytessent bodybytessent responsesize respbytes size contentlength"
     " res.contentlength http.response.body.bytes response.size",
     "http.user_agent": "useragent ua httpuseragent http.useragent useragent.original"
@@ -33,6 +33,9 @@ for _canon, _keys in {
 }.items():
     for _key in _keys.split():
         _NAMES[_key] = _canon
+
+#: Parents under which a nested field is an HTTP fact (``ctx.http.code``, ``data.response.status``).
+_HTTP_PARENTS = frozenset({"http", "request", "req", "response", "res", "url", "useragent"})
 
 _DURATION_STEMS = (
     "duration", "latency", "elapsed", "responsetime", "requesttime", "took", "rt", "http.duration", "http.server.duration", "res.responsetime", "timetaken",
@@ -118,6 +121,12 @@ def _plan(keys: tuple[str, ...]) -> _Plan | None:
     for key in keys:
         norm = _norm(key)
         canon = _NAMES.get(norm)
+        if canon is None and norm.count(".") >= 2:
+            # Nested under an envelope (``ctx.http.code``): the last two parts name the field.
+            parent, leaf = norm.rsplit(".", 2)[-2:]
+            if parent in _HTTP_PARENTS:
+                canon = _NAMES.get(f"{parent}.{leaf}")
+                norm = leaf
         if canon is not None:
             mapped.append((key, canon))
         elif duration is None:
