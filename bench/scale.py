@@ -101,7 +101,9 @@ def main() -> None:
         print(f"generated in {time.perf_counter() - started:.0f} s")
     size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file())
     raw = size  # compressed size on disk; the scan reads more after decompression
-    print(f"bundle: {raw / 1e9:.2f} GB on disk, {sum(1 for f in bundle.rglob('*') if f.is_file())} files")
+    print(
+        f"bundle: {raw / 1e9:.2f} GB on disk, {sum(1 for f in bundle.rglob('*') if f.is_file())} files"
+    )
     results = {}
     for name, extra in (("local-1", ["--workers", "1"]), ("local-2", ["--workers", "2"]),
                         ("dask-2", ["--executor", "dask", "--workers", "2"])):  # fmt: skip
@@ -109,17 +111,27 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         wall, rss, findings = run(bundle, out, extra)
         results[name] = (wall, rss, findings)
-        print(f"{name:8} {wall:8.1f} s wall  {raw / 1e6 / wall:7.1f} MB/s  coordinator peak {rss:6.0f} MiB")
+        print(
+            f"{name:8} {wall:8.1f} s wall  {raw / 1e6 / wall:7.1f} MB/s  coordinator peak {rss:6.0f} MiB"
+        )
     one, two = results["local-1"][0], results["local-2"][0]
     print(f"scaling 1 -> 2 cores: {one / two:.2f}x")
     same = len({r[2] for r in results.values()}) == 1
     print(f"identical findings across executors: {same}")
     per_core = raw / one
     tb_hours = 1e12 / (per_core * 32) / 3600
-    print(f"projection: 1 TB on 32 workers at {per_core / 1e6:.1f} MB/s per worker = {tb_hours:.1f} h")
-    top = json.loads(results["local-1"][2])[0]["title"] if json.loads(results["local-1"][2]) else "(none)"
+    print(
+        f"projection: 1 TB on 32 workers at {per_core / 1e6:.1f} MB/s per worker = {tb_hours:.1f} h"
+    )
+    top = (
+        json.loads(results["local-1"][2])[0]["title"]
+        if json.loads(results["local-1"][2])
+        else "(none)"
+    )
     print(f"rank 1: {top}")
-    print(f"(peak RSS of this bench process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    print(
+        f"(peak RSS of this bench process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+    )
     if args.keep is None:
         shutil.rmtree(work)
 
