@@ -86,7 +86,8 @@ CASES: dict[str, Case] = {
     "jit": Case(
         "SET jit = on; SET jit_above_cost = 0; SET jit_inline_above_cost = 0; "
         "SET jit_optimize_above_cost = 0;",
-        "SELECT sum(total), avg(total), max(note) FROM orders WHERE id <= 200",
+        "SELECT sum(total), avg(total), max(note), min(total * 2 + 1), sum(length(note))"
+        " FROM orders WHERE id <= 20",
     ),
     "triggers": Case("", "DELETE FROM parent WHERE id <= 100", rollback=True),
 }
