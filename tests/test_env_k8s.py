@@ -10,7 +10,7 @@ import pytest
 import envcases
 import k8scases
 from casework.configs.diffkind import classify
-from casework.configs.envname import env_of, logical_name
+from casework.configs.envname import env_of
 from casework.formats import sniff
 from casework.formats.base import ParseContext
 from casework.formats.config import FORMATS as CONFIG_FORMATS
@@ -88,8 +88,6 @@ def test_env_names_from_folders_and_file_names() -> None:
     assert env_of("staging-eu/values.yaml") is None
     assert env_of("deploy/values-staging.yaml") == "staging"
     assert env_of("x/y.yaml", {"x": "blue"}) == "blue"
-    assert logical_name("prod/app.yaml") == logical_name("dev/app.yaml") == "app.yaml"
-    assert logical_name("config/app.prod.yaml") == "config/app.yaml"
 
 
 def test_difference_kinds() -> None:

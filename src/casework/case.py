@@ -11,6 +11,13 @@ import duckdb
 
 from casework.findings import Window
 
+#: A request's route for grouping: the route, else the URL's path, else (a response whose request
+#: could not be read, as in a capture) the host it came from.
+ROUTE_SQL = (
+    "coalesce(nullif(route, ''), nullif(split_part(url, '?', 1), ''),"
+    " '(unreadable request to ' || coalesce(host, 'unknown host') || ')')"
+)
+
 
 @dataclass
 class Case:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from casework.case import Case
+from casework.case import ROUTE_SQL, Case
 from casework.changepoint import Shift, rate_shift
 from casework.findings import Window
 from casework.timeline import bucket_count, bucket_seconds, bucket_sql
@@ -21,7 +21,6 @@ ALPHA = 0.001
 MIN_HITS = 5
 MAX_TEMPLATES = 300
 FINE_BUCKETS = 120
-ROUTE_SQL = "coalesce(nullif(route, ''), nullif(split_part(url, '?', 1), ''), '(no route)')"
 #: A log stream: the file name without rotation suffixes (``app.log.2.gz`` and ``app.log`` are one).
 STREAM_SQL = (
     "regexp_replace(regexp_replace(coalesce(file, '?'), '(\\.[0-9]+)?(\\.(gz|bz2|xz|zst))?$', ''),"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from casework.case import Case
+from casework.case import ROUTE_SQL, Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window, iso
 from casework.timeline import (
@@ -39,7 +39,6 @@ MIN_4XX_RATE = 0.05
 MAX_ROUTES = 300
 MAX_FINDINGS = 25
 ALPHA = 0.01
-ROUTE_SQL = "coalesce(nullif(route, ''), nullif(split_part(url, '?', 1), ''), '(no route)')"
 METHOD_SQL = "coalesce(upper(method), '-')"
 CLASSES = {"5xx": (500, 599), "4xx": (400, 499)}
 

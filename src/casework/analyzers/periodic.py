@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from casework.case import Case
+from casework.case import ROUTE_SQL, Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
 from casework.periodicity import Alignment, Period, align, find_period
-from casework.shifts import ERROR_LEVELS, ROUTE_SQL, STREAM_SQL
+from casework.shifts import ERROR_LEVELS, STREAM_SQL
 from casework.timeline import label_seconds, minute
 
 MAX_BINS = 8000

@@ -138,7 +138,3 @@ def _has_version(path: str) -> bool:
 
 def is_clock_key(key: str) -> bool:
     return _CLOCK_KEYS.search(key) is not None
-
-
-def is_timeout_key(key: str) -> bool:
-    return _TIMEOUT_KEYS.search(key.rsplit(".", 1)[-1]) is not None

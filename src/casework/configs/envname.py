@@ -36,11 +36,3 @@ def env_of(path: str, overrides: dict[str, str] | None = None) -> str | None:
         if name:
             return name
     return None
-
-
-def logical_name(path: str) -> str:
-    """The file's name with environment parts removed, so ``dev/app.yaml`` and ``prod/app.yaml`` match."""
-    parts = path.replace("\\", "/").split("/")
-    kept = [p for p in parts[:-1] if p.lower() not in ENV_NAMES]
-    base = ".".join(t for t in parts[-1].split(".") if t.lower() not in ENV_NAMES) or parts[-1]
-    return "/".join([*kept, base])
