@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from casework.model import ChangeRecord, RequestRecord
+from casework.model import ChangeRecord
 
 _VERSION_START = re.compile(
     r"\b(?:starting|started|booting|launching|running)\s+(?P<what>[A-Za-z][\w.\-/]*)"
@@ -15,28 +15,30 @@ _VERSION_START = re.compile(
 )
 
 
-def request_from_attrs(
-    attrs: dict[str, Any], ts: datetime | None, line: int
-) -> RequestRecord | None:
-    """An HTTP request when a record carries a status code (canonical ``http.*`` keys)."""
-    status = _int(attrs.get("http.status"))
+def request_row(
+    attrs: dict[str, Any], ts: datetime | None, file: str, line: int, attrs_json: str | None
+) -> tuple[Any, ...] | None:
+    """A ``requests`` row when a log record carries a status code (canonical ``http.*`` keys).
+
+    ``attrs`` are already redacted; the row goes straight to the store (one per
+    HTTP log line, so no intermediate record is built).
+    """
+    status = attrs.get("http.status")
+    if type(status) is not int:
+        status = _int(status)
     if status is None or not 100 <= status <= 599:
         return None
-    route = attrs.get("http.route") or attrs.get("http.path")
-    client = attrs.get("client.id") or attrs.get("http.user_agent") or attrs.get("client.ip")
-    return RequestRecord(
-        line=line,
-        ts=ts,
-        method=_str(attrs.get("http.method")),
-        url=_str(attrs.get("http.url")),
-        host=_str(attrs.get("http.host")),
-        route=_str(route),
-        status=status,
-        duration_ms=_float(attrs.get("http.duration_ms")),
-        bytes=_int(attrs.get("http.bytes")),
-        client=_str(client),
-        attrs=attrs,
-    )
+    get = attrs.get
+    route = get("http.route") or get("http.path")
+    client = get("client.id") or get("http.user_agent") or get("client.ip")
+    duration: Any = get("http.duration_ms")
+    size: Any = get("http.bytes")
+    return (
+        ts, "log", file, line, _str(get("http.method")), _str(get("http.host")), _str(route),
+        _str(get("http.url")), status,
+        float(duration) if type(duration) in (int, float) else _float(duration),
+        size if type(size) is int else _int(size), _str(client), attrs_json,
+    )  # fmt: skip
 
 
 def change_from_message(
@@ -86,4 +88,4 @@ def _float(value: Any) -> float | None:
 def _str(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return str(value)
+    return value if type(value) is str else str(value)

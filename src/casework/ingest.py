@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from casework.derive import change_from_message, request_from_attrs
+from casework.derive import change_from_message, request_row
 from casework.mining import TemplateMiner
 from casework.model import ChangeRecord, LogRecord, Record, RequestRecord
 from casework.redact import Redactor
 from casework.sinks import SINKS
-from casework.store import RowBuffer
+from casework.store import RowBuffer, to_json_text
 
 
 @dataclass(slots=True)
@@ -46,7 +46,7 @@ class RecordWriter:
             self._event(record)
             ts = record.ts
         elif isinstance(record, RequestRecord):
-            self._request(record, "capture")
+            self._request(record)
             ts = record.ts
         elif isinstance(record, ChangeRecord):
             self._change(record)
@@ -64,8 +64,13 @@ class RecordWriter:
 
     def _event(self, rec: LogRecord) -> None:
         r = self.redactor
-        message = r.text(rec.message)
-        attrs = r.json(rec.attrs) if rec.attrs else {}
+        message, service, logger, attrs = rec.message, rec.service, rec.logger, rec.attrs
+        if not r.clean_record((message, service, logger), attrs):
+            message = r.text(message)
+            service = r.text(service) if service else None
+            logger = r.text(logger) if logger else None
+            attrs = r.json(attrs) if attrs else attrs
+        attrs_json = to_json_text(attrs) if attrs else None
         cluster = self.miner.add(message)
         self.clusters.add(cluster)
         if rec.ts_assumed:
@@ -74,32 +79,30 @@ class RecordWriter:
             "events",
             (
                 self.file, rec.line, rec.end_line or rec.line, rec.ts, rec.level,
-                r.text(rec.service) if rec.service else None,
-                r.text(rec.logger) if rec.logger else None,
-                message, f"c{cluster}", attrs,
+                service or None, logger or None, message, f"c{cluster}", attrs_json,
             ),
         )  # fmt: skip
         if attrs:
-            request = request_from_attrs(attrs, rec.ts, rec.line)
+            request = request_row(attrs, rec.ts, self.file, rec.line, attrs_json)
             if request is not None:
-                self._request(request, "log", redacted=True)
-        change = change_from_message(message, rec.ts, rec.line, rec.service)
+                self.out.add("requests", request)
+        change = change_from_message(message, rec.ts, rec.line, service)
         if change is not None:
             self._change(change, redacted=True)
 
-    def _request(self, rec: RequestRecord, source: str, *, redacted: bool = False) -> None:
+    def _request(self, rec: RequestRecord) -> None:
+        """A request seen directly (HAR entry, pcap exchange)."""
         r = self.redactor
-        text = _identity if redacted else r.text
         self.out.add(
             "requests",
             (
-                rec.ts, source, self.file, rec.line, rec.method,
-                text(rec.host) if rec.host else None,
-                text(rec.route) if rec.route else None,
-                (rec.url if redacted else r.url(rec.url)) if rec.url else None,
+                rec.ts, "capture", self.file, rec.line, rec.method,
+                r.text(rec.host) if rec.host else None,
+                r.text(rec.route) if rec.route else None,
+                r.url(rec.url) if rec.url else None,
                 rec.status, rec.duration_ms, rec.bytes,
-                text(rec.client) if rec.client else None,
-                rec.attrs if redacted else r.json(rec.attrs),
+                r.text(rec.client) if rec.client else None,
+                r.json(rec.attrs),
             ),
         )  # fmt: skip
 

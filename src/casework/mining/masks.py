@@ -44,6 +44,16 @@ _SCAN = re.compile(
     r"|=(?P<val>[\w.\-/+~%$@:#]*\d[\w.\-/+~%$@:#]*)"
     rf"|(?P<atom>{_ATOM})"
 )
+#: Hex ids (at least 8 hex digits mixing digits and letters) and UUIDs standing alone as
+#: atoms: ``mask`` turns each into one wildcard whatever its letters, so the miner's
+#: shape signature may stand them in with one character (request ids, trace ids).
+HEX_VALUE = re.compile(
+    r"(?<![\w\-/+~%$\\.])"
+    r"(?:(?=[0-9a-fA-F\-]{0,35}\d)(?=[0-9a-fA-F\-]{0,35}[a-fA-F])"
+    r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    r"|(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,})"
+    r"(?![\w\-/+~%$\\.:@])"
+)
 _PREFIXED_NUMBER = re.compile(r"([A-Za-z]+[.\-#])\d+")
 _HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]+(?:[\-:][0-9a-fA-F]+)*")
 _DIGIT = re.compile(r"\d")

@@ -1,8 +1,8 @@
 """The streaming template miner: learn and match one message at a time.
 
 Every message is looked up by two cheap signatures before any real work:
-its bytes with digits zeroed (one C call), then its masked text (one regex
-pass). A new shape goes the slow path, in this order of explanations:
+its bytes with digits zeroed and hex ids standing alone reduced to one mark
+(two C calls), then its masked text (one regex pass). A new shape goes the slow path, in this order of explanations:
 
 1. a template of the same token count agrees on enough constant tokens, no
    level or outcome word differs, and every difference looks like a value
@@ -38,7 +38,7 @@ from casework.mining.align import (
 )
 from casework.mining.clusters import Cluster, ClusterIndex
 from casework.mining.gaps import merge_lengths
-from casework.mining.masks import OPT, VAR, mask, render
+from casework.mining.masks import HEX_VALUE, OPT, VAR, mask, render
 
 #: A template absorbs a message when at least this share of its constant
 #: tokens agree position by position (level/outcome words veto regardless).
@@ -52,6 +52,8 @@ SIGNATURE_CACHE = 200_000
 
 _ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
 _ANY_DIGIT = re.compile(r"\d")
+#: Stands in for a hex id in shape signatures (see ``masks.HEX_VALUE``).
+HEX_MARK = "\x02"
 
 
 @dataclass(frozen=True)
@@ -87,16 +89,21 @@ class TemplateMiner:
     # -- public API ---------------------------------------------------------
     def add(self, message: str) -> int:
         """Learn from one message and return its cluster id (valid for the miner's life)."""
-        shape = message.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
-        cluster = self._shapes.get(shape)
-        if cluster is None:
-            cluster = self._slow_add(message, shape)
+        if HEX_MARK in message:  # the shape's stand-in for a hex id: no shape for this one
+            cluster = self._slow_add(message, None)
+        else:
+            shape = (
+                HEX_VALUE.sub(HEX_MARK, message)
+                .encode("utf-8", "surrogatepass")
+                .translate(_ZERO_DIGITS)
+            )
+            cluster = self._shapes.get(shape) or self._slow_add(message, shape)
         while cluster.merged_into is not None:
             cluster = cluster.merged_into
         cluster.count += 1
         return cluster.cid
 
-    def _slow_add(self, message: str, shape: bytes) -> Cluster:
+    def _slow_add(self, message: str, shape: bytes | None) -> Cluster:
         masked = mask(message)
         cluster = self._signatures.get(masked)
         if cluster is None:
@@ -104,7 +111,7 @@ class TemplateMiner:
             self._signatures[masked] = cluster
         # Only shapes whose digits all fell into wildcards are stored under the
         # digit-zeroed key, so a hit never merges two constants ("ssh1"/"ssh2").
-        if not _ANY_DIGIT.search(masked):
+        if shape is not None and not _ANY_DIGIT.search(masked):
             self._shapes[shape] = cluster
         if len(self._shapes) + len(self._signatures) >= SIGNATURE_CACHE:
             self._shapes.clear()  # bounded memory; a shape relearns in one lookup

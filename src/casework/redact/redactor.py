@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from casework.redact import http
 from casework.redact.assign import SHORT_NUMERIC_SECRET, benign
@@ -25,6 +28,14 @@ def _named(name: str) -> Sensitivity:
     if lname in http.AUTH_HEADERS or lname in http.COOKIE_HEADERS or lname in http.SECRET_HEADERS:
         return Sensitivity.STRONG
     return classify(name)
+
+
+#: A key set whose records always take the per-field path (a secret name, a HAR name/value pair).
+_UNSAFE: tuple[str, ...] = ("\x00unsafe",)
+
+
+def _nested(attrs: dict[Any, Any]) -> bool:
+    return any(isinstance(v, dict | list) for v in attrs.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +78,7 @@ class Redactor(TextEngine):
     ) -> None:
         self.policy = policy or RedactionPolicy()
         super().__init__(key, self.policy.pii(), use_hyperscan=use_hyperscan)
+        self._keysets: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
     def __repr__(self) -> str:
         return f"Redactor(policy={self.policy!r})"
@@ -175,6 +187,53 @@ class Redactor(TextEngine):
             return False
         joined = "\n".join(parts).encode("utf-8", "surrogatepass")
         return not self._pf.hits(joined)
+
+    def clean_record(self, texts: Sequence[str | None], attrs: dict[Any, Any]) -> bool:
+        """Whether a log record holds nothing to redact, in one prefilter pass over all its text.
+
+        ``texts`` are its message and other strings. A yes is exact: every string
+        ``text()`` and ``json()`` would look at is scanned (keys once per key set,
+        values serialized by orjson in one call), separated so no trigger loses a
+        match. JSON escapes could hide a trigger, so a value with a backslash, a
+        quote or a control character takes the per-field path.
+        """
+        verdict = self._keysets.get(keys := tuple(attrs))
+        if verdict is None:
+            verdict = self._keyset_verdict(keys)
+            if len(self._keysets) >= 4096:
+                self._keysets.clear()
+            self._keysets[keys] = verdict
+        if verdict is _UNSAFE:
+            return False
+        for k in verdict:
+            v = attrs[k]
+            if isinstance(v, str) and looks_like_credential(v, allow_hex=session_like(k)):
+                return False
+        try:
+            values = orjson.dumps(tuple(attrs.values()))
+        except TypeError:  # a value orjson cannot write (surrogates, objects): per field
+            return False
+        if b"\\" in values or ((b"{" in values or values.count(b"[") > 1) and _nested(attrs)):
+            return False
+        joined = "\n".join([t for t in texts if t]).encode("utf-8", "surrogatepass")
+        return not self._pf.hits(joined + b"\n" + values)
+
+    def _keyset_verdict(self, keys: tuple[Any, ...]) -> tuple[str, ...]:
+        """``_UNSAFE``, or the weak-named keys whose values must be checked one by one."""
+        if "name" in keys and "value" in keys:
+            return _UNSAFE
+        weak: list[str] = []
+        for k in keys:
+            if not isinstance(k, str):
+                return _UNSAFE
+            named = _named(k)
+            if named is Sensitivity.STRONG:
+                return _UNSAFE
+            if named is Sensitivity.WEAK:
+                weak.append(k)
+        if self._pf.hits("\n".join(keys).encode("utf-8", "surrogatepass")):
+            return _UNSAFE
+        return tuple(weak)
 
     def pair_value(self, name: str, value: str, mode: str) -> str:
         """A HAR-style name/value pair: a cookie, a parameter or a header."""
