@@ -224,3 +224,32 @@ def test_tokens_inside_urls_and_paths(r: Redactor) -> None:
         out = r.text(line)
         assert secret not in out, line
         assert out.startswith(line[:12]), line  # the rest of the line stays
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=lambda p: p.kind)
+def test_clean_record_says_clean_only_when_nothing_would_change(plant: Plant) -> None:
+    """The ingest's one-pass check must never let through what the per-field path redacts."""
+    neutral = {"http.method": "GET", "http.status": 200, "latency_ms": 12.5, "account.id": "a-1"}
+    records: list[tuple[str, dict[str, Any]]] = [
+        (plant.text, neutral),
+        ("handled request", {**neutral, "detail": plant.text}),
+        ("handled request", {**neutral, "detail": plant.secret}),
+        ("handled request", {**neutral, "api_key": plant.secret}),
+        ("handled request", {**neutral, "session": plant.secret}),
+        ("handled request", {**neutral, "nested": {"inner": plant.text}}),
+        ("handled request", {**neutral, "tags": [plant.secret]}),
+        ("handled request", {**neutral, plant.text: 1}),
+    ]
+    for message, attrs in records:
+        fast = Redactor(KEY)
+        if fast.clean_record((message, None, None), attrs):
+            slow = Redactor(KEY)
+            assert slow.text(message) == message and slow.json(attrs) == attrs, (message, attrs)
+
+
+def test_clean_record_takes_the_fast_path_for_plain_records(r: Redactor) -> None:
+    plain = {"http.method": "POST", "http.route": "/v1/items/{id}", "http.status": 502,
+             "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "user_agent": "sdk/2.1 (linux)"}  # fmt: skip
+    assert r.clean_record(("upstream timed out after 30000 ms", "api", None), plain)
+    assert not r.clean_record(("login with password=hunter2hunter2", None, None), plain)
+    assert not r.clean_record(("ok", None, None), {**plain, "password": "x"})
