@@ -1,7 +1,7 @@
 """Scan scaling: one bundle investigated with local on 1 core, local on all cores, and Dask.
 
-Generates a bundle of gzip-rotated daily JSON logs, a large plain nginx access
-log (cut into parts by the scan) and a Java service log over ``--days`` days,
+Generates a bundle of gzip-rotated daily JSON logs and a large plain nginx access
+log (cut into parts by the scan) over ``--days`` days, and a releases file,
 with one incident near the end (a route starts failing after a release), then
 runs ``casework investigate`` three times and prints, for each run, the wall
 time, the coordinating process's peak memory, the throughput, and whether the
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import random
 import resource
 import shutil
 import subprocess
@@ -29,62 +28,115 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 ROUTES = ["/api/orders", "/api/export", "/api/users", "/api/cart", "/healthz"]
 
 
 def generate(root: Path, gigabytes: float, days: int, seed: int = 11) -> None:
-    rng = random.Random(seed)
+    """About ``gigabytes`` GB of logs before compression: 60% JSON lines, the rest nginx.
+
+    Lines are built a day at a time from numpy arrays (the 10 GB bundle is 60M+ lines;
+    one ``json.dumps`` per line would take an hour). The JSON values need no escaping.
+    """
+    rng = np.random.default_rng(seed)
     root.mkdir(parents=True)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     (root / "releases.csv").write_text(
         "time,service,version\n"
-        + "".join(f"{datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=d):%Y-%m-%dT%H:%M:%SZ},api,3.{d // 30}.0\n"
+        + "".join(f"{start + timedelta(days=d):%Y-%m-%dT%H:%M:%SZ},api,3.{d // 30}.0\n"
                   for d in range(0, days, 30))
-        + f"{datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=days - 3, hours=9):%Y-%m-%dT%H:%M:%SZ},export-svc,4.2.0\n"
+        + f"{start + timedelta(days=days - 3, hours=9):%Y-%m-%dT%H:%M:%SZ},export-svc,4.2.0\n"
     )  # fmt: skip
-    incident = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=days - 3, hours=9, minutes=12)
-    per_day = int(gigabytes * 1e9 / days)
-    access = (root / "nginx").joinpath("access.log")
+    incident_ms = int((timedelta(days=days - 3, hours=9, minutes=12)).total_seconds() * 1000)
+    per_day = gigabytes * 1e9 / days
+    n = int(per_day * 0.6 / 172)  # a JSON line is about 172 bytes
+    clock = [f"{h:02d}:{m:02d}:{s_:02d}" for h in range(24) for m in range(60) for s_ in range(60)]
+    statuses = np.array([200] * 50 + [404, 502])
+    access = root / "nginx" / "access.log"
     access.parent.mkdir()
+    (root / "api").mkdir()
     with access.open("w") as nginx:
         for d in range(days):
-            day = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=d)
-            written = 0
-            t = day
-            lines = []
-            while written < per_day * 0.6:
-                t += timedelta(milliseconds=rng.randint(5, 400))
-                route = rng.choice(ROUTES)
-                failing = t >= incident and route == "/api/export" and rng.random() < 0.7
-                status = 500 if failing else rng.choice([200] * 50 + [404, 502])
-                line = json.dumps({"ts": t.isoformat().replace("+00:00", "Z"), "level": "error" if status >= 500 else "info",
-                                   "msg": f"{'export failed: quota exceeded' if failing else 'handled request'} {rng.getrandbits(32):08x}",
-                                   "route": route, "status": status, "latency_ms": rng.randint(2, 900),
-                                   "tenant": f"t{rng.randint(1, 300)}"})  # fmt: skip
-                lines.append(line)
-                written += len(line) + 1
-                nginx.write(f'10.{rng.randint(0, 9)}.{rng.randint(0, 255)}.{rng.randint(1, 254)} - - [{t:%d/%b/%Y:%H:%M:%S} +0000] '
-                            f'"GET {route} HTTP/1.1" {status} {rng.randint(100, 9000)} "-" "app/1.0" {rng.randint(1, 900) / 1000:.3f}\n')  # fmt: skip
-            name = root / "api" / f"api.log.{days - d}.gz"
-            name.parent.mkdir(exist_ok=True)
-            with gzip.open(name, "wt", compresslevel=1) as fh:
+            day = start + timedelta(days=d)
+            ms = np.sort(rng.integers(0, 86_400_000, n)) + d * 86_400_000
+            stamps = np.datetime_as_string(
+                np.datetime64("2026-01-01T00:00:00.000") + ms.astype("timedelta64[ms]"), unit="ms"
+            )
+            route = rng.integers(0, len(ROUTES), n)
+            status = statuses[rng.integers(0, len(statuses), n)]
+            failing = (
+                (ms >= incident_ms) & (route == ROUTES.index("/api/export")) & (rng.random(n) < 0.7)
+            )
+            status[failing] = 500
+            latency, tenant, ids = (
+                rng.integers(2, 901, n),
+                rng.integers(1, 301, n),
+                rng.integers(0, 2**32, n),
+            )
+            lines = [
+                f'{{"ts": "{ts}Z", "level": "{"error" if st >= 500 else "info"}", "msg": "'
+                f'{"export failed: quota exceeded" if bad else "handled request"} {i:08x}", "route": "{ROUTES[r]}", '
+                f'"status": {st}, "latency_ms": {lat}, "tenant": "t{tn}"}}'
+                for ts, st, bad, i, r, lat, tn in zip(stamps.tolist(), status.tolist(), failing.tolist(), ids.tolist(),
+                                                       route.tolist(), latency.tolist(), tenant.tolist(), strict=True)
+            ]  # fmt: skip
+            with gzip.open(root / "api" / f"api.log.{days - d}.gz", "wt", compresslevel=1) as fh:
                 fh.write("\n".join(lines) + "\n")
+            date = f"{day:%d/%b/%Y}"
+            octets = rng.integers(0, 256, (n, 3)).tolist()
+            size, took = rng.integers(100, 9001, n).tolist(), rng.integers(1, 901, n).tolist()
+            nginx.write("".join(
+                f'10.{o[0] % 10}.{o[1]}.{o[2] or 1} - - [{date}:{clock[(m // 1000) % 86400]} +0000] "GET {ROUTES[r]} HTTP/1.1" '
+                f'{st} {sz} "-" "app/1.0" {tk / 1000:.3f}\n'
+                for o, m, r, st, sz, tk in zip(octets, ms.tolist(), route.tolist(), status.tolist(), size, took, strict=True)
+            ))  # fmt: skip
 
 
-def run(bundle: Path, out: Path, args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, the coordinator's peak RSS in MiB, and the findings JSON (without timings)."""
+def uncompressed_bytes(bundle: Path) -> int:
+    """Bytes the scan reads: a gzip member's size from its trailer (files here are < 4 GiB)."""
+    total = 0
+    for f in bundle.rglob("*"):
+        if f.is_file() and f.suffix == ".gz":
+            with f.open("rb") as fh:
+                fh.seek(-4, 2)
+                total += int.from_bytes(fh.read(4), "little")
+        elif f.is_file():
+            total += f.stat().st_size
+    return total
+
+
+def run(bundle: Path, out: Path, args: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, peak RSS in MiB of the coordinator and of the largest worker process
+    (local pool; Dask's workers are the scheduler's children, not measured), and the findings JSON."""
     code = (
         "import resource, sys, time, json; from casework.cli import main; t=time.perf_counter()\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "print(json.dumps({'wall': time.perf_counter()-t, 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
+        "print(json.dumps({'wall': time.perf_counter()-t, 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,"
+        " 'workers': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024}))"
     )
+    # "1 core" means the whole process tree on one CPU (DuckDB's merge threads included).
+    pin = ["taskset", "-c", "0"] if args == RUNS["local-1"] and shutil.which("taskset") else []
     proc = subprocess.run(
-        [sys.executable, "-P", "-c", code, "investigate", str(bundle), "--out", str(out), "-q", *args],
+        [*pin, sys.executable, "-P", "-c", code, "investigate", str(bundle), "--out", str(out), "-q", *args],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     findings = json.loads((out / "findings.json").read_text())
     findings.pop("runs", None)
-    return stats["wall"], stats["rss"], json.dumps(findings["findings"], sort_keys=True)
+    return (
+        stats["wall"],
+        stats["rss"],
+        stats["workers"],
+        json.dumps(findings["findings"], sort_keys=True),
+    )
+
+
+RUNS = {
+    "local-1": ["--workers", "1"],
+    "local-2": ["--workers", "2"],
+    "dask-2": ["--executor", "dask", "--workers", "2"],
+}
 
 
 def main() -> None:
@@ -92,6 +144,7 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=10.0)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--only", nargs="*", choices=list(RUNS), default=list(RUNS))
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="casework-scale-"))
     bundle = work / "bundle"
@@ -99,21 +152,26 @@ def main() -> None:
         started = time.perf_counter()
         generate(bundle, args.gb, args.days)
         print(f"generated in {time.perf_counter() - started:.0f} s")
-    size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file())
-    raw = size  # compressed size on disk; the scan reads more after decompression
+    disk = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file())
+    raw = uncompressed_bytes(bundle)  # what the scan reads; throughput is given in these bytes
     print(
-        f"bundle: {raw / 1e9:.2f} GB on disk, {sum(1 for f in bundle.rglob('*') if f.is_file())} files"
+        f"bundle: {raw / 1e9:.2f} GB of logs ({disk / 1e9:.2f} GB on disk), "
+        f"{sum(1 for f in bundle.rglob('*') if f.is_file())} files"
     )
     results = {}
-    for name, extra in (("local-1", ["--workers", "1"]), ("local-2", ["--workers", "2"]),
-                        ("dask-2", ["--executor", "dask", "--workers", "2"])):  # fmt: skip
+    for name in args.only:
         out = work / name
         shutil.rmtree(out, ignore_errors=True)
-        wall, rss, findings = run(bundle, out, extra)
+        wall, rss, worker_rss, findings = run(bundle, out, RUNS[name])
         results[name] = (wall, rss, findings)
+        (work / f"{name}.findings.json").write_text(findings)
         print(
             f"{name:8} {wall:8.1f} s wall  {raw / 1e6 / wall:7.1f} MB/s  coordinator peak {rss:6.0f} MiB"
+            f"  largest worker {worker_rss:6.0f} MiB",
+            flush=True,
         )
+    if "local-1" not in results or "local-2" not in results:
+        return
     one, two = results["local-1"][0], results["local-2"][0]
     print(f"scaling 1 -> 2 cores: {one / two:.2f}x")
     same = len({r[2] for r in results.values()}) == 1

@@ -120,3 +120,24 @@ def test_split_files_keep_their_real_line_numbers(bundle: Path, tmp_path: Path) 
     assert [line for line, _ in rows] == list(range(1, len(source) + 1))
     for line, message in rows[:: max(len(rows) // 50, 1)]:
         assert json.loads(source[line - 1])["msg"] == message
+
+
+def test_largest_tasks_run_first_and_compressed_files_count_expanded() -> None:
+    from dataclasses import replace
+
+    from casework.redact import RedactionPolicy
+    from casework.scan.executors import largest_first
+    from casework.scan.task import ScanTask
+
+    base = ScanTask(
+        index=0, file="f", name="f", disk="/b/f.log", size=0, kind="jsonl", part=0, parts=1,
+        start=0, end=None, key=b"k" * 32, policy=RedactionPolicy(), tz="UTC", tz_given=False,
+        year=None, out="/o",
+    )  # fmt: skip
+    tasks = [
+        replace(base, index=0, disk="/b/small.log", size=10 << 20),
+        replace(base, index=1, disk="/b/old.log.1.gz", size=8 << 20),  # ~48 MiB to read
+        replace(base, index=2, disk="/b/big.log", size=90 << 20, part=0, parts=2, start=0, end=40 << 20),
+        replace(base, index=3, disk="/b/big.log", size=90 << 20, part=1, parts=2, start=40 << 20, end=90 << 20),
+    ]  # fmt: skip
+    assert [t.index for t in largest_first(tasks)] == [3, 1, 2, 0]
