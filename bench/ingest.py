@@ -4,34 +4,40 @@ Generates a mixed bundle (JSON lines with nested fields and HTTP attributes,
 a logback-style Java log with stack traces, an nginx access log), then
 measures, on the same files and in one run:
 
-  parse            the format parsers alone
-  + redact         parsers plus the redactor on every string
-  + mine           plus the template miner
-  end to end       ``casework investigate`` (ingest, store, analyzers, reports)
+  parse only       the format parsers alone (CPU seconds)
+  scan             what a scan worker runs per file: parse, redact, mine, build rows,
+                   write Parquet (CPU seconds), and where that time goes (cProfile)
+  investigate      ``casework investigate`` with one worker and with all cores: the
+                   scan and the merge into DuckDB (the ingest), then the analyzers
 
-and the peak memory of the end-to-end run. Usage:
-  python bench/ingest.py [--mb 200] [--keep DIR]
+Usage: ``python -P bench/ingest.py [--mb 200] [--keep DIR]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import json
 import os
+import pstats
 import random
 import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from casework import pipeline
 from casework.formats import sniff
 from casework.formats.base import ParseContext
-from casework.mining import TemplateMiner
-from casework.model import LogRecord
-from casework.pipeline import investigate
-from casework.redact import Redactor
+from casework.pipeline import Options, investigate
+from casework.redact import RedactionPolicy
+from casework.scan.task import ScanTask
+from casework.scan.worker import scan
 
 ROUTES = ["/v1/orders", "/v1/refunds", "/v1/customers/{id}", "/healthz", "/v1/items"]
 
@@ -79,27 +85,55 @@ def generate(root: Path, megabytes: int, seed: int = 7) -> None:
             written += len(line)
 
 
-def stage_times(files: list[Path]) -> dict[str, float]:
-    """CPU seconds for parse, parse+redact and parse+redact+mine over ``files``."""
-    out: dict[str, float] = {}
-    for stage in ("parse", "redact", "mine"):
-        redactor = Redactor(b"k" * 32)
-        miner = TemplateMiner()
-        started = time.process_time()
-        for path in files:
-            head = path.open("rb").read(65536)
-            fmt, _ = sniff(head)
-            assert fmt is not None, path
-            with path.open("rb") as stream:
-                for rec in fmt.parse(stream, ParseContext(str(path))):
-                    if stage == "parse" or not isinstance(rec, LogRecord):
-                        continue
-                    message = redactor.text(rec.message)
-                    redactor.json(rec.attrs)
-                    if stage == "mine":
-                        miner.add(message)
-        out[stage] = time.process_time() - started
-    return out
+def parse_seconds(files: list[Path]) -> float:
+    """CPU seconds of the format parsers alone over ``files``."""
+    started = time.process_time()
+    for path in files:
+        fmt, _ = sniff(path.open("rb").read(65536))
+        assert fmt is not None, path
+        with path.open("rb") as stream:
+            for _record in fmt.parse(stream, ParseContext(str(path))):
+                pass
+    return time.process_time() - started
+
+
+def scan_task(path: Path, out: Path) -> ScanTask:
+    fmt, _ = sniff(path.open("rb").read(65536))
+    assert fmt is not None, path
+    return ScanTask(
+        index=0, file=path.name, name=path.name, disk=str(path), size=path.stat().st_size,
+        kind=fmt.kind, part=0, parts=1, start=0, end=None, key=b"k" * 32, policy=RedactionPolicy(),
+        tz="UTC", tz_given=False, year=None, out=str(out),
+    )  # fmt: skip
+
+
+def scan_profile(files: list[Path], work: Path) -> tuple[float, dict[str, float]]:
+    """CPU seconds of the scan tasks (what a worker runs), and where they go by area (cProfile)."""
+    started = time.process_time()
+    for i, path in enumerate(files):
+        scan(scan_task(path, work / f"plain-{i}"))
+    seconds = time.process_time() - started
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i, path in enumerate(files):
+        scan(scan_task(path, work / f"profiled-{i}"))
+    profiler.disable()
+    areas: dict[str, float] = {}
+    for (filename, _, _), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        areas[_area(filename)] = areas.get(_area(filename), 0.0) + row[2]  # own time
+    total = sum(areas.values())
+    return seconds, {k: v / total for k, v in sorted(areas.items(), key=lambda kv: -kv[1])}
+
+
+def _area(filename: str) -> str:
+    for part, area in (
+        ("casework/formats", "parse"), ("casework/timeparse", "parse"), ("casework/redact", "redact"),
+        ("casework/mining", "mine"), ("casework/ingest", "rows"), ("casework/derive", "rows"),
+        ("casework/store", "rows"), ("pyarrow", "parquet"),
+    ):  # fmt: skip
+        if part in filename:
+            return area
+    return "python builtins and C calls" if filename == "~" else "other"
 
 
 def main() -> None:
@@ -114,25 +148,58 @@ def main() -> None:
     files = sorted(bundle.iterdir())
     size = sum(f.stat().st_size for f in files) / 1e6
     print(f"bundle: {size:.0f} MB in {len(files)} files ({', '.join(f.name for f in files)})")
-    stages = stage_times(files)
-    for name, label in (
-        ("parse", "parse"),
-        ("redact", "parse + redact"),
-        ("mine", "parse + redact + mine"),
-    ):
-        print(f"{label:28} {stages[name]:7.1f} CPU s  {size / stages[name]:6.1f} MB/s per core")
-    started_wall, started_cpu = time.perf_counter(), time.process_time()
-    result = investigate(bundle, work / "case")
-    wall, cpu = time.perf_counter() - started_wall, time.process_time() - started_cpu
-    ingest = sum(e.seconds for e in result.inventory)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'ingest (incl. store)':28} {ingest:7.1f} s      {size / ingest:6.1f} MB/s")
-    print(f"{'end to end':28} {wall:7.1f} s wall, {cpu:.1f} CPU s  {size / wall:6.1f} MB/s")
+    parsing = parse_seconds(files)
+    scratch = Path(tempfile.mkdtemp(prefix="casework-scan-"))
+    scanning, areas = scan_profile(files, scratch)
+    shutil.rmtree(scratch)
+    print(f"{'parse only':36} {parsing:6.1f} CPU s  {size / parsing:6.1f} MB/s per core")
     print(
-        f"peak RSS {peak:.0f} MiB; analyzers {sum(r.seconds for r in result.runs):.1f} s; cores {os.cpu_count()}"
+        f"{'scan (parse, redact, mine, rows)':36} {scanning:6.1f} CPU s  {size / scanning:6.1f} MB/s per core"
     )
+    print(
+        "  scan time by area (cProfile own time): "
+        + ", ".join(f"{k} {v:.0%}" for k, v in areas.items())
+    )
+    for label, workers in (("one worker", 1), ("all cores", os.cpu_count() or 1)):
+        shutil.rmtree(work / "case", ignore_errors=True)
+        times: dict[str, list[float]] = {}
+        with _timed(times):
+            started = time.perf_counter()
+            result = investigate(bundle, work / "case", Options(workers=workers))
+            wall = time.perf_counter() - started
+        ingest = times["scan"][0] + times["merge"][0]
+        print(
+            f"investigate, {label} ({workers}): ingest {ingest:5.1f} s wall = {size / ingest:5.1f} MB/s"
+            f" (scan {times['scan'][0]:.1f} s, merge into DuckDB {times['merge'][0]:.1f} s wall /"
+            f" {times['merge'][1]:.1f} CPU s); whole run {wall:.1f} s, analyzers"
+            f" {sum(r.seconds for r in result.runs):.1f} s"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process {peak:.0f} MiB; cores {os.cpu_count()}")
     if args.keep is None:
         shutil.rmtree(work)
+
+
+@contextlib.contextmanager
+def _timed(times: dict[str, list[float]]) -> Iterator[None]:
+    """Wall and CPU seconds of the pipeline's scan and merge steps (the pipeline's own functions)."""
+    originals = {"scan": pipeline._run, "merge": pipeline.merge}
+
+    def wrap(name: str) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return originals[name](*args, **kwargs)
+            finally:
+                times[name] = [time.perf_counter() - wall, time.process_time() - cpu]
+
+        return timed
+
+    pipeline._run, pipeline.merge = wrap("scan"), wrap("merge")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        pipeline._run, pipeline.merge = originals["scan"], originals["merge"]  # type: ignore[assignment]
 
 
 if __name__ == "__main__":
