@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pytest
 
 from casework.changepoint import rate_shift
 from casework.contrast import contrast
@@ -100,3 +101,79 @@ def test_period_phase_and_alignment() -> None:
     assert align(checkpoint, p).p_value < 1e-9
     assert align(gc, p).lift < 2
     assert align(other, p).share < 0.1
+
+
+def _names(rng: random.Random, n: int) -> list[str]:
+    """Attribute names that differ by seed, so no assertion can lean on a name."""
+    stems = ["acct", "order", "cart", "user", "device", "merchant", "batch", "item"]
+    tails = ["score", "size", "age", "count", "weight", "level", "amount", "ratio"]
+    return [f"{rng.choice(stems)}.{rng.choice(tails)}_{i}" for i in range(n)]
+
+
+def _records(seed: int, need: str) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
+    """Requests over three endpoints that fail above a threshold of one attribute; ``need`` adds
+    a second condition: below a threshold of another attribute ("threshold"), or on one
+    endpoint only ("endpoint"). Every other attribute is noise: numbers, and a number that
+    only that endpoint's records carry. One endpoint has an id in its path, so the path has
+    many distinct values. Returns the relation ``r`` and the true attributes."""
+    rng = random.Random(seed)
+    cause, second, path, *noise = _names(rng, 6)
+    endpoints = [
+        f"/v1/{rng.choice(['refunds', 'payouts', 'charges'])}",
+        "/v1/checkout",
+        "/v1/orders/",
+    ]
+    cut, cut2 = rng.uniform(40, 60), rng.uniform(30, 70)
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    rows = []
+    for i in range(5000):
+        endpoint = rng.choice(endpoints)
+        attrs: dict[str, object] = {
+            cause: round(rng.uniform(0, 100), 2),
+            second: round(rng.uniform(0, 100), 2),
+            noise[0]: round(rng.lognormvariate(3, 1), 2),
+            noise[1]: rng.randrange(1000),
+            path: endpoint + (f"{rng.getrandbits(32):08x}" if endpoint.endswith("/") else ""),
+        }
+        if endpoint == endpoints[0]:
+            attrs[noise[2]] = rng.randrange(300, 25000)  # only this endpoint's records carry it
+        hit = float(attrs[cause]) >= cut  # type: ignore[arg-type]
+        if need == "threshold":
+            hit = hit and float(attrs[second]) < cut2  # type: ignore[arg-type]
+        elif need == "endpoint":
+            hit = hit and endpoint == endpoints[0]
+        fail = (hit and rng.random() < 0.95) or rng.random() < 0.002
+        rows.append((start + timedelta(seconds=20 * i), not fail, orjson.dumps(attrs).decode()))
+    con = duckdb.connect()
+    table = pa.table(
+        {
+            "ts": pa.array([r[0] for r in rows], pa.timestamp("us", tz="UTC")),
+            "ok": [r[1] for r in rows],
+            "attrs": [r[2] for r in rows],
+        }
+    )
+    con.register("rows_", table)
+    con.execute("CREATE TABLE r AS SELECT ts, ok, CAST(attrs AS JSON) attrs FROM rows_")
+    truth = {"threshold": {cause, second}, "endpoint": {cause, path}}.get(need, {cause})
+    return con, truth
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_cohort_names_one_cause_and_no_noise(seed: int) -> None:
+    con, truth = _records(seed, "")
+    best = contrast(con, "SELECT * FROM r", "NOT ok", time_column="ts")[0]
+    # Every term earns its place: a noise cut that trims a few successes is not stated.
+    assert {t.attr for t in best.terms} == truth, best.describe()
+    assert best.significant and best.rate > 0.8 and best.coverage > 0.8
+
+
+@pytest.mark.parametrize(
+    ("seed", "need"), [(s, n) for s in (1, 2, 3) for n in ("threshold", "endpoint")]
+)
+def test_a_cohort_keeps_both_causes_when_both_matter(seed: int, need: str) -> None:
+    con, truth = _records(seed, need)
+    best = contrast(con, "SELECT * FROM r", "NOT ok", time_column="ts")[0]
+    # With the endpoint, the number only its records carry is no stand-in for it: among records
+    # that carry that number, its cut separates nothing.
+    assert {t.attr for t in best.terms} == truth, best.describe()
+    assert best.significant and best.rate > 0.8 and best.coverage > 0.8

@@ -9,14 +9,22 @@ constants, so they hold for any seed.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from casework import shifts
+from casework.analyzers.changepoints import changepoints
+from casework.analyzers.novelty import novelty
+from casework.analyzers.what_changed import what_changed
+from casework.case import Case
+from casework.engine import load_analyzers, run_analyzers
 from casework.findings import Finding
 from casework.pipeline import investigate
+from casework.store import Store
 from generators import latency, payments, ratelimit, refunds
 
 SEEDS = (1, 2)
@@ -105,3 +113,113 @@ def test_ratelimit_client_ignoring_retry_after(tmp_path: Path, seed: int) -> Non
     top = found[0]
     assert top.key == "RETRY_STORM"
     assert truth.agent in top.title or truth.key_id in top.title
+
+
+# The analyzers of issue 5 on small hand-built case stores: titles, skips, shared work, counts.
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def _requests(store: Store, file: str, route: str, onset: int, n: int = 1440) -> None:
+    """A request a minute; from minute ``onset`` on, every third one fails with HTTP 500."""
+    for i in range(n):
+        status = 500 if i >= onset and i % 3 == 0 else 200
+        store.add(
+            "requests",
+            (START + timedelta(minutes=i), "log", file, i + 1, "POST", "h", route, route,
+             status, 12.0, 100, None, None),
+        )  # fmt: skip
+
+
+def _open(store: Store) -> Case:
+    path = store.path
+    store.close()
+    return Case.open(str(path))
+
+
+def test_the_same_series_from_two_sources_names_each_source(tmp_path: Path) -> None:
+    store = Store(tmp_path / "case.duckdb")
+    for file in ("nginx/access.log", "api/requests.log"):
+        _requests(store, file, "/v1/refunds", onset=900)
+    _requests(store, "other/app.log", "/v1/orders", onset=700)
+    case = _open(store)
+    found = [f for f in changepoints.run(case) if f.entities["series"] == "5xx"]
+    titles = {f.entities["file"]: f.title for f in found}
+    assert set(titles) == {"nginx/access.log", "api/requests.log", "other/app.log"}
+    assert len(set(titles.values())) == 3
+    for file in ("nginx/access.log", "api/requests.log"):
+        assert file in titles[file]
+    # A series only one source shows needs no source in its title.
+    assert "other/app.log" not in titles["other/app.log"]
+
+
+def test_har_analyzers_skip_a_bundle_without_har_files(tmp_path: Path) -> None:
+    store = Store(tmp_path / "case.duckdb")
+    _requests(store, "api/requests.log", "/v1/refunds", onset=900)
+    case = _open(store)
+    hars = [a for a in load_analyzers() if a.key.startswith("har_")]
+    assert len(hars) >= 7
+    _, runs = run_analyzers(case, hars)
+    assert {(r.status, r.reason, r.seconds) for r in runs} == {
+        ("skipped", "no har in this bundle", 0.0)
+    }
+
+
+def test_har_analyzers_run_when_a_har_file_was_read(tmp_path: Path) -> None:
+    store = Store(tmp_path / "case.duckdb")
+    store.add(
+        "files",
+        ("a.har", "har", "capture", 10, "0" * 64, "parsed", None, 1, None, None, None, None),
+    )
+    store.add(
+        "requests",
+        (START, "capture", "a.har", 1, "GET", "h", "/x", "https://h/x", 500, 5.0, 10, None,
+         '{"source": "har", "entry": 1}'),
+    )  # fmt: skip
+    case = _open(store)
+    _, runs = run_analyzers(case, [a for a in load_analyzers() if a.key.startswith("har_")])
+    assert {r.status for r in runs} == {"ok"}
+
+
+def test_change_points_are_computed_once_per_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "case.duckdb")
+    _requests(store, "api/requests.log", "/v1/refunds", onset=900)
+    store.add(
+        "changes", (START + timedelta(minutes=880), "release", "api", "2.0", "r.csv", 2, None)
+    )
+    case = _open(store)
+    calls = []
+    real = shifts._detect
+
+    def counted(c: Case) -> list[shifts.Onset]:
+        calls.append(1)
+        return real(c)
+
+    monkeypatch.setattr(shifts, "_detect", counted)
+    found, runs = run_analyzers(case, (changepoints, what_changed))
+    assert [r.status for r in runs] == ["ok", "ok"] and len(calls) == 1
+    change = next(f for f in found if f.key == "CHANGE_BEFORE_ONSET")
+    assert change.stats["gap_seconds"] == pytest.approx(20 * 60, abs=120)
+
+
+def test_a_new_template_counts_the_records_before_it_exactly(tmp_path: Path) -> None:
+    store = Store(tmp_path / "case.duckdb")
+    first_new = None
+    for i in range(3000):
+        new = i >= 2000 and i % 4 == 0
+        if new and first_new is None:
+            first_new = i
+        # Records share timestamps (ten a second): "before" means strictly earlier.
+        ts = START + timedelta(seconds=i // 10)
+        store.add(
+            "events",
+            ("app.log", i + 1, i + 1, ts, "error" if new else "info", None, None,
+             "boom" if new else "ok", "t-new" if new else "t-old", None),
+        )  # fmt: skip
+    case = _open(store)
+    found = [f for f in novelty.run(case) if f.key == "NEW_TEMPLATE"]
+    assert [f.entities["template_id"] for f in found] == ["t-new"]
+    assert first_new is not None
+    assert found[0].stats["other_records"] == (first_new // 10) * 10

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from casework.findings import Window
+
+T = TypeVar("T")
 
 #: A request's route for grouping: the route, else the URL's path, else (a response whose request
 #: could not be read, as in a capture) the host it came from.
@@ -29,6 +31,16 @@ class Case:
 
     con: duckdb.DuckDBPyConnection
     window: Window | None = None
+    #: Results derived from the store that several analyzers use (see :meth:`memo`).
+    derived: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """``compute()`` once per key and window: the store is read-only, so the result holds."""
+        full = (*key, self.window)
+        if full not in self.derived:
+            self.derived[full] = compute()
+        result: T = self.derived[full]
+        return result
 
     def count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()

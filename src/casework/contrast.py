@@ -12,7 +12,11 @@ reach Python.
   2026-02-15``), chosen over every distinct value with cumulative counts.
 * Identifiers are recognized by statistics, not names: nearly unique
   categorical values (request ids, emails, trace ids) and numbers that grow
-  with time (sequence numbers, embedded timestamps) are excluded.
+  with time (sequence numbers, embedded timestamps) are excluded; many values
+  one of which is common (a route among order ids) are a category.
+* Every term of a cohort earns its place: among the records that carry its
+  attribute, given the other terms, it must still separate failing from
+  succeeding records (:mod:`casework.contrast_cells`).
 * Keys present on failing records only (an error message) are symptoms, not
   a cohort; they are returned separately.
 * The best single terms are combined up to ``max_terms`` by one GROUP BY over
@@ -32,10 +36,11 @@ from typing import Any
 
 import duckdb
 
+from casework import contrast_cells as counting
 from casework import contrast_search as search
+from casework import contrast_tables as tables
 from casework.contrast_terms import (
     ALPHA,
-    COLUMN_PREFIX,
     TIME_KEY,
     Attribute,
     Split,
@@ -45,10 +50,10 @@ from casework.contrast_terms import (
     value_sql,
 )
 
-#: Rows examined; above this the population is sampled (all failing rows kept).
-SAMPLE_ROWS = 24_000
 ID_DISTINCT_SHARE = 0.2
 ID_MIN_DISTINCT = 100
+#: A value this common makes an attribute with many distinct values a category, not an id.
+HEAVY_SHARE = 0.1
 TIME_PROXY_CORR = 0.95
 MAX_CODES = 60
 
@@ -67,6 +72,7 @@ def contrast(
     time_column: str | None = "ts",
     max_terms: int = 3,
     max_results: int = 5,
+    symptom_of: str | None = None,
 ) -> list[Split]:
     """Cohorts that explain the rows of ``source`` (a SQL relation) where ``failing`` holds.
 
@@ -75,7 +81,10 @@ def contrast(
     columns that define the failure (status, duration): they and every key that
     mirrors one of them (equal text or |correlation| >= 0.98) are dropped.
     With ``time_column`` the time is an attribute too, so a cohort can read
-    "... since 14:05". Results are best first and never a superset of a better one.
+    "... since 14:05". ``symptom_of`` is a wider condition (``status >= 400``):
+    keys that records where it holds carry and the others almost never do (an
+    error text, a Retry-After) are symptoms, not a cohort, and are dropped.
+    Results are best first and never a superset of a better one.
     """
     try:
         return _contrast(
@@ -89,6 +98,7 @@ def contrast(
             time_column,
             max_terms,
             max_results,
+            symptom_of,
         )
     finally:
         # The work tables can be large; the cohorts' SQL refers to ``source``, not to them.
@@ -107,14 +117,19 @@ def _contrast(
     time_column: str | None,
     max_terms: int,
     max_results: int,
+    symptom_of: str | None,
 ) -> list[Split]:
-    pop = _population(con, source, failing, [*columns, *outcome], attrs, time_column)
+    pop = tables.population(
+        con, source, failing, [*columns, *outcome], attrs, time_column, symptom_of
+    )
     totals = con.execute(f"SELECT sum(w), sum(w) FILTER (WHERE fail) FROM {pop}").fetchone()
     total_all = round(float(totals[0] or 0)) if totals else 0
     failing_all = round(float(totals[1] or 0)) if totals else 0
     if failing_all < search.MIN_SUPPORT or failing_all == total_all:
         return []
-    _long_table(con, pop, columns, attrs, time_column, set(exclude) | set(outcome), outcome)
+    tables.long_table(con, pop, columns, attrs, time_column, set(exclude) | set(outcome), outcome)
+    if symptom_of:
+        tables.drop_symptoms(con)
     profile = _profile(con, failing_all, total_all, len(outcome))
     terms: list[tuple[float, Term]] = []
     tested = 0
@@ -134,86 +149,27 @@ def _contrast(
     best = search.top_terms(terms)
     if not best:
         return []
-    search.mark(con, pop, best)
+    counting.mark(con, pop, best)
     splits = search.combine(con, best, failing_all, total_all, max_terms, tested)
+    bonferroni = counting.corrections(tested, len(best), max_terms)
     out: list[Split] = []
     seen: set[tuple[object, ...]] = set()
     for s in splits:
         s = search.refine(con, s, best, failing_all, total_all)
+        # A refined cut can leave another term with nothing to add: every stated term earns its place.
+        settled = counting.settle(con, pop, s, bonferroni)
+        if settled is None:
+            continue
+        s = settled
         same = (s.failing_in, s.total_in, tuple(sorted(t.value_text for t in s.terms)))
         if same not in seen:
             seen.add(same)
             out.append(replace(s, attributes=tuple(profile)))
         if len(out) >= max_results:
             break
+    # Dropping a term changes a cohort's F1: order again, as ``combine`` does.
+    out.sort(key=lambda s: (-round(s.f1, 6), len(s.terms), s.describe()))
     return out
-
-
-def _population(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    failing: str,
-    columns: Sequence[str],
-    attrs: str | None,
-    time_column: str | None,
-) -> str:
-    """A temp table: id, fail, weight, and the compared columns, sampled when large."""
-    cols = [*columns, *([attrs] if attrs else []), *([time_column] if time_column else [])]
-    picked = ", ".join(f'"{c}"' for c in dict.fromkeys(cols))
-    flagged = f"SELECT coalesce(({failing}), FALSE) AS fail{', ' + picked if picked else ''} FROM ({source}) _s"
-    row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE fail) FROM ({flagged})").fetchone()
-    n, nf = (int(row[0]), int(row[1])) if row else (0, 0)
-    keep_fail = min(nf, SAMPLE_ROWS // 2)
-    keep_ok = min(n - nf, SAMPLE_ROWS - keep_fail)
-    w_fail = nf / keep_fail if keep_fail else 1.0
-    w_ok = (n - nf) / keep_ok if keep_ok else 1.0
-    # A fixed seed keeps the case store's findings the same on every run.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _cw_pop AS SELECT row_number() OVER () AS id, * FROM ("
-        f" (SELECT *, {w_fail} AS w FROM (FROM ({flagged}) WHERE fail)"
-        f" USING SAMPLE reservoir({keep_fail} ROWS) REPEATABLE (7))"
-        f" UNION ALL (SELECT *, {w_ok} AS w FROM (FROM ({flagged}) WHERE NOT fail)"
-        f" USING SAMPLE reservoir({keep_ok} ROWS) REPEATABLE (7)))"
-    )
-    return "_cw_pop"
-
-
-def _long_table(
-    con: duckdb.DuckDBPyConnection,
-    pop: str,
-    columns: Sequence[str],
-    attrs: str | None,
-    time_column: str | None,
-    exclude: set[str],
-    outcome: Sequence[str],
-) -> None:
-    """One row per (record, key, value); the outcome columns ride along to spot mirrors."""
-    extra = "".join(f', CAST("{c}" AS VARCHAR) AS o{i}' for i, c in enumerate(outcome))
-    parts = [
-        f"SELECT id, fail, w, '{COLUMN_PREFIX}{c}' AS k, CAST(\"{c}\" AS VARCHAR) AS v{extra}"
-        f' FROM {pop} WHERE "{c}" IS NOT NULL'
-        for c in columns
-        if c not in exclude and "'" not in c and '"' not in c
-    ]
-    if time_column:
-        parts.append(
-            f"SELECT id, fail, w, '{TIME_KEY}' AS k, CAST(epoch(\"{time_column}\") AS VARCHAR)"
-            f' AS v{extra} FROM {pop} WHERE "{time_column}" IS NOT NULL'
-        )
-    if attrs:
-        # A MAP transform unnests keys and values far faster than per-key JSON paths.
-        parts.append(
-            f"SELECT id, fail, w, unnest(map_keys(m)) AS k, unnest(map_values(m)) AS v{extra} FROM"
-            f' (SELECT *, json_transform("{attrs}", \'"MAP(VARCHAR, VARCHAR)"\') AS m'
-            f" FROM {pop})"
-        )
-    union = " UNION ALL ".join(parts) if parts else "SELECT 0 id, FALSE fail, 1.0 w, '' k, '' v"
-    skip = ", ".join(f"'{k}'" for k in exclude if "'" not in k) or "''"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _cw_long AS SELECT * FROM ({union})"
-        f" WHERE v IS NOT NULL AND v <> '' AND k NOT IN ({skip})"
-        " AND NOT contains(k, '\"') AND NOT contains(k, '\\')"
-    )
 
 
 def _profile(
@@ -232,11 +188,17 @@ def _profile(
         "   AND TRY_CAST(v AS TIMESTAMPTZ) IS NOT NULL THEN 1.0 ELSE 0.0 END),"
         f" count(*){mirror} FROM _cw_long GROUP BY k ORDER BY k"
     ).fetchall()
+    kinds = {r[0]: _kind(r[0], int(r[2]), int(r[7]), float(r[5]), float(r[6])) for r in rows}
+    common = _common_values(con, [k for k, kind in kinds.items() if kind == "id"])
     out = []
     ok_all = total_all - failing_all
-    for k, present, distinct, pf, po, num_share, date_share, n, *mirrors in rows:
+    for k, present, distinct, pf, po, _, _, n, *mirrors in rows:
         present_i, distinct_i = round(float(present)), int(distinct)
-        kind = _kind(k, distinct_i, int(n), float(num_share), float(date_share))
+        kind = kinds[k]
+        if kind == "id" and common.get(k, 0) >= HEAVY_SHARE * int(n):
+            # Many distinct values, but one of them is common (a route among order ids): a
+            # cohort can name it, and the set search never looks at the rare values anyway.
+            kind = "categorical"
         if distinct_i <= 1:
             kind = "constant"
         elif _mirrors_outcome(mirrors):
@@ -247,6 +209,18 @@ def _profile(
             kind = "time_proxy"
         out.append(Attribute(k, display(k), kind, present_i, distinct_i))
     return out
+
+
+def _common_values(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, int]:
+    """Records holding each key's most common value."""
+    if not keys:
+        return {}
+    rows = con.execute(
+        "SELECT k, max(n) FROM (SELECT k, v, count(*) n FROM _cw_long"
+        " WHERE k IN (SELECT unnest(?::VARCHAR[])) GROUP BY k, v) GROUP BY k",
+        [keys],
+    ).fetchall()
+    return {str(k): int(n) for k, n in rows}
 
 
 def _mirrors_outcome(stats: list[Any]) -> bool:

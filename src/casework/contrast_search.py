@@ -2,17 +2,20 @@
 
 Works on the engine's temp tables: ``_cw_long`` (id, fail, w, k, v) and,
 once terms are chosen, ``_cw_bits`` (id, fail, w, mask) with one bit per
-term, so combinations and refinements are counted without parsing JSON again.
+term (see :mod:`casework.contrast_cells`), so combinations and refinements
+are counted without parsing JSON again.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import duckdb
 import numpy as np
 
+from casework import contrast_cells as counting
 from casework.contrast_terms import (
     Split,
     Term,
@@ -155,49 +158,6 @@ def top_terms(terms: list[tuple[float, Term]]) -> list[Term]:
     return chosen
 
 
-def mark(con: duckdb.DuckDBPyConnection, pop: str, terms: list[Term]) -> None:
-    """``_cw_bits``: per record, a bit mask of the terms it satisfies (one pass over ``_cw_long``)."""
-    cases = " + ".join(
-        f"max(CASE WHEN k = '{t.key.replace(chr(39), chr(39) * 2)}' AND ({t.vsql}) THEN {1 << i} ELSE 0 END)"
-        for i, t in enumerate(terms)
-    )
-    keys = ", ".join("'" + t.key.replace("'", "''") + "'" for t in terms)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _cw_bits AS SELECT p.id, p.fail, p.w,"
-        f" coalesce(m.mask, 0) AS mask FROM {pop} p LEFT JOIN"
-        f" (SELECT id, {cases} AS mask FROM _cw_long WHERE k IN ({keys}) GROUP BY id) m USING (id)"
-    )
-
-
-#: How surely an extra term must add to a cohort (after correction) to be kept.
-REFINE_ALPHA = 0.01
-
-
-def _earned(candidates: list[Split], bonferroni: int) -> list[Split]:
-    """Cohorts whose every term earns its place: within each cohort one term smaller, the added
-    term must still separate failing from succeeding records (one-sided Fisher exact,
-    corrected for everything tried), else it only fits noise (a refund amount that happens to
-    cut off the last three successes)."""
-    by_terms = {frozenset(c.terms): c for c in candidates}
-    kept = []
-    for c in candidates:
-        ok = True
-        for drop in c.terms if len(c.terms) > 1 else ():
-            parent = by_terms.get(frozenset(t for t in c.terms if t is not drop))
-            if parent is None:
-                continue
-            fail_out = parent.failing_in - c.failing_in
-            ok_in = c.total_in - c.failing_in
-            ok_out = (parent.total_in - parent.failing_in) - ok_in
-            p = fisher_greater(c.failing_in, ok_in, fail_out, ok_out)
-            if p * bonferroni > REFINE_ALPHA:
-                ok = False
-                break
-        if ok:
-            kept.append(c)
-    return kept
-
-
 def combine(
     con: duckdb.DuckDBPyConnection,
     terms: list[Term],
@@ -207,39 +167,27 @@ def combine(
     tested: int,
 ) -> list[Split]:
     """Every conjunction of up to ``max_terms`` terms, counted exactly; best F1 first, minimal."""
-    cells = con.execute(
-        "SELECT mask, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_bits GROUP BY mask"
-    ).fetchall()
-    masks = np.array([int(c[0]) for c in cells], dtype=np.int64)
-    fails = np.array([float(c[1] or 0) for c in cells])
-    tots = np.array([float(c[2] or 0) for c in cells])
+    cells = counting.tally(con, "FROM _cw_bits")
+    has = counting.key_bits(terms)
+    bonferroni = counting.corrections(tested, len(terms), max_terms)
     candidates: list[Split] = []
-    combos = 0
     for size in range(1, max_terms + 1):
         for idx in itertools.combinations(range(len(terms)), size):
-            combos += 1
-            want = sum(1 << i for i in idx)
-            inside = (masks & want) == want
-            fi, ti = round(float(fails[inside].sum())), round(float(tots[inside].sum()))
+            bits = [1 << i for i in idx]
+            fi, ti = counting.count(cells, sum(bits))
             if ti < MIN_SUPPORT or fi == 0:
+                continue
+            earned = counting.unearned(cells, bits, [has[i] for i in idx], bonferroni)
+            if earned[1] > counting.REFINE_ALPHA:
                 continue
             p = fisher_greater(fi, ti - fi, failing_all - fi, total_all - ti - failing_all + fi)
             candidates.append(
                 Split(tuple(terms[i] for i in idx), fi, ti, failing_all, total_all, p)
             )
-    bonferroni = max(1, tested + combos)
-    candidates = _earned(candidates, bonferroni)
     candidates.sort(key=lambda s: (-round(s.f1, 6), len(s.terms), s.describe()))
     kept: list[Split] = []
     for s in candidates:
-        s = Split(
-            s.terms,
-            s.failing_in,
-            s.total_in,
-            s.failing_all,
-            s.total_all,
-            min(1.0, s.p_value * bonferroni),
-        )
+        s = replace(s, p_value=min(1.0, s.p_value * bonferroni))
         # A cohort must beat every cohort it extends, else the extra term says nothing.
         if any(set(k.terms) < set(s.terms) and k.f1 >= s.f1 - MIN_GAIN for k in kept):
             continue

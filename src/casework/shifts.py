@@ -106,7 +106,15 @@ def describe(o: Onset, patterns: dict[str, tuple[str, str]]) -> str:
 
 
 def detect(case: Case) -> list[Onset]:
-    """Significant shifts of every series in the case, strongest first."""
+    """Significant shifts of every series in the case, strongest first.
+
+    Computed once per case (and window): change points and what changed before
+    them both start from these.
+    """
+    return list(case.memo(("shifts.detect",), lambda: tuple(_detect(case))))
+
+
+def _detect(case: Case) -> list[Onset]:
     window = case.window
     if window is None:
         return []

@@ -226,8 +226,11 @@ def _what(anchor: Finding, cp: Finding | None) -> str:
     text = anchor.title if cp is None else cp.title
     m = re.search(r"HTTP \d{3}", anchor.title) or re.search(r"HTTP \d{3}", text)
     route = next((v for k, v in anchor.entities.items() if "/" in str(v) and k != "file"), None)
-    if route is None and cp is not None and cp.entities.get("series") == "5xx":
-        route = str(cp.entities.get("subject", "")) or None
+    if cp is not None and cp.entities.get("series") == "5xx":
+        # The change point names the method too ("POST /v1/refunds" for a cohort's "/v1/refunds").
+        named = str(cp.entities.get("subject", ""))
+        if route is None or (named.endswith(" " + route) and not route.startswith("HTTP")):
+            route = named or route
     if m and route:
         return route if route.startswith("HTTP") else f"{m.group(0)} on {route}"
     if m:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -18,9 +19,12 @@ MAX_FINDINGS = 20
 @analyzer(key="changepoints", needs=())
 def changepoints(case: Case) -> Iterator[Finding]:
     """Change points of failure, template and latency rates, each with a time interval."""
-    onsets = detect(case)
+    onsets = detect(case)[:MAX_FINDINGS]
     patterns = _patterns(case, [o.subject for o in onsets if o.kind == "template"])
-    findings = [_finding(case, o, patterns) for o in onsets[:MAX_FINDINGS]]
+    # The same series from two sources (an access log and the app's own request log) would read
+    # the same; then the title names the source.
+    sources = Counter((o.kind, o.subject) for o in onsets)
+    findings = [_finding(case, o, patterns, sources[o.kind, o.subject] > 1) for o in onsets]
     findings.sort(key=lambda f: (-f.score, f.subject))
     yield from findings
 
@@ -36,14 +40,17 @@ def _patterns(case: Case, ids: list[str]) -> dict[str, tuple[str, str]]:
     return {str(r[0]): (str(r[1]), str(r[2]).lower()) for r in rows}
 
 
-def _finding(case: Case, o: Onset, patterns: dict[str, tuple[str, str]]) -> Finding:
+def _finding(
+    case: Case, o: Onset, patterns: dict[str, tuple[str, str]], name_source: bool
+) -> Finding:
     s = o.shift
     what = describe(o, patterns)
+    named = f"{what} in {o.file}" if name_source else what
     verb = "rose" if s.increased else "fell"
     spread = (o.latest - o.earliest).total_seconds() / 60
     title = (
         f"At {minute(o.at)} (between {_short(o.earliest, o.at)} and {_short(o.latest, o.at)}),"
-        f" the {what} {verb}"
+        f" the {named} {verb}"
         f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after)"
     )
     level = patterns.get(o.subject, ("", ""))[1] if o.kind == "template" else ""

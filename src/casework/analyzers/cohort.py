@@ -44,7 +44,8 @@ def cohort(case: Case) -> Iterator[Finding]:
             failing,
             columns=("method", "route", "host", "client"),
             outcome=("status", "duration_ms", "bytes"),
-            exclude=_response_only(case, source),
+            # Keys only error responses carry (an error text, a Retry-After) are symptoms.
+            symptom_of="status >= 400",
         )
         found += [
             _finding(case, "requests", str(file), s, f"HTTP {int(code)}", failing)
@@ -73,25 +74,6 @@ def cohort(case: Case) -> Iterator[Finding]:
     found = [f for f in found if f.stats.get("significant")]
     found.sort(key=lambda f: (-f.score, f.subject))
     yield from found
-
-
-def _response_only(case: Case, source: str) -> tuple[str, ...]:
-    """Keys that only error responses carry (an error text, a Retry-After): symptoms, not a cohort."""
-    rows = case.rows(
-        "SELECT k FROM (SELECT status >= 400 AS bad, unnest(json_keys(attrs)) AS k"
-        f" FROM ({source}) USING SAMPLE 20000 ROWS) GROUP BY k"
-        " HAVING count(*) FILTER (WHERE bad) >= 0.2 * ? AND count(*) FILTER (WHERE NOT bad) <= 0.01 * ?",
-        (*_counts(case, source),),
-    )
-    return tuple(str(r[0]) for r in rows)
-
-
-def _counts(case: Case, source: str) -> tuple[int, int]:
-    row = case.one(
-        "SELECT count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE status < 400)"
-        f" FROM (SELECT status FROM ({source}) USING SAMPLE 20000 ROWS)"
-    )
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def _failure_groups(case: Case) -> list[tuple[str, int]]:

@@ -39,7 +39,7 @@ def jwt_problem(req: Req) -> tuple[str, float] | None:
     return None
 
 
-@analyzer(key="har_auth", needs=("requests",))
+@analyzer(key="har_auth", needs=("har",))
 def har_auth(case: Case) -> Iterator[Finding]:
     """401/403 responses grouped by route and reason; expired or future JWTs at request time."""
     reqs = requests(case, "har")

@@ -13,7 +13,7 @@ from casework.net.casedata import Req, entries, requests, window
 BIG_BYTES = 1_000_000
 
 
-@analyzer(key="har_big_payloads", needs=("requests",))
+@analyzer(key="har_big_payloads", needs=("har",))
 def har_big_payloads(case: Case) -> Iterator[Finding]:
     """Responses of 1 MB or more, per file, biggest first."""
     by_file: dict[str, list[Req]] = defaultdict(list)

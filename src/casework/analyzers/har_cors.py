@@ -30,7 +30,7 @@ def preflight_problem(req: Req) -> str | None:
     return None
 
 
-@analyzer(key="har_cors", needs=("requests",))
+@analyzer(key="har_cors", needs=("har",))
 def har_cors(case: Case) -> Iterator[Finding]:
     """Preflights without the allow headers, and requests that died (status 0) after a preflight."""
     reqs = requests(case, "har")

@@ -23,7 +23,7 @@ def failure(req: Req) -> str | None:
     return None
 
 
-@analyzer(key="har_failed_requests", needs=("requests",))
+@analyzer(key="har_failed_requests", needs=("har",))
 def har_failed_requests(case: Case) -> Iterator[Finding]:
     """Failed HAR requests: status 0 with the browser's error, and 4xx/5xx, per host."""
     reqs = requests(case, "har")

@@ -11,7 +11,7 @@ from casework.findings import Finding
 from casework.net.casedata import Req, entries, requests, window
 
 
-@analyzer(key="har_oauth_refresh", needs=("requests",))
+@analyzer(key="har_oauth_refresh", needs=("har",))
 def har_oauth_refresh(case: Case) -> Iterator[Finding]:
     """The same refresh token (same placeholder) sent twice, and token requests failing with invalid_grant."""
     reqs = requests(case, "har")

@@ -13,7 +13,7 @@ from casework.net.casedata import entries, requests, window
 TRAP_STATUSES = frozenset((301, 302))
 
 
-@analyzer(key="har_post_redirect", needs=("requests",))
+@analyzer(key="har_post_redirect", needs=("har",))
 def har_post_redirect(case: Case) -> Iterator[Finding]:
     """POST (or PUT/PATCH/DELETE) answered 301/302, followed by a GET of the new location."""
     reqs = requests(case, "har")

@@ -43,7 +43,7 @@ def chains(reqs: list[Req]) -> list[list[Req]]:
     return out
 
 
-@analyzer(key="har_redirects", needs=("requests",))
+@analyzer(key="har_redirects", needs=("har",))
 def har_redirects(case: Case) -> Iterator[Finding]:
     """Redirect chains of three or more hops, and redirect loops, in HAR files."""
     reqs = requests(case, "har")

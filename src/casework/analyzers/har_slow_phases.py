@@ -35,7 +35,7 @@ def phases(req: Req) -> dict[str, float]:
     return out
 
 
-@analyzer(key="har_slow_phases", needs=("requests",))
+@analyzer(key="har_slow_phases", needs=("har",))
 def har_slow_phases(case: Case) -> Iterator[Finding]:
     """For requests slower than 1 s, the phase that took most of their time."""
     by_file: dict[str, list[Req]] = defaultdict(list)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from casework.case import Case
 from casework.contrast import fisher_greater
@@ -29,6 +30,8 @@ SAMPLE_EVENTS = 60_000
 PROBE_EVENTS = 3_000
 MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
+#: Templates whose records before and after are counted in one pass over their stream.
+COUNTS_PER_PASS = 100
 SHAPE_SQL = (
     "left(regexp_replace(regexp_replace(CAST(value AS VARCHAR), '[0-9]', '9', 'g'),"
     " '[A-Za-z]+', 'a', 'g'), 48)"
@@ -42,41 +45,31 @@ def novelty(case: Case) -> Iterator[Finding]:
     if window is None:
         return
     span = (window.end - window.start).total_seconds()
-    found = list(_templates(case, window, span)) + list(_formats(case, window, span))
+    try:
+        found = list(_templates(case, window, span)) + list(_formats(case, window, span))
+    finally:
+        for table in ("_nov_sample", "_nov_vals"):
+            case.con.execute(f"DROP TABLE IF EXISTS {table}")
     found.sort(key=lambda f: (-f.score, f.subject))
     yield from found[:MAX_FINDINGS]
 
 
 def _templates(case: Case, window: Window, span: float) -> Iterator[Finding]:
-    stream = STREAM_SQL
-    # Row numbers in time order per stream give "records before the first occurrence" in one pass.
-    rows = case.rows(
-        "SELECT s, template_id, count(*), min(ts), max(ts), any_value(lvl), min(rn) - 1,"
-        " any_value(total) - max(rn), max(rn) - min(rn) + 1, any_value(f0), any_value(f1) FROM ("
-        f" SELECT {stream} s, template_id, ts, lower(level) lvl,"
-        f" row_number() OVER (PARTITION BY {stream} ORDER BY ts) rn,"
-        f" count(*) OVER (PARTITION BY {stream}) total,"
-        f" min(ts) OVER (PARTITION BY {stream}) f0, max(ts) OVER (PARTITION BY {stream}) f1"
-        " FROM events WHERE ts IS NOT NULL)"
-        " WHERE template_id IS NOT NULL GROUP BY s, template_id HAVING count(*) >= ?",
-        (MIN_COUNT,),
-    )
-    rows = [
-        r[:9]
-        for r in rows
-        if (r[3] - r[9]).total_seconds() > MARGIN * span
-        or (r[10] - r[4]).total_seconds() > MARGIN * span
-    ]
+    rows = _first_last(case, span)
     patterns = dict(case.rows("SELECT template_id, pattern FROM templates"))
     for s, tid, n, first, last, lvl, before, after, during in rows:
-        rate = n / max(during, 1)
-        p_new = (1 - min(rate, 0.999999)) ** before
-        p_gone = (1 - min(rate, 0.999999)) ** after
+        rate = min(n / max(during, 1), 0.999999)
+        p_new, p_gone = (1 - rate) ** before, (1 - rate) ** after
         text = str(patterns.get(tid, tid))[:120]
-        if p_new < P_NEW:
+        if p_new < P_NEW or (p_gone < P_NEW and n >= 4 * MIN_COUNT):
+            key, other, p = (
+                ("NEW_TEMPLATE", before, p_new)
+                if p_new < P_NEW
+                else ("VANISHED_TEMPLATE", after, p_gone)
+            )
             yield _template_finding(
                 case,
-                "NEW_TEMPLATE",
+                key,
                 str(s),
                 str(tid),
                 text,
@@ -84,23 +77,54 @@ def _templates(case: Case, window: Window, span: float) -> Iterator[Finding]:
                 first,
                 last,
                 str(lvl or ""),
-                int(before),
-                p_new,
+                int(other),
+                p,
             )
-        elif p_gone < P_NEW and n >= 4 * MIN_COUNT:
-            yield _template_finding(
-                case,
-                "VANISHED_TEMPLATE",
-                str(s),
-                str(tid),
-                text,
-                int(n),
-                first,
-                last,
-                str(lvl or ""),
-                int(after),
-                p_gone,
+
+
+def _first_last(case: Case, span: float) -> list[tuple[Any, ...]]:
+    """(stream, template, count, first, last, level, records before, after, between) of the
+    templates that start or stop well inside their stream's span.
+
+    Counts per template and per stream are plain GROUP BYs; only those few
+    templates get "records before the first / after the last occurrence",
+    counted by time in one pass per stream (no sort of every record).
+    """
+    streams = {
+        str(s): (int(n), f0, f1)
+        for s, n, f0, f1 in case.rows(
+            f"SELECT {STREAM_SQL} s, count(*), min(ts), max(ts) FROM events"
+            " WHERE ts IS NOT NULL GROUP BY s"
+        )
+    }
+    late: dict[str, list[tuple[Any, ...]]] = {}
+    for s, tid, n, first, last, lvl in case.rows(
+        f"SELECT {STREAM_SQL} s, template_id, count(*), min(ts), max(ts), any_value(lower(level))"
+        " FROM events WHERE ts IS NOT NULL AND template_id IS NOT NULL GROUP BY s, template_id"
+        " HAVING count(*) >= ? ORDER BY s, template_id",
+        (MIN_COUNT,),
+    ):
+        _, f0, f1 = streams[str(s)]
+        if max((first - f0).total_seconds(), (f1 - last).total_seconds()) > MARGIN * span:
+            late.setdefault(str(s), []).append((tid, n, first, last, lvl))
+    out = []
+    for s, found in late.items():
+        for at in range(0, len(found), COUNTS_PER_PASS):
+            items = found[at : at + COUNTS_PER_PASS]
+            counts = ", ".join(
+                "count(*) FILTER (WHERE ts < ?), count(*) FILTER (WHERE ts > ?)" for _ in items
             )
+            row = case.one(
+                f"SELECT {counts} FROM events WHERE ts IS NOT NULL AND {STREAM_SQL} = ?",
+                (*(t for it in items for t in (it[2], it[3])), s),
+            )
+            if row is None:
+                continue
+            total = streams[s][0]
+            for i, (tid, n, first, last, lvl) in enumerate(items):
+                before, after = int(row[2 * i]), int(row[2 * i + 1])
+                out.append((s, tid, n, first, last, lvl, before, after, total - before - after))
+    return out
 
 
 def _template_finding(
@@ -159,61 +183,68 @@ def _template_finding(
 
 
 def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
-    # A MAP of JSON values keeps the quotes of strings (so "42" and 42 differ) and unnests fast.
-    unnested = (
-        "SELECT s, ts, unnest(map_keys(m)) k, unnest(map_values(m)) AS value FROM ("
-        f" SELECT {STREAM_SQL} s, ts, json_transform(attrs, '\"MAP(VARCHAR, JSON)\"') m"
-        " FROM (SELECT file, ts, attrs FROM events USING SAMPLE __N__)"
-        " WHERE ts IS NOT NULL AND attrs IS NOT NULL)"
-    )
     total = max(case.count("events"), 1)
-
-    def pct(rows: int) -> str:
-        # Row by row: sampling whole vectors would pick runs of neighbouring (same-time) lines,
-        # and "first seen in the sample" would then mean nothing.
-        return f"{min(100.0, 100.0 * rows / total):.4f}% (bernoulli, 11)"
-
-    # Free-text and id fields have a shape per value; a small sample rules them out cheaply.
+    # Row by row: sampling whole vectors would pick runs of neighbouring (same-time) lines,
+    # and "first seen in the sample" would then mean nothing.
+    rate = min(100.0, 100.0 * SAMPLE_EVENTS / total)
+    case.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _nov_sample AS SELECT {STREAM_SQL} s, ts, attrs"
+        f" FROM (SELECT file, ts, attrs FROM events USING SAMPLE {rate:.4f}% (bernoulli, 11))"
+        " WHERE ts IS NOT NULL AND attrs IS NOT NULL"
+    )
+    # Free-text and id fields have a shape per value; a small part of the sample rules them out.
+    # A MAP of JSON values keeps the quotes of strings (so "42" and 42 differ).
+    probe = min(100.0, 100.0 * PROBE_EVENTS / SAMPLE_EVENTS)
     keys = [
         str(r[0])
         for r in case.rows(
-            f"SELECT k FROM ({unnested.replace('__N__', pct(PROBE_EVENTS))}) GROUP BY k"
-            f" HAVING count(DISTINCT {SHAPE_SQL}) <= ?",
+            "SELECT k FROM (SELECT unnest(map_keys(m)) k, unnest(map_values(m)) AS value FROM"
+            " (SELECT json_transform(attrs, '\"MAP(VARCHAR, JSON)\"') m FROM _nov_sample"
+            f" USING SAMPLE {probe:.4f}% (bernoulli, 11))) GROUP BY k"
+            f" HAVING count(DISTINCT {SHAPE_SQL}) <= ? ORDER BY k",
             (MAX_SHAPES_PER_KEY // 2,),
         )
+        if '"' not in str(r[0]) and "\\" not in str(r[0])
     ]
     if not keys:
         return
+    # Only those keys, all in one parse per record (a list of paths); JSON text keeps the quotes.
     case.con.execute(
-        "CREATE OR REPLACE TEMP TABLE _nov_shapes AS SELECT s, k, ts,"
-        f" {SHAPE_SQL} shape, left(CAST(value AS VARCHAR), 80) example"
-        f" FROM ({unnested.replace('__N__', pct(SAMPLE_EVENTS))}) WHERE k IN (SELECT unnest(?))",
-        [keys],
+        "CREATE OR REPLACE TEMP TABLE _nov_vals AS SELECT * FROM (SELECT s, ts,"
+        " unnest(?::VARCHAR[]) k, CAST(unnest(json_extract(attrs, ?::VARCHAR[])) AS VARCHAR) value"
+        " FROM _nov_sample) WHERE value IS NOT NULL",
+        [keys, [f'$."{k}"' for k in keys]],
     )
+    # Shapes per distinct value: far fewer regular expressions than one per sampled value.
     rows = case.rows(
-        "WITH per AS (SELECT s, k, shape, count(*) n, min(ts) first, any_value(example) ex"
-        " FROM _nov_shapes GROUP BY ALL),"
-        " keyed AS (SELECT s, k, min(ts) k0, count(*) total FROM _nov_shapes GROUP BY s, k"
+        f"WITH vals AS (SELECT s, k, value, count(*) n, min(ts) first, {SHAPE_SQL} shape"
+        "  FROM _nov_vals GROUP BY s, k, value),"
+        " per AS (SELECT s, k, shape, sum(n) n, min(first) first,"
+        "  arg_min(left(value, 80), first) ex FROM vals GROUP BY ALL),"
+        " keyed AS (SELECT s, k, min(first) k0, sum(n) total FROM vals GROUP BY s, k"
         "  HAVING count(DISTINCT shape) <= ?)"
         " SELECT per.s, per.k, per.shape, per.n, per.first, per.ex, keyed.total"
-        " FROM per JOIN keyed USING (s, k) WHERE per.n >= ? AND epoch(per.first) - epoch(keyed.k0) > ?",
+        " FROM per JOIN keyed USING (s, k) WHERE per.n >= ? AND epoch(per.first) - epoch(keyed.k0) > ?"
+        " ORDER BY per.s, per.k, per.shape",
         (MAX_SHAPES_PER_KEY, MIN_COUNT, MARGIN * span),
     )
     counted = []
     for s, k, shape, n, first, example, total in rows:
         # Only the few late shapes get the count of their key's values before them.
         row = case.one(
-            "SELECT count(*) FROM _nov_shapes WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
+            "SELECT count(*) FROM _nov_vals WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
         )
         before = int(row[0]) if row else 0
-        counted.append((s, k, shape, n, first, example, before, int(total) - before))
+        counted.append((s, k, shape, int(n), first, example, before, int(total) - before))
     rows = counted
     for s, k, shape, n, first, example, before, after in rows:
         p = fisher_greater(int(n), int(after) - int(n), 0, int(before))
         if before < 20 or p >= P_NEW:
             continue
         prior = case.one(
-            "SELECT mode(shape) FROM _nov_shapes WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
+            f"SELECT {SHAPE_SQL} shape FROM _nov_vals WHERE s = ? AND k = ? AND ts < ?"
+            " GROUP BY shape ORDER BY count(*) DESC, shape LIMIT 1",
+            (s, k, first),
         )
         old = prior[0] if prior else "?"
         title = (
