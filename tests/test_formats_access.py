@@ -52,3 +52,29 @@ def test_sniff() -> None:
     assert kind_of(fixture("apache_access.log")) == "access-log"
     assert sniff(fixture("syslog_3164.log")) == 0.0
     assert sniff(fixture("app.logfmt")) == 0.0
+
+
+def test_times_read_per_minute_equal_a_full_parse_of_each_line() -> None:
+    """CLF times are parsed once per minute and zone; every second must still come out exact."""
+    import io
+    import random
+    from zoneinfo import ZoneInfo
+
+    from casework.formats.access import parse
+    from casework.formats.base import ParseContext
+    from casework.timeparse import parse_ts
+
+    rng = random.Random(5)
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    whens = [
+        f"{rng.randint(1, 28):02d}/{rng.choice(months)}/2026:{rng.randint(0, 23):02d}:"
+        f"{rng.randint(0, 59):02d}:{s:02d} {rng.choice(['+0000', '+0530', '-0800'])}"
+        for s in [*range(61), *(rng.randint(0, 59) for _ in range(200))]
+    ]
+    body = "".join(f'10.0.0.1 - - [{w}] "GET /a HTTP/1.1" 200 5 "-" "ua"\n' for w in whens)
+    zone = ZoneInfo("Europe/Berlin")
+    records = list(parse(io.BytesIO(body.encode()), ParseContext("access.log", tz=zone)))
+    assert len(records) == len(whens)
+    for rec, when in zip(records, whens, strict=True):
+        expected = parse_ts(when, zone, None)
+        assert expected is not None and rec.ts == expected[0], when

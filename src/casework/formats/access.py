@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, iter_lines
@@ -37,6 +37,8 @@ _TAIL_KEYS = {
     "rt": "http.duration_ms", "request_time": "http.duration_ms",
     "urt": "http.upstream_ms", "upstream_response_time": "http.upstream_ms",
 }  # fmt: skip
+#: Seconds added to a minute's time; a leap second (60) reads as 59, as ``parse_ts`` does.
+_SECONDS = [timedelta(seconds=min(n, 59)) for n in range(61)]
 _TAIL = re.compile(r'(\w+)=("[^"]*"|\S+)|"([^"]*)"|(\S+)')
 
 
@@ -100,13 +102,18 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
             ctx.bad(number, "not an access-log line")
             continue
         ip, _ident, user, when, request, status, size, referer, agent, rest = m.groups()
-        if when in seen:
-            stamp = seen[when]
+        # CLF times (01/Mar/2026:12:00:07 +0000) are parsed once per minute and zone.
+        clf = len(when) == 26 and when[17] == ":" and when[18:20].isdigit()
+        key = when[:17] + when[20:] if clf else when
+        if key in seen:
+            stamp = seen[key]
         else:
-            stamp = parse_ts(when, ctx.tz, ctx.year)
+            stamp = parse_ts(when[:18] + "00" + when[20:] if clf else when, ctx.tz, ctx.year)
             if len(seen) >= 8192:
                 seen.clear()
-            seen[when] = stamp
+            seen[key] = stamp
+        if clf and stamp is not None:
+            stamp = (stamp[0] + _SECONDS[int(when[18:20])], stamp[1])
         attrs: dict[str, Any] = {"client.ip": ip}
         if user != "-":
             attrs["user"] = user
