@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from casework.bundle import Bundle, Limits
+from casework.bundle import Limits
+from casework.bundle_remote import open_bundle
 from casework.case import Case
 from casework.configs.envname import env_of
 from casework.engine import Analyzer, AnalyzerRun, load_analyzers, run_analyzers
@@ -24,6 +25,7 @@ from casework.investigation import Investigation
 from casework.mining import TemplateMiner
 from casework.rank import rank
 from casework.redact import RedactionPolicy, Redactor
+from casework.remote import StorageOptions, display, local_path
 from casework.scan.executors import POOL_MIN_BYTES, default_workers, run_dask, run_local
 from casework.scan.merge import merge
 from casework.scan.plan import CHUNK_BYTES, Settings, plan
@@ -51,6 +53,8 @@ class Options:
     chunk_bytes: int = CHUNK_BYTES
     #: Inputs smaller than this are scanned in this process: starting a pool would cost more.
     pool_min_bytes: int = POOL_MIN_BYTES
+    #: fsspec options for a bundle URL (``--storage-option``): may hold credentials, never shown.
+    storage: StorageOptions = field(default=(), repr=False)
 
 
 class Progress:
@@ -77,11 +81,14 @@ def investigate(
     progress: Progress | None = None,
     analyzers: list[Analyzer] | None = None,
 ) -> Investigation:
-    """Investigate the bundle at ``path``, writing the case store and reports into ``out``."""
+    """Investigate the bundle at ``path``, writing the case store and reports into ``out``.
+
+    ``path`` is a local path or an fsspec URL (``s3://bucket/prefix/``), reached with ``options.storage``.
+    """
     options = options or Options()
     progress = progress or Progress()
     started = time.perf_counter()
-    source = Path(path)
+    source = local_path(path)  # None for a bundle in object storage
     zone = _zone(options.tz)
     out_dir = Path(out)
     _prepare_out(out_dir, source)
@@ -95,7 +102,7 @@ def investigate(
     )
     store = Store(case_path)
     work = out_dir / ".work"
-    with Bundle(source, work / "bundle", options.limits) as bundle:
+    with open_bundle(path, work / "bundle", options.limits, options.storage) as bundle:
         members = sorted(bundle.members(), key=lambda m: m.name)
         settings = Settings(
             key,
@@ -133,7 +140,7 @@ def investigate(
     for entry in inventory:
         redactions.update(entry.redactions)
     result = Investigation(
-        bundle=redactor.text(str(source)),
+        bundle=redactor.text(display(str(path))),
         out=out_dir,
         case_path=case_path,
         inventory=inventory,
@@ -176,10 +183,12 @@ def _zone(name: str | None) -> ZoneInfo:
         ) from None
 
 
-def _prepare_out(out_dir: Path, source: Path) -> None:
-    if not source.exists():
+def _prepare_out(out_dir: Path, source: Path | None) -> None:
+    if source is not None and not source.exists():
         raise BundleError("no such file or directory; check the path", file=str(source))
-    if out_dir.resolve() == source.resolve() or source.resolve() in out_dir.resolve().parents:
+    if source is not None and (
+        out_dir.resolve() == source.resolve() or source.resolve() in out_dir.resolve().parents
+    ):
         # Writing inside the bundle would make the reports part of the next run's evidence.
         raise BundleError(
             "the output directory must not be inside the bundle; choose --out elsewhere"

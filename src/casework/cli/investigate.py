@@ -19,6 +19,7 @@ from casework.bundle import Limits
 from casework.cli.errors import friendly_errors
 from casework.pipeline import Options, investigate
 from casework.pipeline import Progress as PipelineProgress
+from casework.remote import display, is_url, parse_storage_options
 from casework.report.terminal import print_summary
 
 
@@ -68,12 +69,19 @@ def _envs(*given: str | None) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _label(bundle: str) -> str:
+    """A name for the default case directory: the bundle's last path segment without suffixes."""
+    last = display(bundle).rstrip("/").rsplit("/", 1)[-1] if is_url(bundle) else Path(bundle).name
+    return last.split(".")[0] or "bundle"
+
+
 def _short(name: str, width: int = 40) -> str:
     return name if len(name) <= width else "…" + name[-(width - 1) :]
 
 
 @click.command("investigate")
-@click.argument("bundle", type=click.Path(path_type=Path))
+# A plain string: click.Path would fold the "//" of an s3:// URL.
+@click.argument("bundle")
 @click.option(
     "--out",
     "out",
@@ -109,11 +117,19 @@ def _short(name: str, width: int = 40) -> str:
     "--scheduler",
     help="Dask scheduler address (tcp://host:8786); without it --executor dask starts a LocalCluster.",
 )
+@click.option(
+    "--storage-option",
+    "storage_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="fsspec option for a bundle URL (repeatable), e.g. endpoint_url=http://minio:9000; "
+    "credentials otherwise come from the environment as the backend reads them.",
+)
 @click.option("--top", type=int, default=5, show_default=True, help="Findings to show.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @friendly_errors
 def command(
-    bundle: Path,
+    bundle: str,
     out: Path | None,
     tz: str | None,
     max_bytes: int,
@@ -124,10 +140,15 @@ def command(
     executor: str,
     workers: int,
     scheduler: str | None,
+    storage_options: tuple[str, ...],
     top: int,
     quiet: bool,
 ) -> None:
     """Investigate an evidence BUNDLE (folder, .zip, .tar[.gz|.bz2|.xz] or .gz).
+
+    BUNDLE may also be an fsspec URL: a prefix (s3://bucket/case-123/) or one
+    object (gs://bucket/bundle.zip); s3, gcs and azure need the casework extra
+    of the same name.
 
     Writes findings.json, report.md, report.html, bugreport.md, inventory.json
     and case.duckdb into the case directory, then prints the inventory and the
@@ -135,11 +156,12 @@ def command(
     files), 2 when the input itself is unusable.
     """
     console = Console(stderr=True)
-    out_dir = out or Path(f"case-{bundle.name.split('.')[0] or 'bundle'}")
+    out_dir = out or Path(f"case-{_label(bundle)}")
     options = Options(
         tz=tz, limits=Limits(max_total_bytes=max_bytes, max_ratio=max_ratio),
         templates_state=templates_state, envs=_envs(env_a, env_b),
         executor=executor, workers=workers, scheduler=scheduler,
+        storage=parse_storage_options(storage_options),
     )  # fmt: skip
     progress = None if quiet else _BarProgress(console)
     result = investigate(bundle, out_dir, options, progress=progress)

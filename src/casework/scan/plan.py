@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import lzma
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +13,8 @@ from casework.bundle import Member
 from casework.formats import Format, sniff
 from casework.inventory import FileEntry
 from casework.redact import RedactionPolicy, Redactor
-from casework.scan.rangeio import line_boundaries
+from casework.remote import storage_error
+from casework.scan.rangeio import NEWLINE_SEARCH, line_boundaries
 from casework.scan.task import ScanTask
 from casework.scan.worker import unreadable
 
@@ -51,40 +54,50 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
         if fmt is None:
             continue
         entry.kind, entry.category = fmt.kind, fmt.category
-        assert member.disk is not None
+        location = member.location
+        assert location is not None
         cuts = [0, member.bytes]
         if (
             fmt.kind in SPLITTABLE
             and member.bytes > settings.chunk_bytes
-            and not _compressed(member)
+            and not _compressed(location)
         ):
-            with member.disk.open("rb") as raw:
-                cuts = line_boundaries(raw, member.bytes, settings.chunk_bytes)
+            try:
+                # Remote objects: one small ranged read per cut, not a download.
+                with member.raw(block_size=NEWLINE_SEARCH) as raw:
+                    cuts = line_boundaries(raw, member.bytes, settings.chunk_bytes)
+            except Exception:  # cannot cut it here: one task, whose worker reports why
+                cuts = [0, member.bytes]
         parts = len(cuts) - 1
         for part in range(parts):
             index = len(out.tasks)
             out.tasks.append(
                 ScanTask(
-                    index=index, file=entry.path, name=member.name, disk=str(member.disk),
+                    index=index, file=entry.path, name=member.name, disk=location,
                     size=member.bytes, kind=fmt.kind, part=part, parts=parts, start=cuts[part],
                     end=cuts[part + 1] if parts > 1 else None, key=settings.key, policy=settings.policy,
                     tz=settings.tz, tz_given=settings.tz_given, year=_year_hint(member),
-                    out=str(settings.work / f"task-{index:06d}"),
+                    out=str(settings.work / f"task-{index:06d}"), storage=member.storage,
                 )
             )  # fmt: skip
     return out
 
 
 def _sniffed(member: Member, entry: FileEntry) -> Format | None:
-    if member.problem is not None or member.disk is None:
+    if member.problem is not None or member.location is None:
         entry.reason = member.problem or "not readable"
         return None
     try:
-        entry.sha256 = _sha256(member.disk)
-        with member.open() as stream:
+        # An object read in place is not hashed: that would download it once more, here.
+        if member.disk is not None:
+            entry.sha256 = _sha256(member.disk)
+        with member.open(block_size=HEAD_BYTES) as stream:
             head = stream.read(HEAD_BYTES)
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
         entry.reason = unreadable(exc)
+        return None
+    except Exception as exc:  # a storage backend's own error type; its text may carry secrets
+        entry.reason = storage_error(exc)
         return None
     if not head:
         entry.reason = "empty file"
@@ -95,8 +108,8 @@ def _sniffed(member: Member, entry: FileEntry) -> Format | None:
     return fmt
 
 
-def _compressed(member: Member) -> bool:
-    return member.disk is not None and member.disk.suffix.lower() in {".gz", ".bz2", ".xz"}
+def _compressed(location: str) -> bool:
+    return location.lower().endswith((".gz", ".bz2", ".xz"))
 
 
 def _sha256(path: Path) -> str:
@@ -108,10 +121,9 @@ def _sha256(path: Path) -> str:
 
 
 def _year_hint(member: Member) -> int | None:
-    if member.disk is None:
-        return None
     try:
-        return datetime.fromtimestamp(member.disk.stat().st_mtime).year
+        mtime = member.disk.stat().st_mtime if member.disk is not None else member.mtime
+        return None if mtime is None else datetime.fromtimestamp(mtime).year
     except (OSError, ValueError, OverflowError):
         return None
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from casework.redact import RedactionPolicy
+from casework.remote import StorageOptions
 
 
 @dataclass(frozen=True, slots=True)
 class ScanTask:
     """Read ``disk`` (bytes ``start``..``end`` when it is one part of a split file) as ``kind``.
 
+    ``disk`` is a local path or an object storage URL the worker opens itself.
     ``file`` is the member's name in the bundle (already redacted), ``out``
     the directory the worker writes its Parquet parts into. The redaction
     key travels with the task so every worker makes the same placeholders.
@@ -34,6 +36,8 @@ class ScanTask:
     tz_given: bool
     year: int | None
     out: str
+    #: fsspec options to reach ``disk`` when it is a URL: credentials, so never shown.
+    storage: StorageOptions = field(default=(), repr=False)
 
 
 @dataclass(slots=True)

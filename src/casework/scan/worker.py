@@ -28,7 +28,7 @@ def scan(task: ScanTask) -> ScanResult:
     writer = RecordWriter(parts, redactor, miner, task.file)
     fmt = _BY_KIND[task.kind]
     ctx = ParseContext(path=task.file, tz=ZoneInfo(task.tz), tz_given=task.tz_given, year=task.year)
-    member = Member(task.name, Path(task.disk), task.size)
+    member = Member.at(task.name, task.disk, task.size, task.storage)
     try:
         with _open(member, task) as stream:
             for record in fmt.parse(stream, ctx):
@@ -43,7 +43,7 @@ def scan(task: ScanTask) -> ScanResult:
         )
     parts.close()
     if task.parts > 1 and task.end is not None:
-        with open(task.disk, "rb") as raw:
+        with member.raw() as raw:
             result.lines = count_lines(raw, task.start, task.end)
     stats = writer.stats
     result.records, result.first_ts, result.last_ts, result.assumed = (
@@ -61,7 +61,7 @@ def scan(task: ScanTask) -> ScanResult:
 def _open(member: Member, task: ScanTask):  # type: ignore[no-untyped-def]
     if task.parts == 1:
         return member.open()
-    return open_range(open(task.disk, "rb"), task.start, task.end)
+    return open_range(member.raw(), task.start, task.end)
 
 
 def unreadable(exc: BaseException) -> str:
