@@ -57,9 +57,12 @@ def population(
     buckets = 1 << 30
     cut_fail = math.ceil(buckets * keep_fail / nf) if nf else 0
     cut_ok = math.ceil(buckets * keep_ok / (n - nf)) if n > nf else 0
+    # Weights are multiples of 1/1024, so every sum of them is exact in a double whatever
+    # order parallel threads add them in: a finding's numbers are the same on every run.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _cw_pop AS SELECT row_number() OVER () AS id, *,"
-        f" CASE WHEN fail THEN {nf} ELSE {n - nf} END / count(*) OVER (PARTITION BY fail) AS w"
+        f" round(1024 * CASE WHEN fail THEN {nf} ELSE {n - nf} END"
+        " / count(*) OVER (PARTITION BY fail)) / 1024 AS w"
         f" FROM ({flagged}) _f WHERE hash(_f) % {buckets}"
         f" < CASE WHEN fail THEN {cut_fail} ELSE {cut_ok} END"
     )
