@@ -31,6 +31,8 @@ class ParseContext:
     first_problem: str | None = None
     truncated_lines: int = 0
     notes: list[str] = field(default_factory=list)
+    #: Lines in the stream, set by ``iter_lines`` once it has read to the end (else None).
+    lines_read: int | None = None
 
     def bad(self, line: int, reason: str) -> None:
         """Count a record that could not be parsed; keep the first reason for the inventory."""
@@ -70,6 +72,7 @@ def iter_lines(stream: BinaryIO, ctx: ParseContext) -> Iterator[tuple[int, str]]
     while True:
         raw = readline(MAX_LINE_BYTES)
         if not raw:
+            ctx.lines_read = number
             return
         number += 1
         if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):

@@ -43,8 +43,12 @@ def scan(task: ScanTask) -> ScanResult:
         )
     parts.close()
     if task.parts > 1 and task.end is not None:
-        with member.raw() as raw:
-            result.lines = count_lines(raw, task.start, task.end)
+        # The parser counted the part's lines when it read it all; else read them again.
+        if ctx.lines_read is not None:
+            result.lines = ctx.lines_read
+        else:
+            with member.raw() as raw:
+                result.lines = count_lines(raw, task.start, task.end)
     stats = writer.stats
     result.records, result.first_ts, result.last_ts, result.assumed = (
         stats.records, stats.first_ts, stats.last_ts, stats.assumed,
