@@ -76,8 +76,9 @@ def run_dask(
 ) -> list[ScanResult]:
     """Run tasks on a Dask cluster: the given scheduler, or a LocalCluster of worker processes.
 
-    The bundle's files and the task output directory must be paths every
-    worker can read and write (a shared file system).
+    Every worker must reach the bundle (a shared path, or the object-storage URL
+    with its fsspec backend installed; storage options travel inside the tasks)
+    and write the task output directory (a shared file system).
     """
     try:
         from distributed import Client, LocalCluster
