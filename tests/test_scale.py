@@ -141,3 +141,13 @@ def test_largest_tasks_run_first_and_compressed_files_count_expanded() -> None:
         replace(base, index=3, disk="/b/big.log", size=90 << 20, part=1, parts=2, start=40 << 20, end=90 << 20),
     ]  # fmt: skip
     assert [t.index for t in largest_first(tasks)] == [3, 1, 2, 0]
+
+
+def test_part_size_follows_the_bundle_not_the_workers() -> None:
+    from casework.scan.plan import CHUNK_BYTES, MIN_CHUNK_BYTES, chunk_for
+
+    assert chunk_for(0) == MIN_CHUNK_BYTES
+    assert chunk_for(400 << 20) == 25 << 20  # ~16 parts of a mid-sized bundle
+    assert chunk_for(10 << 30) == CHUNK_BYTES
+    sizes = [chunk_for(n << 20) for n in range(0, 4096, 64)]
+    assert sizes == sorted(sizes)

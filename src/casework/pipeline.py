@@ -28,7 +28,7 @@ from casework.redact import RedactionPolicy, Redactor
 from casework.remote import StorageOptions, display, local_path
 from casework.scan.executors import POOL_MIN_BYTES, default_workers, run_dask, run_local
 from casework.scan.merge import merge
-from casework.scan.plan import CHUNK_BYTES, Settings, plan
+from casework.scan.plan import Settings, chunk_for, plan
 from casework.scan.task import ScanResult, ScanTask
 from casework.store import Store
 
@@ -49,8 +49,9 @@ class Options:
     executor: str = "local"
     workers: int = 0
     scheduler: str | None = None
-    #: Large line-oriented files are cut into parts of about this many bytes for the scan.
-    chunk_bytes: int = CHUNK_BYTES
+    #: Large line-oriented files are cut into parts of about this many bytes for the scan
+    #: (None: chosen from the bundle's size, ``scan.plan.chunk_for``).
+    chunk_bytes: int | None = None
     #: Inputs smaller than this are scanned in this process: starting a pool would cost more.
     pool_min_bytes: int = POOL_MIN_BYTES
     #: fsspec options for a bundle URL (``--storage-option``): may hold credentials, never shown.
@@ -110,7 +111,7 @@ def investigate(
             str(zone),
             options.tz is not None,
             work / "parts",
-            options.chunk_bytes,
+            options.chunk_bytes or chunk_for(sum(m.bytes for m in members)),
         )
         scan_plan = plan(members, settings, redactor)
         progress.start(sum(t.size if t.end is None else t.end - t.start for t in scan_plan.tasks))

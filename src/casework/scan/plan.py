@@ -21,6 +21,21 @@ from casework.scan.worker import unreadable
 HEAD_BYTES = 64 * 1024
 #: Files larger than this are cut into parts of about this size (when their format allows).
 CHUNK_BYTES = 64 << 20
+#: The smallest part a bundle's size alone makes (see :func:`chunk_for`).
+MIN_CHUNK_BYTES = 16 << 20
+
+
+def chunk_for(bundle_bytes: int) -> int:
+    """The part size for a bundle: about 16 parts of it, between 16 and 64 MiB.
+
+    Small bundles get smaller parts so both cores stay busy when a few big files
+    dominate. It depends on the bundle only, never on the number of workers: the
+    cut decides which records each task's miner sees, so it must be the same for
+    every executor for their case stores to be identical.
+    """
+    return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, bundle_bytes // 16))
+
+
 #: Line-oriented formats whose records never span lines and need no state from earlier lines,
 #: so a file can be cut at any line (syslog is not: its year rolls over from line to line).
 SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log"})
