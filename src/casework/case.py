@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from casework.findings import Window
+from casework.store import open_read_only
 
 T = TypeVar("T")
 
@@ -58,7 +59,7 @@ class Case:
 
     @classmethod
     def open(cls, path: str, window: Window | None = None) -> Case:
-        con = duckdb.connect(path, read_only=True)
+        con = open_read_only(path)
         case = cls(con=con, window=window)
         if window is None:
             case.window = case.data_window()

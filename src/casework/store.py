@@ -203,15 +203,23 @@ class RowBuffer:
         raise NotImplementedError
 
 
+#: DuckDB's memory cap in every connection casework opens: the coordinating process stays
+#: small whatever the bundle's size (DuckDB spills to ``<case>.duckdb.tmp`` beyond it).
+MEMORY_LIMIT = "1GB"
+
+
+def open_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a case database, under the memory cap."""
+    return duckdb.connect(str(path), read_only=True, config={"memory_limit": MEMORY_LIMIT})
+
+
 class Store(RowBuffer):
     """A case database opened for writing: create the schema, then append rows in batches."""
 
-    def __init__(self, path: Path | str, memory_limit: str = "1GB") -> None:
+    def __init__(self, path: Path | str) -> None:
         super().__init__()
         self.path = Path(path)
-        self.con = duckdb.connect(str(self.path))
-        # The coordinating process stays small whatever the bundle's size; DuckDB spills to disk.
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self.con = duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
         for table, cols in SCHEMA.items():
             body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")

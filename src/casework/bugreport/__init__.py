@@ -13,6 +13,7 @@ from casework.bugreport.build import build, counted, findings_of, pick
 from casework.bugreport.facts import failing_status
 from casework.bugreport.model import BugReport, FindingFacts, Impact, Number
 from casework.errors import BundleError
+from casework.store import open_read_only
 
 __all__ = [
     "BugReport",
@@ -46,7 +47,7 @@ def load_case(case_dir: Path) -> tuple[dict[str, Any], duckdb.DuckDBPyConnection
         doc = orjson.loads(findings.read_bytes())
     except orjson.JSONDecodeError:
         raise BundleError("findings.json is not valid JSON", file=str(findings)) from None
-    return doc, duckdb.connect(str(db), read_only=True)
+    return doc, open_read_only(db)
 
 
 def report_for_case(

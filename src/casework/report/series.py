@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from casework.findings import Window
+from casework.store import open_read_only
 from casework.timeline import bucket_count, bucket_seconds, bucket_sql, bucket_start
 
 #: Level classes in stacking order (bottom first) and the raw levels they take.
@@ -65,7 +66,7 @@ def load_series(case_path: Path, window: Window | None) -> Series | None:
     if window is None or not case_path.exists():
         return None
     try:
-        con = duckdb.connect(str(case_path), read_only=True)
+        con = open_read_only(case_path)
     except duckdb.Error:
         return None
     try:
