@@ -10,6 +10,9 @@ import pytest
 MODULES = [
     "casework.timeparse",
     "casework.formats.access",
+    "casework.formats.alb",
+    "casework.formats.envoy",
+    "casework.formats.pgcsv",
     "casework.formats.jsonlines",
     "casework.formats.logfmt",
     "casework.formats.postgres",

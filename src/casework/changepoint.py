@@ -77,7 +77,7 @@ def rate_shift(
     t = np.asarray(totals, dtype=float)
     if len(t) < 2 or t.sum() < 2 * min_side:
         return None
-    keep = ~_bursts(h, t)
+    keep = ~bursts(h, t)
     found = _best_split(h, t, keep, min_side)
     if found is None:
         return None
@@ -118,7 +118,7 @@ def _loglik(hits: np.ndarray, totals: np.ndarray) -> np.ndarray:
     return np.asarray(a + b, dtype=float)
 
 
-def _bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
+def bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Buckets far above both neighbourhoods (a step has one high side; a burst has none).
 
     The neighbourhoods skip the ``BURST_WIDTH`` buckets next to each bucket, so a

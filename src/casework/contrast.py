@@ -46,6 +46,8 @@ from casework.contrast_terms import (
     Split,
     Term,
     display,
+    epoch_sql,
+    epoch_unit,
     fisher_greater,
     value_sql,
 )
@@ -56,6 +58,12 @@ ID_MIN_DISTINCT = 100
 HEAVY_SHARE = 0.1
 TIME_PROXY_CORR = 0.95
 MAX_CODES = 60
+#: ``dir/file.go:214``, ``app.py:88:12``, ``Class.method(File.java:123)``: a file with a known
+#: source extension and a line number (language syntax, not any customer's vocabulary).
+CODE_LOCATION = (
+    r"(?i)^[\w$./\\<>-]*(\(|^)?[\w$.-]+\.(go|py|java|kt|scala|groovy|js|mjs|cjs|ts|tsx|jsx|rb"
+    r"|cs|php|c|cpp|cxx|h|hpp|exs|erl|swift|lua|dart):\d+(:\d+)?\)?$"
+)
 
 __all__ = ["ALPHA", "Attribute", "Split", "Term", "contrast", "fisher_greater"]
 
@@ -186,13 +194,18 @@ def _profile(
         " avg(CASE WHEN TRY_CAST(v AS DOUBLE) IS NOT NULL THEN 1.0 ELSE 0.0 END),"
         " avg(CASE WHEN regexp_matches(v, '^[0-9]{4}-[0-9]{2}-[0-9]{2}')"
         "   AND TRY_CAST(v AS TIMESTAMPTZ) IS NOT NULL THEN 1.0 ELSE 0.0 END),"
+        " min(TRY_CAST(v AS DOUBLE)), max(TRY_CAST(v AS DOUBLE)),"
         f" count(*){mirror} FROM _cw_long GROUP BY k ORDER BY k"
     ).fetchall()
-    kinds = {r[0]: _kind(r[0], int(r[2]), int(r[7]), float(r[5]), float(r[6])) for r in rows}
+    kinds = {r[0]: _kind(r[0], int(r[2]), int(r[9]), float(r[5]), float(r[6]), r[7], r[8])
+             for r in rows}  # fmt: skip
     common = _common_values(con, [k for k, kind in kinds.items() if kind == "id"])
+    located = _code_locations(
+        con, [k for k, kind in kinds.items() if kind in ("categorical", "id")]
+    )
     out = []
     ok_all = total_all - failing_all
-    for k, present, distinct, pf, po, _, _, n, *mirrors in rows:
+    for k, present, distinct, pf, po, _, _, _, _, n, *mirrors in rows:
         present_i, distinct_i = round(float(present)), int(distinct)
         kind = kinds[k]
         if kind == "id" and common.get(k, 0) >= HEAVY_SHARE * int(n):
@@ -201,7 +214,7 @@ def _profile(
             kind = "categorical"
         if distinct_i <= 1:
             kind = "constant"
-        elif _mirrors_outcome(mirrors):
+        elif _mirrors_outcome(mirrors) or k in located:
             kind = "outcome"
         elif (pf or 0) >= 0.5 * failing_all and (po or 0) <= 0.01 * ok_all:
             kind = "symptom"
@@ -223,6 +236,23 @@ def _common_values(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str,
     return {str(k): int(n) for k, n in rows}
 
 
+def _code_locations(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]:
+    """Keys whose values are source locations (zap's ``caller``: ``pay/handler.go:214``).
+
+    The line of code that wrote a record is part of what the record is (an error is
+    logged from its own line), like its template: it restates the outcome and never
+    says for whom something fails.
+    """
+    if not keys:
+        return set()
+    rows = con.execute(
+        "SELECT k FROM (SELECT DISTINCT k, v FROM _cw_long WHERE k IN (SELECT unnest(?::VARCHAR[])))"
+        " GROUP BY k HAVING avg(CASE WHEN regexp_matches(v, ?) THEN 1.0 ELSE 0.0 END) >= 0.98",
+        [keys, CODE_LOCATION],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def _mirrors_outcome(stats: list[Any]) -> bool:
     """A key that restates an outcome column (``status`` beside the status column)."""
     for same, corr in zip(stats[::2], stats[1::2], strict=True):
@@ -233,10 +263,16 @@ def _mirrors_outcome(stats: list[Any]) -> bool:
     return False
 
 
-def _kind(k: str, distinct: int, n: int, num_share: float, date_share: float) -> str:
+def _kind(k: str, distinct: int, n: int, num_share: float, date_share: float,
+          low: float | None, high: float | None) -> str:  # fmt: skip
     if k == TIME_KEY:
         return "time"
     if num_share >= 0.98:
+        # Many distinct numbers all in one unit's 1990..2100 band are epoch dates
+        # (``signup_ts: 1712345678``): cut and named as dates, not as 1.7e+09.
+        if distinct > MAX_CODES and low is not None and high is not None \
+                and epoch_unit(low, high) is not None:  # fmt: skip
+            return "date"
         return "numeric"
     if date_share >= 0.98:
         return "date"
@@ -247,9 +283,7 @@ def _kind(k: str, distinct: int, n: int, num_share: float, date_share: float) ->
 
 def _follows_time(con: duckdb.DuckDBPyConnection, k: str, kind: str) -> bool:
     """True when a number or date grows with the record's time (a sequence or a timestamp)."""
-    value = (
-        "TRY_CAST(l.v AS DOUBLE)" if kind == "numeric" else "epoch(TRY_CAST(l.v AS TIMESTAMPTZ))"
-    )
+    value = "TRY_CAST(l.v AS DOUBLE)" if kind == "numeric" else epoch_sql("l.v")
     row = con.execute(
         f"SELECT corr({value}, CAST(t.v AS DOUBLE)) FROM _cw_long l"
         " JOIN (SELECT id, v FROM _cw_long WHERE k = ?) t USING (id) WHERE l.k = ?",

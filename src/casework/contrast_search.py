@@ -20,6 +20,7 @@ from casework.contrast_terms import (
     Split,
     Term,
     categorical_term,
+    epoch_sql,
     f1,
     fisher_greater,
     threshold_term,
@@ -32,7 +33,6 @@ TOP_TERMS = 12
 MAX_CUT_TESTS = 100
 #: An extra term must raise F1 by this much, else the shorter cohort says the same.
 MIN_GAIN = 0.02
-EPOCH = "epoch(TRY_CAST({} AS TIMESTAMPTZ))"
 #: Half the 99% chi-square quantile (1 degree of freedom): the likelihood interval of a cut.
 LIKELIHOOD_BOUND = 3.32
 
@@ -73,7 +73,7 @@ def thresholds(
     side: str | None = None,
 ) -> tuple[list[tuple[float, Term]], int]:
     """The best ``>=`` or ``<`` cut of a numeric, date or time attribute."""
-    x = "TRY_CAST(v AS DOUBLE)" if kind in ("numeric", "time") else EPOCH.format("v")
+    x = "TRY_CAST(v AS DOUBLE)" if kind in ("numeric", "time") else epoch_sql("v")
     rows = con.execute(
         f"SELECT {x} x, sum(w) FILTER (WHERE fail), sum(w) FROM _cw_long WHERE k = ?"
         " GROUP BY x HAVING x IS NOT NULL ORDER BY x",
@@ -213,7 +213,7 @@ def refine(
         if t.threshold is None or not bits[i]:
             continue
         others = sum(b for j, b in enumerate(bits) if j != i)
-        x = "TRY_CAST(l.v AS DOUBLE)" if t.kind in ("numeric", "time") else EPOCH.format("l.v")
+        x = "TRY_CAST(l.v AS DOUBLE)" if t.kind in ("numeric", "time") else epoch_sql("l.v")
         rows = con.execute(
             f"SELECT {x} x, sum(b.w) FILTER (WHERE b.fail), sum(b.w) FROM _cw_long l"
             " JOIN _cw_bits b USING (id) WHERE l.k = ? AND (b.mask & ?) = ?"

@@ -85,6 +85,27 @@ def categorical_term(key: str, expr: str, values: tuple[str, ...]) -> Term:
     )
 
 
+#: Epoch seconds 1990..2100: numbers in this band (or it times 1e3, 1e6, 1e9) can be dates.
+EPOCH_BAND = (631152000.0, 4102444800.0)
+
+
+def epoch_sql(v: str) -> str:
+    """Epoch seconds of a date value: a time text, or an epoch number in s, ms, µs or ns."""
+    x = f"TRY_CAST({v} AS DOUBLE)"
+    return (
+        f"coalesce(epoch(TRY_CAST({v} AS TIMESTAMPTZ)), CASE WHEN {x} >= 1e17 THEN {x} / 1e9"
+        f" WHEN {x} >= 1e14 THEN {x} / 1e6 WHEN {x} >= 1e11 THEN {x} / 1e3 ELSE {x} END)"
+    )
+
+
+def epoch_unit(low: float, high: float) -> float | None:
+    """The unit (1, 1e3, 1e6, 1e9) in which every number in ``[low, high]`` is a plausible date."""
+    for unit in (1.0, 1e3, 1e6, 1e9):
+        if EPOCH_BAND[0] * unit <= low <= high <= EPOCH_BAND[1] * unit:
+            return unit
+    return None
+
+
 def threshold_term(
     key: str,
     expr: str,
@@ -101,13 +122,13 @@ def threshold_term(
     name = display(key)
     if kind in ("date", "time"):
         t = _round_time(lo, hi)
-        number = expr if kind == "time" else f"TRY_CAST({expr} AS TIMESTAMPTZ)"
-        sql = f"epoch({number}) {op} {t!r}"
+        number = f"epoch({expr})" if kind == "time" else epoch_sql(expr)
+        sql = f"{number} {op} {t!r}"
         # The long table holds the record time as epoch seconds already.
         vsql = (
             f"TRY_CAST(v AS DOUBLE) {op} {t!r}"
             if kind == "time"
-            else (f"epoch(TRY_CAST(v AS TIMESTAMPTZ)) {op} {t!r}")
+            else f"{epoch_sql('v')} {op} {t!r}"
         )
         text = _time_text(t)
     else:

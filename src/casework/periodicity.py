@@ -144,7 +144,10 @@ def _refine(y: np.ndarray, lag: int) -> float:
         if period < 2:
             continue
         profile = _fold(y, float(period))
-        peak = float(profile.max() - np.median(profile))
+        # The peak of three neighbouring phase bins: one noisy bin (a sparse series'
+        # single slow request) must not pick a period that smears the real spike.
+        smooth = (profile + np.roll(profile, 1) + np.roll(profile, -1)) / 3
+        peak = float(smooth.max() - np.median(profile))
         if peak > best_peak + 1e-12:
             best, best_peak = float(period), peak
     return round(best, 3)

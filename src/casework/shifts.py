@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from casework.case import ROUTE_SQL, Case
-from casework.changepoint import Shift, rate_shift
+from casework.changepoint import Shift, bursts, rate_shift
 from casework.findings import Window
 from casework.timeline import bucket_count, bucket_seconds, bucket_sql
 
@@ -21,10 +23,13 @@ ALPHA = 0.001
 MIN_HITS = 5
 MAX_TEMPLATES = 300
 FINE_BUCKETS = 120
-#: A log stream: the file name without rotation suffixes (``app.log.2.gz`` and ``app.log`` are one).
+#: A log stream: the file name without rotation suffixes (``app.log.2.gz`` and ``app.log`` are one),
+#: dates with a time of day too (lumberjack ``app-2026-11-27T15-04-05.000.log.gz``, PostgreSQL
+#: ``postgresql-2026-11-27_150405.log``, Python ``app.log.2026-11-27_15-00-00``).
 STREAM_SQL = (
     "regexp_replace(regexp_replace(coalesce(file, '?'), '(\\.[0-9]+)?(\\.(gz|bz2|xz|zst))?$', ''),"
-    " '[-_.]?[0-9]{4}-?[0-9]{2}-?[0-9]{2}(T?[0-9]{2,6})?', '')"
+    " '[-_.]?[0-9]{4}-?[0-9]{2}-?[0-9]{2}([T_-]?[0-9]{2}([-:.]?[0-9]{2}){0,2}(\\.[0-9]{1,9})?)?',"
+    " '')"
 )
 ERROR_LEVELS = "('error', 'err', 'fatal', 'critical', 'crit', 'severe', 'alert', 'emerg', 'panic')"
 
@@ -201,8 +206,16 @@ def _onset(
     fh, ft = _series(
         case, table, where, hit, Window(start, end - timedelta(microseconds=1)), fine_width
     )
-    fh = [sum(hits[:first]), *fh, sum(hits[last:])]
-    ft = [sum(totals[:first]), *ft, sum(totals[last:])]
+    # Bursts the coarse grid set aside stay aside: on the fine grid a daily burst of errors is
+    # many small buckets, none a burst by itself, and it would pull the onset to its start.
+    keep = ~bursts(np.asarray(hits, dtype=float), np.asarray(totals, dtype=float))
+    for j in range(len(fh)):
+        if not keep[min(first + (j * fine_width) // width, len(keep) - 1)]:
+            fh[j] = ft[j] = 0
+    kept_h = [h if k else 0 for h, k in zip(hits, keep, strict=True)]
+    kept_t = [t if k else 0 for t, k in zip(totals, keep, strict=True)]
+    fh = [sum(kept_h[:first]), *fh, sum(kept_h[last:])]
+    ft = [sum(kept_t[:first]), *ft, sum(kept_t[last:])]
     refined = rate_shift(fh, ft)
     if refined is None:
         at = window.start + timedelta(seconds=width * coarse.split)

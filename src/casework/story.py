@@ -144,6 +144,7 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
     )
     cp = shifts[0] if shifts else (anchor if cohort is None else None)
     onset = _onset(cp) if cp else _onset(anchor)
+    onset = _cohort_onset(cohort, cp) or onset
     change = _nearest_change(members, cohort, onset, _interval(cp or anchor))
     parts = [_what(anchor, cp)]
     if onset is not None:
@@ -199,6 +200,26 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         next_steps=_steps(everyone),
         related=tuple(f.id for f in everyone),
     )
+
+
+def _cohort_onset(cohort: Finding | None, cp: Finding | None) -> float | None:
+    """The latest onset both the shift and the cohort allow, when the shift's point is not one.
+
+    The shift of a mixed series (all error records) is pulled toward unrelated
+    bursts of errors; the cohort's own records place its onset in an interval
+    too. Where the two intervals meet, the latest time they share is when the
+    cohort was failing for sure. None when they agree or do not meet.
+    """
+    if cohort is None or cp is None:
+        return None
+    low, high = cohort.stats.get("since_low"), cohort.stats.get("since_high")
+    point, interval = _onset(cp), _interval(cp)
+    if not (isinstance(low, float) and isinstance(high, float)) or interval is None:
+        return None
+    if point is None or low <= point <= high:
+        return None
+    first, last = max(low, interval[0]), min(high, interval[1])
+    return last if first <= last else None
 
 
 def _nearest_change(

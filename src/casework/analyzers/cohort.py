@@ -132,8 +132,11 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         "significant": s.significant,
         "terms": len(s.terms),
     }
+    recent = None
     if since is not None and since.threshold is not None:
         stats.update(since_epoch=since.threshold, since_low=since.lo, since_high=since.hi)
+        recent = _coverage_since(case, table, file, s, failing, since.threshold)
+        stats["coverage_since"] = recent
     cut = next((t for t in who if t.threshold is not None), None)
     if cut is not None:
         # The data only say the cut lies between the last value on one side and the first on the other.
@@ -149,7 +152,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         key="FAILURE_COHORT",
         analyzer="cohort",
         subject=f"{file}:{what}:{s.describe()}",
-        severity=_severity(s),
+        severity=_severity(s, recent),
         score=round(score, 4),
         title=title,
         summary=summary,
@@ -165,7 +168,23 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     )
 
 
-def _severity(s: Split) -> Severity:
+def _coverage_since(
+    case: Case, table: str, file: str, s: Split, failing: str, since: float
+) -> float | None:
+    """The cohort's share of the stream's failures from its onset on.
+
+    Unrelated errors before the onset (a daily burst of timeouts) dilute the
+    cohort's share of all failures; from its onset on, it is what fails.
+    """
+    row = case.one(
+        f"SELECT count(*) FILTER (WHERE {s.where}), count(*) FROM {table}"
+        f" WHERE {STREAM_SQL} = ? AND ({failing}) AND epoch(ts) >= ?",
+        (file, since),
+    )
+    return int(row[0]) / int(row[1]) if row and row[1] else None
+
+
+def _severity(s: Split, coverage_since: float | None = None) -> Severity:
     # A window of time where everything fails is an outage the change points already state;
     # a cohort says for whom, and only then is it the lead hypothesis.
     whom = any(t.kind != "time" for t in s.terms)
@@ -177,7 +196,7 @@ def _severity(s: Split) -> Severity:
         and s.significant
         and s.rate >= 0.2
         and s.failing_in >= 10
-        and s.coverage >= 0.3
+        and max(s.coverage, coverage_since or 0.0) >= 0.3
     ):
         return "high"
     return "medium" if s.significant and s.lift >= 3 else "low"

@@ -32,9 +32,11 @@ MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
 #: Templates whose records before and after are counted in one pass over their stream.
 COUNTS_PER_PASS = 100
+#: A bare number's integer part is one ``#`` whatever its length: a counter passing 999 or a
+#: duration passing 10 s grows, it does not change format (its fraction's digits still count).
 SHAPE_SQL = (
-    "left(regexp_replace(regexp_replace(CAST(value AS VARCHAR), '[0-9]', '9', 'g'),"
-    " '[A-Za-z]+', 'a', 'g'), 48)"
+    "left(regexp_replace(regexp_replace(regexp_replace(CAST(value AS VARCHAR),"
+    " '^(-?)[0-9]+([.][0-9]+)?$', '\\1#\\2'), '[0-9]', '9', 'g'), '[A-Za-z]+', 'a', 'g'), 48)"
 )
 
 

@@ -146,8 +146,10 @@ def _finding(
 ) -> Finding:
     wait = f"Retry-After {c.retry_after:g} s" if c.retry_after else "no Retry-After"
     also = f" ({', '.join(aliases)})" if aliases else ""
+    # The requests' own client column needs no name ("Client client = ..." says nothing).
+    who = c.value if attr == "client" else f"{attr} = {c.value}"
     title = (
-        f"Client {attr} = {c.value}{also} ignores back-off: {c.fast:,} of its {c.throttled:,} HTTP 429/503"
+        f"Client {who}{also} ignores back-off: {c.fast:,} of its {c.throttled:,} HTTP 429/503"
         f" were retried after a median {c.median_gap:.2f} s ({wait}), in {c.storms} storm(s);"
         f" {c.throttled / total:.0%} of all throttled requests"
     )

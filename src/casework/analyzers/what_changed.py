@@ -138,6 +138,9 @@ def _finding(o: Onset, c: _Change, spacing: float) -> Finding:
             "chance": chance,
             "change_epoch": c.ts.timestamp(),
             "onset_epoch": o.at.timestamp(),
+            # The onset's candidate interval, so a cohort's sharper onset inside it can join.
+            "earliest_epoch": o.earliest.timestamp(),
+            "latest_epoch": o.latest.timestamp(),
             "spacing_seconds": spacing,
         },
         evidence=(

@@ -19,10 +19,13 @@ TS_KEYS = (
     "event_time", "event.created", "logtime", "log_time", "time_local", "time_iso8601",
     "timestamp_ms", "timemillis", "timeunixnano", "observedtimeunixnano", "asctime",
     "created_at", "created", "_time", "__time", "instant.epochsecond",
+    # access logs in JSON: Kong file-log, Envoy, Traefik name the request's start
+    "started_at", "start_time", "starttime", "startutc",
 )  # fmt: skip
 LEVEL_KEYS = (
     "level", "log.level", "severity", "lvl", "loglevel", "log_level", "levelname",
     "severitytext", "severity_text", "@l", "@level", "level_name", "sev", "levelstr",
+    "error_severity",  # PostgreSQL jsonlog
 )  # fmt: skip
 MSG_KEYS = (
     "msg", "message", "@m", "@mt", "event", "log", "text", "body", "short_message",

@@ -18,18 +18,20 @@ for _canon, _keys in {
     " http.request.method http.verb request.verb req.verb",
     "http.route": "route http.route req.route request.route endpoint handler pattern",
     "http.path": "path urlpath url.path http.path http.target request.path req.path uri"
-    " requesturi request.uri url req.url request.url http.url url.original target",
+    " requesturi request.uri url req.url request.url http.url url.original target requestpath",
     "http.status": "status statuscode httpstatus http.status http.statuscode response.status"
     " res.statuscode response.statuscode responsestatus responsecode res.status"
-    " http.response.statuscode http.code response.code res.code http.responsecode",
+    " http.response.statuscode http.code response.code res.code http.responsecode"
+    " downstreamstatus",
     "http.bytes": "bytes bytessent bodybytessent responsesize respbytes size contentlength"
     " res.contentlength http.response.body.bytes response.size",
     "http.user_agent": "useragent ua httpuseragent http.useragent useragent.original"
-    " req.headers.useragent request.headers.useragent",
+    " req.headers.useragent request.headers.useragent requestuseragent",
     "http.referer": "referer referrer httpreferer http.referer req.headers.referer",
     "client.ip": "clientip remoteaddr remoteip ip client.ip client.address source.ip"
     " req.remoteaddress xforwardedfor realip",
-    "client.id": "clientid client.id appid apikeyid consumer tenant tenantid customerid accountid",
+    "client.id": "clientid client.id appid apikeyid consumer tenant tenantid customerid accountid"
+    " consumerid consumer.id authenticatedentity.id",
 }.items():
     for _key in _keys.split():
         _NAMES[_key] = _canon
@@ -39,7 +41,7 @@ _HTTP_PARENTS = frozenset({"http", "request", "req", "response", "res", "url", "
 
 _DURATION_STEMS = (
     "duration", "latency", "elapsed", "responsetime", "requesttime", "took", "rt", "http.duration", "http.server.duration", "res.responsetime", "timetaken",
-    "processingtime", "servertime", "upstreamresponsetime",
+    "processingtime", "servertime", "upstreamresponsetime", "latencies.request",
 )  # fmt: skip
 #: Unit suffixes on a duration key, as the factor to milliseconds.
 _SUFFIXES = (
@@ -80,8 +82,9 @@ def duration_ms(value: Any, factor: float) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        # An integer too large for milliseconds of one request is a Go time.Duration in ns.
-        if factor == 1.0 and isinstance(value, int) and value >= 10**9:
+        # An integer too large for milliseconds of one request (2.8 hours and more) is a Go
+        # time.Duration in ns (Traefik's ``Duration``: 120 ms is 120000000).
+        if factor == 1.0 and isinstance(value, int) and value >= 10**7:
             factor = 1e-6
         return float(value) * factor
     if isinstance(value, str) and 0 < len(value) <= 64:
@@ -153,6 +156,8 @@ def add_http(attrs: dict[str, Any]) -> None:
     found: dict[str, Any] = {}
     for key, canon in mapped:
         value = attrs[key]
+        if type(value) is list and len(value) == 1:
+            value = value[0]  # Go's http.Header (Caddy): every header is a list of values
         if value is not None and value != "" and canon not in found:
             found[canon] = value
     status = _status(found.pop("http.status", None))

@@ -14,6 +14,8 @@ are deploy-shaped (``deployed_at``, ``environment``); otherwise a release.
 from __future__ import annotations
 
 import csv
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -26,12 +28,18 @@ from casework.model import ChangeRecord
 from casework.timeparse import parse_ts
 
 VERSION_KEYS = ("version", "app_version", "release", "release_version", "tag", "image_tag",
-                "build", "revision", "sha", "commit", "git_sha", "chart_version")  # fmt: skip
+                "ref", "build", "revision", "sha", "commit", "git_sha", "chart_version")  # fmt: skip
 TIME_KEYS = ("deployed_at", "released_at", "deploy_time", "release_time", "timestamp", "time",
              "ts", "date", "datetime", "created_at", "started_at", "finished_at", "at",
-             "when", "@timestamp")  # fmt: skip
+             "when", "@timestamp", "release_date", "deploy_date", "released_on",
+             "deployed_on")  # fmt: skip
 WHAT_KEYS = ("service", "app", "application", "name", "component", "project", "repo",
              "repository", "package", "deployment", "target")  # fmt: skip
+#: ``2.14.3``, ``v2.14``, ``release-2.14.3-rc1``: digits with dots, not a 40-hex commit.
+_VERSIONISH = re.compile(r"^[A-Za-z_-]*v?\d+(?:\.\d+)+[\w.+-]*$")
+#: A release list is a few hundred rows; a JSON array beyond this is something else.
+MAX_ARRAY_CHARS = 16 << 20
+_DECODER = json.JSONDecoder()
 _KIND_KEYS = ("type", "kind", "event", "action", "change_type")
 _DEPLOY_HINTS = ("deployed_at", "deploy_time", "environment", "env", "cluster", "namespace")
 
@@ -47,11 +55,13 @@ def _lowered(names: list[str]) -> dict[str, str]:
     return {n.strip().lower().replace(" ", "_").replace("-", "_"): n for n in names}
 
 
-def _is_change_list(names: list[str]) -> bool:
+def _is_change_list(names: list[str], width: int | None = None) -> bool:
+    """Version and time keys, no log keys, and at most 24 fields (``width``: top-level ones,
+    so a nested ``creator`` object of a GitHub deployment does not make a row a log)."""
     keys = _lowered(names)
     log_keys = any(k in keys for k in (*LEVEL_KEYS, *MSG_KEYS))
     return _pick(keys, VERSION_KEYS) is not None and _pick(keys, TIME_KEYS) is not None \
-        and not log_keys and len(keys) <= 24  # fmt: skip
+        and not log_keys and (len(keys) if width is None else width) <= 24  # fmt: skip
 
 
 def sniff(head: bytes) -> float:
@@ -60,6 +70,12 @@ def sniff(head: bytes) -> float:
     if not lines:
         return 0.0
     first = lines[0].lstrip()
+    if first.startswith("["):
+        rows = [o for _, o in _array_items(head.decode("utf-8", "replace"), limit=20)]
+        ok = sum(
+            1 for o in rows if isinstance(o, dict) and _is_change_list(list(flatten(o)), len(o))
+        )
+        return 0.95 if rows and share(ok, len(rows)) >= 0.8 else 0.0
     if first.startswith("{"):
         objects = []
         for line in lines[:20]:
@@ -69,7 +85,7 @@ def sniff(head: bytes) -> float:
                 return 0.0
             if isinstance(obj, dict):
                 objects.append(obj)
-        ok = sum(1 for o in objects if _is_change_list(list(flatten(o))))
+        ok = sum(1 for o in objects if _is_change_list(list(flatten(o)), len(o)))
         return 0.95 if share(ok, len(lines[:20])) >= 0.8 else 0.0
     header = _cells(first, _dialect(first))
     return 0.95 if header and len(header) >= 2 and _is_change_list(header) else 0.0
@@ -87,9 +103,19 @@ def _cells(line: str, dialect: type[csv.Dialect]) -> list[str] | None:
         return None
 
 
+def _version_key(keys: Mapping[str, str], row: Mapping[str, Any]) -> str | None:
+    """The first version column whose value reads as a version (a deployment's ``ref``
+    tag ``v2.14.3`` rather than its commit ``sha``), else the first version column."""
+    named = [keys[n] for n in VERSION_KEYS if n in keys]
+    for key in named:
+        if _VERSIONISH.match(str(row.get(key) or "")):
+            return key
+    return named[0] if named else None
+
+
 def _change(row: Mapping[str, Any], number: int, ctx: ParseContext) -> ChangeRecord | None:
     keys = _lowered(list(row))
-    when_key, version_key = _pick(keys, TIME_KEYS), _pick(keys, VERSION_KEYS)
+    when_key, version_key = _pick(keys, TIME_KEYS), _version_key(keys, row)
     what_key = _pick(keys, WHAT_KEYS)
     kind_key = _pick(keys, _KIND_KEYS)
     value = row.get(when_key) if when_key else None
@@ -118,12 +144,54 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[ChangeRecord]:
     for number, text in lines:
         if not text.strip():
             continue
-        if text.lstrip().startswith("{"):
+        if text.lstrip().startswith("["):
+            yield from _array_rows(number, text, lines, ctx)
+        elif text.lstrip().startswith("{"):
             yield from _json_rows([(number, text)], ctx)
             yield from _json_rows(lines, ctx)
         else:
             yield from _csv_rows(text, lines, ctx)
         return
+
+
+def _array_items(text: str, limit: int | None = None) -> Iterator[tuple[int, Any]]:
+    """``(line, element)`` of a JSON array (``gh api .../deployments``), up to the first
+    element that does not decode (a head cut mid-element ends there)."""
+    decode = _DECODER.raw_decode
+    pos, line = text.index("[") + 1, 1 + text.count("\n", 0, text.index("["))
+    count = 0
+    while limit is None or count < limit:
+        start = pos
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        line += text.count("\n", start, pos)
+        if pos >= len(text) or text[pos] == "]":
+            return
+        try:
+            obj, end = decode(text, pos)
+        except ValueError:
+            return
+        yield line, obj
+        line += text.count("\n", pos, end)
+        pos, count = end, count + 1
+
+
+def _array_rows(
+    number: int, first: str, lines: Iterator[tuple[int, str]], ctx: ParseContext
+) -> Iterator[ChangeRecord]:
+    """The rows of a release list written as one JSON array (small by nature: capped)."""
+    parts, size = [first], len(first)
+    for _, text in lines:
+        parts.append(text)
+        size += len(text) + 1
+        if size > MAX_ARRAY_CHARS:
+            ctx.bad(number, "JSON array too large for a release list")
+            return
+    for line, obj in _array_items("\n".join(parts)):
+        if isinstance(obj, dict):
+            rec = _change(flatten(obj), number + line - 1, ctx)
+            if rec is not None:
+                yield rec
 
 
 def _json_rows(lines: Any, ctx: ParseContext) -> Iterator[ChangeRecord]:

@@ -38,7 +38,7 @@ def chunk_for(bundle_bytes: int) -> int:
 
 #: Line-oriented formats whose records never span lines and need no state from earlier lines,
 #: so a file can be cut at any line (syslog is not: its year rolls over from line to line).
-SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log"})
+SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log", "envoy-access-log", "alb-access-log"})
 
 
 @dataclass
