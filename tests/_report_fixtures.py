@@ -34,6 +34,7 @@ def build_case(
     background_502: float = 0.005,
     burst_500: float = 0.4,
     onset_fraction: float = 0.6,
+    refund_502: float = 0.0,
     seed: int = 7,
 ) -> Window:
     rng = random.Random(seed)
@@ -49,7 +50,9 @@ def build_case(
             _request(store, ts, line, "GET", "/v1/catalog", status)
         else:
             failing = ts >= onset and rng.random() < burst_500
-            _request(store, ts, line, "POST", "/v1/refunds", 500 if failing else 201)
+            background = not failing and rng.random() < refund_502
+            status = 500 if failing else (502 if background else 201)
+            _request(store, ts, line, "POST", "/v1/refunds", status)
             if failing:
                 account = f"acct_{rng.getrandbits(24):06x}"
                 message = (

@@ -60,6 +60,15 @@ def test_burst_onset_and_rates_are_measured(incident: list[Finding]) -> None:
     assert burst.evidence and all(e.file == "nginx/access.log" for e in burst.evidence)
 
 
+def test_title_names_the_code_that_rose_not_the_window_commonest(tmp_path: Path) -> None:
+    path = tmp_path / "case.duckdb"
+    build_case(path, background_502=0.0, burst_500=0.5, onset_fraction=0.9, refund_502=0.1)
+    findings, _ = analyze(path)
+    burst = _by(findings, "HTTP_5XX_ROUTE", "/v1/refunds")
+    assert burst.stats["top_status"] == 502  # over the whole window the background wins
+    assert "mostly 500" in burst.title, burst.title
+
+
 def test_constant_background_alone_stays_low(tmp_path: Path) -> None:
     path = tmp_path / "case.duckdb"
     build_case(path, background_502=0.02, burst_500=0.0, seed=3)

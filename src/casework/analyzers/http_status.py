@@ -193,6 +193,17 @@ def _finding(
         near = change_before(case, since_ts, width)
         if near is not None:
             stats.update(change=near[1], change_at=minute(near[0]))
+        # The title speaks of the requests since the onset: their commonest code, not the
+        # whole window's (a steady background 502 can outnumber a new incident's 500s).
+        low = 500 if klass == "5xx" else 400
+        codes = [
+            (int(status), int(c))
+            for status, c in case.rows(
+                "SELECT status, count(*) c FROM _http WHERE f = ? AND m = ? AND r = ?"
+                " AND status BETWEEN ? AND ? AND ts >= ? GROUP BY status ORDER BY c DESC, status",
+                (r.file, r.method, r.route, low, low + 99, since_ts),
+            )
+        ] or codes
     if worst and case.window:
         b, w_hits, w_total = worst
         stats.update(
