@@ -177,3 +177,20 @@ def test_a_cohort_keeps_both_causes_when_both_matter(seed: int, need: str) -> No
     # that carry that number, its cut separates nothing.
     assert {t.attr for t in best.terms} == truth, best.describe()
     assert best.significant and best.rate > 0.8 and best.coverage > 0.8
+
+
+def test_population_weights_of_tens_of_millions_are_exact_sums() -> None:
+    """Strata of millions of rows (a 10 GB case) weigh the sample back to the true counts."""
+    import duckdb
+
+    from casework.contrast_tables import SAMPLE_ROWS, population
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE big AS SELECT range AS i, range % 7 = 0 AS bad FROM range(30000000)")
+    pop = population(con, "SELECT * FROM big", "bad", ["i"], None, None, None)
+    n, fail_w, ok_w = con.execute(
+        f"SELECT count(*), sum(w) FILTER (WHERE fail), sum(w) FILTER (WHERE NOT fail) FROM {pop}"
+    ).fetchone() or (0, 0, 0)
+    assert n <= SAMPLE_ROWS * 1.05
+    assert abs(fail_w - 30_000_000 / 7) / (30_000_000 / 7) < 0.001
+    assert abs(ok_w - 30_000_000 * 6 / 7) / (30_000_000 * 6 / 7) < 0.001

@@ -61,7 +61,7 @@ def population(
     # order parallel threads add them in: a finding's numbers are the same on every run.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _cw_pop AS SELECT row_number() OVER () AS id, *,"
-        f" round(1024 * CASE WHEN fail THEN {nf} ELSE {n - nf} END"
+        f" round(1024.0 * CASE WHEN fail THEN {nf} ELSE {n - nf} END"
         " / count(*) OVER (PARTITION BY fail)) / 1024 AS w"
         f" FROM ({flagged}) _f WHERE hash(_f) % {buckets}"
         f" < CASE WHEN fail THEN {cut_fail} ELSE {cut_ok} END"
