@@ -138,9 +138,17 @@ def _joins(anchor: Finding, f: Finding) -> bool:
 def _story(anchor: Finding, members: list[Finding]) -> Finding:
     cohort = anchor if anchor.key == "FAILURE_COHORT" else None
     # The failure series says "since when" best; a template or latency shift only without one.
+    # A falling series is not the symptom (a background code's rate falls when a new failure
+    # takes its share); the cohort's own failure ("HTTP 500") comes before another code's.
+    failure = str(cohort.entities.get("failure", "")) if cohort else ""
     shifts = sorted(
-        (m for m in members if m.key in CP_ORDER),
-        key=lambda m: (CP_ORDER.index(m.key), -m.score, m.subject),
+        (m for m in members if m.key in CP_ORDER and m.stats.get("increased") is not False),
+        key=lambda m: (
+            bool(failure) and failure not in m.title,
+            CP_ORDER.index(m.key),
+            -m.score,
+            m.subject,
+        ),
     )
     cp = shifts[0] if shifts else (anchor if cohort is None else None)
     onset = _onset(cp) if cp else _onset(anchor)
