@@ -194,3 +194,18 @@ def test_population_weights_of_tens_of_millions_are_exact_sums() -> None:
     assert n <= SAMPLE_ROWS * 1.05
     assert abs(fail_w - 30_000_000 / 7) / (30_000_000 / 7) < 0.001
     assert abs(ok_w - 30_000_000 * 6 / 7) / (30_000_000 * 6 / 7) < 0.001
+
+
+def test_a_rise_still_going_at_the_end_of_the_window_is_no_burst() -> None:
+    """Customers send logs while it still fails: the last buckets' high rate is a step."""
+    import numpy as np
+
+    from casework.changepoint import bursts
+
+    totals = np.full(180, 1000.0)
+    hits = np.full(180, 2.0)
+    hits[177:] = 600.0  # the incident, ongoing when the logs were cut
+    hits[90] = 400.0  # a one-bucket burst in the middle
+    flagged = bursts(hits, totals)
+    assert not flagged[177:].any()
+    assert flagged[90]

@@ -129,9 +129,11 @@ def bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
     idx = np.arange(n)
 
     def rate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # A side with no data (past either end of the window) could be as high as anything:
+        # rate 1, so a step at the window's edge (the incident still going on) is no burst.
         a, b = np.clip(a, 0, n), np.clip(b, 0, n)
         return np.asarray(
-            np.divide(ch[b] - ch[a], ct[b] - ct[a], out=np.zeros(n), where=ct[b] > ct[a])
+            np.divide(ch[b] - ch[a], ct[b] - ct[a], out=np.ones(n), where=ct[b] > ct[a])
         )
 
     left = rate(idx - BURST_WIDTH - BURST_NEIGHBOURS, idx - BURST_WIDTH)
