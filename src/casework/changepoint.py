@@ -128,15 +128,15 @@ def bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
     ch, ct = np.concatenate(([0.0], np.cumsum(h))), np.concatenate(([0.0], np.cumsum(t)))
     idx = np.arange(n)
 
-    def rate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # A side with no data (past either end of the window) could be as high as anything:
-        # rate 1, so a step at the window's edge (the incident still going on) is no burst.
+    def rate(a: np.ndarray, b: np.ndarray, empty: float) -> np.ndarray:
         a, b = np.clip(a, 0, n), np.clip(b, 0, n)
         return np.asarray(
-            np.divide(ch[b] - ch[a], ct[b] - ct[a], out=np.ones(n), where=ct[b] > ct[a])
+            np.divide(ch[b] - ch[a], ct[b] - ct[a], out=np.full(n, empty), where=ct[b] > ct[a])
         )
 
-    left = rate(idx - BURST_WIDTH - BURST_NEIGHBOURS, idx - BURST_WIDTH)
-    right = rate(idx + 1 + BURST_WIDTH, idx + 1 + BURST_WIDTH + BURST_NEIGHBOURS)
+    # Past the start, the other side judges alone. Past the end the rate could be anything:
+    # logs are collected while it still fails, so a rise at the end is a step, not a burst.
+    left = rate(idx - BURST_WIDTH - BURST_NEIGHBOURS, idx - BURST_WIDTH, 0.0)
+    right = rate(idx + 1 + BURST_WIDTH, idx + 1 + BURST_WIDTH + BURST_NEIGHBOURS, 1.0)
     expected = np.maximum(t * np.maximum(left, right), 1e-9)
     return np.asarray((poisson.sf(h - 1, expected) < BURST_P) & (h >= 5), dtype=bool)
