@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from casework.formats.syslog import sniff
 from casework.model import LogRecord
@@ -57,3 +58,36 @@ def test_assumed_year_is_noted_for_the_inventory() -> None:
     assert ctx.notes == ["timestamps have no year; 2025 assumed, 2026 after new year"]
     _, ctx = parse(fixture("syslog_5424.log"), "syslog")
     assert ctx.notes == []
+
+
+def test_a_log_spanning_new_year_gets_its_first_year_from_the_last_write(tmp_path: Path) -> None:
+    """The mtime is when the last line was written: December lines in a file last written on
+    2 January belong to the year before, and January lines to the mtime's year."""
+    import os
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from casework.pipeline import investigate
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    lines = [
+        f"Dec {d} 23:5{d % 10}:01 web1 sshd[411]: Accepted publickey for deploy" for d in (30, 31)
+    ]
+    lines += [f"Jan  {d} 00:0{d}:07 web1 sshd[412]: Accepted publickey for deploy" for d in (1, 2)]
+    log = bundle / "auth.log"
+    log.write_text("\n".join(lines) + "\n")
+    written = datetime(2027, 1, 2, 0, 5, tzinfo=UTC).timestamp()
+    os.utime(log, (written, written))
+    same_year = bundle / "daemon.log"
+    same_year.write_text(
+        "Mar  3 10:00:00 web1 cron[7]: job started\nMar  3 10:05:00 web1 cron[7]: job done\n"
+    )
+    os.utime(same_year, (written - 86400 * 30, written - 86400 * 30))  # written in December 2026
+    investigate(bundle, tmp_path / "case")
+    con = duckdb.connect(str(tmp_path / "case" / "case.duckdb"), read_only=True)
+    years = con.execute(
+        "SELECT file, list(year(ts AT TIME ZONE 'UTC') ORDER BY line) FROM events GROUP BY file ORDER BY file"
+    ).fetchall()
+    assert years == [("auth.log", [2026, 2026, 2027, 2027]), ("daemon.log", [2026, 2026])]

@@ -6,7 +6,7 @@ import hashlib
 import lzma
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from casework.bundle import Member
@@ -17,6 +17,7 @@ from casework.remote import storage_error
 from casework.scan.rangeio import NEWLINE_SEARCH, line_boundaries
 from casework.scan.task import ScanTask
 from casework.scan.worker import unreadable
+from casework.timeparse import find_any
 
 HEAD_BYTES = 64 * 1024
 #: Files larger than this are cut into parts of about this size (when their format allows).
@@ -65,7 +66,7 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
     for member in members:
         entry = FileEntry(path=redactor.text(member.name), bytes=member.bytes)
         out.entries[entry.path] = entry
-        fmt = _sniffed(member, entry)
+        fmt, head = _sniffed(member, entry)
         if fmt is None:
             continue
         entry.kind, entry.category = fmt.kind, fmt.category
@@ -91,17 +92,18 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
                     index=index, file=entry.path, name=member.name, disk=location,
                     size=member.bytes, kind=fmt.kind, part=part, parts=parts, start=cuts[part],
                     end=cuts[part + 1] if parts > 1 else None, key=settings.key, policy=settings.policy,
-                    tz=settings.tz, tz_given=settings.tz_given, year=_year_hint(member),
+                    tz=settings.tz, tz_given=settings.tz_given, year=_year_hint(member, head),
                     out=str(settings.work / f"task-{index:06d}"), storage=member.storage,
                 )
             )  # fmt: skip
     return out
 
 
-def _sniffed(member: Member, entry: FileEntry) -> Format | None:
+def _sniffed(member: Member, entry: FileEntry) -> tuple[Format | None, bytes]:
+    """The member's format (None: the entry says why) and its first bytes."""
     if member.problem is not None or member.location is None:
         entry.reason = member.problem or "not readable"
-        return None
+        return None, b""
     try:
         # An object read in place is not hashed: that would download it once more, here.
         if member.disk is not None:
@@ -110,17 +112,17 @@ def _sniffed(member: Member, entry: FileEntry) -> Format | None:
             head = stream.read(HEAD_BYTES)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:
         entry.reason = unreadable(exc)
-        return None
+        return None, b""
     except Exception as exc:  # a storage backend's own error type; its text may carry secrets
         entry.reason = storage_error(exc)
-        return None
+        return None, b""
     if not head:
         entry.reason = "empty file"
-        return None
+        return None, head
     fmt, _confidence = sniff(head)
     if fmt is None:
         entry.reason = _unknown_reason(head)
-    return fmt
+    return fmt, head
 
 
 def _compressed(location: str) -> bool:
@@ -135,12 +137,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _year_hint(member: Member) -> int | None:
+def _year_hint(member: Member, head: bytes) -> int | None:
+    """The year of a file's first line when its times carry none: from its modification time.
+
+    The modification time is when the last line was written; a first line later in the
+    year than that (December lines in a file last written in January) began a year earlier.
+    """
     try:
         mtime = member.disk.stat().st_mtime if member.disk is not None else member.mtime
-        return None if mtime is None else datetime.fromtimestamp(mtime).year
+        if mtime is None:
+            return None
+        written = datetime.fromtimestamp(mtime, UTC)
     except (OSError, ValueError, OverflowError):
         return None
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    this, last = find_any(first, UTC, written.year), find_any(first, UTC, written.year - 1)
+    yearless = this is not None and last is not None and this[2].ts.year != last[2].ts.year
+    if yearless and this is not None and this[2].ts > written + timedelta(days=1):
+        return written.year - 1
+    return written.year
 
 
 def _unknown_reason(head: bytes) -> str:
