@@ -50,7 +50,7 @@ def build_case(
             _request(store, ts, line, "GET", "/v1/catalog", status)
         else:
             failing = ts >= onset and rng.random() < burst_500
-            background = not failing and rng.random() < refund_502
+            background = refund_502 > 0 and not failing and rng.random() < refund_502
             status = 500 if failing else (502 if background else 201)
             _request(store, ts, line, "POST", "/v1/refunds", status)
             if failing:
