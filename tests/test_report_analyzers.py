@@ -214,3 +214,32 @@ def test_new_4xx_burst_is_reported_and_steady_404s_are_not(tmp_path: Path) -> No
     login = findings[0]
     assert login.key == "HTTP_4XX_ROUTE" and login.severity == "medium"
     assert login.stats["top_status"] == 401 and login.stats["new"] is True
+
+
+def test_signature_share_is_of_its_own_files(tmp_path: Path) -> None:
+    """Another service's quiet log in the bundle must not dilute this one's error share."""
+    import json
+
+    from casework.pipeline import investigate
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    t0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    rows = [
+        {"ts": (t0 + timedelta(seconds=i)).isoformat(), "level": "error" if i % 5 == 0 else "info",
+         "msg": "ledger write refused by replica" if i % 5 == 0 else f"posted entry {i}"}
+        for i in range(200)
+    ]  # fmt: skip
+    (bundle / "ledger.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (bundle / "gateway.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {"ts": (t0 + timedelta(seconds=i)).isoformat(), "level": "info", "msg": f"ok {i}"}
+            )
+            + "\n"
+            for i in range(600)
+        )
+    )
+    result = investigate(bundle, tmp_path / "case")
+    sig = next(f for f in result.findings if f.analyzer == "error_signatures")
+    assert sig.stats["share"] == 40 / 200

@@ -80,8 +80,11 @@ class _Signature:
 def error_signatures(case: Case) -> Iterator[Finding]:
     """Error and warning signatures counted over time: count, share, first/last seen, peak."""
     window = case.window
-    total_row = case.one("SELECT count(*) FROM events")
-    total = int(total_row[0]) if total_row else 0
+    # A signature's share is of the records of the files it occurs in (an access log's
+    # 2,000 lines beside a service log's 2,000 do not halve the service log's error rate).
+    per_file = {
+        str(f): int(n) for f, n in case.rows("SELECT file, count(*) FROM events GROUP BY file")
+    }
     levels = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS + WARN_LEVELS)
     errors = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS)
     case.con.execute(
@@ -90,24 +93,23 @@ def error_signatures(case: Case) -> Iterator[Finding]:
         f" template_id, coalesce(template_id, {normalized_sql('message')}) AS sig"
         f" FROM events WHERE lower(level) IN ({levels})"
     )
-    sigs = [
-        _Signature(*row)
-        for row in case.rows(
-            "SELECT klass, sig, any_value(template_id), count(*), min(ts), max(ts),"
-            " count(DISTINCT file) FROM _sig_events GROUP BY klass, sig"
-            " ORDER BY count(*) DESC, klass, sig LIMIT ?",
-            (MAX_SIGNATURES,),
-        )
-    ]
-    if not sigs or total == 0:
+    rows = case.rows(
+        "SELECT klass, sig, any_value(template_id), count(*), min(ts), max(ts),"
+        " list(DISTINCT file) FROM _sig_events GROUP BY klass, sig"
+        " ORDER BY count(*) DESC, klass, sig LIMIT ?",
+        (MAX_SIGNATURES,),
+    )
+    sigs = [_Signature(r[0], r[1], r[2], r[3], r[4], r[5], len(r[6])) for r in rows]
+    scopes = [sum(per_file.get(str(f), 0) for f in row[6]) for row in rows]
+    if not sigs:
         return
     patterns = _patterns(case, [s.template_id for s in sigs if s.template_id])
     width = bucket_seconds(window)
     series = _series(case, window, width) if window else {}
     made = []
-    for s in sigs:
+    for s, total in zip(sigs, scopes, strict=True):
         hits, totals = series.get((s.klass, s.sig), ([], []))
-        made.append((_finding(case, s, total, patterns, hits, totals, width), s))
+        made.append((_finding(case, s, max(total, s.count), patterns, hits, totals, width), s))
     made.sort(key=lambda x: (-x[0].score, x[0].subject))
     for f, s in made[:MAX_FINDINGS]:
         yield replace(f, evidence=_evidence(case, s))
@@ -219,7 +221,9 @@ def _finding(
             f" {change.after_hits} after)"
         )
     label = "ERROR" if s.klass == "error" else "WARN"
-    steady = "" if new else f", steady over the window ({s.count / total:.1%} of records)"
+    steady = (
+        "" if new else f", steady over the window ({s.count / total:.1%} of records in its files)"
+    )
     title = (
         f'{label} "{_short(text)}" ×{s.count:,}{since}{steady};'
         f" peak {peak} per {label_seconds(width)}"
