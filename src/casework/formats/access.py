@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, iter_lines
-from casework.formats.httpfields import split_target
-from casework.formats.sniffing import share, text_lines
+from casework.formats.httpfields import add_request_line
+from casework.formats.sniffing import line_match_share
 from casework.model import LogRecord
 from casework.timeparse import parse_ts
 
@@ -44,12 +44,7 @@ _TAIL = re.compile(r'(\w+)=("[^"]*"|\S+)|"([^"]*)"|(\S+)')
 
 def sniff(head: bytes) -> float:
     """Most lines match the common log format."""
-    lines = text_lines(head)
-    if not lines:
-        return 0.0
-    sample = lines[:100]
-    hits = sum(1 for line in sample if _LINE.match(line))
-    return 0.95 if share(hits, len(sample)) >= 0.6 else 0.0
+    return 0.95 if line_match_share(head, _LINE) >= 0.6 else 0.0
 
 
 def _tail(rest: str, attrs: dict[str, Any]) -> None:
@@ -117,11 +112,7 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
         attrs: dict[str, Any] = {"client.ip": ip}
         if user != "-":
             attrs["user"] = user
-        parts = request.split(" ")
-        if len(parts) == 3:
-            attrs["http.method"] = parts[0]
-            split_target(parts[1], attrs)
-            attrs["http.protocol"] = parts[2]
+        add_request_line(request, attrs)
         if status != "-":
             attrs["http.status"] = int(status)
         if size != "-":

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, iter_lines
-from casework.formats.httpfields import split_target
-from casework.formats.sniffing import share, text_lines
+from casework.formats.httpfields import add_request_line
+from casework.formats.sniffing import line_match_share
 from casework.model import LogRecord
 from casework.timeparse import parse_ts
 
@@ -44,11 +44,7 @@ _TAIL = {2: "aws.target_group", 3: "aws.trace_id", 4: "http.host", 8: "aws.actio
 
 def sniff(head: bytes) -> float:
     """Most lines start like an ALB entry: type, ISO time with microseconds, balancer, addresses."""
-    lines = text_lines(head)
-    if not lines:
-        return 0.0
-    sample = lines[:100]
-    return 0.96 if share(sum(1 for x in sample if _HEAD.match(x)), len(sample)) >= 0.6 else 0.0
+    return 0.96 if line_match_share(head, _HEAD) >= 0.6 else 0.0
 
 
 def _host(address: str) -> str | None:
@@ -62,11 +58,7 @@ def _attrs(m: re.Match[str], rest: str) -> dict[str, Any]:
         attrs["client.ip"] = client
     if target:
         attrs["upstream.host"] = m["target"]
-    parts = m["request"].split(" ")
-    if len(parts) == 3:
-        attrs["http.method"] = parts[0]
-        split_target(parts[1], attrs)
-        attrs["http.protocol"] = parts[2]
+    add_request_line(m["request"], attrs)
     if m["elb_status"] != "-":
         attrs["http.status"] = int(m["elb_status"])
     if m["target_status"] != "-":

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, iter_lines
-from casework.formats.httpfields import split_target
-from casework.formats.sniffing import share, text_lines
+from casework.formats.httpfields import add_request_line
+from casework.formats.sniffing import line_match_share
 from casework.model import LogRecord
 from casework.timeparse import parse_ts
 
@@ -39,11 +39,7 @@ _QUOTED = ("http.forwarded_for", "http.user_agent", "request_id", "http.host", "
 
 def sniff(head: bytes) -> float:
     """Most lines start with a bracketed ISO time, a quoted request line, a code and flags."""
-    lines = text_lines(head)
-    if not lines:
-        return 0.0
-    sample = lines[:100]
-    return 0.96 if share(sum(1 for x in sample if _HEAD.match(x)), len(sample)) >= 0.6 else 0.0
+    return 0.96 if line_match_share(head, _HEAD) >= 0.6 else 0.0
 
 
 def _numbers(tokens: list[tuple[str, str]]) -> int | None:
@@ -58,11 +54,7 @@ def _numbers(tokens: list[tuple[str, str]]) -> int | None:
 
 def _attrs(request: str, code: str, flags: str, rest: str) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
-    parts = request.split(" ")
-    if len(parts) == 3:
-        attrs["http.method"] = parts[0]
-        split_target(parts[1], attrs)
-        attrs["http.protocol"] = parts[2]
+    add_request_line(request, attrs)
     status = int(code)
     if 100 <= status <= 599:  # 0: no response was sent (the client went away first)
         attrs["http.status"] = status

@@ -177,6 +177,15 @@ def add_http(attrs: dict[str, Any]) -> None:
             attrs.setdefault("http.duration_ms", round(duration, 3))
 
 
+def add_request_line(request: str, attrs: dict[str, Any]) -> None:
+    """``http.method``, the target's path and query, ``http.protocol`` from ``GET /a?b HTTP/1.1``."""
+    parts = request.split(" ")
+    if len(parts) == 3:
+        attrs["http.method"] = parts[0]
+        split_target(parts[1], attrs)
+        attrs["http.protocol"] = parts[2]
+
+
 def split_target(target: str, attrs: dict[str, Any]) -> None:
     """``http.path`` without the query (and without scheme/host of a full URL), ``http.query``."""
     if "://" in target:

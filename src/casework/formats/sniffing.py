@@ -1,7 +1,8 @@
-"""Helpers sniffers share: is a head text at all, and its complete lines."""
+"""Helpers sniffers share: is a head text at all, its complete lines, and how many a pattern matches."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 #: Bytes that never occur in a text log (controls other than tab, LF, CR, FF, ESC).
@@ -37,3 +38,9 @@ def text_lines(head: bytes, limit: int = 200) -> tuple[str, ...]:
 def share(hits: int, total: int) -> float:
     """The fraction ``hits / total``, zero for no lines."""
     return hits / total if total else 0.0
+
+
+def line_match_share(head: bytes, pattern: re.Pattern[str], sample: int = 100) -> float:
+    """The share of the first ``sample`` lines of ``head`` that ``pattern`` matches at their start."""
+    lines = text_lines(head)[:sample]
+    return share(sum(1 for line in lines if pattern.match(line)), len(lines))
