@@ -144,7 +144,7 @@ class Redactor(TextEngine):
         return obj
 
     def _json_object(self, obj: dict[Any, Any], mode: str) -> dict[Any, Any]:
-        if not mode and self._clean_flat(obj):
+        if not mode and self.clean_record((), obj):
             return obj
         name, val = obj.get("name"), obj.get("value")
         pair = isinstance(name, str) and isinstance(val, str)
@@ -159,37 +159,8 @@ class Redactor(TextEngine):
                 out[key] = self.json(v, k if isinstance(k, str) else None)
         return out
 
-    def _clean_flat(self, obj: dict[Any, Any]) -> bool:
-        """Whether a flat object holds nothing to redact: no secret-looking key, no trigger in its text.
-
-        Log records' attributes are such objects; one prefilter pass over all
-        their keys and string values replaces a pass per string.
-        """
-        parts: list[str] = []
-        for k, v in obj.items():
-            if not isinstance(k, str):
-                return False
-            named = _named(k)
-            if named is Sensitivity.STRONG:
-                return False
-            if (
-                named is Sensitivity.WEAK
-                and isinstance(v, str)
-                and looks_like_credential(v, allow_hex=session_like(k))
-            ):
-                return False
-            if isinstance(v, str):
-                parts.append(v)
-            elif isinstance(v, dict | list):
-                return False
-            parts.append(k)
-        if "name" in obj and "value" in obj:
-            return False
-        joined = "\n".join(parts).encode("utf-8", "surrogatepass")
-        return not self._pf.hits(joined)
-
     def clean_record(self, texts: Sequence[str | None], attrs: dict[Any, Any]) -> bool:
-        """Whether a log record holds nothing to redact, in one prefilter pass over all its text.
+        """Whether texts and a flat mapping (a log record) hold nothing to redact, in one prefilter pass.
 
         ``texts`` are its message and other strings. A yes is exact: every string
         ``text()`` and ``json()`` would look at is scanned (keys once per key set,
