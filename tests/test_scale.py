@@ -65,8 +65,9 @@ def snapshot(case: Path) -> dict[str, Any]:
         t: con.execute(f"SELECT count(*) FROM {t}").fetchone()
         for t in ("events", "requests", "templates", "changes")
     }
+    # In stored order: analyzers that read rows in order must see the same order everywhere.
     events = con.execute(
-        "SELECT file, line, end_line, template_id, message FROM events ORDER BY file, line"
+        "SELECT file, line, end_line, template_id, message FROM events ORDER BY rowid"
     ).fetchall()
     templates = con.execute(
         "SELECT template_id, pattern, count FROM templates ORDER BY template_id"
@@ -112,7 +113,7 @@ def test_split_files_keep_their_real_line_numbers(bundle: Path, tmp_path: Path) 
     investigate(bundle, tmp_path / "case", Options(workers=2, chunk_bytes=CHUNK, pool_min_bytes=0))
     con = duckdb.connect(str(tmp_path / "case" / "case.duckdb"), read_only=True)
     rows = con.execute(
-        "SELECT line, message FROM events WHERE file = 'api.log' ORDER BY line"
+        "SELECT line, message FROM events WHERE file = 'api.log' ORDER BY rowid"
     ).fetchall()
     con.close()
     source = (bundle / "api.log").read_text().splitlines()

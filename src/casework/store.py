@@ -210,7 +210,13 @@ MEMORY_LIMIT = "1GB"
 
 def open_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to a case database, under the memory cap."""
-    return duckdb.connect(str(path), read_only=True, config={"memory_limit": MEMORY_LIMIT})
+    return _quiet(duckdb.connect(str(path), read_only=True, config={"memory_limit": MEMORY_LIMIT}))
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # DuckDB's own progress bar would print into the terminal between casework's lines.
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 class Store(RowBuffer):
@@ -219,7 +225,7 @@ class Store(RowBuffer):
     def __init__(self, path: Path | str) -> None:
         super().__init__()
         self.path = Path(path)
-        self.con = duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
+        self.con = _quiet(duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT}))
         for table, cols in SCHEMA.items():
             body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")

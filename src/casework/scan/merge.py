@@ -8,7 +8,7 @@ from pathlib import Path
 from casework.inventory import FileEntry
 from casework.mining import TemplateMiner
 from casework.scan.plan import Plan
-from casework.scan.task import ScanResult
+from casework.scan.task import TASK_OF_PART, ScanResult
 from casework.store import SCHEMA, Store
 
 _LINE_COLUMNS = ("line", "end_line")
@@ -21,61 +21,90 @@ def merge(store: Store, plan: Plan, results: list[ScanResult], miner: TemplateMi
     template gets the same id whichever worker saw it first.
     """
     known_before = {t.id for t in miner.templates()}
-    mapping: list[tuple[int, str, int]] = []
+    local = [[(cid, miner.add(text)) for cid, text in r.templates] for r in results]
+    # Lists indexed by task index (SQL lists count from 1, hence the +1 in the lookups).
+    size = max((r.index for r in results), default=-1) + 1
+    base, offsets = [0] * size, [0] * size
+    tids: list[str | None] = []
+    patterns: dict[str, str] = {}
+    # Global ids are read after every task's templates are in: a later task can widen a template.
+    for result, clusters in zip(results, local, strict=True):
+        base[result.index] = len(tids)
+        row: list[str | None] = [None] * (max((cid for cid, _ in clusters), default=-1) + 1)
+        for cid, g in clusters:
+            template = miner.template(g)
+            row[cid] = template.id
+            patterns[template.id] = template.text
+        tids.extend(row)
+    seen: Counter[str] = Counter()
     for result in results:
-        for cid, text in result.templates:
-            mapping.append((result.index, f"c{cid}", miner.add(text)))
-    con = store.con
-    con.execute("CREATE TEMP TABLE tmap (idx INTEGER, cid VARCHAR, tid VARCHAR, pattern VARCHAR)")
-    rows = [(idx, cid, miner.template(g).id, miner.template(g).text) for idx, cid, g in mapping]
-    if rows:
-        con.executemany("INSERT INTO tmap VALUES (?, ?, ?, ?)", rows)
-    offsets: Counter[str] = Counter()
-    for result in results:
-        _insert(store, result, offsets[result.file])
-        offsets[result.file] += result.lines
-    _fill_templates(store, known_before)
-    con.execute("DROP TABLE tmap")
+        offsets[result.index] = seen[result.file]
+        seen[result.file] += result.lines
+    for table in SCHEMA:
+        _insert(store, table, results, offsets, base, tids)
+    _fill_templates(store, patterns, known_before)
     _inventory(plan, results)
 
 
-def _insert(store: Store, result: ScanResult, offset: int) -> None:
-    for part in sorted(Path(result.out).glob("*.parquet")):
-        table = part.stem
-        names = [name for name, _, _ in SCHEMA[table]]
-        select = []
-        for name in names:
-            if name in _LINE_COLUMNS:
-                select.append(f'p."{name}" + {int(offset)}')
-            elif table == "events" and name == "template_id":
-                select.append("coalesce(m.tid, p.template_id)")
-            else:
-                select.append(f'p."{name}"')
-        join = (
-            f" LEFT JOIN tmap m ON m.idx = {int(result.index)} AND m.cid = p.template_id"
-            if table == "events"
-            else ""
-        )
-        store.con.execute(
-            f"INSERT INTO {table} SELECT {', '.join(select)} FROM read_parquet(?) p{join}",
-            [str(part)],
-        )
+def _insert(
+    store: Store,
+    table: str,
+    results: list[ScanResult],
+    offsets: list[int],
+    base: list[int],
+    tids: list[str | None],
+) -> None:
+    """One INSERT per table over every task's part, in task order.
 
-
-def _fill_templates(store: Store, known_before: set[str]) -> None:
+    One statement lets DuckDB read the parts in parallel and write full row groups
+    (one per part took twice as long and made a case file twice the size). Line
+    offsets and template ids are looked up by task index in list parameters, not
+    joined: a join would not keep the rows in task order.
+    """
+    parts = [str(Path(r.out) / f"{table}.parquet") for r in results]
+    parts = [p for p in parts if Path(p).exists()]
+    if not parts:
+        return
+    select = []
+    for name, _, _ in SCHEMA[table]:
+        if name in _LINE_COLUMNS:
+            select.append(f'p."{name}" + $offsets[p.task + 1]')
+        elif table == "events" and name == "template_id":
+            # Workers write a task-local cluster as "c<n>"; the merged id sits at base[task] + n.
+            select.append("$tids[$base[p.task + 1] + CAST(p.template_id[2:] AS INTEGER) + 1]")
+        else:
+            select.append(f'p."{name}"')
+    args: dict[str, object] = {"parts": parts}
+    if any(name in _LINE_COLUMNS for name, _, _ in SCHEMA[table]):
+        args["offsets"] = offsets
+    if table == "events":
+        args |= {"tids": tids, "base": base}
     store.con.execute(
+        f"INSERT INTO {table} SELECT {', '.join(select)} FROM "
+        f"(SELECT *, {TASK_OF_PART} AS task FROM read_parquet($parts, filename=true)) p",
+        args,
+    )
+
+
+def _fill_templates(store: Store, patterns: dict[str, str], known_before: set[str]) -> None:
+    con = store.con
+    con.execute("CREATE TEMP TABLE tmap (tid VARCHAR, pattern VARCHAR)")
+    if patterns:
+        con.executemany("INSERT INTO tmap VALUES (?, ?)", sorted(patterns.items()))
+    con.execute(
         """
         INSERT INTO templates
         SELECT e.template_id, any_value(m.pattern), mode(e.level), count(*), min(e.ts), max(e.ts), NULL
-        FROM events e JOIN (SELECT DISTINCT tid, pattern FROM tmap) m ON e.template_id = m.tid
+        FROM events e JOIN tmap m ON e.template_id = m.tid
         GROUP BY e.template_id
         """
     )
+    con.execute("DROP TABLE tmap")
     if known_before:
-        store.con.execute("CREATE TEMP TABLE known (tid VARCHAR)")
-        store.con.executemany("INSERT INTO known VALUES (?)", [(t,) for t in sorted(known_before)])
-        store.con.execute("UPDATE templates SET new = template_id NOT IN (SELECT tid FROM known)")
-        store.con.execute("DROP TABLE known")
+        con.execute("CREATE TEMP TABLE known (tid VARCHAR)")
+        con.executemany("INSERT INTO known VALUES (?)", [(t,) for t in sorted(known_before)])
+        con.execute("UPDATE templates SET new = template_id NOT IN (SELECT tid FROM known)")
+        con.execute("DROP TABLE known")
 
 
 def _inventory(plan: Plan, results: list[ScanResult]) -> None:

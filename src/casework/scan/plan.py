@@ -15,7 +15,7 @@ from casework.inventory import FileEntry
 from casework.redact import RedactionPolicy, Redactor
 from casework.remote import storage_error
 from casework.scan.rangeio import NEWLINE_SEARCH, line_boundaries
-from casework.scan.task import ScanTask
+from casework.scan.task import ScanTask, out_dir
 from casework.scan.worker import unreadable
 from casework.timeparse import find_any
 
@@ -93,7 +93,7 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
                     size=member.bytes, kind=fmt.kind, part=part, parts=parts, start=cuts[part],
                     end=cuts[part + 1] if parts > 1 else None, key=settings.key, policy=settings.policy,
                     tz=settings.tz, tz_given=settings.tz_given, year=_year_hint(member, head),
-                    out=str(settings.work / f"task-{index:06d}"), storage=member.storage,
+                    out=out_dir(settings.work.as_posix(), index), storage=member.storage,
                 )
             )  # fmt: skip
     return out

@@ -10,6 +10,15 @@ from casework.redact import RedactionPolicy
 from casework.remote import StorageOptions
 
 
+def out_dir(work: str, index: int) -> str:
+    """The directory task ``index`` writes its Parquet parts into (the merge reads the index back)."""
+    return f"{work}/task-{index:06d}"
+
+
+#: SQL for the task index of a part file read with ``read_parquet(..., filename=true)``.
+TASK_OF_PART = r"CAST(regexp_extract(filename, 'task-(\d+)/[^/]+$', 1) AS INTEGER)"
+
+
 @dataclass(frozen=True, slots=True)
 class ScanTask:
     """Read ``disk`` (bytes ``start``..``end`` when it is one part of a split file) as ``kind``.
