@@ -68,6 +68,13 @@ def test_load_balancer_idle_reset_states_the_timeout(tmp_path: Path) -> None:
     assert f.stats["resets"] == 6 and abs(float(f.stats["idle_s"] or 0) - 350) < 1
     assert "350 s" in f.title and "server" in f.title
     assert len(f.evidence[0].refs) == 6 and f.evidence[0].kind == "frames"
+    # The excerpt shows the first connections, each with its reset's frame and idle time.
+    lines = f.evidence[0].excerpt.splitlines()
+    assert len(lines) == 6 and lines[-1] == "... and 1 more"
+    for line in lines[:5]:
+        frame = int(line.split("(frame ")[1].split(")")[0])
+        assert str(frame) in f.evidence[0].refs and "10.2.0.80:80" in line
+        assert 349 < float(line.split(" after ")[1].split(" s idle")[0]) < 351
 
 
 def test_tls_version_mismatch(tmp_path: Path) -> None:
@@ -105,6 +112,10 @@ def test_dns_failure_for_one_host(tmp_path: Path) -> None:
     assert len(findings) == 1
     assert findings[0].entities["name"] == "db.internal.example.com"
     assert findings[0].stats["SERVFAIL"] == 3 and findings[0].stats["queries"] == 3
+    excerpt = findings[0].evidence[0].excerpt.splitlines()
+    assert len(excerpt) == 3
+    assert all("db.internal.example.com A" in x and "-> SERVFAIL" in x for x in excerpt)
+    assert all("10.1.0.15" in x and "10.0.0.2:53" in x for x in excerpt)
 
 
 def test_post_redirect_trap(tmp_path: Path) -> None:

@@ -144,6 +144,16 @@ def test_markdown_fence_survives_backticks(inv: Investigation) -> None:
     assert "  ````text\n  a ``` b\n  ````" in text
 
 
+def test_pointer_only_evidence_gets_no_empty_block(inv: Investigation) -> None:
+    pointer = Evidence("capture.pcap", refs=("4", "9"), kind="frames")
+    f = replace(inv.findings[0], evidence=(pointer,))
+    text = markdown.render(replace(inv, findings=[f]))
+    block = text[text.index("**Evidence**") :]
+    assert "`capture.pcap (4, 9)`" in block and "```" not in block.split("**Next steps**")[0]
+    page = html.render(replace(inv, findings=[f]))
+    assert "<pre></pre>" not in page and "capture.pcap (4, 9)" in page
+
+
 def test_series_bucket_counts_add_up(inv: Investigation) -> None:
     series = load_series(inv.case_path, inv.window)
     assert series is not None

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flows, frames, window
+from casework.net.casedata import Flow, flow_lines, flows, frame_list, frames, window
 
 
 @analyzer(key="net_connect_failures", needs=("flows",))
@@ -37,5 +37,19 @@ def net_connect_failures(case: Case) -> Iterator[Finding]:
             window=window([f.start for f in items]),
             entities={"server": f"{server}:{port}"},
             stats={"connections": len(items), "syns": syns},
-            evidence=(frames(file, [n for f in items for n in f.attrs.get("syn_frames", [])]),),
+            evidence=(
+                frames(
+                    file,
+                    [n for f in items for n in f.attrs.get("syn_frames", [])],
+                    flow_lines([(f, _attempt(f, refused)) for f in items]),
+                ),
+            ),
         )
+
+
+def _attempt(f: Flow, refused: bool) -> str:
+    syns = frame_list(f.attrs.get("syn_frames", []))
+    if not refused:
+        return f"SYN ({syns}) never answered"
+    resets = [r.get("frame") for r in f.attrs.get("resets", []) if r.get("by") == "server"]
+    return f"SYN ({syns}) answered by RST" + (f" (frame {resets[0]})" if resets else "")

@@ -9,13 +9,13 @@ from typing import Any
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import flows, frames, window
+from casework.net.casedata import Flow, flow_lines, flows, frame_list, frames, window
 
 
 @analyzer(key="net_dns_failures", needs=("flows",))
 def net_dns_failures(case: Case) -> Iterator[Finding]:
     """Per queried name: how many queries failed and how (rcode, or no answer), with frames."""
-    per_name: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
+    per_name: dict[tuple[str, str], list[tuple[Flow, dict[str, Any]]]] = defaultdict(list)
     # Unicast DNS only: mDNS/LLMNR questions go to a multicast group and often get no answer.
     for f in flows(case, "(attrs->'$.dns') IS NOT NULL AND (dport = 53 OR sport = 53)"):
         for t in f.attrs.get("dns", {}).get("transactions", []):
@@ -54,5 +54,21 @@ def net_dns_failures(case: Case) -> Iterator[Finding]:
                 "queries": len(items),
                 **{k: v for k, v in codes.items()},
             },
-            evidence=(frames(file, numbers),),
+            evidence=(frames(file, numbers, flow_lines([(f, _answer(t)) for f, t in failed])),),
         )
+
+
+#: Record types by number (RFC 1035 and successors), for the excerpt; others show as "type N".
+_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
+          33: "SRV", 64: "SVCB", 65: "HTTPS"}  # fmt: skip
+
+
+def _answer(t: dict[str, Any]) -> str:
+    qtype = _TYPES.get(t.get("type") or 0, f"type {t.get('type')}")
+    asked = frame_list(t.get("query_frames", []))
+    if not t.get("response_frame"):
+        return f"{t.get('name')} {qtype} ({asked}): no answer"
+    rtt = f" in {t['rtt_ms']} ms" if t.get("rtt_ms") is not None else ""
+    return (
+        f"{t.get('name')} {qtype} ({asked}) -> {t.get('rcode')}{rtt} (frame {t['response_frame']})"
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flows, frames, window
+from casework.net.casedata import Flow, flow_lines, flows, frames, window
 
 #: Below this much silence a reset is an application's doing, not an idle timeout.
 MIN_IDLE_S = 2.0
@@ -77,7 +77,18 @@ def net_idle_resets(case: Case) -> Iterator[Finding]:
                 "min_idle_s": round(min(idles), 3),
                 "max_idle_s": round(max(idles), 3),
             },
-            evidence=(frames(file, [int(r["frame"]) for _, r in items]),),  # type: ignore[call-overload]
+            evidence=(
+                frames(
+                    file,
+                    [int(r["frame"]) for _, r in items],  # type: ignore[call-overload]
+                    flow_lines(
+                        [
+                            (f, f"RST (frame {r['frame']}) after {silence(r):.1f} s idle")
+                            for f, r in items
+                        ]
+                    ),
+                ),
+            ),
             next_steps=(
                 f"Compare {typical:.0f} s with the idle timeout of every load balancer/NAT between"
                 " client and server, and with the client's connection-pool idle time.",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flows, frames, window
+from casework.net.casedata import Flow, flow_lines, flows, frames, window
 
 MIN_RETRANS = 5
 MIN_RATE = 0.01
@@ -33,6 +33,7 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
         numbers = [
             n for f in items for k in KINDS for n in f.attrs.get("analysis_frames", {}).get(k, [])
         ]
+        resent = sorted(items, key=lambda f: -sum(_counts(f).get(k, 0) for k in KINDS))
         yield Finding(
             key="NET_RETRANSMISSIONS",
             analyzer="net_retransmissions",
@@ -58,5 +59,15 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
                 "spurious": kinds["spurious_retrans"],
                 "dup_acks": dup,
             },
-            evidence=(frames(file, numbers),),
+            evidence=(frames(file, numbers, flow_lines([(f, _resent(f)) for f in resent])),),
         )
+
+
+def _counts(f: Flow) -> dict[str, int]:
+    return {k: int(v) for k, v in f.attrs.get("analysis", {}).items() if isinstance(v, int)}
+
+
+def _resent(f: Flow) -> str:
+    counts = _counts(f)
+    parts = [f"{counts[k]} {k.replace('_', ' ')}" for k in (*KINDS, "dup_ack") if counts.get(k)]
+    return f"{f.packets} packets: " + ", ".join(parts)

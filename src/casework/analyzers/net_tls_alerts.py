@@ -9,7 +9,7 @@ from typing import Any
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flows, frames, window
+from casework.net.casedata import Flow, flow_lines, flows, frames, window
 
 #: Alerts that end a healthy connection, not a failure.
 BENIGN = frozenset(("close_notify", "user_canceled", "encrypted"))
@@ -56,5 +56,19 @@ def net_tls_alerts(case: Case) -> Iterator[Finding]:
             window=window([f.start for f, _ in items]),
             entities={"server": f"{server}:{port}", "sni": str(sni), "alert": desc},
             stats={"alerts": len(items), "offered": ", ".join(offered)},
-            evidence=(frames(file, [int(a["frame"]) for _, a in items]),),
+            evidence=(
+                frames(
+                    file,
+                    [int(a["frame"]) for _, a in items],
+                    flow_lines([(f, _alert(f, a)) for f, a in items]),
+                ),
+            ),
         )
+
+
+def _alert(f: Flow, alert: dict[str, Any]) -> str:
+    sni = f.attrs.get("tls", {}).get("sni")
+    return (
+        f"{alert.get('level', '?')} {alert.get('description')} from the {alert.get('from', '?')}"
+        f" (frame {alert.get('frame')})" + (f", SNI {sni}" if sni else "")
+    )

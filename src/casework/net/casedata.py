@@ -85,6 +85,26 @@ def frames(file: str, numbers: list[int], excerpt: str = "") -> Evidence:
     return Evidence(file, refs=refs, kind="frames", excerpt=excerpt)
 
 
+#: Flows shown in an evidence excerpt; the frame numbers name them all.
+EXCERPT_FLOWS = 5
+
+
+def frame_list(numbers: list[int]) -> str:
+    """``frame 3`` or ``frames 3, 5``."""
+    return ("frame " if len(numbers) == 1 else "frames ") + ", ".join(str(n) for n in numbers)
+
+
+def flow_lines(pairs: list[tuple[Flow, str]]) -> str:
+    """An excerpt of flows, one line each: when, who talked to whom, and what happened."""
+    out = []
+    for f, what in pairs[:EXCERPT_FLOWS]:
+        when = f"{f.start:%Y-%m-%d %H:%M:%S.%f}"[:-3] if f.start else "?"
+        out.append(f"{when} {f.proto} {f.src}:{f.sport} -> {f.dst}:{f.dport}  {what}")
+    if len(pairs) > EXCERPT_FLOWS:
+        out.append(f"... and {len(pairs) - EXCERPT_FLOWS} more")
+    return "\n".join(out)
+
+
 def window(times: list[datetime | None]) -> Window | None:
     known = [t for t in times if t is not None]
     return Window(min(known), max(known)) if known else None

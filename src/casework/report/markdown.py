@@ -79,10 +79,11 @@ def _finding(f: Finding) -> list[str]:
     if f.evidence:
         out += ["", "**Evidence**", ""]
         for e in f.evidence:
-            fence = _fence(e.excerpt)
-            out += [f"- `{location(e)}`", "", f"  {fence}text"]
-            out += [f"  {line}" for line in e.excerpt.splitlines()]
-            out += [f"  {fence}", ""]
+            out += [f"- `{location(e)}`", ""]
+            if e.excerpt:  # evidence that is only a pointer (frame numbers) gets no empty block
+                fence = _fence(e.excerpt)
+                out += [f"  {fence}text", *[f"  {line}" for line in e.excerpt.splitlines()]]
+                out += [f"  {fence}", ""]
     if f.next_steps:
         out += ["", "**Next steps**", "", *[f"- {s}" for s in f.next_steps]]
     return out
