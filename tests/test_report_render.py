@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from _report_fixtures import build_case, investigation
+from casework.engine import AnalyzerRun
 from casework.findings import SCHEMA, Evidence
 from casework.investigation import Investigation
 from casework.report import html, markdown, write_all
@@ -177,6 +178,23 @@ def test_terminal_summary_golden(inv: Investigation) -> None:
     if REGEN:
         golden.write_text(buf.getvalue())
     assert buf.getvalue() == golden.read_text()
+
+
+def test_terminal_names_failed_and_finding_analyzers_and_counts_the_rest(
+    inv: Investigation,
+) -> None:
+    runs = [
+        AnalyzerRun("finds", "ok", 0.01, 2),
+        AnalyzerRun("quiet_one", "ok", 0.01, 0),
+        AnalyzerRun("no_spans", "skipped", 0.0, 0, "no spans in this bundle"),
+        AnalyzerRun("broken", "error", 0.02, 0, "KeyError in f (x.py:3)"),
+    ]
+    buf = io.StringIO()
+    print_summary(Console(file=buf, width=200, color_system=None), replace(inv, runs=runs), top=0)
+    out = buf.getvalue()
+    assert "finds: ok (2 findings" in out and "broken: error: KeyError in f (x.py:3)" in out
+    assert "quiet_one" not in out and "no_spans" not in out
+    assert "4 analyzers: 1 found nothing, 1 skipped (no input), 1 failed" in out
 
 
 def test_terminal_shows_bracketed_paths_literally(inv: Investigation) -> None:

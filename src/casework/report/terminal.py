@@ -80,16 +80,29 @@ class FindingView:
 
 @dataclass(frozen=True, slots=True)
 class RunsView:
-    """One line per analyzer: ok / skipped (why) / error (where), with its time."""
+    """A line per analyzer that found something or failed, then one line counting the rest.
+
+    Most analyzers skip for lack of input (no traces, no captures); listing each of
+    them here would push the findings off the screen. report.md lists every run.
+    """
 
     runs: list[AnalyzerRun]
 
     def __rich__(self) -> RenderableType:
         lines = Text()
         for r in self.runs:
-            lines.append(f"{r.key}: ", style="bold")
-            lines.append(run_status(r), style=STATUS_STYLE.get(r.status, "dim"))
-            lines.append(f" ({r.findings} findings, {seconds_text(r.seconds)})\n", style="dim")
+            if r.status == "error" or r.findings:
+                lines.append(f"{r.key}: ", style="bold")
+                lines.append(run_status(r), style=STATUS_STYLE.get(r.status, "dim"))
+                lines.append(f" ({r.findings} findings, {seconds_text(r.seconds)})\n", style="dim")
+        quiet = sum(1 for r in self.runs if r.status == "ok" and not r.findings)
+        skipped = sum(1 for r in self.runs if r.status == "skipped")
+        failed = sum(1 for r in self.runs if r.status == "error")
+        lines.append(
+            f"{len(self.runs)} analyzers: {quiet} found nothing, {skipped} skipped (no input),"
+            f" {failed} failed; all runs in report.md\n",
+            style="dim",
+        )
         return lines
 
 
