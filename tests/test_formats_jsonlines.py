@@ -71,6 +71,28 @@ def test_duration_units() -> None:
     assert attrs["http.duration_ms"] == 1.5
 
 
+def test_zap_encoded_durations_are_seconds() -> None:
+    # Caddy's access log (zap production encoding: epoch seconds in "ts", "msg", float seconds).
+    caddy = orjson.dumps({
+        "level": "info", "ts": 1709547301.1234, "logger": "http.log.access.log0",
+        "msg": "handled request",
+        "request": {"remote_ip": "10.0.0.5", "method": "GET", "host": "api.example.com",
+                    "uri": "/v1/items?page=2", "headers": {"User-Agent": ["curl/8.5.0"]}},
+        "bytes_read": 0, "duration": 0.012345, "size": 512, "status": 200,
+    })  # fmt: skip
+    # The same names with an ISO time are not zap's encoding: a bare duration stays milliseconds.
+    iso = orjson.dumps(
+        {"ts": "2026-03-02T14:05:03Z", "msg": "done", "method": "GET", "status": 200,
+         "responseTime": 12.5}
+    )  # fmt: skip
+    records, _ = parse(caddy + b"\n" + iso + b"\n", "jsonl")
+    first, second = records
+    assert isinstance(first, LogRecord) and isinstance(second, LogRecord)
+    assert first.attrs["http.duration_ms"] == pytest.approx(12.345)
+    assert first.attrs["http.path"] == "/v1/items" and first.attrs["http.status"] == 200
+    assert second.attrs["http.duration_ms"] == 12.5
+
+
 def test_no_http_keys_without_status_or_method() -> None:
     attrs: dict[str, object] = {"duration_ms": 12, "path": "/tmp/x"}
     add_http(attrs)

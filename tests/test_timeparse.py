@@ -113,6 +113,18 @@ def test_clock_prefers_the_first_timestamp_an_epoch_before_a_local_time() -> Non
     )
 
 
+def test_offset_followed_by_a_colon_jdk8_gc_log() -> None:
+    clock = LineClock()
+    line = "2024-03-04T10:15:01.123+0100: 12.345: [GC (Allocation Failure) 0.0123456 secs]"
+    stamp = clock.read(line)
+    assert stamp is not None and not stamp.assumed
+    assert stamp.ts == utc(2024, 3, 4, 9, 15, 1, 123000)
+    assert line[stamp.end :].startswith(": 12.345")
+    # "+01:00:30" is no offset (a colon and a digit follow): the time stays naive.
+    other = LineClock().read("2024-03-04T10:15:01.123+01:00:30 x")
+    assert other is not None and other.assumed
+
+
 def test_clock_continuation_lines_have_no_stamp() -> None:
     clock = LineClock()
     assert clock.read("2026-03-01 12:00:00,001 ERROR [main] a.B: boom") is not None

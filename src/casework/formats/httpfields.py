@@ -114,10 +114,10 @@ def _status(value: Any) -> int | None:
 
 
 _Plan = tuple[tuple[tuple[str, str], ...], tuple[str, float] | None]
-_plans: dict[tuple[str, ...], _Plan | None] = {}
+_plans: dict[tuple[tuple[str, ...], bool], _Plan | None] = {}
 
 
-def _plan(keys: tuple[str, ...]) -> _Plan | None:
+def _plan(keys: tuple[str, ...], zap: bool) -> _Plan | None:
     """Which keys map to which canonical key, and the duration key with its unit; None: no request."""
     mapped: list[tuple[str, str]] = []
     duration: tuple[str, float] | None = None
@@ -135,21 +135,26 @@ def _plan(keys: tuple[str, ...]) -> _Plan | None:
         elif duration is None:
             factor = _duration_unit(norm)
             if factor is not None:
-                duration = (key, factor)
+                duration = (key, 1e3 if zap and norm in _DURATION_STEMS else factor)
     if not any(canon in ("http.status", "http.method") for _, canon in mapped):
         return None
     return tuple(mapped), duration
 
 
-def add_http(attrs: dict[str, Any]) -> None:
-    """Add canonical ``http.*``/``client.*`` keys when the record carries a status or a method."""
+def add_http(attrs: dict[str, Any], *, zap: bool = False) -> None:
+    """Add canonical ``http.*``/``client.*`` keys when the record carries a status or a method.
+
+    ``zap``: the record is in zap's production encoding (epoch seconds in ``ts``, the
+    text in ``msg``: Caddy and many Go services), whose durations are float seconds,
+    so a unitless ``duration`` is seconds there and milliseconds elsewhere.
+    """
     keys = tuple(attrs)
-    if keys in _plans:
-        plan = _plans[keys]
+    if (keys, zap) in _plans:
+        plan = _plans[keys, zap]
     else:
-        plan = _plan(keys)
+        plan = _plan(keys, zap)
         if len(_plans) < 4096:  # records of one logger share their keys; a bound for the rest
-            _plans[keys] = plan
+            _plans[keys, zap] = plan
     if plan is None:
         return
     mapped, duration_key = plan

@@ -68,6 +68,7 @@ def record_from(obj: dict[str, Any], number: int, ctx: ParseContext,
             cache[shape] = roles
     ts = None
     assumed = False
+    epoch = False
     if roles.ts is not None:
         value = flat.pop(roles.ts)
         if isinstance(value, str):
@@ -76,6 +77,7 @@ def record_from(obj: dict[str, Any], number: int, ctx: ParseContext,
                 ts, assumed = parsed
         elif isinstance(value, int | float) and not isinstance(value, bool):
             ts = epoch_to_utc(value)
+            epoch = True
         if ts is None:
             flat[roles.ts] = value
     level = level_name(flat.pop(roles.level)) if roles.level is not None else None
@@ -84,7 +86,8 @@ def record_from(obj: dict[str, Any], number: int, ctx: ParseContext,
     logger = flat.pop(roles.logger) if roles.logger is not None else None
     if not isinstance(message, str):
         message = " ".join(f"{k}={v}" for k, v in list(flat.items())[:6])
-    add_http(flat)
+    # zap's production encoding: epoch seconds in "ts", the text in "msg".
+    add_http(flat, zap=epoch and roles.ts == "ts" and roles.message == "msg")
     return LogRecord(
         line=number,
         message=message,
