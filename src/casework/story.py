@@ -13,10 +13,10 @@ what changed before, how much, and the evidence, and lists the members in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable
 
 from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window
+from casework.story_phrases import gap_text, how_much, minute_text, what_fails, who
 
 #: Onsets closer than this (seconds) to the anchor's are the same incident.
 TOLERANCE = 3600.0
@@ -154,13 +154,13 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
     onset = _onset(cp) if cp else _onset(anchor)
     onset = _cohort_onset(cohort, cp) or onset
     change = _nearest_change(members, cohort, onset, _interval(cp or anchor))
-    parts = [_what(anchor, cp)]
+    parts = [what_fails(anchor, cp)]
     if onset is not None:
-        parts.append(f"since {_minute(onset)}")
-    if cohort is not None and _who(cohort):
-        parts.append(f"for {_who(cohort)}")
+        parts.append(f"since {minute_text(onset)}")
+    if cohort is not None and who(cohort):
+        parts.append(f"for {who(cohort)}")
     title = " ".join(parts)
-    how = _how(cohort, cp)
+    how = how_much(cohort, cp)
     if how:
         title += f": {how}"
     if change is not None:
@@ -170,7 +170,7 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
             if onset is not None and isinstance(at, int | float)
             else change.stats.get("gap_seconds")
         )
-        title += f"; {_gap(gap)} {change.entities.get('change', 'a change')}"
+        title += f"; {gap_text(gap)} {change.entities.get('change', 'a change')}"
     everyone = [anchor, *members]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -249,68 +249,6 @@ def _nearest_change(
     if not candidates:
         return None
     return max(candidates, key=lambda m: (_number(m.stats.get("change_epoch"), 0.0), m.subject))
-
-
-def _what(anchor: Finding, cp: Finding | None) -> str:
-    text = anchor.title if cp is None else cp.title
-    m = re.search(r"HTTP \d{3}", anchor.title) or re.search(r"HTTP \d{3}", text)
-    route = next((v for k, v in anchor.entities.items() if "/" in str(v) and k != "file"), None)
-    if cp is not None and cp.entities.get("series") == "5xx":
-        # The change point names the method too ("POST /v1/refunds" for a cohort's "/v1/refunds").
-        named = str(cp.entities.get("subject", ""))
-        if route is None or (named.endswith(" " + route) and not route.startswith("HTTP")):
-            route = named or route
-    if m and route:
-        return route if route.startswith("HTTP") else f"{m.group(0)} on {route}"
-    if m:
-        return m.group(0)
-    if cp is not None:
-        return f"Rise in the {cp.entities.get('what', cp.entities.get('subject', 'failures'))}"
-    return "Failures"
-
-
-def _who(cohort: Finding) -> str:
-    terms = [
-        f"{k} {v}"
-        if str(v).startswith((">", "<"))
-        else f"{k} in {v}"
-        if str(v).startswith("{")
-        else f"{k} = {v}"
-        for k, v in cohort.entities.items()
-        if k not in ("file", "time", "failure") and "/" not in str(v)
-    ]
-    return " and ".join(terms)
-
-
-def _how(cohort: Finding | None, cp: Finding | None) -> str:
-    s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
-    if cohort is not None:
-        return (
-            f"{_pct(s.get('rate'))} of them fail ({s.get('failing')} of {s.get('total')}, "
-            f"{_pct(s.get('baseline_rate'), 2)} elsewhere)"
-        )
-    if cp is not None:
-        return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"
-    return ""
-
-
-def _pct(value: Stat, digits: int = 0) -> str:
-    return f"{float(value):.{digits}%}" if isinstance(value, int | float) else "?"
-
-
-def _gap(seconds: Stat) -> str:
-    if not isinstance(seconds, int | float):
-        return "after"
-    minutes = float(seconds) / 60
-    if minutes < 0:
-        return f"{-minutes:.0f} minutes before"
-    if minutes < 90:
-        return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'} after"
-    return f"{minutes / 60:.1f} hours after"
-
-
-def _minute(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _window(findings: list[Finding]) -> Window | None:

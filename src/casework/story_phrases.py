@@ -1,0 +1,77 @@
+"""How a story reads: what fails, for whom, how much and when, in the words of its title."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from casework.findings import Finding, Stat
+
+
+def what_fails(anchor: Finding, cp: Finding | None) -> str:
+    """What fails: ``HTTP 500 on POST /v1/refunds``, or the rising series."""
+    text = anchor.title if cp is None else cp.title
+    m = re.search(r"HTTP \d{3}", anchor.title) or re.search(r"HTTP \d{3}", text)
+    route = next((v for k, v in anchor.entities.items() if "/" in str(v) and k != "file"), None)
+    if cp is not None and cp.entities.get("series") == "5xx":
+        # The change point names the method too ("POST /v1/refunds" for a cohort's "/v1/refunds").
+        named = str(cp.entities.get("subject", ""))
+        if route is None or (named.endswith(" " + route) and not route.startswith("HTTP")):
+            route = named or route
+    if m and route:
+        return route if route.startswith("HTTP") else f"{m.group(0)} on {route}"
+    if m:
+        return m.group(0)
+    if cp is not None:
+        return f"Rise in the {cp.entities.get('what', cp.entities.get('subject', 'failures'))}"
+    return "Failures"
+
+
+def who(cohort: Finding) -> str:
+    """For whom: the cohort's terms, ``plan = pro and created >= 2026-03-01``."""
+    terms = [
+        f"{k} {v}"
+        if str(v).startswith((">", "<"))
+        else f"{k} in {v}"
+        if str(v).startswith("{")
+        else f"{k} = {v}"
+        for k, v in cohort.entities.items()
+        if k not in ("file", "time", "failure") and "/" not in str(v)
+    ]
+    return " and ".join(terms)
+
+
+def how_much(cohort: Finding | None, cp: Finding | None) -> str:
+    """How much: the cohort's failure rate against elsewhere, or the rate before and after."""
+    s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
+    if cohort is not None:
+        return (
+            f"{_pct(s.get('rate'))} of them fail ({s.get('failing')} of {s.get('total')}, "
+            f"{_pct(s.get('baseline_rate'), 2)} elsewhere)"
+        )
+    if cp is not None:
+        return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"
+    return ""
+
+
+def _pct(value: Stat, digits: int = 0) -> str:
+    """A rate as a percentage, ``?`` when it is missing."""
+    return f"{float(value):.{digits}%}" if isinstance(value, int | float) else "?"
+
+
+def gap_text(seconds: Stat) -> str:
+    """``12 minutes after``, ``2.5 hours after``, ``3 minutes before``."""
+    if not isinstance(seconds, int | float):
+        return "after"
+    minutes = float(seconds) / 60
+    if minutes < 0:
+        return f"{-minutes:.0f} minutes before"
+    if minutes < 90:
+        return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'} after"
+    return f"{minutes / 60:.1f} hours after"
+
+
+def minute_text(epoch: float) -> str:
+    """An epoch second as ``2026-03-02 14:24 UTC``."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
