@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from casework import shifts
-from casework.analyzers.changepoints import changepoints
+from casework.analyzers.changepoints import between, changepoints
 from casework.analyzers.novelty import novelty
 from casework.analyzers.what_changed import what_changed
 from casework.case import Case
@@ -223,3 +223,12 @@ def test_a_new_template_counts_the_records_before_it_exactly(tmp_path: Path) -> 
     assert [f.entities["template_id"] for f in found] == ["t-new"]
     assert first_new is not None
     assert found[0].stats["other_records"] == (first_new // 10) * 10
+
+
+def test_change_point_interval_names_the_day_when_it_changes() -> None:
+    day = datetime(2015, 8, 24, 11, 5, tzinfo=UTC)
+    same = between(day, day - timedelta(minutes=7), day + timedelta(minutes=9))
+    assert same == "between 10:58 and 11:14"
+    # Earliest days before: it carries its date, and so does a latest on another day than it.
+    wide = between(day, day - timedelta(days=3, hours=12), day + timedelta(hours=4, minutes=12))
+    assert wide == "between 2015-08-20 23:05 UTC and 2015-08-24 15:17 UTC"

@@ -9,6 +9,7 @@ from pathlib import Path
 from casework.analyzers.har_auth import har_auth
 from casework.analyzers.har_oauth_refresh import har_oauth_refresh
 from casework.analyzers.har_post_redirect import har_post_redirect
+from casework.analyzers.net_connect_failures import net_connect_failures
 from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
 from casework.analyzers.net_tls_alerts import net_tls_alerts
@@ -18,6 +19,7 @@ from netgen import (
     FIN,
     PSH,
     RST,
+    SYN,
     PcapWriter,
     TcpConn,
     dns_message,
@@ -75,6 +77,21 @@ def test_load_balancer_idle_reset_states_the_timeout(tmp_path: Path) -> None:
         frame = int(line.split("(frame ")[1].split(")")[0])
         assert str(frame) in f.evidence[0].refs and "10.2.0.80:80" in line
         assert 349 < float(line.split(" after ")[1].split(" s idle")[0]) < 351
+
+
+def test_refused_connection_names_its_packets(tmp_path: Path) -> None:
+    w = PcapWriter()
+    conn = TcpConn(w, "10.1.0.15", 42000, "10.2.0.9", 5432, random.Random(5))
+    conn.seg(T0, True, SYN)
+    conn.seg(T0 + 0.0003, False, RST | ACK)
+    pcap = w.write(tmp_path / "refused.pcap")
+    (f,) = list(net_connect_failures.run(load_case(tmp_path, [pcap])))
+    assert f.key == "NET_CONNECT_REFUSED"
+    assert f.title.startswith("1 connection to 10.2.0.9:5432 refused")
+    assert f.evidence[0].refs == ("1",)
+    (line,) = f.evidence[0].excerpt.splitlines()
+    assert "10.1.0.15:42000 -> 10.2.0.9:5432" in line
+    assert line.endswith("SYN (frame 1) answered by RST (frame 2)")
 
 
 def test_tls_version_mismatch(tmp_path: Path) -> None:

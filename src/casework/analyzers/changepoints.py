@@ -49,7 +49,7 @@ def _finding(
     verb = "rose" if s.increased else "fell"
     spread = (o.latest - o.earliest).total_seconds() / 60
     title = (
-        f"At {minute(o.at)} (between {_short(o.earliest, o.at)} and {_short(o.latest, o.at)}),"
+        f"At {minute(o.at)} ({between(o.at, o.earliest, o.latest)}),"
         f" the {named} {verb}"
         f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after)"
     )
@@ -108,8 +108,13 @@ def _finding(
     )
 
 
+def between(at: datetime, earliest: datetime, latest: datetime) -> str:
+    """``between 13:58 and 14:12`` around ``at``: a time drops its date when the one printed
+    just before it (``at``, then ``earliest``) is on the same day."""
+    return f"between {_short(earliest, at)} and {_short(latest, earliest)}"
+
+
 def _short(ts: datetime, ref: datetime) -> str:
-    """``14:05`` on the reference's day, the full date otherwise."""
     return f"{ts:%H:%M}" if ts.date() == ref.date() else minute(ts)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flow_lines, flows, frame_list, frames, window
+from casework.net.casedata import Flow, count_of, flow_lines, flows, frame_list, frames, window
 
 
 @analyzer(key="net_connect_failures", needs=("flows",))
@@ -26,7 +26,7 @@ def net_connect_failures(case: Case) -> Iterator[Finding]:
             subject=f"{file}|{server}|{port}|{kind}",
             severity="high",
             score=min(0.9, 0.55 + 0.05 * len(items)),
-            title=f"{len(items)} connections to {server}:{port} "
+            title=f"{count_of(len(items), 'connection')} to {server}:{port} "
             + ("refused (SYN answered by RST)" if refused else f"never answered ({syns} SYNs)"),
             summary=(
                 "Nothing listens on that port, or a firewall rejects it."

@@ -10,7 +10,7 @@ from typing import Any
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flow_lines, flows, frames, window
+from casework.net.casedata import Flow, count_of, flow_lines, flows, frames, window
 
 #: Below this much silence a reset is an application's doing, not an idle timeout.
 MIN_IDLE_S = 2.0
@@ -59,7 +59,7 @@ def net_idle_resets(case: Case) -> Iterator[Finding]:
             subject=f"{file}|{server}|{port}|{by}",
             severity="high" if len(close) >= 2 else "medium",
             score=min(0.95, 0.5 + 0.1 * len(close)),
-            title=f"{len(items)} idle connections to {server}:{port} reset by {who} after"
+            title=f"{count_of(len(items), 'idle connection')} to {server}:{port} reset by {who} after"
             f" {typical:.0f} s of silence",
             summary=(
                 f"{len(close)} of {len(items)} resets came after {typical:.1f} s (±10%) without"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Flow, flow_lines, flows, frames, window
+from casework.net.casedata import Flow, count_of, flow_lines, flows, frames, window
 
 MIN_RETRANS = 5
 MIN_RATE = 0.01
@@ -41,7 +41,7 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
             severity="high" if rate >= 0.05 else "medium",
             score=min(0.9, 0.3 + 4 * rate),
             title=f"{total} retransmissions ({rate:.1%} of {packets} packets) with {server}:{port}"
-            f" across {len(items)} connections",
+            f" across {count_of(len(items), 'connection')}",
             summary=(
                 f"RTO retransmissions {kinds['retrans']}, fast {kinds['fast_retrans']}, spurious"
                 f" {kinds['spurious_retrans']}; {dup} duplicate ACKs, {lost} segments not captured."

@@ -89,6 +89,11 @@ def frames(file: str, numbers: list[int], excerpt: str = "") -> Evidence:
 EXCERPT_FLOWS = 5
 
 
+def count_of(n: int, noun: str) -> str:
+    """``1 connection``, ``3 connections``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def frame_list(numbers: list[int]) -> str:
     """``frame 3`` or ``frames 3, 5``."""
     return ("frame " if len(numbers) == 1 else "frames ") + ", ".join(str(n) for n in numbers)
