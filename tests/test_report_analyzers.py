@@ -243,3 +243,38 @@ def test_signature_share_is_of_its_own_files(tmp_path: Path) -> None:
     result = investigate(bundle, tmp_path / "case")
     sig = next(f for f in result.findings if f.analyzer == "error_signatures")
     assert sig.stats["share"] == 40 / 200
+
+
+def test_signature_buckets_follow_its_files_not_an_old_log_beside_them(tmp_path: Path) -> None:
+    """A month-old rotated log widens the case window; today's error keeps fine buckets."""
+    import json
+
+    from casework.pipeline import investigate
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    t0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    onset_at = t0 + timedelta(hours=2, minutes=17)
+
+    def line(ts: datetime, level: str, msg: str) -> str:
+        return json.dumps({"ts": ts.isoformat(), "level": level, "msg": msg}) + "\n"
+
+    today = [
+        line(t0 + timedelta(seconds=10 * i), "info", f"posted entry {i}") for i in range(1800)
+    ]
+    today += [
+        line(onset_at + timedelta(seconds=30 * i), "error", f"ledger write refused after {i} ms")
+        for i in range(60)
+    ]
+    (bundle / "ledger.jsonl").write_text("".join(today))
+    old = t0 - timedelta(days=40)
+    (bundle / "ledger.jsonl.1").write_text(
+        "".join(line(old + timedelta(minutes=i), "info", f"posted entry {i}") for i in range(300))
+    )
+    result = investigate(bundle, tmp_path / "case")
+    sig = next(f for f in result.findings if f.analyzer == "error_signatures")
+    width = int(str(sig.stats["bucket_seconds"]))
+    assert width <= 5 * 60  # the 5-hour log's own buckets, not a 40-day window's
+    assert bucket_seconds(result.window) >= 3600  # which would have been hours wide
+    onset = datetime.strptime(str(sig.stats["onset"]), "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    assert abs((onset - onset_at).total_seconds()) <= width

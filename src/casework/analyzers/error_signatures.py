@@ -3,9 +3,10 @@
 Records at error or warning level are grouped by their mined template when the
 miner set one, otherwise by the first line of the message with variable parts
 (numbers, hex, UUIDs, secret placeholders) masked. Each group is counted per
-time bucket against all records, and its share in the first half of the window
-is tested against the second half and at its best change point, so an error
-that was always there ranks low and one that started mid-window ranks high.
+time bucket against all records of its files, over the time those files cover
+(files close in time form one group), and its share in the first half of that
+window is tested against the second half and at its best change point, so an
+error that was always there ranks low and one that started mid-window ranks high.
 """
 
 from __future__ import annotations
@@ -79,12 +80,16 @@ class _Signature:
 @analyzer(key="error_signatures", needs=("events",))
 def error_signatures(case: Case) -> Iterator[Finding]:
     """Error and warning signatures counted over time: count, share, first/last seen, peak."""
-    window = case.window
     # A signature's share is of the records of the files it occurs in (an access log's
     # 2,000 lines beside a service log's 2,000 do not halve the service log's error rate).
-    per_file = {
-        str(f): int(n) for f, n in case.rows("SELECT file, count(*) FROM events GROUP BY file")
-    }
+    per_file: dict[str, int] = {}
+    spans: dict[str, Window] = {}
+    for f, n, first, last in case.rows(
+        "SELECT file, count(*), min(ts), max(ts) FROM events GROUP BY file"
+    ):
+        per_file[str(f)] = int(n)
+        if first is not None and last is not None:
+            spans[str(f)] = Window(first, last)
     levels = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS + WARN_LEVELS)
     errors = ", ".join(f"'{lv}'" for lv in ERROR_LEVELS)
     case.con.execute(
@@ -104,12 +109,18 @@ def error_signatures(case: Case) -> Iterator[Finding]:
     if not sigs:
         return
     patterns = _patterns(case, [s.template_id for s in sigs if s.template_id])
-    width = bucket_seconds(window)
-    series = _series(case, window, width) if window else {}
+    # Each signature is counted over the time its files' group covers, so a month-old log
+    # or a capture from years before does not widen the buckets of today's errors.
+    groups = time_groups(spans)
+    windows = [_union([groups[f] for f in row[6] if f in groups]) for row in rows]
+    series: dict[Window, dict[tuple[str, str], tuple[list[int], list[int]]]] = {}
+    for w in dict.fromkeys(w for w in windows if w is not None):
+        within = sorted(f for f, g in groups.items() if g.start >= w.start and g.end <= w.end)
+        series[w] = _series(case, w, bucket_seconds(w), within)
     made = []
-    for s, total in zip(sigs, scopes, strict=True):
-        hits, totals = series.get((s.klass, s.sig), ([], []))
-        made.append((_finding(case, s, max(total, s.count), patterns, hits, totals, width), s))
+    for s, total, span in zip(sigs, scopes, windows, strict=True):
+        hits, totals = series[span].get((s.klass, s.sig), ([], [])) if span else ([], [])
+        made.append((_finding(case, s, max(total, s.count), patterns, hits, totals, span), s))
     made.sort(key=lambda x: (-x[0].score, x[0].subject))
     for f, s in made[:MAX_FINDINGS]:
         yield replace(f, evidence=_evidence(case, s))
@@ -125,8 +136,37 @@ def _patterns(case: Case, ids: list[str]) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
+def time_groups(spans: dict[str, Window]) -> dict[str, Window]:
+    """Each file's group window: files whose times overlap or lie close join one group.
+
+    Close means a gap no longer than the longer of the group so far and the next file,
+    so daily rotated logs chain into one group and a log from another month stands alone.
+    """
+    out: dict[str, Window] = {}
+    members: list[str] = []
+    start = end = None
+    for file, span in sorted(spans.items(), key=lambda kv: (kv[1].start, kv[0])):
+        if start is not None and end is not None:
+            reach = max(end - start, span.end - span.start)
+            if span.start <= end + reach:
+                members.append(file)
+                end = max(end, span.end)
+                continue
+            out.update(dict.fromkeys(members, Window(start, end)))
+        members, start, end = [file], span.start, span.end
+    if start is not None and end is not None:
+        out.update(dict.fromkeys(members, Window(start, end)))
+    return out
+
+
+def _union(windows: list[Window]) -> Window | None:
+    if not windows:
+        return None
+    return Window(min(w.start for w in windows), max(w.end for w in windows))
+
+
 def _series(
-    case: Case, window: Window, width: int
+    case: Case, window: Window, width: int, within: list[str]
 ) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
     """Per signature: its counts per bucket and all records per bucket of the files it occurs in.
 
@@ -138,7 +178,8 @@ def _series(
     per_file: dict[str, list[int]] = {}
     for file, b, c in case.rows(
         f"SELECT file, {bucket_sql('ts', window, width)} b, count(*) FROM events"
-        " WHERE ts IS NOT NULL GROUP BY file, b"
+        " WHERE ts IS NOT NULL AND file IN (SELECT unnest(?)) GROUP BY file, b",
+        (within,),
     ):
         if 0 <= b < n:
             per_file.setdefault(str(file), [0] * n)[b] = int(c)
@@ -146,7 +187,8 @@ def _series(
     files: dict[tuple[str, str], set[str]] = {}
     for klass, sig, file, b, c in case.rows(
         f"SELECT klass, sig, file, {bucket_sql('ts', window, width)} b, count(*) FROM _sig_events"
-        " WHERE ts IS NOT NULL GROUP BY klass, sig, file, b"
+        " WHERE ts IS NOT NULL AND file IN (SELECT unnest(?)) GROUP BY klass, sig, file, b",
+        (within,),
     ):
         key = (str(klass), str(sig))
         files.setdefault(key, set()).add(str(file))
@@ -180,9 +222,10 @@ def _finding(
     patterns: dict[str, str],
     hits: list[int],
     totals: list[int],
-    width: int,
+    window: Window | None,
 ) -> Finding:
     text = patterns.get(s.template_id or "", s.sig)
+    width = bucket_seconds(window)
     half = halves(hits, totals) if totals else None
     change = onset(hits, totals) if totals else None
     new = _is_new(half) or _is_new(change)
@@ -207,8 +250,8 @@ def _finding(
         "new": new,
     }
     since = ""
-    if new and change is not None and change.increased and change.p_value < ALPHA and case.window:
-        onset_ts = bucket_start(case.window, width, change.split)
+    if new and change is not None and change.increased and change.p_value < ALPHA and window:
+        onset_ts = bucket_start(window, width, change.split)
         stats.update(onset=minute(onset_ts), before=change.before_hits, after=change.after_hits)
         stats["p_onset"] = change.p_value
         near = change_before(case, onset_ts, width)
