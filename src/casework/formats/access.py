@@ -49,24 +49,24 @@ def sniff(head: bytes) -> float:
 
 def _tail(rest: str, attrs: dict[str, Any]) -> None:
     """Request/upstream time and extra quoted fields after the combined format."""
-    numbers: list[str] = []
     if "=" not in rest and '"' not in rest:  # the common nginx tail: " 0.012 0.011"
         numbers = rest.split()
-        rest = ""
-    for m in _TAIL.finditer(rest):
-        key, value, quoted, bare = m.groups()
-        if key is not None:
-            canon = _TAIL_KEYS.get(key)
-            value = value.strip('"')
-            seconds = _seconds(value)
-            if canon is not None and seconds is not None:
-                attrs.setdefault(canon, round(seconds * 1000, 3))
-            else:
-                attrs[f"nginx.{key}"] = value
-        elif quoted is not None and quoted not in ("", "-"):
-            attrs.setdefault("http.forwarded_for", quoted)
-        elif bare is not None:
-            numbers.append(bare)
+    else:
+        numbers = []
+        for m in _TAIL.finditer(rest):
+            key, value, quoted, bare = m.groups()
+            if key is not None:
+                canon = _TAIL_KEYS.get(key)
+                value = value.strip('"')
+                seconds = _seconds(value)
+                if canon is not None and seconds is not None:
+                    attrs.setdefault(canon, round(seconds * 1000, 3))
+                else:
+                    attrs[f"nginx.{key}"] = value
+            elif quoted is not None and quoted not in ("", "-"):
+                attrs.setdefault("http.forwarded_for", quoted)
+            elif bare is not None:
+                numbers.append(bare)
     for i, value in enumerate(numbers[:2]):
         canon = "http.duration_ms" if i == 0 else "http.upstream_ms"
         if value.isdigit():
@@ -78,6 +78,10 @@ def _tail(rest: str, attrs: dict[str, Any]) -> None:
 
 
 def _seconds(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        pass
     # upstream times list every tried upstream ("0.004, 0.120"); the last one answered
     value = value.rsplit(",", 1)[-1].rsplit(":", 1)[-1].strip()
     try:
