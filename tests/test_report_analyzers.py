@@ -15,6 +15,7 @@ from casework.engine import run_analyzers
 from casework.findings import Finding, Window
 from casework.rank import rank
 from casework.store import Store
+from casework.timegroups import time_groups
 from casework.timeline import bucket_count, bucket_seconds, halves, onset
 
 
@@ -259,9 +260,7 @@ def test_signature_buckets_follow_its_files_not_an_old_log_beside_them(tmp_path:
     def line(ts: datetime, level: str, msg: str) -> str:
         return json.dumps({"ts": ts.isoformat(), "level": level, "msg": msg}) + "\n"
 
-    today = [
-        line(t0 + timedelta(seconds=10 * i), "info", f"posted entry {i}") for i in range(1800)
-    ]
+    today = [line(t0 + timedelta(seconds=10 * i), "info", f"posted entry {i}") for i in range(1800)]
     today += [
         line(onset_at + timedelta(seconds=30 * i), "error", f"ledger write refused after {i} ms")
         for i in range(60)
@@ -278,3 +277,20 @@ def test_signature_buckets_follow_its_files_not_an_old_log_beside_them(tmp_path:
     assert bucket_seconds(result.window) >= 3600  # which would have been hours wide
     onset = datetime.strptime(str(sig.stats["onset"]), "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
     assert abs((onset - onset_at).total_seconds()) <= width
+
+
+def test_time_groups_chain_rotations_and_set_far_files_apart() -> None:
+    day = datetime(2026, 3, 2, tzinfo=UTC)
+    spans = {
+        f"app.log.{i}": Window(day - timedelta(days=i + 1), day - timedelta(days=i))
+        for i in range(3)
+    }
+    spans["old.log"] = Window(day - timedelta(days=60), day - timedelta(days=59, hours=20))
+    spans["dump.txt"] = Window(day - timedelta(days=200), day - timedelta(days=200))  # one instant
+    groups = time_groups(spans)
+    assert groups["app.log.0"] == groups["app.log.2"] == Window(day - timedelta(days=3), day)
+    assert groups["old.log"] == spans["old.log"] and groups["dump.txt"] == spans["dump.txt"]
+    # A series spanning two groups gets one window over both.
+    linked = time_groups(spans, [["app.log.1", "old.log"], ["unknown.log"]])
+    assert linked["old.log"] == linked["app.log.0"] == Window(day - timedelta(days=60), day)
+    assert linked["dump.txt"] == spans["dump.txt"]

@@ -120,9 +120,15 @@ def test_offset_followed_by_a_colon_jdk8_gc_log() -> None:
     assert stamp is not None and not stamp.assumed
     assert stamp.ts == utc(2024, 3, 4, 9, 15, 1, 123000)
     assert line[stamp.end :].startswith(": 12.345")
-    # "+01:00:30" is no offset (a colon and a digit follow): the time stays naive.
-    other = LineClock().read("2024-03-04T10:15:01.123+01:00:30 x")
-    assert other is not None and other.assumed
+    # No offset: a colon and a digit follow, or a range's end time or a short number does.
+    for line in (
+        "2024-03-04T10:15:01.123+01:00:30 x",
+        "2024-03-04 10:15:01-10:16: job ran",
+        "2024-03-04 10:15:01-05: worker 5 started",
+    ):
+        other = LineClock().read(line)
+        assert other is not None and other.assumed, line
+        assert other.ts == utc(2024, 3, 4, 10, 15, 1, other.ts.microsecond), line
 
 
 def test_clock_continuation_lines_have_no_stamp() -> None:

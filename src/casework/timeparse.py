@@ -44,8 +44,9 @@ _ZONES = {k: timezone(timedelta(minutes=v)) if v else UTC for k, v in TZ_NAMES.i
 
 _FRAC = r"(?:[.,:](?P<f>\d{1,9}))?"
 _ZNAMES = "|".join(sorted((k for k in TZ_NAMES if k != "Z"), key=len, reverse=True))
-# A colon may follow an offset when a space follows it (JDK 8 GC: ``...123+0100: 12.345: [GC``).
-_ZONE = rf"(?:(?P<z>Z|[+-]\d\d(?::?\d\d)?(?!\d|:\S)|\ (?:[+-]\d\d:?\d\d|{_ZNAMES})(?![\w:]))|(?P<ampm>\ [AP]M))?"
+# A four-digit offset may be followed by ": " (JDK 8 GC: ``...123+0100: 12.345: [GC``); a shorter
+# one may not, or a range such as ``10:15:01-10:16: job ran`` would read as a zone.
+_ZONE = rf"(?:(?P<z>Z|[+-]\d\d(?::?\d\d)?(?![\d:])|[+-]\d{{4}}(?=:\s)|\ (?:[+-]\d\d:?\d\d|{_ZNAMES})(?![\w:]))|(?P<ampm>\ [AP]M))?"
 _HMS = r"(?P<H>\d{1,2}):(?P<M>\d{2}):(?P<S>\d{2})"
 _MON = r"(?P<mon>(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))[a-z]*"
 _WDAY = r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?"

@@ -20,11 +20,12 @@ from datetime import datetime
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
+from casework.signature_sql import normalized_sql
+from casework.timegroups import time_groups
 from casework.timeline import (
     RateChange,
     bucket_count,
     bucket_seconds,
-    bucket_sql,
     bucket_start,
     change_before,
     evidence_strength,
@@ -44,26 +45,6 @@ EXCERPT_LINES = 6
 # A Java stack frame ("at com.example.Foo.bar(Foo.java:12)") or a Python traceback start.
 _FRAME = re.compile(r"\s+at [\w$.<>/]+\(|\s+Traceback \(most recent call last\)")
 ALPHA = 0.01
-
-# Masks applied in order to the first line of a message; secret placeholders
-# keep their kind but lose the per-token hash so equal messages group together.
-_MASKS: tuple[tuple[str, str], ...] = (
-    (r"«secret:([a-z0-9_]+):[0-9a-f]+»", r"«secret:\1»"),
-    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
-    (r"0x[0-9a-fA-F]+", "<hex>"),
-    (r"\b[0-9a-fA-F]{16,}\b", "<hex>"),
-    # Prefixed identifiers (acct_9f3kq2, req-ab12cd) even when they hold no digit.
-    (r"\b[A-Za-z]{1,12}[_-][A-Za-z0-9]{5,}\b", "<id>"),
-    (r"[A-Za-z0-9_.:/-]*[0-9][A-Za-z0-9_.:/-]*", "<*>"),
-)
-
-
-def normalized_sql(column: str) -> str:
-    """SQL that turns a message into its signature text (first line, variable parts masked)."""
-    expr = f"left(split_part({column}, chr(10), 1), 300)"
-    for pattern, repl in _MASKS:
-        expr = f"regexp_replace({expr}, '{pattern}', '{repl}', 'g')"
-    return expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +92,12 @@ def error_signatures(case: Case) -> Iterator[Finding]:
     patterns = _patterns(case, [s.template_id for s in sigs if s.template_id])
     # Each signature is counted over the time its files' group covers, so a month-old log
     # or a capture from years before does not widen the buckets of today's errors.
-    groups = time_groups(spans)
-    windows = [_union([groups[f] for f in row[6] if f in groups]) for row in rows]
-    series: dict[Window, dict[tuple[str, str], tuple[list[int], list[int]]]] = {}
-    for w in dict.fromkeys(w for w in windows if w is not None):
-        within = sorted(f for f, g in groups.items() if g.start >= w.start and g.end <= w.end)
-        series[w] = _series(case, w, bucket_seconds(w), within)
+    groups = time_groups(spans, [[str(f) for f in row[6]] for row in rows])
+    series = _series(case, groups) if groups else {}
     made = []
-    for s, total, span in zip(sigs, scopes, windows, strict=True):
-        hits, totals = series[span].get((s.klass, s.sig), ([], [])) if span else ([], [])
+    for s, total, row in zip(sigs, scopes, rows, strict=True):
+        span = next((groups[str(f)] for f in row[6] if str(f) in groups), None)
+        hits, totals = series.get((s.klass, s.sig), ([], []))
         made.append((_finding(case, s, max(total, s.count), patterns, hits, totals, span), s))
     made.sort(key=lambda x: (-x[0].score, x[0].subject))
     for f, s in made[:MAX_FINDINGS]:
@@ -136,66 +114,53 @@ def _patterns(case: Case, ids: list[str]) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def time_groups(spans: dict[str, Window]) -> dict[str, Window]:
-    """Each file's group window: files whose times overlap or lie close join one group.
-
-    Close means a gap no longer than the longer of the group so far and the next file,
-    so daily rotated logs chain into one group and a log from another month stands alone.
-    """
-    out: dict[str, Window] = {}
-    members: list[str] = []
-    start = end = None
-    for file, span in sorted(spans.items(), key=lambda kv: (kv[1].start, kv[0])):
-        if start is not None and end is not None:
-            reach = max(end - start, span.end - span.start)
-            if span.start <= end + reach:
-                members.append(file)
-                end = max(end, span.end)
-                continue
-            out.update(dict.fromkeys(members, Window(start, end)))
-        members, start, end = [file], span.start, span.end
-    if start is not None and end is not None:
-        out.update(dict.fromkeys(members, Window(start, end)))
-    return out
-
-
-def _union(windows: list[Window]) -> Window | None:
-    if not windows:
-        return None
-    return Window(min(w.start for w in windows), max(w.end for w in windows))
-
-
 def _series(
-    case: Case, window: Window, width: int, within: list[str]
+    case: Case, groups: dict[str, Window]
 ) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
     """Per signature: its counts per bucket and all records per bucket of the files it occurs in.
 
-    The denominator is limited to those files so that a log which starts late
-    in the window (one service's file covers only the last hours) does not make
-    its steady messages look new.
+    Buckets follow the window of the signature's file group (``time_groups``), counted for
+    every group in one pass per table. The denominator is limited to the signature's files
+    so that a log which starts late in the window (one service's file covers only the last
+    hours) does not make its steady messages look new.
     """
-    n = bucket_count(window, width)
+    shape = {w: (bucket_seconds(w), bucket_count(w, bucket_seconds(w))) for w in groups.values()}
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _sig_groups (file VARCHAR, origin BIGINT, width BIGINT)"
+    )
+    case.con.executemany(
+        "INSERT INTO _sig_groups VALUES (?, ?, ?)",
+        [
+            (f, int(w.start.timestamp() * 1_000_000), shape[w][0] * 1_000_000)
+            for f, w in groups.items()
+        ],
+    )
+    # The bucket of timeline.bucket_sql, with each file's own origin and width.
+    bucket = "CAST(floor((epoch_us(t.ts) - g.origin) / g.width) AS BIGINT)"
     per_file: dict[str, list[int]] = {}
     for file, b, c in case.rows(
-        f"SELECT file, {bucket_sql('ts', window, width)} b, count(*) FROM events"
-        " WHERE ts IS NOT NULL AND file IN (SELECT unnest(?)) GROUP BY file, b",
-        (within,),
+        f"SELECT t.file, {bucket} b, count(*) FROM events t JOIN _sig_groups g USING (file)"
+        " WHERE t.ts IS NOT NULL GROUP BY t.file, b"
     ):
+        n = shape[groups[str(file)]][1]
         if 0 <= b < n:
             per_file.setdefault(str(file), [0] * n)[b] = int(c)
     hits: dict[tuple[str, str], list[int]] = {}
     files: dict[tuple[str, str], set[str]] = {}
     for klass, sig, file, b, c in case.rows(
-        f"SELECT klass, sig, file, {bucket_sql('ts', window, width)} b, count(*) FROM _sig_events"
-        " WHERE ts IS NOT NULL AND file IN (SELECT unnest(?)) GROUP BY klass, sig, file, b",
-        (within,),
+        f"SELECT t.klass, t.sig, t.file, {bucket} b, count(*)"
+        " FROM _sig_events t JOIN _sig_groups g USING (file)"
+        " WHERE t.ts IS NOT NULL GROUP BY t.klass, t.sig, t.file, b"
     ):
         key = (str(klass), str(sig))
         files.setdefault(key, set()).add(str(file))
+        n = shape[groups[str(file)]][1]
         if 0 <= b < n:
             hits.setdefault(key, [0] * n)[b] += int(c)
+    case.con.execute("DROP TABLE _sig_groups")
     out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
     for key, names in files.items():
+        n = shape[groups[next(iter(names))]][1]
         totals = [sum(col) for col in zip(*(per_file.get(f, [0] * n) for f in names), strict=True)]
         out[key] = (hits.get(key, [0] * n), totals)
     return out

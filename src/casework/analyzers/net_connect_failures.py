@@ -49,7 +49,8 @@ def net_connect_failures(case: Case) -> Iterator[Finding]:
 
 def _attempt(f: Flow, refused: bool) -> str:
     syns = frame_list(f.attrs.get("syn_frames", []))
+    syn = f"SYN ({syns})" if syns else "SYN"
     if not refused:
-        return f"SYN ({syns}) never answered"
+        return f"{syn} never answered"
     resets = [r.get("frame") for r in f.attrs.get("resets", []) if r.get("by") == "server"]
-    return f"SYN ({syns}) answered by RST" + (f" (frame {resets[0]})" if resets else "")
+    return f"{syn} answered by RST" + (f" (frame {resets[0]})" if resets else "")

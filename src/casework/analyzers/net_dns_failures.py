@@ -64,11 +64,12 @@ _TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
 
 
 def _answer(t: dict[str, Any]) -> str:
-    qtype = _TYPES.get(t.get("type") or 0, f"type {t.get('type')}")
+    number = t.get("type")
+    qtype = _TYPES.get(number or 0, f"type {number}" if number is not None else "")
     asked = frame_list(t.get("query_frames", []))
+    asked = f" ({asked})" if asked else ""
+    name = " ".join(x for x in (str(t.get("name")), qtype) if x)
     if not t.get("response_frame"):
-        return f"{t.get('name')} {qtype} ({asked}): no answer"
+        return f"{name}{asked}: no answer"
     rtt = f" in {t['rtt_ms']} ms" if t.get("rtt_ms") is not None else ""
-    return (
-        f"{t.get('name')} {qtype} ({asked}) -> {t.get('rcode')}{rtt} (frame {t['response_frame']})"
-    )
+    return f"{name}{asked} -> {t.get('rcode')}{rtt} (frame {t['response_frame']})"

@@ -33,7 +33,10 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
         numbers = [
             n for f in items for k in KINDS for n in f.attrs.get("analysis_frames", {}).get(k, [])
         ]
-        resent = sorted(items, key=lambda f: -sum(_counts(f).get(k, 0) for k in KINDS))
+        resent = sorted(
+            (f for f in items if any(_counts(f).get(k) for k in KINDS)),
+            key=lambda f: -sum(_counts(f).get(k, 0) for k in KINDS),
+        )
         yield Finding(
             key="NET_RETRANSMISSIONS",
             analyzer="net_retransmissions",

@@ -135,7 +135,7 @@ def _plan(keys: tuple[str, ...], zap: bool) -> _Plan | None:
         elif duration is None:
             factor = _duration_unit(norm)
             if factor is not None:
-                duration = (key, 1e3 if zap and norm in _DURATION_STEMS else factor)
+                duration = (key, 1e3 if zap and norm == "duration" else factor)
     if not any(canon in ("http.status", "http.method") for _, canon in mapped):
         return None
     return tuple(mapped), duration
@@ -145,8 +145,8 @@ def add_http(attrs: dict[str, Any], *, zap: bool = False) -> None:
     """Add canonical ``http.*``/``client.*`` keys when the record carries a status or a method.
 
     ``zap``: the record is in zap's production encoding (epoch seconds in ``ts``, the
-    text in ``msg``: Caddy and many Go services), whose durations are float seconds,
-    so a unitless ``duration`` is seconds there and milliseconds elsewhere.
+    text in ``msg``: Caddy and many Go services), whose ``zap.Duration`` fields are float
+    seconds, so a key named just ``duration`` is seconds there and milliseconds elsewhere.
     """
     keys = tuple(attrs)
     if (keys, zap) in _plans:

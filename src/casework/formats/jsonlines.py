@@ -77,7 +77,7 @@ def record_from(obj: dict[str, Any], number: int, ctx: ParseContext,
                 ts, assumed = parsed
         elif isinstance(value, int | float) and not isinstance(value, bool):
             ts = epoch_to_utc(value)
-            epoch = True
+            epoch = ts is not None
         if ts is None:
             flat[roles.ts] = value
     level = level_name(flat.pop(roles.level)) if roles.level is not None else None

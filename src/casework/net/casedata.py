@@ -85,7 +85,7 @@ def frames(file: str, numbers: list[int], excerpt: str = "") -> Evidence:
     return Evidence(file, refs=refs, kind="frames", excerpt=excerpt)
 
 
-#: Flows shown in an evidence excerpt; the frame numbers name them all.
+#: Flows shown in an evidence excerpt (the evidence's refs name up to 30 frames).
 EXCERPT_FLOWS = 5
 
 
@@ -95,7 +95,9 @@ def count_of(n: int, noun: str) -> str:
 
 
 def frame_list(numbers: list[int]) -> str:
-    """``frame 3`` or ``frames 3, 5``."""
+    """``frame 3``, ``frames 3, 5``, or nothing when no frame is known."""
+    if not numbers:
+        return ""
     return ("frame " if len(numbers) == 1 else "frames ") + ", ".join(str(n) for n in numbers)
 
 

@@ -61,7 +61,7 @@ def _insert(
     offsets and template ids are looked up by task index in list parameters, not
     joined: a join would not keep the rows in task order.
     """
-    parts = [str(Path(r.out) / f"{table}.parquet") for r in results]
+    parts = [(Path(r.out) / f"{table}.parquet").as_posix() for r in results]
     parts = [p for p in parts if Path(p).exists()]
     if not parts:
         return
