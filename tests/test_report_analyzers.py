@@ -16,7 +16,7 @@ from casework.findings import Finding, Window
 from casework.rank import rank
 from casework.store import Store
 from casework.timegroups import time_groups
-from casework.timeline import bucket_count, bucket_seconds, halves, onset
+from casework.timeline import bucket_count, bucket_seconds, halves, onset, relation
 
 
 def _by(findings: list[Finding], key: str, text: str) -> Finding:
@@ -294,3 +294,12 @@ def test_time_groups_chain_rotations_and_set_far_files_apart() -> None:
     linked = time_groups(spans, [["app.log.1", "old.log"], ["unknown.log"]])
     assert linked["old.log"] == linked["app.log.0"] == Window(day - timedelta(days=60), day)
     assert linked["dump.txt"] == spans["dump.txt"]
+
+
+def test_a_change_inside_the_onset_bucket_is_not_called_before_it() -> None:
+    onset_at = datetime(2026, 1, 28, 6, 0, tzinfo=UTC)
+    release = "release of export-svc 4.2.0 at 09:00:00 UTC"
+    inside = relation(onset_at, (onset_at + timedelta(hours=3), release), 6 * 3600)
+    assert inside == f"in the 6h bucket of the {release}"
+    before = relation(onset_at, (onset_at - timedelta(minutes=1), release), 6 * 3600)
+    assert before == f"just after the {release}"

@@ -165,6 +165,18 @@ def minute(ts: datetime | None) -> str:
 CHANGE_LOOKBACK = timedelta(minutes=30)
 
 
+def relation(onset_ts: datetime, change: tuple[datetime, str], width: int) -> str:
+    """How a change stands to an onset known to a bucket, for a title.
+
+    ``just after the release ...`` when it came before the bucket began; ``in the 6h bucket
+    of the release ...`` when it fell inside it (the onset may be before or after it there).
+    """
+    at, label = change
+    if at <= onset_ts:
+        return f"just after the {label}"
+    return f"in the {label_seconds(width)} bucket of the {label}"
+
+
 def change_before(case: Case, onset_ts: datetime, width: int) -> tuple[datetime, str] | None:
     """The latest change (release, deploy, restart) shortly before an onset, with a label.
 

@@ -33,6 +33,7 @@ from casework.timeline import (
     label_seconds,
     minute,
     onset,
+    relation,
 )
 
 ERROR_LEVELS = ("error", "err", "fatal", "critical", "crit", "severe", "alert", "emerg", "panic")
@@ -223,7 +224,7 @@ def _finding(
         after = ""
         if near is not None:
             stats.update(change=near[1], change_at=minute(near[0]))
-            after = f", just after the {near[1]}"
+            after = f", {relation(onset_ts, near, width)}"
         since = (
             f" since {minute(onset_ts)}{after} ({change.before_hits} before,"
             f" {change.after_hits} after)"

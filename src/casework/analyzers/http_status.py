@@ -31,6 +31,7 @@ from casework.timeline import (
     label_seconds,
     minute,
     onset,
+    relation,
 )
 
 MIN_FAILURES = 5
@@ -179,6 +180,7 @@ def _finding(
         "bucket_seconds": width,
     }
     since_ts: datetime | None = None
+    near_text = ""
     if new_onset and change is not None and case.window:
         since_ts = bucket_start(case.window, width, change.split)
         stats.update(
@@ -193,6 +195,7 @@ def _finding(
         near = change_before(case, since_ts, width)
         if near is not None:
             stats.update(change=near[1], change_at=minute(near[0]))
+            near_text = f", {relation(since_ts, near, width)}"
         # The title speaks of the requests since the onset: their commonest code, not the
         # whole window's (a steady background 502 can outnumber a new incident's 500s).
         low = 500 if klass == "5xx" else 400
@@ -219,7 +222,7 @@ def _finding(
         subject=f"{klass} {r.method} {r.route}",
         severity=_severity(klass, new, current),
         score=round(score, 4),
-        title=_title(r, klass, stats, codes, change if new_onset else None, width),
+        title=_title(r, klass, stats, codes, change if new_onset else None, width, near_text),
         summary=_summary(r, klass, stats, new),
         window=case.window,
         entities={"route": f"{r.method} {r.route}", "method": r.method, "path": r.route}
@@ -259,6 +262,7 @@ def _title(
     codes: list[tuple[int, int]],
     change: RateChange | None,
     width: int,
+    near_text: str,
 ) -> str:
     mostly = f", mostly {codes[0][0]}" if codes else ""
     route = f"{r.method} {r.route}"
@@ -266,9 +270,8 @@ def _title(
     if isinstance(stats.get("worst_rate"), float):
         worst = f"; worst {label_seconds(width)} bucket {stats['worst_rate']:.0%}"
     if change is not None:
-        after = f", just after the {stats['change']}" if "change" in stats else ""
         return (
-            f"Since {stats['onset']}{after}, {change.after_rate:.1%} of {route} requests return"
+            f"Since {stats['onset']}{near_text}, {change.after_rate:.1%} of {route} requests return"
             f" {klass} ({change.after_hits:,} of {change.after_total:,}{mostly}),"
             f" up from {change.before_rate:.1%} before{worst}"
         )
