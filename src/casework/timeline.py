@@ -50,8 +50,15 @@ def bucket_sql(column: str, window: Window, width: int) -> str:
     The window start is inlined as epoch microseconds, so the expression
     needs no parameters and works inside GROUP BY.
     """
-    origin = int(window.start.timestamp() * 1_000_000)
-    return f"CAST(floor((epoch_us({column}) - {origin}) / {width * 1_000_000}) AS BIGINT)"
+    return bucket_index_sql(
+        column, str(int(window.start.timestamp() * 1_000_000)), str(width * 1_000_000)
+    )
+
+
+def bucket_index_sql(column: str, origin_us: str, width_us: str) -> str:
+    """The bucket index of ``column`` given SQL for the origin and width in microseconds
+    (constants, or columns when each row's file has its own window)."""
+    return f"CAST(floor((epoch_us({column}) - {origin_us}) / {width_us}) AS BIGINT)"
 
 
 def bucket_start(window: Window, width: int, index: int) -> datetime:

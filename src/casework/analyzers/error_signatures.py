@@ -25,6 +25,7 @@ from casework.timegroups import time_groups
 from casework.timeline import (
     RateChange,
     bucket_count,
+    bucket_index_sql,
     bucket_seconds,
     bucket_start,
     change_before,
@@ -125,7 +126,8 @@ def _series(
     so that a log which starts late in the window (one service's file covers only the last
     hours) does not make its steady messages look new.
     """
-    shape = {w: (bucket_seconds(w), bucket_count(w, bucket_seconds(w))) for w in groups.values()}
+    widths = {w: bucket_seconds(w) for w in groups.values()}
+    shape = {w: (width, bucket_count(w, width)) for w, width in widths.items()}
     case.con.execute(
         "CREATE OR REPLACE TEMP TABLE _sig_groups (file VARCHAR, origin BIGINT, width BIGINT)"
     )
@@ -136,8 +138,7 @@ def _series(
             for f, w in groups.items()
         ],
     )
-    # The bucket of timeline.bucket_sql, with each file's own origin and width.
-    bucket = "CAST(floor((epoch_us(t.ts) - g.origin) / g.width) AS BIGINT)"
+    bucket = bucket_index_sql("t.ts", "g.origin", "g.width")  # each file's own window
     per_file: dict[str, list[int]] = {}
     for file, b, c in case.rows(
         f"SELECT t.file, {bucket} b, count(*) FROM events t JOIN _sig_groups g USING (file)"
