@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding, Severity
-from casework.net.casedata import Req, entries, requests, window
+from casework.net.casedata import Req, count_of, entries, requests, window
 
 #: Auth failures have their own analyzer (har_auth), with the server's reason.
 AUTH_STATUSES = frozenset((401, 403, 407))
@@ -44,7 +44,7 @@ def har_failed_requests(case: Case) -> Iterator[Finding]:
             f" (first: {sample.method} {sample.route})"
         )
         summary = (
-            f"In {file}, {len(failed)} requests ({share:.0%} of those to {host or '?'}) ended in"
+            f"In {file}, {count_of(len(failed), 'request')} ({share:.0%} of those to {host or '?'}) ended in"
             f" {kind}. "
             + (
                 "Status 0 means the browser got no HTTP response: the reason is the browser's"
