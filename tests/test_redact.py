@@ -247,6 +247,26 @@ def test_clean_record_says_clean_only_when_nothing_would_change(plant: Plant) ->
             assert slow.text(message) == message and slow.json(attrs) == attrs, (message, attrs)
 
 
+@pytest.mark.parametrize("use_hyperscan", [True, False], ids=["hyperscan", "re"])
+def test_one_prefilter_call_per_batch_judges_each_record_as_alone(use_hyperscan: bool) -> None:
+    """Batched, a secret is flagged in its own record only, wherever it sits in the batch."""
+    plain = ("handled request in 12 ms", {"http.method": "GET", "http.status": 200, "n": 1})
+    batch: list[tuple[tuple[str | None, ...], dict[str, Any]]] = []
+    for i, plant in enumerate(PLANTS):
+        batch.append(((plant.text, None, None), {"http.status": 200}))
+        batch.append(((plain[0], None, None), {**plain[1], "detail": plant.secret, "i": i}))
+        batch.append(((plain[0], "api", None), plain[1]))
+    batch.insert(0, ((plain[0], None, None), plain[1]))
+    r = Redactor(KEY, use_hyperscan=use_hyperscan)
+    verdicts = r.clean_records(batch)
+    assert verdicts == [r.clean_record(texts, attrs) for texts, attrs in batch]
+    assert verdicts[0] and all(verdicts[3::3])  # the plain records between the secrets
+    for (texts, attrs), clean in zip(batch, verdicts, strict=True):
+        if clean:
+            slow = Redactor(KEY)
+            assert all(slow.text(t) == t for t in texts if t) and slow.json(attrs) == attrs
+
+
 def test_clean_record_takes_the_fast_path_for_plain_records(r: Redactor) -> None:
     plain = {"http.method": "POST", "http.route": "/v1/items/{id}", "http.status": 502,
              "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "user_agent": "sdk/2.1 (linux)"}  # fmt: skip

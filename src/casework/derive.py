@@ -23,21 +23,28 @@ def request_row(
     ``attrs`` are already redacted; the row goes straight to the store (one per
     HTTP log line, so no intermediate record is built).
     """
-    status = attrs.get("http.status")
+    get = attrs.get
+    status = get("http.status")
     if type(status) is not int:
         status = _int(status)
     if status is None or not 100 <= status <= 599:
         return None
-    get = attrs.get
     route = get("http.route") or get("http.path")
     client = get("client.id") or get("http.user_agent") or get("client.ip")
     duration: Any = get("http.duration_ms")
     size: Any = get("http.bytes")
+    method, host, url = get("http.method"), get("http.host"), get("http.url")
     return (
-        ts, "log", file, line, _str(get("http.method")), _str(get("http.host")), _str(route),
-        _str(get("http.url")), status,
+        ts, "log", file, line,
+        method if type(method) is str and method else _str(method),
+        host if host is None else _str(host),
+        route if type(route) is str and route else _str(route),
+        url if url is None else _str(url),
+        status,
         float(duration) if type(duration) in (int, float) else _float(duration),
-        size if type(size) is int else _int(size), _str(client), attrs_json,
+        size if size is None or type(size) is int else _int(size),
+        client if type(client) is str and client else _str(client),
+        attrs_json,
     )  # fmt: skip
 
 

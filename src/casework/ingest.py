@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from casework.derive import change_from_message, request_row
 from casework.mining import TemplateMiner
@@ -29,7 +30,13 @@ class FileStats:
 
 
 class RecordWriter:
-    """Writes the records of one file into a row buffer, redacted, with template cluster ids."""
+    """Writes the records of one file into a row buffer, redacted, with template cluster ids.
+
+    Log records are held in batches of ``BATCH`` so one prefilter call checks a
+    whole batch for secrets; ``close()`` writes what is held.
+    """
+
+    BATCH = 512
 
     def __init__(self, out: RowBuffer, redactor: Redactor, miner: TemplateMiner, file: str) -> None:
         self.out = out
@@ -38,14 +45,17 @@ class RecordWriter:
         self.file = file
         self.stats = FileStats()
         self.clusters: set[int] = set()
+        self._logs: list[LogRecord] = []
 
     def write(self, record: Record) -> None:
-        stats = self.stats
-        stats.records += 1
-        if isinstance(record, LogRecord):
-            self._event(record)
-            ts = record.ts
-        elif isinstance(record, RequestRecord):
+        if type(record) is LogRecord:
+            logs = self._logs
+            logs.append(record)
+            if len(logs) >= self.BATCH:
+                self._events()
+            return
+        self._events()
+        if isinstance(record, RequestRecord):
             self._request(record)
             ts = record.ts
         elif isinstance(record, ChangeRecord):
@@ -56,39 +66,55 @@ class RecordWriter:
             if sink is not None:
                 sink(self.out, self.redactor, record, self.file)
             ts = getattr(record, "ts", None) or getattr(record, "start", None)
-        if isinstance(ts, datetime):
-            if stats.first_ts is None or ts < stats.first_ts:
-                stats.first_ts = ts
-            if stats.last_ts is None or ts > stats.last_ts:
-                stats.last_ts = ts
+        self._seen(1, ts, ts)
 
-    def _event(self, rec: LogRecord) -> None:
-        r = self.redactor
-        message, service, logger, attrs = rec.message, rec.service, rec.logger, rec.attrs
-        if not r.clean_record((message, service, logger), attrs):
-            message = r.text(message)
-            service = r.text(service) if service else None
-            logger = r.text(logger) if logger else None
-            attrs = r.json(attrs) if attrs else attrs
-        attrs_json = to_json_text(attrs) if attrs else None
-        cluster = self.miner.add(message)
-        self.clusters.add(cluster)
-        if rec.ts_assumed:
-            self.stats.assumed = True
-        self.out.add(
-            "events",
-            (
-                self.file, rec.line, rec.end_line or rec.line, rec.ts, rec.level,
-                service or None, logger or None, message, f"c{cluster}", attrs_json,
-            ),
-        )  # fmt: skip
-        if attrs:
-            request = request_row(attrs, rec.ts, self.file, rec.line, attrs_json)
-            if request is not None:
-                self.out.add("requests", request)
-        change = change_from_message(message, rec.ts, rec.line, service)
-        if change is not None:
-            self._change(change, redacted=True)
+    def _seen(self, records: int, first: object, last: object) -> None:
+        stats = self.stats
+        stats.records += records
+        if isinstance(first, datetime) and (stats.first_ts is None or first < stats.first_ts):
+            stats.first_ts = first
+        if isinstance(last, datetime) and (stats.last_ts is None or last > stats.last_ts):
+            stats.last_ts = last
+
+    def close(self) -> None:
+        """Write the log records still held."""
+        self._events()
+
+    def _events(self) -> None:
+        logs, self._logs = self._logs, []
+        if not logs:
+            return
+        r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
+        clean = r.clean_records([((g.message, g.service, g.logger), g.attrs) for g in logs])
+        events: list[tuple[Any, ...]] = []
+        requests: list[tuple[Any, ...]] = []
+        times = [g.ts for g in logs if g.ts is not None]
+        self._seen(len(logs), min(times, default=None), max(times, default=None))
+        for rec, ok in zip(logs, clean, strict=True):
+            message, service, logger, attrs = rec.message, rec.service, rec.logger, rec.attrs
+            if not ok:
+                message = r.text(message)
+                service = r.text(service) if service else None
+                logger = r.text(logger) if logger else None
+                attrs = r.json(attrs) if attrs else attrs
+            attrs_json = to_json_text(attrs) if attrs else None
+            cluster = mine(message)
+            clusters.add(cluster)
+            if rec.ts_assumed:
+                self.stats.assumed = True
+            line, ts = rec.line, rec.ts
+            events.append((
+                file, line, rec.end_line or line, ts, rec.level, service or None,
+                logger or None, message, f"c{cluster}", attrs_json,
+            ))  # fmt: skip
+            if attrs and (request := request_row(attrs, ts, file, line, attrs_json)) is not None:
+                requests.append(request)
+            change = change_from_message(message, ts, line, service)
+            if change is not None:
+                self._change(change, redacted=True)
+        self.out.extend("events", events)
+        if requests:
+            self.out.extend("requests", requests)
 
     def _request(self, rec: RequestRecord) -> None:
         """A request seen directly (HAR entry, pcap exchange)."""

@@ -166,6 +166,19 @@ def to_json_text(value: Any) -> str:
     return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _array(values: Sequence[Any], column: pa.Field, json: bool) -> pa.Array:
+    try:
+        return pa.array(values, type=column.type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if not json:
+            raise
+    # a JSON column given mappings (most writers hand it JSON text already)
+    return pa.array(
+        [v if v is None or isinstance(v, str) else to_json_text(v) for v in values],
+        type=column.type,
+    )
+
+
 class RowBuffer:
     """Rows appended per table in schema order, written out in Arrow batches by a subclass."""
 
@@ -181,6 +194,13 @@ class RowBuffer:
         if len(rows) >= self.BATCH_ROWS:
             self.flush(table)
 
+    def extend(self, table: str, rows: list[Sequence[Any]]) -> None:
+        """Append rows, as ``add`` does one."""
+        held = self._rows[table]
+        held.extend(rows)
+        if len(held) >= self.BATCH_ROWS:
+            self.flush(table)
+
     def flush(self, table: str | None = None) -> None:
         """Write buffered rows of one table (or all tables)."""
         for name in [table] if table else list(SCHEMA):
@@ -188,13 +208,12 @@ class RowBuffer:
             if not rows:
                 continue
             self._rows[name] = []
-            columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-            for i in _JSON_COLUMNS[name]:
-                columns[i] = [
-                    v if v is None or isinstance(v, str) else to_json_text(v) for v in columns[i]
-                ]
+            columns = list(zip(*rows, strict=True))
             batch = pa.Table.from_arrays(
-                [pa.array(col, type=f.type) for col, f in zip(columns, _ARROW[name], strict=True)],
+                [
+                    _array(col, f, i in _JSON_COLUMNS[name])
+                    for i, (col, f) in enumerate(zip(columns, _ARROW[name], strict=True))
+                ],
                 schema=_ARROW[name],
             )
             self.write(name, batch)

@@ -61,27 +61,59 @@ class Format:
     description: str = ""
 
 
+#: Bytes read per call; lines are split and decoded a block at a time.
+READ_BYTES = 1 << 18
+
+
 def iter_lines(stream: BinaryIO, ctx: ParseContext) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for every line, decoded as UTF-8 with replacement.
 
     Lines longer than ``MAX_LINE_BYTES`` are cut there and the remainder is
     skipped in bounded reads; each cut is counted in ``ctx.truncated_lines``.
+    A newline byte is never part of a multi-byte character, so a block cut
+    after a newline decodes exactly as its lines would one by one.
     """
     number = 0
-    readline = stream.readline
-    while True:
-        raw = readline(MAX_LINE_BYTES)
-        if not raw:
-            ctx.lines_read = number
-            return
+    read = stream.read
+    carry = b""
+    skipping = False  # inside the rest of a line that was cut
+    while block := read(READ_BYTES):
+        if skipping:
+            nl = block.find(b"\n")
+            if nl < 0:
+                continue
+            block, skipping = block[nl + 1 :], False
+        data = carry + block if carry else block
+        last = data.rfind(b"\n")
+        if last < 0:
+            carry = data
+            if len(carry) >= MAX_LINE_BYTES:
+                number += 1
+                ctx.truncated_lines += 1
+                yield number, _text(carry[:MAX_LINE_BYTES], number)
+                carry, skipping = b"", True
+            continue
+        carry = data[last + 1 :]
+        if last < MAX_LINE_BYTES:  # no line in it can be too long
+            texts = data[:last].decode("utf-8", "replace").split("\n")
+        else:
+            texts = []
+            for raw in data[:last].split(b"\n"):
+                if len(raw) >= MAX_LINE_BYTES:
+                    ctx.truncated_lines += 1
+                    raw = raw[:MAX_LINE_BYTES]
+                texts.append(raw.decode("utf-8", "replace"))
+        for text in texts:
+            number += 1
+            yield number, _text(text, number) if number == 1 or text[-1:] == "\r" else text
+    if carry:
         number += 1
-        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        if len(carry) >= MAX_LINE_BYTES:
             ctx.truncated_lines += 1
-            while True:
-                rest = readline(MAX_LINE_BYTES)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        text = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield number, text
+        yield number, _text(carry[:MAX_LINE_BYTES], number)
+    ctx.lines_read = number
+
+
+def _text(line: bytes | str, number: int) -> str:
+    text = (line.decode("utf-8", "replace") if isinstance(line, bytes) else line).rstrip("\r\n")
+    return text[1:] if number == 1 and text.startswith("\ufeff") else text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,26 @@ class Prefilter:
             for idx, rx in enumerate(self._res):
                 found.extend((idx, m.end()) for m in rx.finditer(data))
         return found
+
+    def with_hits(self, pieces: Sequence[bytes]) -> set[int]:
+        """Indices of the pieces in which a trigger matches, each piece judged as if scanned alone.
+
+        Hyperscan scans the pieces joined by newlines in one call (its per-call cost
+        is most of a short piece's scan) and reports every match's end, so a match
+        inside a piece is never lost; a match across a newline counts for the piece
+        it ends in, which can only add a piece. Python's ``re`` finds non-overlapping
+        matches, so there each piece is scanned on its own.
+        """
+        if self._hs_db is None:
+            return {i for i, piece in enumerate(pieces) if self.hits(piece)}
+        starts: list[int] = []
+        at = 0
+        for piece in pieces:
+            starts.append(at)
+            at += len(piece) + 1
+        return {
+            bisect_right(starts, max(end - 1, 0)) - 1 for _, end in self.hits(b"\n".join(pieces))
+        }
 
     def windows(self, data: bytes) -> list[Window]:
         """Merged line-aligned byte ranges worth a closer look, with their rule groups."""

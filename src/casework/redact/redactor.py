@@ -160,14 +160,37 @@ class Redactor(TextEngine):
         return out
 
     def clean_record(self, texts: Sequence[str | None], attrs: dict[Any, Any]) -> bool:
-        """Whether texts and a flat mapping (a log record) hold nothing to redact, in one prefilter pass.
+        """Whether texts and a flat mapping hold nothing to redact; see :meth:`clean_records`."""
+        return self.clean_records([(texts, attrs)])[0]
 
-        ``texts`` are its message and other strings. A yes is exact: every string
-        ``text()`` and ``json()`` would look at is scanned (keys once per key set,
-        values serialized by orjson in one call), separated so no trigger loses a
-        match. JSON escapes could hide a trigger, so a value with a backslash, a
-        quote or a control character takes the per-field path.
+    def clean_records(
+        self, records: Sequence[tuple[Sequence[str | None], dict[Any, Any]]]
+    ) -> list[bool]:
+        """Per log record (its texts and flat mapping): whether it holds nothing to redact.
+
+        ``texts`` are a record's message and other strings. A yes is exact: every
+        string ``text()`` and ``json()`` would look at is scanned (keys once per key
+        set, values serialized by orjson in one call per record), separated so no
+        trigger loses a match, and all records in one prefilter call. JSON escapes
+        could hide a trigger, so a value with a backslash, a quote or a control
+        character sends its record to the per-field path.
         """
+        clean = [False] * len(records)
+        pieces: list[bytes] = []
+        owners: list[int] = []
+        for i, (texts, attrs) in enumerate(records):
+            piece = self._scan_piece(texts, attrs)
+            if piece is not None:
+                pieces.append(piece)
+                owners.append(i)
+        if pieces:
+            dirty = self._pf.with_hits(pieces)
+            for j, i in enumerate(owners):
+                clean[i] = j not in dirty
+        return clean
+
+    def _scan_piece(self, texts: Sequence[str | None], attrs: dict[Any, Any]) -> bytes | None:
+        """What the prefilter must scan for one record, or None when it takes the per-field path."""
         verdict = self._keysets.get(keys := tuple(attrs))
         if verdict is None:
             verdict = self._keyset_verdict(keys)
@@ -175,19 +198,19 @@ class Redactor(TextEngine):
                 self._keysets.clear()
             self._keysets[keys] = verdict
         if verdict is _UNSAFE:
-            return False
+            return None
         for k in verdict:
             v = attrs[k]
             if isinstance(v, str) and looks_like_credential(v, allow_hex=session_like(k)):
-                return False
+                return None
         try:
             values = orjson.dumps(tuple(attrs.values()))
         except TypeError:  # a value orjson cannot write (surrogates, objects): per field
-            return False
+            return None
         if b"\\" in values or ((b"{" in values or values.count(b"[") > 1) and _nested(attrs)):
-            return False
+            return None
         joined = "\n".join([t for t in texts if t]).encode("utf-8", "surrogatepass")
-        return not self._pf.hits(joined + b"\n" + values)
+        return joined + b"\n" + values
 
     def _keyset_verdict(self, keys: tuple[Any, ...]) -> tuple[str, ...]:
         """``_UNSAFE``, or the weak-named keys whose values must be checked one by one."""

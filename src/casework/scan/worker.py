@@ -30,9 +30,12 @@ def scan(task: ScanTask) -> ScanResult:
     ctx = ParseContext(path=task.file, tz=ZoneInfo(task.tz), tz_given=task.tz_given, year=task.year)
     member = Member.at(task.name, task.disk, task.size, task.storage)
     try:
-        with _open(member, task) as stream:
-            for record in fmt.parse(stream, ctx):
-                writer.write(record)
+        try:
+            with _open(member, task) as stream:
+                for record in fmt.parse(stream, ctx):
+                    writer.write(record)
+        finally:
+            writer.close()  # what was read before a stop is kept
     except (OSError, EOFError, ValueError) as exc:
         result.stopped = f"reading stopped early: {unreadable(exc)}"
     except MemoryError:
