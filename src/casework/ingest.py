@@ -44,7 +44,8 @@ class RecordWriter:
         self.miner = miner
         self.file = file
         self.stats = FileStats()
-        self.clusters: set[int] = set()
+        #: cluster id -> its label in the events rows, for every cluster this file's records joined
+        self.clusters: dict[int, str] = {}
         self._logs: list[LogRecord] = []
 
     def write(self, record: Record) -> None:
@@ -85,6 +86,7 @@ class RecordWriter:
         if not logs:
             return
         r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
+        mined: dict[str, str] = {}  # a message repeated in the batch is mined once
         clean = r.clean_records([((g.message, g.service, g.logger), g.attrs) for g in logs])
         events: list[tuple[Any, ...]] = []
         requests: list[tuple[Any, ...]] = []
@@ -98,14 +100,19 @@ class RecordWriter:
                 logger = r.text(logger) if logger else None
                 attrs = r.json(attrs) if attrs else attrs
             attrs_json = to_json_text(attrs) if attrs else None
-            cluster = mine(message)
-            clusters.add(cluster)
+            label = mined.get(message)
+            if label is None:
+                cluster = mine(message)
+                label = clusters.get(cluster)
+                if label is None:
+                    label = clusters[cluster] = f"c{cluster}"
+                mined[message] = label
             if rec.ts_assumed:
                 self.stats.assumed = True
             line, ts = rec.line, rec.ts
             events.append((
                 file, line, rec.end_line or line, ts, rec.level, service or None,
-                logger or None, message, f"c{cluster}", attrs_json,
+                logger or None, message, label, attrs_json,
             ))  # fmt: skip
             if attrs and (request := request_row(attrs, ts, file, line, attrs_json)) is not None:
                 requests.append(request)
