@@ -41,6 +41,7 @@ MAX_ROUTES = 300
 MAX_FINDINGS = 25
 ALPHA = 0.01
 METHOD_SQL = "coalesce(upper(method), '-')"
+_FILE_SQL = "coalesce(file, source, '?')"
 CLASSES = {"5xx": (500, 599), "4xx": (400, 499)}
 
 
@@ -61,18 +62,20 @@ _Series = dict[str, list[int]]  # "total", "5xx", "4xx" -> counts per bucket
 @analyzer(key="http_status", needs=("requests",))
 def http_status(case: Case) -> Iterator[Finding]:
     """HTTP 5xx and 4xx rates per route over time, new versus constant."""
-    # Derived columns once, in a temp table: every later query groups or filters on them.
+    # One pass over the requests into counts per (file, method, route, bucket, status): every
+    # later query reads those counts (a few thousand rows where the requests may be millions).
+    window = case.window
+    width = bucket_seconds(window)
+    bucket = bucket_sql("ts", window, width) if window else "NULL"
     case.con.execute(
-        "CREATE OR REPLACE TEMP TABLE _http AS SELECT coalesce(file, source, '?') f,"
-        f" {METHOD_SQL} m, {ROUTE_SQL} r, ts, line, url, status, duration_ms FROM requests"
+        f"CREATE OR REPLACE TEMP TABLE _http AS SELECT {_FILE_SQL} f, {METHOD_SQL} m,"
+        f" {ROUTE_SQL} r, {bucket} b, status, count(*) n FROM requests GROUP BY ALL"
     )
     routes = _routes(case)
     case.con.execute(
         "CREATE OR REPLACE TEMP TABLE _http_pick AS SELECT unnest(?) f, unnest(?) m, unnest(?) r",
         [[x.file for x in routes], [x.method for x in routes], [x.route for x in routes]],
     )
-    window = case.window
-    width = bucket_seconds(window)
     series = _series(case, window, width) if window else {}
     codes = _codes(case)
     made: list[tuple[Finding, _Route, str, datetime | None]] = []
@@ -84,17 +87,17 @@ def http_status(case: Case) -> Iterator[Finding]:
             if got is not None:
                 made.append((got[0], r, klass, got[1]))
     made.sort(key=lambda x: (-x[0].score, x[0].subject))
-    for f, r, klass, since in made[:MAX_FINDINGS]:
-        top = f.stats.get("top_status")
-        top_status = top if isinstance(top, int) else None
-        yield replace(f, evidence=_evidence(case, r, klass, since, top_status))
+    kept = made[:MAX_FINDINGS]
+    picks = [(r, klass, since, f.stats.get("top_status")) for f, r, klass, since in kept]
+    for (f, *_), evidence in zip(kept, _evidence(case, picks), strict=True):
+        yield replace(f, evidence=evidence)
 
 
 def _routes(case: Case) -> list[_Route]:
     rows = case.rows(
-        "SELECT f, m, r, count(*), count(*) FILTER (WHERE status BETWEEN 500 AND 599),"
-        " count(*) FILTER (WHERE status BETWEEN 400 AND 499)"
-        " FROM _http GROUP BY f, m, r ORDER BY count(*) DESC, f, m, r"
+        "SELECT f, m, r, sum(n) c, coalesce(sum(n) FILTER (WHERE status BETWEEN 500 AND 599), 0),"
+        " coalesce(sum(n) FILTER (WHERE status BETWEEN 400 AND 499), 0)"
+        " FROM _http GROUP BY f, m, r ORDER BY c DESC, f, m, r"
     )
     by_route: dict[tuple[str, str], list[tuple[str, int, int, int]]] = {}
     for f, m, r, n, n5, n4 in rows:
@@ -113,10 +116,9 @@ def _series(case: Case, window: Window, width: int) -> dict[_Key, _Series]:
     n = bucket_count(window, width)
     out: dict[_Key, _Series] = {}
     for f, m, r, b, total, n5, n4 in case.rows(
-        f"SELECT f, m, r, {bucket_sql('ts', window, width)} b, count(*),"
-        " count(*) FILTER (WHERE status BETWEEN 500 AND 599),"
-        " count(*) FILTER (WHERE status BETWEEN 400 AND 499)"
-        " FROM _http SEMI JOIN _http_pick USING (f, m, r) WHERE ts IS NOT NULL"
+        "SELECT f, m, r, b, sum(n), coalesce(sum(n) FILTER (WHERE status BETWEEN 500 AND 599), 0),"
+        " coalesce(sum(n) FILTER (WHERE status BETWEEN 400 AND 499), 0)"
+        " FROM _http SEMI JOIN _http_pick USING (f, m, r) WHERE b IS NOT NULL"
         " GROUP BY f, m, r, b"
     ):
         if not 0 <= b < n:
@@ -130,7 +132,7 @@ def _codes(case: Case) -> dict[tuple[str, str, str, str], list[tuple[int, int]]]
     """Failing status codes per picked route and class, most frequent first."""
     out: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
     for f, m, r, status, c in case.rows(
-        "SELECT f, m, r, status, count(*) c FROM _http SEMI JOIN _http_pick USING (f, m, r)"
+        "SELECT f, m, r, status, sum(n) c FROM _http SEMI JOIN _http_pick USING (f, m, r)"
         " WHERE status BETWEEN 400 AND 599 GROUP BY f, m, r, status ORDER BY c DESC, status"
     ):
         klass = "5xx" if status >= 500 else "4xx"
@@ -202,9 +204,9 @@ def _finding(
         codes = [
             (int(status), int(c))
             for status, c in case.rows(
-                "SELECT status, count(*) c FROM _http WHERE f = ? AND m = ? AND r = ?"
-                " AND status BETWEEN ? AND ? AND ts >= ? GROUP BY status ORDER BY c DESC, status",
-                (r.file, r.method, r.route, low, low + 99, since_ts),
+                "SELECT status, sum(n) c FROM _http WHERE f = ? AND m = ? AND r = ?"
+                " AND status BETWEEN ? AND ? AND b >= ? GROUP BY status ORDER BY c DESC, status",
+                (r.file, r.method, r.route, low, low + 99, change.split),
             )
         ] or codes
     if worst and case.window:
@@ -309,41 +311,56 @@ def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool) -> str:
 
 
 def _evidence(
-    case: Case, r: _Route, klass: str, since: datetime | None, top_status: int | None
-) -> tuple[Evidence, ...]:
-    lo, hi = CLASSES[klass]
+    case: Case, picks: list[tuple[_Route, str, datetime | None, Stat]]
+) -> list[tuple[Evidence, ...]]:
+    """Three failing requests per kept finding (the commonest failing status first, then the
+    earliest since the onset), with their log messages, in one pass over the requests."""
+    if not picks:
+        return []
+    columns = list(zip(*[
+        (i, r.file, r.method, r.route, *CLASSES[klass], since, top if isinstance(top, int) else None)
+        for i, (r, klass, since, top) in enumerate(picks)
+    ], strict=True))  # fmt: skip
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _http_ev AS SELECT unnest(?) i, unnest(?) f, unnest(?) m,"
+        " unnest(?) r, unnest(?) lo, unnest(?) hi, CAST(unnest(?) AS TIMESTAMPTZ) since,"
+        " CAST(unnest(?) AS INTEGER) top",
+        [list(c) for c in columns],
+    )
     picked = case.rows(
-        "SELECT f, line, ts, m, url, status, duration_ms FROM _http"
-        f" WHERE status BETWEEN {lo} AND {hi} AND f = ? AND m = ? AND r = ?"
-        " AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts >= ?)"
-        # The most common failing status first, so the first excerpt is representative.
-        " ORDER BY status IS DISTINCT FROM ?, ts NULLS LAST, line LIMIT 3",
-        [r.file, r.method, r.route, since, since, top_status],
+        "SELECT i, f, line, ts, m, url, status, duration_ms FROM ("
+        " SELECT p.i, q.*, row_number() OVER (PARTITION BY p.i ORDER BY"
+        "  q.status IS DISTINCT FROM p.top, q.ts NULLS LAST, q.line, q.status, q.url) k"
+        f" FROM (SELECT {_FILE_SQL} f, {METHOD_SQL} m, {ROUTE_SQL} r, line, ts, url, status,"
+        "  duration_ms FROM requests WHERE status BETWEEN 400 AND 599) q"
+        " JOIN _http_ev p ON q.f = p.f AND q.m = p.m AND q.r = p.r"
+        "  AND q.status BETWEEN p.lo AND p.hi AND (p.since IS NULL OR q.ts >= p.since)"
+        ") WHERE k <= 3 ORDER BY i, k"
     )
-    # A request that came from a log record has that record's message too; a
-    # separate lookup by line is far cheaper than joining all events.
-    lines_wanted = [row[1] for row in picked if row[1] is not None]
-    messages = dict(
-        case.rows(
-            "SELECT line, any_value(message) FROM events WHERE file = ? AND line IN"
-            " (SELECT unnest(?)) GROUP BY line",
-            [r.file, lines_wanted],
+    # A request that came from a log record has that record's message too; one lookup by
+    # file and line is far cheaper than joining all events.
+    wanted = sorted({(row[1], row[2]) for row in picked if row[2] is not None})
+    messages = {
+        (f, line): message
+        for f, line, message in case.rows(
+            "SELECT file, line, any_value(message) FROM events SEMI JOIN"
+            " (SELECT unnest(?) file, unnest(?) line) USING (file, line) GROUP BY file, line",
+            [[w[0] for w in wanted], [w[1] for w in wanted]],
         )
-        if lines_wanted
-        else []
-    )
-    rows = [(*row, messages.get(row[1])) for row in picked]
-    out = []
-    for f, line, ts, method, url, status, ms, message in rows:
+    } if wanted else {}  # fmt: skip
+    out: list[list[Evidence]] = [[] for _ in picks]
+    for i, f, line, ts, method, url, status, ms in picked:
+        route = picks[i][0].route
         took = f" in {ms:.0f} ms" if ms is not None else ""
         when = iso(ts) if ts is not None else "(no time)"
-        excerpt = f"{when} {method} {url or r.route} → {status}{took}"
+        excerpt = f"{when} {method} {url or route} → {status}{took}"
         # The log record adds what the request line cannot say (an error message).
-        if message and (url or r.route) not in str(message):
+        message = messages.get((f, line))
+        if message and (url or route) not in str(message):
             excerpt += "\n" + str(message)
         lines = (int(line), int(line)) if line is not None else None
-        out.append(Evidence(file=str(f), lines=lines, excerpt=excerpt[:600]))
-    return tuple(out)
+        out[i].append(Evidence(file=str(f), lines=lines, excerpt=excerpt[:600]))
+    return [tuple(e) for e in out]
 
 
 def _next_steps(klass: str, new: bool) -> tuple[str, ...]:
