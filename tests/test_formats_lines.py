@@ -28,7 +28,18 @@ def _one_by_one(stream: io.BytesIO, limit: int, ctx: ParseContext) -> Iterator[t
 
 
 PIECES = st.sampled_from(
-    [b"\n", b"\r\n", b"\r", b"a", b"line ", b"\xc3\xa9", b"\xe2\x82", b"\xff", b"\xef\xbb\xbf", b"x" * 9]
+    [
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"a",
+        b"line ",
+        b"\xc3\xa9",
+        b"\xe2\x82",
+        b"\xff",
+        b"\xef\xbb\xbf",
+        b"x" * 9,
+    ]
 )
 
 

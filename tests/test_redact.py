@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 import pytest
 
 from casework.redact import RedactionPolicy, Redactor, jwt_claims_from_placeholder
@@ -256,15 +257,19 @@ def test_one_prefilter_call_per_batch_judges_each_record_as_alone(use_hyperscan:
         batch.append(((plant.text, None, None), {"http.status": 200}))
         batch.append(((plain[0], None, None), {**plain[1], "detail": plant.secret, "i": i}))
         batch.append(((plain[0], "api", None), plain[1]))
+        # keys that look like an assignment inside JSON ("status_code": ...): values scanned alone
+        batch.append(((plain[0], None, None), {"status_code": 500, "detail": plant.secret}))
     batch.insert(0, ((plain[0], None, None), plain[1]))
     r = Redactor(KEY, use_hyperscan=use_hyperscan)
-    verdicts = r.clean_records(batch)
+    dumps = r.clean_json(batch)
+    verdicts = [dump is not None for dump in dumps]
     assert verdicts == [r.clean_record(texts, attrs) for texts, attrs in batch]
-    assert verdicts[0] and all(verdicts[3::3])  # the plain records between the secrets
-    for (texts, attrs), clean in zip(batch, verdicts, strict=True):
-        if clean:
+    assert verdicts[0] and all(verdicts[3::4])  # the plain records between the secrets
+    for (texts, attrs), dump in zip(batch, dumps, strict=True):
+        if dump is not None:
             slow = Redactor(KEY)
             assert all(slow.text(t) == t for t in texts if t) and slow.json(attrs) == attrs
+            assert orjson.loads(dump) == attrs
 
 
 def test_clean_record_takes_the_fast_path_for_plain_records(r: Redactor) -> None:

@@ -87,19 +87,20 @@ class RecordWriter:
             return
         r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
         mined: dict[str, str] = {}  # a message repeated in the batch is mined once
-        clean = r.clean_records([((g.message, g.service, g.logger), g.attrs) for g in logs])
+        clean = r.clean_json([((g.message, g.service, g.logger), g.attrs) for g in logs])
         events: list[tuple[Any, ...]] = []
         requests: list[tuple[Any, ...]] = []
         times = [g.ts for g in logs if g.ts is not None]
         self._seen(len(logs), min(times, default=None), max(times, default=None))
-        for rec, ok in zip(logs, clean, strict=True):
+        for rec, dump in zip(logs, clean, strict=True):
             message, service, logger, attrs = rec.message, rec.service, rec.logger, rec.attrs
-            if not ok:
+            attrs_json: str | bytes | None = dump if attrs else None
+            if dump is None:
                 message = r.text(message)
                 service = r.text(service) if service else None
                 logger = r.text(logger) if logger else None
                 attrs = r.json(attrs) if attrs else attrs
-            attrs_json = to_json_text(attrs) if attrs else None
+                attrs_json = to_json_text(attrs) if attrs else None
             label = mined.get(message)
             if label is None:
                 cluster = mine(message)

@@ -30,8 +30,14 @@ def _named(name: str) -> Sensitivity:
     return classify(name)
 
 
-#: A key set whose records always take the per-field path (a secret name, a HAR name/value pair).
-_UNSAFE: tuple[str, ...] = ("\x00unsafe",)
+#: Per key set: the weak-named keys to check value by value, and whether the keys fire no
+#: trigger inside the mapping's JSON (then that JSON is what the prefilter scans).
+_KeySet = tuple[tuple[str, ...], bool]
+#: A key set whose records always take the per-field path (a secret name, a HAR name/value
+#: pair); compared by identity.
+_UNSAFE: _KeySet = ((), False)
+#: Values a key set's JSON is probed with to see whether its keys fire a trigger there.
+_PROBES: tuple[object, ...] = ("", 0, None, True, [])
 
 
 def _nested(attrs: dict[Any, Any]) -> bool:
@@ -78,7 +84,7 @@ class Redactor(TextEngine):
     ) -> None:
         self.policy = policy or RedactionPolicy()
         super().__init__(key, self.policy.pii(), use_hyperscan=use_hyperscan)
-        self._keysets: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._keysets: dict[tuple[Any, ...], _KeySet] = {}
 
     def __repr__(self) -> str:
         return f"Redactor(policy={self.policy!r})"
@@ -160,37 +166,46 @@ class Redactor(TextEngine):
         return out
 
     def clean_record(self, texts: Sequence[str | None], attrs: dict[Any, Any]) -> bool:
-        """Whether texts and a flat mapping hold nothing to redact; see :meth:`clean_records`."""
-        return self.clean_records([(texts, attrs)])[0]
+        """Whether texts and a flat mapping hold nothing to redact; see :meth:`clean_json`."""
+        return self.clean_json([(texts, attrs)])[0] is not None
 
-    def clean_records(
+    def clean_json(
         self, records: Sequence[tuple[Sequence[str | None], dict[Any, Any]]]
-    ) -> list[bool]:
-        """Per log record (its texts and flat mapping): whether it holds nothing to redact.
+    ) -> list[bytes | None]:
+        """Per log record (its texts and flat mapping): the mapping as JSON when nothing in the
+        record needs redacting, else None (the record takes the per-field path).
 
-        ``texts`` are a record's message and other strings. A yes is exact: every
-        string ``text()`` and ``json()`` would look at is scanned (keys once per key
-        set, values serialized by orjson in one call per record), separated so no
-        trigger loses a match, and all records in one prefilter call. JSON escapes
+        ``texts`` are a record's message and other strings. A clean verdict is
+        exact: every string ``text()`` and ``json()`` would look at is scanned, all
+        records in one prefilter call, separated so no trigger loses a match. Keys
+        are checked once per key set. Values are scanned inside the mapping's own
+        JSON (one orjson call serves the scan and the store) when the key set's
+        keys fire no trigger in that context; a match inside a value is a match
+        inside its JSON either way. Otherwise (``"status_code":`` looks like an
+        assignment) the values alone are serialized for the scan. JSON escapes
         could hide a trigger, so a value with a backslash, a quote or a control
         character sends its record to the per-field path.
         """
-        clean = [False] * len(records)
+        out: list[bytes | None] = [None] * len(records)
         pieces: list[bytes] = []
-        owners: list[int] = []
+        owners: list[tuple[int, bytes]] = []
         for i, (texts, attrs) in enumerate(records):
-            piece = self._scan_piece(texts, attrs)
-            if piece is not None:
-                pieces.append(piece)
-                owners.append(i)
+            scanned = self._scan_piece(texts, attrs)
+            if scanned is not None:
+                pieces.append(scanned[0])
+                owners.append((i, scanned[1]))
         if pieces:
             dirty = self._pf.with_hits(pieces)
-            for j, i in enumerate(owners):
-                clean[i] = j not in dirty
-        return clean
+            for j, (i, dump) in enumerate(owners):
+                if j not in dirty:
+                    out[i] = dump
+        return out
 
-    def _scan_piece(self, texts: Sequence[str | None], attrs: dict[Any, Any]) -> bytes | None:
-        """What the prefilter must scan for one record, or None when it takes the per-field path."""
+    def _scan_piece(
+        self, texts: Sequence[str | None], attrs: dict[Any, Any]
+    ) -> tuple[bytes, bytes] | None:
+        """What the prefilter must scan for one record and the mapping's JSON, or None when
+        the record takes the per-field path."""
         verdict = self._keysets.get(keys := tuple(attrs))
         if verdict is None:
             verdict = self._keyset_verdict(keys)
@@ -199,21 +214,24 @@ class Redactor(TextEngine):
             self._keysets[keys] = verdict
         if verdict is _UNSAFE:
             return None
-        for k in verdict:
+        weak, quiet = verdict
+        for k in weak:
             v = attrs[k]
             if isinstance(v, str) and looks_like_credential(v, allow_hex=session_like(k)):
                 return None
         try:
-            values = orjson.dumps(tuple(attrs.values()))
+            dump = orjson.dumps(attrs)
         except TypeError:  # a value orjson cannot write (surrogates, objects): per field
             return None
-        if b"\\" in values or ((b"{" in values or values.count(b"[") > 1) and _nested(attrs)):
+        if b"\\" in dump or ((b"[" in dump or dump.count(b"{") > 1) and _nested(attrs)):
             return None
+        values = dump if quiet else orjson.dumps(tuple(attrs.values()))
         joined = "\n".join([t for t in texts if t]).encode("utf-8", "surrogatepass")
-        return joined + b"\n" + values
+        return joined + b"\n" + values, dump
 
-    def _keyset_verdict(self, keys: tuple[Any, ...]) -> tuple[str, ...]:
-        """``_UNSAFE``, or the weak-named keys whose values must be checked one by one."""
+    def _keyset_verdict(self, keys: tuple[Any, ...]) -> _KeySet:
+        """``_UNSAFE``, or the weak-named keys whose values must be checked one by one and
+        whether the keys are quiet inside the mapping's JSON."""
         if "name" in keys and "value" in keys:
             return _UNSAFE
         weak: list[str] = []
@@ -227,7 +245,8 @@ class Redactor(TextEngine):
                 weak.append(k)
         if self._pf.hits("\n".join(keys).encode("utf-8", "surrogatepass")):
             return _UNSAFE
-        return tuple(weak)
+        probes = [orjson.dumps(dict.fromkeys(keys, value)) for value in _PROBES]
+        return tuple(weak), not self._pf.with_hits(probes)
 
     def pair_value(self, name: str, value: str, mode: str) -> str:
         """A HAR-style name/value pair: a cookie, a parameter or a header."""
