@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -104,23 +105,48 @@ def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Targe
         " GROUP BY s, r HAVING count(*) >= 500 ORDER BY count(*) DESC LIMIT ?",
         (MAX_ROUTES,),
     )
+    # One pass for every picked route, one for every error stream (not one pass each).
+    latency = _by_key(
+        case.rows(
+            f"SELECT s, r, {b} b, avg(duration_ms) FROM (SELECT {STREAM_SQL} s, {ROUTE_SQL} r, ts,"
+            " duration_ms FROM requests WHERE duration_ms IS NOT NULL AND ts IS NOT NULL)"
+            " SEMI JOIN (SELECT unnest(?) s, unnest(?) r) USING (s, r) GROUP BY s, r, b",
+            ([x[0] for x in routes], [x[1] for x in routes]),
+        )
+        if routes
+        else []
+    )
     for stream, route in routes:
-        rows = case.rows(
-            f"SELECT {b} b, avg(duration_ms) FROM requests WHERE {STREAM_SQL} = ? AND {ROUTE_SQL} = ?"
-            " AND duration_ms IS NOT NULL AND ts IS NOT NULL GROUP BY b",
-            (stream, route),
-        )
+        rows = latency.get((stream, route), [])
         yield _Target("latency", str(route), str(stream), _dense(rows, n, fill_median=True))
-    for (stream,) in case.rows(
-        f"SELECT {STREAM_SQL} s FROM events WHERE lower(level) IN {ERROR_LEVELS} GROUP BY s"
-        " HAVING count(*) >= 50"
-    ):
-        rows = case.rows(
-            f"SELECT {b} b, count(*) FROM events WHERE {STREAM_SQL} = ? AND lower(level) IN"
-            f" {ERROR_LEVELS} AND ts IS NOT NULL GROUP BY b",
-            (stream,),
+    streams = [
+        stream
+        for (stream,) in case.rows(
+            f"SELECT {STREAM_SQL} s FROM events WHERE lower(level) IN {ERROR_LEVELS} GROUP BY s"
+            " HAVING count(*) >= 50"
         )
+    ]
+    errors = _by_key(
+        case.rows(
+            f"SELECT s, {b} b, count(*) FROM (SELECT {STREAM_SQL} s, ts FROM events"
+            f" WHERE lower(level) IN {ERROR_LEVELS} AND ts IS NOT NULL)"
+            " SEMI JOIN (SELECT unnest(?) s) USING (s) GROUP BY s, b",
+            (streams,),
+        )
+        if streams
+        else []
+    )
+    for stream in streams:
+        rows = errors.get((stream,), [])
         yield _Target("errors", "error-level records", str(stream), _dense(rows, n))
+
+
+def _by_key(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Rows ``(*key, bucket, value)`` grouped by key, as (bucket, value) pairs."""
+    out: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        out.setdefault(tuple(row[:-2]), []).append(tuple(row[-2:]))
+    return out
 
 
 def _dense(rows: list[tuple[object, ...]], n: int, fill_median: bool = False) -> np.ndarray:
