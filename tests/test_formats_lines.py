@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Iterator
 
@@ -61,3 +62,22 @@ def test_block_reader_matches_line_at_a_time(data: bytes, limit: int, block: int
         want_ctx.truncated_lines,
         want_ctx.lines_read,
     )
+
+
+def test_a_truncated_gzip_gives_every_line_before_the_cut() -> None:
+    lines = [
+        f"2026-03-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z INFO tick {i} {i * 7919:x}"
+        for i in range(20000)
+    ]
+    packed = gzip.compress("\n".join(lines).encode())
+    cut = packed[: len(packed) // 2]
+    got: list[str] = []
+    with pytest.raises(EOFError):
+        for _, text in iter_lines(gzip.GzipFile(fileobj=io.BytesIO(cut)), ParseContext("a.log.gz")):
+            got.append(text)
+    want: list[str] = []
+    with pytest.raises(EOFError):
+        for raw in gzip.GzipFile(fileobj=io.BytesIO(cut)):
+            want.append(raw.decode().rstrip("\n"))
+    assert len(got) > 1000
+    assert got == want[: len(got)] and len(want) - len(got) <= 1  # at most the cut line

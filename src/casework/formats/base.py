@@ -74,7 +74,9 @@ def iter_lines(stream: BinaryIO, ctx: ParseContext) -> Iterator[tuple[int, str]]
     after a newline decodes exactly as its lines would one by one.
     """
     number = 0
-    read = stream.read
+    # One underlying read per call where the stream offers it: a decompressor that hits
+    # truncated data raises only once everything before the cut has been returned.
+    read = getattr(stream, "read1", stream.read)
     carry = b""
     skipping = False  # inside the rest of a line that was cut
     while block := read(READ_BYTES):
