@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from casework.derive import change_from_message, request_row
 from casework.mining import TemplateMiner
-from casework.model import ChangeRecord, LogRecord, Record, RequestRecord
+from casework.model import ChangeRecord, LogLines, LogRecord, Record, RequestLine, RequestRecord
 from casework.redact import Redactor
 from casework.sinks import SINKS
 from casework.store import RowBuffer, to_json_text
@@ -56,6 +58,9 @@ class RecordWriter:
                 self._events()
             return
         self._events()
+        if type(record) is LogLines:
+            self._lines(record.items)
+            return
         if isinstance(record, RequestRecord):
             self._request(record)
             ts = record.ts
@@ -83,8 +88,72 @@ class RecordWriter:
 
     def _events(self) -> None:
         logs, self._logs = self._logs, []
-        if not logs:
-            return
+        if logs:
+            self._write_logs(logs)
+
+    def _lines(self, items: list[RequestLine | LogRecord]) -> None:
+        """Lines in the store's shape, in file order: each checked for secrets by one scan of
+        its message and JSON text (all in one prefilter call); a line a trigger fires in, or
+        whose keys need more than that, goes the record path with the records among them."""
+        r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
+        checkable: dict[tuple[str, ...], bool] = {}
+        pieces: list[bytes] = []
+        owners: list[int] = []
+        for i, item in enumerate(items):
+            if type(item) is tuple:
+                keys = item[4]
+                ok = checkable.get(keys)
+                if ok is None:
+                    ok = checkable[keys] = r.json_checkable(keys)
+                if ok and "\\" not in item[3]:
+                    pieces.append(f"{item[2]}\n{item[3]}".encode("utf-8", "surrogatepass"))
+                    owners.append(i)
+        clean = set(owners).difference(owners[j] for j in r.with_hits(pieces))
+        events: list[tuple[Any, ...]] = []
+        requests: list[tuple[Any, ...]] = []
+        slow: list[LogRecord] = []
+        times: list[datetime] = []
+        mined: dict[str, str] = {}
+        for i, item in enumerate(items):
+            if i not in clean:
+                slow.append(item if type(item) is LogRecord else _record_of(item))  # type: ignore[arg-type]
+                continue
+            if slow:  # keep file order: rows so far, then the records
+                self._rows(events, requests)
+                self._write_logs(slow)
+                events, requests, slow = [], [], []
+            line, ts, message, attrs_json, _, method, route, status, ms, size, client = item  # type: ignore[misc]
+            label = mined.get(message)
+            if label is None:
+                cluster = mine(message)
+                label = clusters.get(cluster)
+                if label is None:
+                    label = clusters[cluster] = f"c{cluster}"
+                mined[message] = label
+            events.append((file, line, line, ts, None, None, None, message, label, attrs_json))
+            if status is not None:
+                requests.append((
+                    ts, "log", file, line, method, None, route, None, status, ms, size, client,
+                    attrs_json,
+                ))  # fmt: skip
+            if ts is not None:
+                times.append(ts)
+                if "ersion" in message or " v" in message:
+                    change = change_from_message(message, ts, line, None)
+                    if change is not None:
+                        self._change(change, redacted=True)
+        self._rows(events, requests)
+        self._seen(len(clean), min(times, default=None), max(times, default=None))
+        if slow:
+            self._write_logs(slow)
+
+    def _rows(self, events: list[tuple[Any, ...]], requests: list[tuple[Any, ...]]) -> None:
+        if events:
+            self.out.extend("events", events)
+        if requests:
+            self.out.extend("requests", requests)
+
+    def _write_logs(self, logs: list[LogRecord]) -> None:
         r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
         mined: dict[str, str] = {}  # a message repeated in the batch is mined once
         clean = r.clean_json([((g.message, g.service, g.logger), g.attrs) for g in logs])
@@ -120,9 +189,7 @@ class RecordWriter:
             change = change_from_message(message, ts, line, service)
             if change is not None:
                 self._change(change, redacted=True)
-        self.out.extend("events", events)
-        if requests:
-            self.out.extend("requests", requests)
+        self._rows(events, requests)
 
     def _request(self, rec: RequestRecord) -> None:
         """A request seen directly (HAR entry, pcap exchange)."""
@@ -149,6 +216,11 @@ class RecordWriter:
                 self.file, rec.line, rec.attrs if redacted else self.redactor.json(rec.attrs),
             ),
         )  # fmt: skip
+
+
+def _record_of(line: RequestLine) -> LogRecord:
+    """The record ``parse`` gives for a line the fast path read (its JSON holds its attributes)."""
+    return LogRecord(line=line[0], message=line[2], ts=line[1], attrs=orjson.loads(line[3]))
 
 
 def _identity(value: str) -> str:

@@ -170,8 +170,27 @@ class FlowRecord:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
+#: A request log line already in the store's shape: (line, ts, message, attrs as JSON text,
+#: the attrs' keys, method, route, status, duration in ms, bytes, client). Its JSON holds every
+#: value verbatim (no escapes), so a scan of the JSON text sees each value as it is.
+RequestLine = tuple[
+    int, datetime | None, str, str, tuple[str, ...], str, str | None, int | None,
+    float | None, int | None, str,
+]  # fmt: skip
+
+
+@dataclass(slots=True)
+class LogLines:
+    """Log lines a parser's fast path has put in the store's shape, in file order, with the
+    records of the lines it left to the general parser among them. The writer still redacts
+    and mines every line."""
+
+    items: list[RequestLine | LogRecord]
+
+
 Record = (
     LogRecord
+    | LogLines
     | ChangeRecord
     | RequestRecord
     | SpanRecord

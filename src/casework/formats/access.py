@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
+import orjson
+
 from casework.formats.base import Format, ParseContext, iter_lines
 from casework.formats.httpfields import add_request_line
 from casework.formats.sniffing import line_match_share
-from casework.model import LogRecord
+from casework.model import LogLines, LogRecord, RequestLine
 from casework.timeparse import parse_ts
 
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
@@ -94,46 +96,166 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
     """One record per request line; lines that do not match are counted as bad."""
     seen: dict[str, tuple[datetime, bool] | None] = {}
     for number, text in iter_lines(stream, ctx):
+        if text:
+            rec = _record(number, text, seen, ctx)
+            if rec is not None:
+                yield rec
+
+
+def _record(
+    number: int, text: str, seen: dict[str, tuple[datetime, bool] | None], ctx: ParseContext
+) -> LogRecord | None:
+    m = _LINE.match(text)
+    if m is None:
+        ctx.bad(number, "not an access-log line")
+        return None
+    ip, _ident, user, when, request, status, size, referer, agent, rest = m.groups()
+    stamp = _stamp(when, seen, ctx)
+    attrs: dict[str, Any] = {"client.ip": ip}
+    if user != "-":
+        attrs["user"] = user
+    add_request_line(request, attrs)
+    if status != "-":
+        attrs["http.status"] = int(status)
+    if size != "-":
+        attrs["http.bytes"] = int(size)
+    if referer not in (None, "-", ""):
+        attrs["http.referer"] = referer
+    if agent not in (None, "-", ""):
+        attrs["http.user_agent"] = agent
+    if rest and not rest.isspace():
+        _tail(rest, attrs)
+    return LogRecord(
+        line=number,
+        message=request,
+        ts=stamp[0] if stamp else None,
+        attrs=attrs,
+        ts_assumed=stamp[1] if stamp else False,
+    )
+
+
+def _stamp(
+    when: str, seen: dict[str, tuple[datetime, bool] | None], ctx: ParseContext
+) -> tuple[datetime, bool] | None:
+    # CLF times (01/Mar/2026:12:00:07 +0000) are parsed once per minute and zone.
+    clf = len(when) == 26 and when[17] == ":" and when[18:20].isdigit()
+    key = when[:17] + when[20:] if clf else when
+    if key in seen:
+        stamp = seen[key]
+    else:
+        stamp = parse_ts(when[:18] + "00" + when[20:] if clf else when, ctx.tz, ctx.year)
+        if len(seen) >= 8192:
+            seen.clear()
+        seen[key] = stamp
+    if clf and stamp is not None:
+        stamp = (stamp[0] + _SECONDS[int(when[18:20])], stamp[1])
+    return stamp
+
+
+#: The commonest line (nginx's and Apache's default combined format, no user, a plain
+#: request line, at most two plain numbers after it), in a form whose fields need no JSON
+#: escapes: every other line goes through ``_record``.
+_FAST = re.compile(
+    r'([^\x00-\x20"\\]+) \S+ - \[(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
+    r'"(([^\x00-\x20"\\]+) ([^\x00-\x20"\\]+) ([^\x00-\x20"\\]+))" ([1-5]\d\d|-) (\d+|-)'
+    r'(?: "([^\x00-\x1f"\\]*)" "([^\x00-\x1f"\\]*)")?((?: +[0-9.]+){0,2}) *'
+)
+_UNSEEN: tuple[datetime, bool] = (datetime.min, False)
+#: Lines per batch the fast path hands to the writer.
+BATCH_LINES = 4096
+
+
+def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
+    """What ``parse`` reads, for the scan: lines of the common shape straight into the store's
+    shape (no record, attributes written as JSON text once), the others as ``parse`` does."""
+    seen: dict[str, tuple[datetime, bool] | None] = {}
+    stamps: dict[str, tuple[datetime, bool] | None] = {}
+    tails: dict[str, tuple[str, float | None, tuple[str, ...]]] = {}
+    keysets: dict[tuple[object, ...], tuple[str, ...]] = {}
+    items: list[RequestLine | LogRecord] = []
+    fullmatch = _FAST.fullmatch
+    for number, text in iter_lines(stream, ctx):
         if not text:
             continue
-        m = _LINE.match(text)
-        if m is None:
-            ctx.bad(number, "not an access-log line")
-            continue
-        ip, _ident, user, when, request, status, size, referer, agent, rest = m.groups()
-        # CLF times (01/Mar/2026:12:00:07 +0000) are parsed once per minute and zone.
-        clf = len(when) == 26 and when[17] == ":" and when[18:20].isdigit()
-        key = when[:17] + when[20:] if clf else when
-        if key in seen:
-            stamp = seen[key]
+        m = fullmatch(text) if text.isascii() else None
+        if m is None or "://" in m[5]:
+            rec = _record(number, text, seen, ctx)
+            if rec is not None:
+                items.append(rec)
         else:
-            stamp = parse_ts(when[:18] + "00" + when[20:] if clf else when, ctx.tz, ctx.year)
-            if len(seen) >= 8192:
-                seen.clear()
-            seen[key] = stamp
-        if clf and stamp is not None:
-            stamp = (stamp[0] + _SECONDS[int(when[18:20])], stamp[1])
-        attrs: dict[str, Any] = {"client.ip": ip}
-        if user != "-":
-            attrs["user"] = user
-        add_request_line(request, attrs)
-        if status != "-":
-            attrs["http.status"] = int(status)
-        if size != "-":
-            attrs["http.bytes"] = int(size)
-        if referer not in (None, "-", ""):
-            attrs["http.referer"] = referer
-        if agent not in (None, "-", ""):
-            attrs["http.user_agent"] = agent
-        if rest and not rest.isspace():
-            _tail(rest, attrs)
-        yield LogRecord(
-            line=number,
-            message=request,
-            ts=stamp[0] if stamp else None,
-            attrs=attrs,
-            ts_assumed=stamp[1] if stamp else False,
-        )
+            items.append(_fast_line(number, m, seen, stamps, tails, keysets, ctx))
+        if len(items) >= BATCH_LINES:
+            yield LogLines(items)
+            items = []
+    if items:
+        yield LogLines(items)
+
+
+def _fast_line(
+    number: int,
+    m: re.Match[str],
+    seen: dict[str, tuple[datetime, bool] | None],
+    stamps: dict[str, tuple[datetime, bool] | None],
+    tails: dict[str, tuple[str, float | None, tuple[str, ...]]],
+    keysets: dict[tuple[object, ...], tuple[str, ...]],
+    ctx: ParseContext,
+) -> RequestLine:
+    """The line as ``_record`` reads it, its attributes written as ``orjson`` would write them
+    (same keys in the same order; the fields hold nothing JSON escapes)."""
+    ip, when, request, method, target, protocol, status, size, referer, agent, rest = m.groups()
+    stamp = stamps.get(when, _UNSEEN)
+    if stamp is _UNSEEN:  # most lines share their second with the line before
+        stamp = _stamp(when, seen, ctx)
+        if len(stamps) >= 8192:
+            stamps.clear()
+        stamps[when] = stamp
+    path, sep, query = target.partition("?")
+    code = int(status) if status != "-" else None
+    nbytes = int(size) if size != "-" else None
+    has_referer = referer is not None and referer != "-" and referer != ""
+    has_agent = agent is not None and agent != "-" and agent != ""
+    tail: tuple[str, float | None, tuple[str, ...]] = ("", None, ())
+    if rest:
+        cached = tails.get(rest)
+        if cached is None:
+            timing: dict[str, Any] = {}
+            _tail(rest, timing)
+            fragment = orjson.dumps(timing).decode()[1:-1]
+            cached = (
+                "," + fragment if fragment else "",
+                timing.get("http.duration_ms"),
+                tuple(timing),
+            )
+            if len(tails) < 65536:
+                tails[rest] = cached
+        tail = cached
+    shape = (bool(sep), code is not None, nbytes is not None, has_referer, has_agent, tail[2])
+    keys = keysets.get(shape)
+    if keys is None:
+        keys = keysets[shape] = _keys(shape)
+    attrs_json = "".join((
+        '{"client.ip":"', ip, '","http.method":"', method, '","http.path":"', path,
+        f'","http.query":"{query}' if sep else "", '","http.protocol":"', protocol, '"',
+        f',"http.status":{code}' if code is not None else "",
+        f',"http.bytes":{nbytes}' if nbytes is not None else "",
+        f',"http.referer":"{referer}"' if has_referer else "",
+        f',"http.user_agent":"{agent}"' if has_agent else "",
+        tail[0], "}",
+    ))  # fmt: skip
+    return (
+        number, stamp[0] if stamp else None, request, attrs_json, keys, method, path or None,
+        code, tail[1], nbytes, agent if has_agent else ip,
+    )  # fmt: skip
+
+
+def _keys(shape: tuple[object, ...]) -> tuple[str, ...]:
+    query, status, size, referer, agent, timing = shape
+    optional = [("http.status", status), ("http.bytes", size), ("http.referer", referer),
+                ("http.user_agent", agent)]  # fmt: skip
+    return (
+        "client.ip", "http.method", "http.path", *(["http.query"] if query else []),
+        "http.protocol", *(k for k, present in optional if present), *timing,  # type: ignore[misc]
+    )  # fmt: skip
 
 
 FORMAT = Format(
@@ -141,5 +263,6 @@ FORMAT = Format(
     category="http",
     sniff=sniff,
     parse=parse,
+    scan=scan,
     description="nginx/Apache access log (common or combined, optional request time)",
 )

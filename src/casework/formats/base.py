@@ -59,6 +59,9 @@ class Format:
     sniff: Sniffer
     parse: Parser
     description: str = ""
+    #: What the scan reads with when it differs from ``parse``: the same lines, some of them
+    #: already in the store's shape (``LogLines``), the rest as ``parse``'s records.
+    scan: Parser | None = None
 
 
 #: Bytes read per call; lines are split and decoded a block at a time.

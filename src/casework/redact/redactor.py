@@ -201,17 +201,32 @@ class Redactor(TextEngine):
                     out[i] = dump
         return out
 
-    def _scan_piece(
-        self, texts: Sequence[str | None], attrs: dict[Any, Any]
-    ) -> tuple[bytes, bytes] | None:
-        """What the prefilter must scan for one record and the mapping's JSON, or None when
-        the record takes the per-field path."""
-        verdict = self._keysets.get(keys := tuple(attrs))
+    def json_checkable(self, keys: tuple[str, ...]) -> bool:
+        """Whether records with these attribute keys can be checked by scanning their texts and
+        their attributes' JSON text alone: no key is secret- or weak-named or fires a trigger,
+        by itself or inside the JSON. Values must then appear there verbatim (no escapes)."""
+        verdict = self._keyset(keys)
+        return verdict is not _UNSAFE and not verdict[0] and verdict[1]
+
+    def with_hits(self, pieces: Sequence[bytes]) -> set[int]:
+        """Indices of the pieces (a record's texts and JSON, newline-separated) a trigger fires in."""
+        return self._pf.with_hits(pieces)
+
+    def _keyset(self, keys: tuple[Any, ...]) -> _KeySet:
+        verdict = self._keysets.get(keys)
         if verdict is None:
             verdict = self._keyset_verdict(keys)
             if len(self._keysets) >= 4096:
                 self._keysets.clear()
             self._keysets[keys] = verdict
+        return verdict
+
+    def _scan_piece(
+        self, texts: Sequence[str | None], attrs: dict[Any, Any]
+    ) -> tuple[bytes, bytes] | None:
+        """What the prefilter must scan for one record and the mapping's JSON, or None when
+        the record takes the per-field path."""
+        verdict = self._keyset(tuple(attrs))
         if verdict is _UNSAFE:
             return None
         weak, quiet = verdict

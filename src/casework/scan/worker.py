@@ -32,7 +32,7 @@ def scan(task: ScanTask) -> ScanResult:
     try:
         try:
             with _open(member, task) as stream:
-                for record in fmt.parse(stream, ctx):
+                for record in (fmt.scan or fmt.parse)(stream, ctx):
                     writer.write(record)
         finally:
             writer.close()  # what was read before a stop is kept

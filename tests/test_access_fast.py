@@ -1,0 +1,125 @@
+"""The access log's fast path stores exactly what the record path stores, secrets redacted."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from casework.formats import access
+from casework.formats.base import ParseContext
+from casework.model import LogLines, LogRecord
+from casework.redact import RedactionPolicy
+from casework.scan import worker
+from casework.scan.task import ScanTask
+from formats_support import fixture
+
+SECRETS = ["ghp_9aK2mZ4qP7rT1vX8bN3cD6fH0jL5sW2yE4uQ", "hunter2hunter2", "s3cr3t-Pa55w0rd!"]
+ROUTES = ["/v1/orders", "/v1/refunds/881", "/api/export", "/healthz", "/", ""]
+AGENTS = ['"curl/8.5.0"', '"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"', '"-"', '""',
+          '"sdk \\"quoted\\" 1.0"']  # fmt: skip
+
+
+def _line(rng: random.Random, i: int) -> str:
+    """One line of a messy real-world access log: mostly nginx combined, with every variant."""
+    ip = rng.choice(["10.0.3.7", "2001:db8::7", "203.0.113.9", "-"])
+    user = rng.choice(["-"] * 12 + ["alice", "svc-batch"])
+    when = f"{rng.randint(1, 28):02d}/Mar/2026:{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 60):02d} {rng.choice(['+0000', '+0530', '-0800'])}"
+    method = rng.choice(["GET", "POST", "PUT", "DELETE", "get", "PROPFIND"])
+    path = rng.choice(ROUTES)
+    query = rng.choice(["", "", "?page=2", "?q=caf%C3%A9", f"?token={rng.choice(SECRETS)}",
+                        f"?password={rng.choice(SECRETS)}", "?email=jane.doe@example.com", "?a=1&b="])  # fmt: skip
+    target = rng.choice([path + query] * 9 + [f"https://shop.example.com{path}{query}", "*"])
+    request = rng.choice(
+        [f"{method} {target} HTTP/1.1"] * 12 + [f"{method} {target}", "-", "\\x16\\x03\\x01"]
+    )
+    status = rng.choice(["200"] * 10 + ["404", "500", "502", "304", "-", "000", "999"])
+    size = rng.choice([str(rng.randint(0, 90000)), "-", "0"])
+    combined = f' "{rng.choice(["-", "https://app.example.com/p?x=1", f"https://app.example.com/cb?code={SECRETS[0]}"])}" {rng.choice(AGENTS)}'
+    tail = rng.choice(["", f" {rng.randint(1, 900) / 1000:.3f}", f" {rng.randint(1, 900) / 1000:.3f} {rng.randint(1, 900) / 1000:.3f}",
+                       f" {rng.randint(100, 999999)}", " 0.004, 0.120", ' rt=0.120 urt="0.118"', " 0.5 ", " 1e-05", ' "198.51.100.4"'])  # fmt: skip
+    line = f'{ip} - {user} [{when}] "{request}" {status} {size}{rng.choice([combined] * 4 + [""])}{tail}'
+    return rng.choice(
+        [line] * 40
+        + [
+            "",
+            "garbage that is not an access log line",
+            line.replace(" ", "\t", 1),
+            line + "\u00e9",
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def access_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = random.Random(11)
+    path = tmp_path_factory.mktemp("access") / "access.log"
+    body = "\n".join(_line(rng, i) for i in range(6000))
+    path.write_bytes(
+        body.encode() + b"\n" + fixture("nginx_access.log") + fixture("apache_access.log")
+    )
+    return path
+
+
+def _scan(path: Path, out: Path) -> tuple[worker.ScanResult, dict[str, list[dict[str, object]]]]:
+    task = ScanTask(
+        index=0, file=path.name, name=path.name, disk=str(path), size=path.stat().st_size,
+        kind="access-log", part=0, parts=1, start=0, end=None, key=b"k" * 32,
+        policy=RedactionPolicy(), tz="UTC", tz_given=False, year=None, out=str(out),
+    )  # fmt: skip
+    result = worker.scan(task)
+    tables = {p.stem: pq.read_table(p).to_pylist() for p in sorted(out.glob("*.parquet"))}
+    # Cluster ids are the worker's own; the merge stores each row's template by its text.
+    texts = {f"c{cid}": text for cid, text in result.templates}
+    for row in tables.get("events", []):
+        row["template_id"] = texts[str(row["template_id"])]
+    return result, tables
+
+
+def test_fast_path_stores_what_the_record_path_stores(
+    access_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, fast_rows = _scan(access_log, tmp_path / "fast")
+    slow_format = dataclasses.replace(access.FORMAT, scan=None)
+    monkeypatch.setitem(worker._BY_KIND, "access-log", slow_format)
+    slow, slow_rows = _scan(access_log, tmp_path / "slow")
+    assert fast_rows.keys() == slow_rows.keys() and {"events", "requests"} <= fast_rows.keys()
+    for table, rows in slow_rows.items():
+        assert fast_rows[table] == rows, table
+    assert len(fast_rows["events"]) > 5000
+    for field in (
+        "records",
+        "first_ts",
+        "last_ts",
+        "bad_records",
+        "first_problem",
+        "templates",
+        "redactions",
+    ):
+        assert getattr(fast, field) == getattr(slow, field), field
+    stored = repr(fast_rows)
+    assert not any(secret in stored for secret in SECRETS)
+    assert "jane.doe@example.com" not in stored
+
+
+def test_most_lines_of_a_default_nginx_log_take_the_fast_path() -> None:
+    rng = random.Random(3)
+    lines = [
+        f'10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)} - - [01/Mar/2026:10:{i // 60 % 60:02d}:'
+        f'{i % 60:02d} +0000] "GET {rng.choice(ROUTES)}?page={i % 9} HTTP/1.1" '
+        f'{rng.choice(["200", "404", "502"])} {rng.randint(100, 9000)} "-" "{rng.choice(AGENTS[:3])[1:-1]}"'
+        f" {rng.randint(1, 900) / 1000:.3f}"
+        for i in range(2000)
+    ]  # fmt: skip
+    lines[100] = lines[100].replace("- -", "- alice", 1)  # a user: its name could be a secret's
+    data = "\n".join(lines).encode()
+    batches = list(access.scan(io.BytesIO(data), ParseContext("access.log")))
+    items = [item for batch in batches if isinstance(batch, LogLines) for item in batch.items]
+    fast = sum(1 for item in items if isinstance(item, tuple))
+    assert len(items) == 2000
+    assert fast >= 0.95 * len(items), fast
+    assert isinstance(items[100], LogRecord)
