@@ -16,7 +16,7 @@ _VERSION_START = re.compile(
 
 
 def request_row(
-    attrs: dict[str, Any], ts: datetime | None, file: str, line: int, attrs_json: str | bytes | None
+    attrs: dict[str, Any], ts: datetime | None, file: str, line: int, attrs_json: str | None
 ) -> tuple[Any, ...] | None:
     """A ``requests`` row when a log record carries a status code (canonical ``http.*`` keys).
 

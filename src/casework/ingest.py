@@ -95,7 +95,7 @@ class RecordWriter:
         """Lines in the store's shape, in file order: each checked for secrets by one scan of
         its message and JSON text (all in one prefilter call); a line a trigger fires in, or
         whose keys need more than that, goes the record path with the records among them."""
-        r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
+        r, file = self.redactor, self.file
         checkable: dict[tuple[str, ...], bool] = {}
         pieces: list[bytes] = []
         owners: list[int] = []
@@ -123,13 +123,7 @@ class RecordWriter:
                 self._write_logs(slow)
                 events, requests, slow = [], [], []
             line, ts, message, attrs_json, _, method, route, status, ms, size, client = item  # type: ignore[misc]
-            label = mined.get(message)
-            if label is None:
-                cluster = mine(message)
-                label = clusters.get(cluster)
-                if label is None:
-                    label = clusters[cluster] = f"c{cluster}"
-                mined[message] = label
+            label = mined.get(message) or self._mine(message, mined)
             events.append((file, line, line, ts, None, None, None, message, label, attrs_json))
             if status is not None:
                 requests.append((
@@ -147,6 +141,16 @@ class RecordWriter:
         if slow:
             self._write_logs(slow)
 
+    def _mine(self, message: str, mined: dict[str, str]) -> str:
+        """The template label of a message; ``mined`` keeps it so a repeat in the batch is not
+        mined again (its cluster's template text is the same either way)."""
+        cluster = self.miner.add(message)
+        label = self.clusters.get(cluster)
+        if label is None:
+            label = self.clusters[cluster] = f"c{cluster}"
+        mined[message] = label
+        return label
+
     def _rows(self, events: list[tuple[Any, ...]], requests: list[tuple[Any, ...]]) -> None:
         if events:
             self.out.extend("events", events)
@@ -154,8 +158,8 @@ class RecordWriter:
             self.out.extend("requests", requests)
 
     def _write_logs(self, logs: list[LogRecord]) -> None:
-        r, file, mine, clusters = self.redactor, self.file, self.miner.add, self.clusters
-        mined: dict[str, str] = {}  # a message repeated in the batch is mined once
+        r, file = self.redactor, self.file
+        mined: dict[str, str] = {}
         clean = r.clean_json([((g.message, g.service, g.logger), g.attrs) for g in logs])
         events: list[tuple[Any, ...]] = []
         requests: list[tuple[Any, ...]] = []
@@ -163,20 +167,14 @@ class RecordWriter:
         self._seen(len(logs), min(times, default=None), max(times, default=None))
         for rec, dump in zip(logs, clean, strict=True):
             message, service, logger, attrs = rec.message, rec.service, rec.logger, rec.attrs
-            attrs_json: str | bytes | None = dump if attrs else None
+            attrs_json = dump if attrs else None
             if dump is None:
                 message = r.text(message)
                 service = r.text(service) if service else None
                 logger = r.text(logger) if logger else None
                 attrs = r.json(attrs) if attrs else attrs
                 attrs_json = to_json_text(attrs) if attrs else None
-            label = mined.get(message)
-            if label is None:
-                cluster = mine(message)
-                label = clusters.get(cluster)
-                if label is None:
-                    label = clusters[cluster] = f"c{cluster}"
-                mined[message] = label
+            label = mined.get(message) or self._mine(message, mined)
             if rec.ts_assumed:
                 self.stats.assumed = True
             line, ts = rec.line, rec.ts

@@ -174,7 +174,7 @@ def _array(values: Sequence[Any], column: pa.Field, json: bool) -> pa.Array:
             raise
     # a JSON column given mappings (most writers hand it JSON text already)
     return pa.array(
-        [v if v is None or isinstance(v, str | bytes) else to_json_text(v) for v in values],
+        [v if v is None or isinstance(v, str) else to_json_text(v) for v in values],
         type=column.type,
     )
 
@@ -188,8 +188,7 @@ class RowBuffer:
         self._rows: dict[str, list[Sequence[Any]]] = {t: [] for t in SCHEMA}
 
     def add(self, table: str, row: Sequence[Any]) -> None:
-        """Append one row (values in schema order); JSON columns take mappings or JSON text
-        (``str``, or UTF-8 ``bytes`` as orjson writes it)."""
+        """Append one row (values in schema order); JSON columns take dicts or JSON text."""
         rows = self._rows[table]
         rows.append(row)
         if len(rows) >= self.BATCH_ROWS:

@@ -171,9 +171,9 @@ class Redactor(TextEngine):
 
     def clean_json(
         self, records: Sequence[tuple[Sequence[str | None], dict[Any, Any]]]
-    ) -> list[bytes | None]:
-        """Per log record (its texts and flat mapping): the mapping as JSON when nothing in the
-        record needs redacting, else None (the record takes the per-field path).
+    ) -> list[str | None]:
+        """Per log record (its texts and flat mapping): the mapping as JSON text when nothing in
+        the record needs redacting, else None (the record takes the per-field path).
 
         ``texts`` are a record's message and other strings. A clean verdict is
         exact: every string ``text()`` and ``json()`` would look at is scanned, all
@@ -186,7 +186,7 @@ class Redactor(TextEngine):
         could hide a trigger, so a value with a backslash, a quote or a control
         character sends its record to the per-field path.
         """
-        out: list[bytes | None] = [None] * len(records)
+        out: list[str | None] = [None] * len(records)
         pieces: list[bytes] = []
         owners: list[tuple[int, bytes]] = []
         for i, (texts, attrs) in enumerate(records):
@@ -198,7 +198,7 @@ class Redactor(TextEngine):
             dirty = self._pf.with_hits(pieces)
             for j, (i, dump) in enumerate(owners):
                 if j not in dirty:
-                    out[i] = dump
+                    out[i] = dump.decode()  # a str: orjson's bytes keep a 4 KiB buffer each
         return out
 
     def json_checkable(self, keys: tuple[str, ...]) -> bool:

@@ -1,0 +1,42 @@
+"""A scan worker's memory is bounded by its row batches, not by the file: a few KiB per held row."""
+
+from __future__ import annotations
+
+import json
+import random
+import tracemalloc
+from pathlib import Path
+
+from casework.redact import RedactionPolicy
+from casework.scan.task import ScanTask
+from casework.scan.worker import scan
+from casework.store import RowBuffer
+
+
+def test_rows_held_before_a_flush_cost_what_their_text_costs(tmp_path: Path) -> None:
+    rng = random.Random(2)
+    log = tmp_path / "api.jsonl"
+    lines = 60_000
+    with log.open("w") as fh:
+        for i in range(lines):
+            fh.write(json.dumps({
+                "ts": f"2026-03-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z", "level": "info",
+                "msg": f"handled GET /v1/items/{rng.randint(1, 9999)} in {rng.randint(1, 900)} ms",
+                "http": {"method": "GET", "status": rng.choice([200, 200, 500])},
+                "trace_id": f"{rng.getrandbits(128):032x}",
+            }) + "\n")  # fmt: skip
+    task = ScanTask(
+        index=0, file=log.name, name=log.name, disk=str(log), size=log.stat().st_size,
+        kind="jsonl", part=0, parts=1, start=0, end=None, key=b"k" * 32,
+        policy=RedactionPolicy(), tz="UTC", tz_given=False, year=None, out=str(tmp_path / "out"),
+    )  # fmt: skip
+    tracemalloc.start()
+    result = scan(task)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.records == lines
+    held = 2 * RowBuffer.BATCH_ROWS  # an events row and a requests row per line, at most
+    per_row = peak / held
+    assert per_row < 1536, (
+        f"{per_row:.0f} bytes per held row (lines are ~{log.stat().st_size // lines} bytes)"
+    )
