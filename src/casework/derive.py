@@ -25,6 +25,8 @@ def request_row(
     """
     get = attrs.get
     status = get("http.status")
+    if status is None:
+        return None
     if type(status) is not int:
         status = _int(status)
     if status is None or not 100 <= status <= 599:
