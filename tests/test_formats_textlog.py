@@ -9,7 +9,7 @@ import pytest
 from casework.formats.textheader import split_header
 from casework.formats.textlog import MAX_RECORD_CHARS
 from casework.model import LogRecord
-from formats_support import fixture, kind_of, parse
+from formats_support import SHARED, fixture, kind_of, parse
 
 
 def records(name: str, kind: str, **ctx: object) -> list[LogRecord]:
@@ -194,3 +194,43 @@ def test_cri_container_lines_are_unwrapped() -> None:
     assert found[1].attrs["stream"] == "stderr"
     assert found[2].attrs["partial"] is True
     assert (found[3].level, found[3].message) == ("INFO", "retry scheduled")
+
+
+def test_requests_a_server_logs_in_its_text_log_become_http_attributes() -> None:
+    """OpenStack's eventlet wsgi lines (real, loghub): every one gives method, path, status,
+    size and duration; the statuses and times match what the lines say."""
+    data = (SHARED / "data" / "loghub2k" / "OpenStack" / "OpenStack_2k.log").read_bytes()
+    kind = kind_of(data)
+    assert kind is not None
+    records, _ = parse(data, kind)
+    logged = [line for line in data.decode().splitlines() if '" status: ' in line]
+    with_status = [r for r in records if isinstance(r, LogRecord) and "http.status" in r.attrs]
+    assert len(logged) > 100 and len(with_status) == len(logged)
+    for rec, line in zip(with_status, logged, strict=True):
+        said = line.split('" status: ', 1)[1].split()
+        assert rec.attrs["http.status"] == int(said[0])
+        assert rec.attrs["http.bytes"] == int(said[2])
+        assert rec.attrs["http.duration_ms"] == round(float(said[4]) * 1000, 3)
+        assert line.split('"', 2)[1].startswith(
+            f"{rec.attrs['http.method']} {rec.attrs['http.path']}"
+        )
+
+
+def test_request_lines_of_python_servers_in_text_logs() -> None:
+    text = (
+        b"2026-03-01 10:00:00,120 INFO werkzeug: 127.0.0.1 - - [01/Mar/2026 10:00:00]"
+        b' "GET /healthz?verbose=1 HTTP/1.1" 200 -\n'
+        b'2026-03-01 10:00:01,500 INFO uvicorn.access: [::1]:56567 - "POST /api/items HTTP/1.1"'
+        b" 500 Internal Server Error\n"
+        b'2026-03-01 10:00:02,000 INFO app: user typed "GET / HTTP/1.1" into the search box\n'
+    )
+    records, _ = parse(text, "python-log")
+    first, second, third = (r for r in records if isinstance(r, LogRecord))
+    assert (first.attrs["http.path"], first.attrs["http.query"], first.attrs["http.status"]) == (
+        "/healthz", "verbose=1", 200,
+    )  # fmt: skip
+    assert "http.bytes" not in first.attrs
+    assert (second.attrs["client.ip"], second.attrs["http.method"], second.attrs["http.status"]) == (
+        "::1", "POST", 500,
+    )  # fmt: skip
+    assert "http.status" not in third.attrs  # a quoted request with no status after it

@@ -303,3 +303,26 @@ def test_a_change_inside_the_onset_bucket_is_not_called_before_it() -> None:
     assert inside == f"in the 6h bucket of the {release}"
     before = relation(onset_at, (onset_at - timedelta(minutes=1), release), 6 * 3600)
     assert before == f"just after the {release}"
+
+
+def test_a_route_seen_in_one_half_of_a_long_window_claims_no_trend(tmp_path: Path) -> None:
+    """A 15-minute API log in a bundle whose other evidence spans a year: its 404s are reported,
+    but no 0% first half and no 'did not rise' verdict are made up for time it was not logged."""
+    path = tmp_path / "case.duckdb"
+    store = Store(path)
+    year_ago = datetime(2025, 3, 1, tzinfo=UTC)
+    store.add("events", ("old.log", 1, 1, year_ago, "info", None, None, "started", None, None))
+    start = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    for i in range(400):
+        status = 404 if i % 2 else 200
+        row = (start + timedelta(seconds=2 * i), "log", "api.log", i + 1, "GET", None,
+               "/v2/servers/detail", None, status, 120.0, 512, None, None)  # fmt: skip
+        store.add("requests", row)
+    store.close()
+    case = Case.open(str(path))
+    findings, _ = run_analyzers(case, (http_status,))
+    case.con.close()
+    (found,) = findings
+    assert found.stats["failures"] == 200 and found.stats["first_half_rate"] is None
+    assert "steady" not in found.title and "0.00%" not in found.summary
+    assert "not compared" in found.summary and "likely background" not in found.summary

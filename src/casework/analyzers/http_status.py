@@ -152,7 +152,10 @@ def _finding(
     """The finding for one route and status class (evidence is added for the kept ones)."""
     fails = r.fails[klass]
     rate = fails / r.requests
-    half = halves(hits, totals) if sum(totals) else None
+    timed = sum(totals) > 0
+    half = halves(hits, totals) if timed else None
+    if half is not None and not (half.before_total and half.after_total):
+        half = None  # all its requests in one half of the window: nothing to compare
     change = onset(hits, totals) if sum(totals) else None
     new_half, new_onset = _is_new(half), _is_new(change)
     new = new_half or new_onset
@@ -225,7 +228,7 @@ def _finding(
         severity=_severity(klass, new, current),
         score=round(score, 4),
         title=_title(r, klass, stats, codes, change if new_onset else None, width, near_text),
-        summary=_summary(r, klass, stats, new),
+        summary=_summary(r, klass, stats, new, timed),
         window=case.window,
         entities={"route": f"{r.method} {r.route}", "method": r.method, "path": r.route}
         | {"file": r.file, "status_class": klass},
@@ -277,18 +280,26 @@ def _title(
             f" {klass} ({change.after_hits:,} of {change.after_total:,}{mostly}),"
             f" up from {change.before_rate:.1%} before{worst}"
         )
-    trend = "rising in the second half" if stats["new"] else "steady over the window"
+    trend = (
+        "rising in the second half"
+        if stats["new"]
+        else "steady over the window"
+        if stats["first_half_rate"] is not None
+        else "no trend measured within the window"
+    )
     return (
         f"{route}: {stats['rate']:.1%} of {r.requests:,} requests return {klass}"
         f" ({stats['failures']:,}{mostly}), {trend}{worst}"
     )
 
 
-def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool) -> str:
+def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool, timed: bool) -> str:
     h1, h2, ph = stats["first_half_rate"], stats["second_half_rate"], stats["p_halves"]
     halves_text = (
         f"First half of the window {h1:.2%}, second half {h2:.2%} (one-sided Fisher p = {ph:.2g})."
         if isinstance(h1, float) and isinstance(h2, float) and isinstance(ph, float)
+        else "All its requests fall in one half of the window, so the halves are not compared."
+        if timed
         else "No timestamps to compare over time."
     )
     onset = stats.get("p_onset")
@@ -301,6 +312,8 @@ def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool) -> str:
         "The rise is significant: something changed during the window."
         if new
         else "The rate did not rise within the window: likely background, not the incident."
+        if isinstance(h1, float) or isinstance(onset, float)
+        else "Whether the rate changed cannot be told from this window."
     )
     others = ", ".join(f"{k[5:]} ({v})" for k, v in stats.items() if k.startswith("also:"))
     also = f" Also seen in {others}." if others else ""

@@ -203,3 +203,34 @@ def split_target(target: str, attrs: dict[str, Any]) -> None:
     attrs["http.path"] = path
     if sep:
         attrs["http.query"] = query
+
+
+#: An HTTP request a server logged inside its own text log: eventlet/OpenStack
+#: (``10.1.0.5 "GET /v2/servers HTTP/1.1" status: 404 len: 78 time: 0.25``), Python's
+#: http.server and werkzeug (``"GET / HTTP/1.1" 200 -``), gunicorn, uvicorn (``200 OK``).
+_EMBEDDED = re.compile(
+    r"(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(?::\d{1,5})?\s+(?:-\s+)?)?"
+    r'"(?P<request>[A-Z]{3,10} \S+ HTTP/\d(?:\.\d)?)"\s+(?:status:?\s*)?(?P<status>[1-5]\d\d)\b'
+    r"(?:\s+(?:len:?\s*)?(?P<bytes>\d+|-)\b)?(?:\s+time:?\s*(?P<seconds>\d+(?:\.\d+)?)\b)?"
+)
+
+
+def add_embedded_request(text: str, attrs: dict[str, Any]) -> None:
+    """The canonical ``http.*`` keys of a request line quoted inside a log message, if any
+    (keys the record already has are kept); ``time:`` is eventlet's duration in seconds."""
+    if "HTTP/" not in text:
+        return
+    m = _EMBEDDED.search(text)
+    if m is None:
+        return
+    found: dict[str, Any] = {}
+    if m["ip"]:
+        found["client.ip"] = m["ip"].strip("[]")
+    add_request_line(m["request"], found)
+    found["http.status"] = int(m["status"])
+    if m["bytes"] and m["bytes"] != "-":
+        found["http.bytes"] = int(m["bytes"])
+    if m["seconds"]:
+        found["http.duration_ms"] = round(float(m["seconds"]) * 1000, 3)
+    for key, value in found.items():
+        attrs.setdefault(key, value)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, Sniffer, iter_lines
+from casework.formats.httpfields import add_embedded_request
 from casework.formats.sniffing import share, text_lines
 from casework.formats.textheader import (
     LETTER_LEVELS,
@@ -186,6 +187,7 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
             attrs["thread"] = header.thread
         if header.pid is not None:
             attrs["pid"] = header.pid
+        add_embedded_request(header.message, attrs)
         current = LogRecord(
             line=number,
             message=header.message,
