@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import random
 from pathlib import Path
@@ -104,6 +105,27 @@ def test_fast_path_stores_what_the_record_path_stores(
     stored = repr(fast_rows)
     assert not any(secret in stored for secret in SECRETS)
     assert "jane.doe@example.com" not in stored
+
+
+def test_a_truncated_gzip_keeps_what_was_read_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [
+        f'10.0.0.{i % 250} - - [01/Mar/2026:12:{i // 60 % 60:02d}:{i % 60:02d} +0000] '
+        f'"GET /a/{i} HTTP/1.1" 200 {i} "-" "curl/8.5.0" 0.{i % 1000:03d}'
+        for i in range(3000)
+    ]  # fmt: skip
+    packed = gzip.compress("\n".join(lines).encode())
+    log = tmp_path / "access.log.gz"
+    log.write_bytes(packed[: len(packed) * 2 // 3])
+    fast, fast_rows = _scan(log, tmp_path / "fast")
+    monkeypatch.setitem(
+        worker._BY_KIND, "access-log", dataclasses.replace(access.FORMAT, scan=None)
+    )
+    slow, slow_rows = _scan(log, tmp_path / "slow")
+    assert fast.stopped and "truncated" in fast.stopped
+    assert 1000 < fast.records < 3000 and fast.records == len(fast_rows["events"])
+    assert fast_rows == slow_rows and fast.records == slow.records
 
 
 def test_most_lines_of_a_default_nginx_log_take_the_fast_path() -> None:

@@ -163,8 +163,6 @@ class RecordWriter:
         clean = r.clean_json([((g.message, g.service, g.logger), g.attrs) for g in logs])
         events: list[tuple[Any, ...]] = []
         requests: list[tuple[Any, ...]] = []
-        times = [g.ts for g in logs if g.ts is not None]
-        self._seen(len(logs), min(times, default=None), max(times, default=None))
         for rec, dump in zip(logs, clean, strict=True):
             message, service, logger, attrs = rec.message, rec.service, rec.logger, rec.attrs
             attrs_json = dump if attrs else None
@@ -188,6 +186,8 @@ class RecordWriter:
             if change is not None:
                 self._change(change, redacted=True)
         self._rows(events, requests)
+        times = [g.ts for g in logs if g.ts is not None]
+        self._seen(len(logs), min(times, default=None), max(times, default=None))
 
     def _request(self, rec: RequestRecord) -> None:
         """A request seen directly (HAR entry, pcap exchange)."""

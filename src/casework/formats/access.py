@@ -174,19 +174,24 @@ def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
     keysets: dict[tuple[object, ...], tuple[str, ...]] = {}
     items: list[RequestLine | LogRecord] = []
     fullmatch = _FAST.fullmatch
-    for number, text in iter_lines(stream, ctx):
-        if not text:
-            continue
-        m = fullmatch(text) if text.isascii() else None
-        if m is None or "://" in m[5]:
-            rec = _record(number, text, seen, ctx)
-            if rec is not None:
-                items.append(rec)
-        else:
-            items.append(_fast_line(number, m, seen, stamps, tails, keysets, ctx))
-        if len(items) >= BATCH_LINES:
+    try:
+        for number, text in iter_lines(stream, ctx):
+            if not text:
+                continue
+            m = fullmatch(text) if text.isascii() else None
+            if m is None or "://" in m[5]:
+                rec = _record(number, text, seen, ctx)
+                if rec is not None:
+                    items.append(rec)
+            else:
+                items.append(_fast_line(number, m, seen, stamps, tails, keysets, ctx))
+            if len(items) >= BATCH_LINES:
+                yield LogLines(items)
+                items = []
+    except Exception:
+        if items:  # what was read before the stream broke is kept, as ``parse`` keeps it
             yield LogLines(items)
-            items = []
+        raise
     if items:
         yield LogLines(items)
 
