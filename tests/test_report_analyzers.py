@@ -305,24 +305,49 @@ def test_a_change_inside_the_onset_bucket_is_not_called_before_it() -> None:
     assert before == f"just after the {release}"
 
 
-def test_a_route_seen_in_one_half_of_a_long_window_claims_no_trend(tmp_path: Path) -> None:
-    """A 15-minute API log in a bundle whose other evidence spans a year: its 404s are reported,
-    but no 0% first half and no 'did not rise' verdict are made up for time it was not logged."""
+def _request_row(ts: datetime, file: str, line: int, route: str, status: int) -> tuple[object, ...]:
+    return (ts, "log", file, line, "GET", None, route, None, status, 120.0, 512, None, None)
+
+
+def test_a_short_log_beside_year_old_evidence_gets_its_own_buckets(tmp_path: Path) -> None:
+    """A 13-minute API log in a bundle that also holds a year-old capture: its route is bucketed
+    over its own 13 minutes, not over the year."""
     path = tmp_path / "case.duckdb"
     store = Store(path)
     year_ago = datetime(2025, 3, 1, tzinfo=UTC)
-    store.add("events", ("old.log", 1, 1, year_ago, "info", None, None, "started", None, None))
+    store.add("requests", _request_row(year_ago, "old.har", 1, "/", 200))
     start = datetime(2026, 3, 1, 10, tzinfo=UTC)
     for i in range(400):
-        status = 404 if i % 2 else 200
-        row = (start + timedelta(seconds=2 * i), "log", "api.log", i + 1, "GET", None,
-               "/v2/servers/detail", None, status, 120.0, 512, None, None)  # fmt: skip
-        store.add("requests", row)
+        store.add("requests", _request_row(start + timedelta(seconds=2 * i), "api.log", i + 1,
+                                           "/v2/servers/detail", 404 if i % 2 else 200))  # fmt: skip
     store.close()
     case = Case.open(str(path))
     findings, _ = run_analyzers(case, (http_status,))
     case.con.close()
     (found,) = findings
-    assert found.stats["failures"] == 200 and found.stats["first_half_rate"] is None
+    assert found.stats["failures"] == 200 and found.stats["bucket_seconds"] <= 60
+    assert found.window.start >= start and found.stats["first_half_rate"] == pytest.approx(0.5)
+
+
+def test_a_route_seen_in_one_half_of_its_window_claims_no_trend(tmp_path: Path) -> None:
+    """A route logged only in the last hour of two days of its file group's requests: its 404s
+    are reported, but no 0% first half and no 'did not rise' verdict are made up."""
+    path = tmp_path / "case.duckdb"
+    store = Store(path)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(48 * 6):
+        store.add(
+            "requests", _request_row(start + timedelta(minutes=10 * i), "web.log", i + 1, "/", 200)
+        )
+    late = start + timedelta(hours=47)
+    for i in range(100):
+        store.add("requests", _request_row(late + timedelta(seconds=30 * i), "api.log", i + 1,
+                                           "/v2/servers/detail", 404))  # fmt: skip
+    store.close()
+    case = Case.open(str(path))
+    findings, _ = run_analyzers(case, (http_status,))
+    case.con.close()
+    (found,) = findings
+    assert found.stats["failures"] == 100 and found.stats["first_half_rate"] is None
     assert "steady" not in found.title and "0.00%" not in found.summary
     assert "not compared" in found.summary and "likely background" not in found.summary

@@ -19,11 +19,12 @@ from datetime import datetime
 from casework.case import ROUTE_SQL, Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window, iso
+from casework.timegroups import time_groups
 from casework.timeline import (
     RateChange,
     bucket_count,
+    bucket_index_sql,
     bucket_seconds,
-    bucket_sql,
     bucket_start,
     change_before,
     evidence_strength,
@@ -62,28 +63,50 @@ _Series = dict[str, list[int]]  # "total", "5xx", "4xx" -> counts per bucket
 @analyzer(key="http_status", needs=("requests",))
 def http_status(case: Case) -> Iterator[Finding]:
     """HTTP 5xx and 4xx rates per route over time, new versus constant."""
+    # Each file's requests are bucketed over the time its group of files covers (a 15-minute
+    # API log beside a year-old capture gets minute buckets, not week-long ones).
+    spans = {
+        str(f): Window(t0, t1)
+        for f, t0, t1 in case.rows(
+            f"SELECT {_FILE_SQL} f, min(ts), max(ts) FROM requests WHERE ts IS NOT NULL GROUP BY f"
+        )
+    }
+    groups = time_groups(spans)
+    widths = {w: bucket_seconds(w) for w in groups.values()}
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _http_groups (f VARCHAR, origin BIGINT, width BIGINT)"
+    )
+    if groups:
+        case.con.executemany(
+            "INSERT INTO _http_groups VALUES (?, ?, ?)",
+            [(f, int(w.start.timestamp() * 1_000_000), widths[w] * 1_000_000)
+             for f, w in groups.items()],
+        )  # fmt: skip
     # One pass over the requests into counts per (file, method, route, bucket, status): every
     # later query reads those counts (a few thousand rows where the requests may be millions).
-    window = case.window
-    width = bucket_seconds(window)
-    bucket = bucket_sql("ts", window, width) if window else "NULL"
+    bucket = bucket_index_sql("q.ts", "g.origin", "g.width")
     case.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _http AS SELECT {_FILE_SQL} f, {METHOD_SQL} m,"
-        f" {ROUTE_SQL} r, {bucket} b, status, count(*) n FROM requests GROUP BY ALL"
+        f"CREATE OR REPLACE TEMP TABLE _http AS SELECT q.f, q.m, q.r, {bucket} b, q.status,"
+        f" count(*) n FROM (SELECT {_FILE_SQL} f, {METHOD_SQL} m, {ROUTE_SQL} r, ts, status"
+        " FROM requests) q LEFT JOIN _http_groups g USING (f) GROUP BY ALL"
     )
     routes = _routes(case)
     case.con.execute(
         "CREATE OR REPLACE TEMP TABLE _http_pick AS SELECT unnest(?) f, unnest(?) m, unnest(?) r",
         [[x.file for x in routes], [x.method for x in routes], [x.route for x in routes]],
     )
-    series = _series(case, window, width) if window else {}
+    series = _series(case, groups, widths)
     codes = _codes(case)
     made: list[tuple[Finding, _Route, str, datetime | None]] = []
     for r in routes:
         s = series.get((r.file, r.method, r.route), {})
+        window = groups.get(r.file)
+        width = widths[window] if window else bucket_seconds(None)
         for klass in ("5xx", "4xx"):
             route_codes = codes.get((r.file, r.method, r.route, klass), [])
-            got = _finding(case, r, klass, s.get(klass, []), s.get("total", []), width, route_codes)
+            got = _finding(
+                case, r, klass, s.get(klass, []), s.get("total", []), window, width, route_codes
+            )
             if got is not None:
                 made.append((got[0], r, klass, got[1]))
     made.sort(key=lambda x: (-x[0].score, x[0].subject))
@@ -111,9 +134,10 @@ def _routes(case: Case) -> list[_Route]:
     return out[:MAX_ROUTES]
 
 
-def _series(case: Case, window: Window, width: int) -> dict[_Key, _Series]:
-    """Requests, 5xx and 4xx per bucket for every picked route, in one query."""
-    n = bucket_count(window, width)
+def _series(
+    case: Case, groups: dict[str, Window], widths: dict[Window, int]
+) -> dict[_Key, _Series]:
+    """Requests, 5xx and 4xx per bucket of its file group's window for every picked route."""
     out: dict[_Key, _Series] = {}
     for f, m, r, b, total, n5, n4 in case.rows(
         "SELECT f, m, r, b, sum(n), coalesce(sum(n) FILTER (WHERE status BETWEEN 500 AND 599), 0),"
@@ -121,6 +145,8 @@ def _series(case: Case, window: Window, width: int) -> dict[_Key, _Series]:
         " FROM _http SEMI JOIN _http_pick USING (f, m, r) WHERE b IS NOT NULL"
         " GROUP BY f, m, r, b"
     ):
+        window = groups[str(f)]
+        n = bucket_count(window, widths[window])
         if not 0 <= b < n:
             continue
         s = out.setdefault((f, m, r), {"total": [0] * n, "5xx": [0] * n, "4xx": [0] * n})
@@ -146,6 +172,7 @@ def _finding(
     klass: str,
     hits: list[int],
     totals: list[int],
+    window: Window | None,
     width: int,
     codes: list[tuple[int, int]],
 ) -> tuple[Finding, datetime | None] | None:
@@ -186,8 +213,8 @@ def _finding(
     }
     since_ts: datetime | None = None
     near_text = ""
-    if new_onset and change is not None and case.window:
-        since_ts = bucket_start(case.window, width, change.split)
+    if new_onset and change is not None and window:
+        since_ts = bucket_start(window, width, change.split)
         stats.update(
             onset=minute(since_ts),
             baseline_rate=change.before_rate,
@@ -212,10 +239,10 @@ def _finding(
                 (r.file, r.method, r.route, low, low + 99, change.split),
             )
         ] or codes
-    if worst and case.window:
+    if worst and window:
         b, w_hits, w_total = worst
         stats.update(
-            worst_bucket=minute(bucket_start(case.window, width, b)),
+            worst_bucket=minute(bucket_start(window, width, b)),
             worst_rate=w_hits / w_total,
             worst_requests=w_total,
         )
@@ -229,7 +256,7 @@ def _finding(
         score=round(score, 4),
         title=_title(r, klass, stats, codes, change if new_onset else None, width, near_text),
         summary=_summary(r, klass, stats, new, timed),
-        window=case.window,
+        window=window or case.window,
         entities={"route": f"{r.method} {r.route}", "method": r.method, "path": r.route}
         | {"file": r.file, "status_class": klass},
         stats=stats,
