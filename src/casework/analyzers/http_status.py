@@ -19,6 +19,7 @@ from datetime import datetime
 from casework.case import ROUTE_SQL, Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window, iso
+from casework.shifts import STREAM_SQL
 from casework.timegroups import time_groups
 from casework.timeline import (
     RateChange,
@@ -43,6 +44,11 @@ MAX_FINDINGS = 25
 ALPHA = 0.01
 METHOD_SQL = "coalesce(upper(method), '-')"
 _FILE_SQL = "coalesce(file, source, '?')"
+#: The requests with their stream (``f``: a log's rotated files are one stream) and their file.
+_REQUESTS = (
+    f"(SELECT s.f, {_FILE_SQL} AS src, requests.* FROM requests"
+    f" JOIN _http_streams s ON s.src = {_FILE_SQL})"
+)
 CLASSES = {"5xx": (500, 599), "4xx": (400, 499)}
 
 
@@ -65,10 +71,15 @@ def http_status(case: Case) -> Iterator[Finding]:
     """HTTP 5xx and 4xx rates per route over time, new versus constant."""
     # Each file's requests are bucketed over the time its group of files covers (a 15-minute
     # API log beside a year-old capture gets minute buckets, not week-long ones).
+    # A log's rotated files (api.log.1.gz, api.log.2.gz ...) are one stream and one series.
+    case.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _http_streams AS SELECT file AS src, {STREAM_SQL} AS f"
+        f" FROM (SELECT DISTINCT {_FILE_SQL} AS file FROM requests)"
+    )
     spans = {
         str(f): Window(t0, t1)
         for f, t0, t1 in case.rows(
-            f"SELECT {_FILE_SQL} f, min(ts), max(ts) FROM requests WHERE ts IS NOT NULL GROUP BY f"
+            f"SELECT f, min(ts), max(ts) FROM {_REQUESTS} WHERE ts IS NOT NULL GROUP BY f"
         )
     }
     groups = time_groups(spans)
@@ -87,8 +98,8 @@ def http_status(case: Case) -> Iterator[Finding]:
     bucket = bucket_index_sql("q.ts", "g.origin", "g.width")
     case.con.execute(
         f"CREATE OR REPLACE TEMP TABLE _http AS SELECT q.f, q.m, q.r, {bucket} b, q.status,"
-        f" count(*) n FROM (SELECT {_FILE_SQL} f, {METHOD_SQL} m, {ROUTE_SQL} r, ts, status"
-        " FROM requests) q LEFT JOIN _http_groups g USING (f) GROUP BY ALL"
+        f" count(*) n FROM (SELECT f, {METHOD_SQL} m, {ROUTE_SQL} r, ts, status"
+        f" FROM {_REQUESTS}) q LEFT JOIN _http_groups g USING (f) GROUP BY ALL"
     )
     routes = _routes(case)
     case.con.execute(
@@ -368,11 +379,11 @@ def _evidence(
         [list(c) for c in columns],
     )
     picked = case.rows(
-        "SELECT i, f, line, ts, m, url, status, duration_ms FROM ("
+        "SELECT i, src, line, ts, m, url, status, duration_ms FROM ("
         " SELECT p.i, q.*, row_number() OVER (PARTITION BY p.i ORDER BY"
-        "  q.status IS DISTINCT FROM p.top, q.ts NULLS LAST, q.line, q.status, q.url) k"
-        f" FROM (SELECT {_FILE_SQL} f, {METHOD_SQL} m, {ROUTE_SQL} r, line, ts, url, status,"
-        "  duration_ms FROM requests WHERE status BETWEEN 400 AND 599) q"
+        "  q.status IS DISTINCT FROM p.top, q.ts NULLS LAST, q.src, q.line, q.status, q.url) k"
+        f" FROM (SELECT f, src, {METHOD_SQL} m, {ROUTE_SQL} r, line, ts, url, status,"
+        f"  duration_ms FROM {_REQUESTS} WHERE status BETWEEN 400 AND 599) q"
         " JOIN _http_ev p ON q.f = p.f AND q.m = p.m AND q.r = p.r"
         "  AND q.status BETWEEN p.lo AND p.hi AND (p.since IS NULL OR q.ts >= p.since)"
         ") WHERE k <= 3 ORDER BY i, k"
