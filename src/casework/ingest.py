@@ -95,20 +95,10 @@ class RecordWriter:
         """Lines in the store's shape, in file order: each checked for secrets by one scan of
         its message and JSON text (all in one prefilter call); a line a trigger fires in, or
         whose keys need more than that, goes the record path with the records among them."""
-        r, file = self.redactor, self.file
-        checkable: dict[tuple[str, ...], bool] = {}
-        pieces: list[bytes] = []
-        owners: list[int] = []
-        for i, item in enumerate(items):
-            if type(item) is tuple:
-                keys = item[4]
-                ok = checkable.get(keys)
-                if ok is None:
-                    ok = checkable[keys] = r.json_checkable(keys)
-                if ok and "\\" not in item[3]:
-                    pieces.append(f"{item[2]}\n{item[3]}".encode("utf-8", "surrogatepass"))
-                    owners.append(i)
-        clean = set(owners).difference(owners[j] for j in r.with_hits(pieces))
+        file = self.file
+        lines = [(i, x) for i, x in enumerate(items) if type(x) is tuple]
+        verdicts = self.redactor.clean_texts([(x[2], x[3], x[4]) for _, x in lines])
+        clean = {i for (i, _), ok in zip(lines, verdicts, strict=True) if ok}
         events: list[tuple[Any, ...]] = []
         requests: list[tuple[Any, ...]] = []
         slow: list[LogRecord] = []

@@ -189,10 +189,7 @@ class RowBuffer:
 
     def add(self, table: str, row: Sequence[Any]) -> None:
         """Append one row (values in schema order); JSON columns take dicts or JSON text."""
-        rows = self._rows[table]
-        rows.append(row)
-        if len(rows) >= self.BATCH_ROWS:
-            self.flush(table)
+        self.extend(table, (row,))
 
     def extend(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
         """Append rows, as ``add`` does one."""

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import duckdb
+
 from casework.findings import Window
+from casework.timeline import bucket_seconds
 
 
 def time_groups(spans: dict[str, Window], links: Iterable[Iterable[str]] = ()) -> dict[str, Window]:
@@ -56,3 +59,20 @@ def time_groups(spans: dict[str, Window], links: Iterable[Iterable[str]] = ()) -
         window = Window(min(spans[f].start for f in files), max(spans[f].end for f in files))
         out.update(dict.fromkeys(files, window))
     return out
+
+
+def window_table(
+    con: duckdb.DuckDBPyConnection, table: str, groups: dict[str, Window]
+) -> dict[Window, int]:
+    """A temp table ``table (file, origin, width)`` of each file's group window start and bucket
+    width in microseconds, for ``bucket_index_sql(column, "g.origin", "g.width")`` after a join
+    on the file; returns each window's bucket width in seconds."""
+    widths = {w: bucket_seconds(w) for w in groups.values()}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (file VARCHAR, origin BIGINT, width BIGINT)")
+    if groups:
+        con.executemany(
+            f"INSERT INTO {table} VALUES (?, ?, ?)",
+            [(f, int(w.start.timestamp() * 1_000_000), widths[w] * 1_000_000)
+             for f, w in groups.items()],
+        )  # fmt: skip
+    return widths

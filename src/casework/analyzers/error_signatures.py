@@ -21,7 +21,7 @@ from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
 from casework.signature_sql import normalized_sql
-from casework.timegroups import time_groups
+from casework.timegroups import time_groups, window_table
 from casework.timeline import (
     RateChange,
     bucket_count,
@@ -126,18 +126,8 @@ def _series(
     so that a log which starts late in the window (one service's file covers only the last
     hours) does not make its steady messages look new.
     """
-    widths = {w: bucket_seconds(w) for w in groups.values()}
+    widths = window_table(case.con, "_sig_groups", groups)
     shape = {w: (width, bucket_count(w, width)) for w, width in widths.items()}
-    case.con.execute(
-        "CREATE OR REPLACE TEMP TABLE _sig_groups (file VARCHAR, origin BIGINT, width BIGINT)"
-    )
-    case.con.executemany(
-        "INSERT INTO _sig_groups VALUES (?, ?, ?)",
-        [
-            (f, int(w.start.timestamp() * 1_000_000), shape[w][0] * 1_000_000)
-            for f, w in groups.items()
-        ],
-    )
     bucket = bucket_index_sql("t.ts", "g.origin", "g.width")  # each file's own window
     per_file: dict[str, list[int]] = {}
     for file, b, c in case.rows(

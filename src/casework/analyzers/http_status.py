@@ -20,7 +20,7 @@ from casework.case import ROUTE_SQL, Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window, iso
 from casework.shifts import STREAM_SQL
-from casework.timegroups import time_groups
+from casework.timegroups import time_groups, window_table
 from casework.timeline import (
     RateChange,
     bucket_count,
@@ -83,23 +83,14 @@ def http_status(case: Case) -> Iterator[Finding]:
         )
     }
     groups = time_groups(spans)
-    widths = {w: bucket_seconds(w) for w in groups.values()}
-    case.con.execute(
-        "CREATE OR REPLACE TEMP TABLE _http_groups (f VARCHAR, origin BIGINT, width BIGINT)"
-    )
-    if groups:
-        case.con.executemany(
-            "INSERT INTO _http_groups VALUES (?, ?, ?)",
-            [(f, int(w.start.timestamp() * 1_000_000), widths[w] * 1_000_000)
-             for f, w in groups.items()],
-        )  # fmt: skip
+    widths = window_table(case.con, "_http_groups", groups)
     # One pass over the requests into counts per (file, method, route, bucket, status): every
     # later query reads those counts (a few thousand rows where the requests may be millions).
     bucket = bucket_index_sql("q.ts", "g.origin", "g.width")
     case.con.execute(
         f"CREATE OR REPLACE TEMP TABLE _http AS SELECT q.f, q.m, q.r, {bucket} b, q.status,"
         f" count(*) n FROM (SELECT f, {METHOD_SQL} m, {ROUTE_SQL} r, ts, status"
-        f" FROM {_REQUESTS}) q LEFT JOIN _http_groups g USING (f) GROUP BY ALL"
+        f" FROM {_REQUESTS}) q LEFT JOIN _http_groups g ON g.file = q.f GROUP BY ALL"
     )
     routes = _routes(case)
     case.con.execute(
@@ -194,7 +185,7 @@ def _finding(
     half = halves(hits, totals) if timed else None
     if half is not None and not (half.before_total and half.after_total):
         half = None  # all its requests in one half of the window: nothing to compare
-    change = onset(hits, totals) if sum(totals) else None
+    change = onset(hits, totals) if timed else None
     new_half, new_onset = _is_new(half), _is_new(change)
     new = new_half or new_onset
     if fails < MIN_FAILURES and not new:

@@ -201,16 +201,27 @@ class Redactor(TextEngine):
                     out[i] = dump.decode()  # a str: orjson's bytes keep a 4 KiB buffer each
         return out
 
-    def json_checkable(self, keys: tuple[str, ...]) -> bool:
-        """Whether records with these attribute keys can be checked by scanning their texts and
-        their attributes' JSON text alone: no key is secret- or weak-named or fires a trigger,
-        by itself or inside the JSON. Values must then appear there verbatim (no escapes)."""
-        verdict = self._keyset(keys)
-        return verdict is not _UNSAFE and not verdict[0] and verdict[1]
+    def clean_texts(self, records: Sequence[tuple[str, str, tuple[str, ...]]]) -> list[bool]:
+        """Per record given as its message, its attributes' JSON text as orjson writes it and
+        their keys: whether nothing in it needs redacting, all in one prefilter call.
 
-    def with_hits(self, pieces: Sequence[bytes]) -> set[int]:
-        """Indices of the pieces (a record's texts and JSON, newline-separated) a trigger fires in."""
-        return self._pf.with_hits(pieces)
+        A yes needs keys that are neither secret- nor weak-named and fire no trigger, alone
+        or inside the JSON, and a JSON text without escapes (every value is then in it
+        verbatim), so scanning message and JSON sees every string ``text()`` and ``json()``
+        would look at; any other record is a no (the per-field path).
+        """
+        pieces: list[bytes] = []
+        owners: list[int] = []
+        for i, (message, text, keys) in enumerate(records):
+            weak, quiet = self._keyset(keys)
+            if quiet and not weak and "\\" not in text:
+                pieces.append(f"{message}\n{text}".encode("utf-8", "surrogatepass"))
+                owners.append(i)
+        clean = [False] * len(records)
+        dirty = self._pf.with_hits(pieces) if pieces else set()
+        for j, i in enumerate(owners):
+            clean[i] = j not in dirty
+        return clean
 
     def _keyset(self, keys: tuple[Any, ...]) -> _KeySet:
         verdict = self._keysets.get(keys)
