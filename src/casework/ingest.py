@@ -11,11 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from casework.derive import change_from_message, request_row
 from casework.mining import TemplateMiner
-from casework.model import ChangeRecord, LogLines, LogRecord, Record, RequestLine, RequestRecord
+from casework.model import (
+    ChangeRecord,
+    FastLine,
+    LogLines,
+    LogRecord,
+    Record,
+    RequestRecord,
+    fast_record,
+)
 from casework.redact import Redactor
 from casework.sinks import SINKS
 from casework.store import RowBuffer, to_json_text
@@ -91,13 +97,15 @@ class RecordWriter:
         if logs:
             self._write_logs(logs)
 
-    def _lines(self, items: list[RequestLine | LogRecord]) -> None:
+    def _lines(self, items: list[FastLine | LogRecord]) -> None:
         """Lines in the store's shape, in file order: each checked for secrets by one scan of
-        its message and JSON text (all in one prefilter call); a line a trigger fires in, or
-        whose keys need more than that, goes the record path with the records among them."""
+        its message, logger and JSON text (all in one prefilter call); a line a trigger fires
+        in, or whose keys need more than that, goes the record path with the records among them."""
         file = self.file
         lines = [(i, x) for i, x in enumerate(items) if type(x) is tuple]
-        verdicts = self.redactor.clean_texts([(x[2], x[3], x[4]) for _, x in lines])
+        verdicts = self.redactor.clean_texts(
+            [(x[2] if x[12] is None else f"{x[2]}\n{x[12]}", x[3], x[4]) for _, x in lines]
+        )
         clean = {i for (i, _), ok in zip(lines, verdicts, strict=True) if ok}
         events: list[tuple[Any, ...]] = []
         requests: list[tuple[Any, ...]] = []
@@ -106,15 +114,16 @@ class RecordWriter:
         mined: dict[str, str] = {}
         for i, item in enumerate(items):
             if i not in clean:
-                slow.append(item if type(item) is LogRecord else _record_of(item))  # type: ignore[arg-type]
+                slow.append(item if isinstance(item, LogRecord) else fast_record(item))
                 continue
             if slow:  # keep file order: rows so far, then the records
                 self._rows(events, requests)
                 self._write_logs(slow)
                 events, requests, slow = [], [], []
-            line, ts, message, attrs_json, _, method, route, status, ms, size, client = item  # type: ignore[misc]
+            (line, ts, message, attrs_json, _, method, route, status, ms, size, client, level,
+             logger, assumed) = item  # type: ignore[misc]  # fmt: skip
             label = mined.get(message) or self._mine(message, mined)
-            events.append((file, line, line, ts, None, None, None, message, label, attrs_json))
+            events.append((file, line, line, ts, level, None, logger, message, label, attrs_json))
             if status is not None:
                 requests.append((
                     ts, "log", file, line, method, None, route, None, status, ms, size, client,
@@ -122,6 +131,8 @@ class RecordWriter:
                 ))  # fmt: skip
             if ts is not None:
                 times.append(ts)
+                if assumed:
+                    self.stats.assumed = True
                 if "ersion" in message or " v" in message:
                     change = change_from_message(message, ts, line, None)
                     if change is not None:
@@ -204,11 +215,6 @@ class RecordWriter:
                 self.file, rec.line, rec.attrs if redacted else self.redactor.json(rec.attrs),
             ),
         )  # fmt: skip
-
-
-def _record_of(line: RequestLine) -> LogRecord:
-    """The record ``parse`` gives for a line the fast path read (its JSON holds its attributes)."""
-    return LogRecord(line=line[0], message=line[2], ts=line[1], attrs=orjson.loads(line[3]))
 
 
 def _identity(value: str) -> str:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 
 @dataclass(slots=True)
 class LogRecord:
@@ -170,13 +172,21 @@ class FlowRecord:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-#: A request log line already in the store's shape: (line, ts, message, attrs as JSON text,
-#: the attrs' keys, method, route, status, duration in ms, bytes, client). Its JSON holds every
-#: value verbatim (no escapes), so a scan of the JSON text sees each value as it is.
-RequestLine = tuple[
-    int, datetime | None, str, str, tuple[str, ...], str, str | None, int | None,
-    float | None, int | None, str,
+#: A log line already in the store's shape: (line, ts, message, attrs as JSON text, the attrs'
+#: keys, method, route, status, duration in ms, bytes, client, level, logger, whether the zone
+#: of ts was assumed). Its JSON holds every value verbatim (no escapes), so a scan of the JSON
+#: text sees each value as it is. Request fields are None on a line that is not a request.
+FastLine = tuple[
+    int, datetime | None, str, str, tuple[str, ...], str | None, str | None, int | None,
+    float | None, int | None, str | None, str | None, str | None, bool,
 ]  # fmt: skip
+
+
+def fast_record(line: FastLine) -> LogRecord:
+    """The record the general parser gives for a line a fast path read (its JSON holds the
+    attributes)."""
+    return LogRecord(line=line[0], message=line[2], ts=line[1], level=line[11], logger=line[12],
+                     attrs=orjson.loads(line[3]), ts_assumed=line[13])  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -185,7 +195,7 @@ class LogLines:
     records of the lines it left to the general parser among them. The writer still redacts
     and mines every line."""
 
-    items: list[RequestLine | LogRecord]
+    items: list[FastLine | LogRecord]
 
 
 Record = (

@@ -17,7 +17,7 @@ import numpy as np
 from casework.case import ROUTE_SQL, Case
 from casework.changepoint import Shift, bursts, rate_shift
 from casework.findings import Window
-from casework.timeline import bucket_count, bucket_seconds, bucket_sql
+from casework.timeline import bucket_count, bucket_seconds, bucket_sql, bucket_start
 
 ALPHA = 0.001
 MIN_HITS = 5
@@ -207,8 +207,8 @@ def _onset(
     # Look again on a fine grid over the coarse candidate interval (one bucket either side);
     # the counts outside it stay as one bucket each, so both rates are still estimated globally.
     first, last = max(coarse.lo - 1, 0), min(coarse.hi + 1, len(totals))
-    start = window.start + timedelta(seconds=width * first)
-    end = window.start + timedelta(seconds=width * last)
+    start = bucket_start(window, width, first)
+    end = bucket_start(window, width, last)
     fine_width = max(1, int((end - start).total_seconds() // FINE_BUCKETS))
     fh, ft = _series(
         case, table, where, hit, Window(start, end - timedelta(microseconds=1)), fine_width
@@ -225,9 +225,9 @@ def _onset(
     ft = [sum(kept_t[:first]), *ft, sum(kept_t[last:])]
     refined = rate_shift(fh, ft)
     if refined is None:
-        at = window.start + timedelta(seconds=width * coarse.split)
-        lo = window.start + timedelta(seconds=width * coarse.lo)
-        hi = window.start + timedelta(seconds=width * coarse.hi)
+        at = bucket_start(window, width, coarse.split)
+        lo = bucket_start(window, width, coarse.lo)
+        hi = bucket_start(window, width, coarse.hi)
     else:
         # Index 0 is the prefix bucket, so fine bucket j starts at start + (j - 1) * fine_width.
         at, lo, hi = (

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import duckdb
 
 from casework.findings import Window
-from casework.timeline import bucket_seconds
+from casework.timeline import bucket_seconds, origin_us
 
 
 def time_groups(spans: dict[str, Window], links: Iterable[Iterable[str]] = ()) -> dict[str, Window]:
@@ -72,7 +72,7 @@ def window_table(
     if groups:
         con.executemany(
             f"INSERT INTO {table} VALUES (?, ?, ?)",
-            [(f, int(w.start.timestamp() * 1_000_000), widths[w] * 1_000_000)
+            [(f, origin_us(w), widths[w] * 1_000_000)
              for f, w in groups.items()],
         )  # fmt: skip
     return widths

@@ -39,20 +39,30 @@ def bucket_seconds(window: Window | None) -> int:
     return WIDTHS[-1]
 
 
+def origin(window: Window) -> datetime:
+    """Where a window's first bucket starts: its start on the whole second, so a bucket is a
+    run of whole seconds and counts kept per second (the ``event_counts`` aggregate) add up to
+    exactly the counts of the records."""
+    return window.start.replace(microsecond=0)
+
+
 def bucket_count(window: Window, width: int) -> int:
     """How many buckets of ``width`` seconds cover ``window`` (both ends included)."""
-    return int((window.end - window.start).total_seconds() // width) + 1
+    return int((window.end - origin(window)).total_seconds() // width) + 1
 
 
 def bucket_sql(column: str, window: Window, width: int) -> str:
     """A SQL expression giving the 0-based bucket index of ``column`` for ``window``.
 
-    The window start is inlined as epoch microseconds, so the expression
-    needs no parameters and works inside GROUP BY.
+    The origin is inlined as epoch microseconds, so the expression needs no
+    parameters and works inside GROUP BY.
     """
-    return bucket_index_sql(
-        column, str(int(window.start.timestamp() * 1_000_000)), str(width * 1_000_000)
-    )
+    return bucket_index_sql(column, str(origin_us(window)), str(width * 1_000_000))
+
+
+def origin_us(window: Window) -> int:
+    """``origin`` in epoch microseconds, for SQL."""
+    return int(origin(window).timestamp()) * 1_000_000
 
 
 def bucket_index_sql(column: str, origin_us: str, width_us: str) -> str:
@@ -62,7 +72,7 @@ def bucket_index_sql(column: str, origin_us: str, width_us: str) -> str:
 
 
 def bucket_start(window: Window, width: int, index: int) -> datetime:
-    return window.start + timedelta(seconds=width * index)
+    return origin(window) + timedelta(seconds=width * index)
 
 
 def label_seconds(seconds: int) -> str:

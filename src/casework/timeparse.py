@@ -20,6 +20,7 @@ by more than half a year (December to January).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
@@ -324,9 +325,25 @@ class LineClock:
             pos = len(line) - len(parts[-1])
         if pos < len(line) and line[pos] in "[(<":
             pos += 1
-        rx = _RX[name]
-        m = rx.match(line, pos)
+        m = _RX[name].match(line, pos)
         if m is None:
+            return None
+        found = self.stamp_of(m)
+        if found is None:
+            return None
+        return Stamp(found[0], found[1], pos, m.end(), name)
+
+    def start_matcher(self) -> Callable[[str], re.Match[str] | None] | None:
+        """For fast paths: the learned shape's match at a line's very start, when this file's
+        timestamps start their lines and ``stamp_of`` of that match is all ``read`` does."""
+        if self._shape is None or self._skip or self._shape == "klog":
+            return None
+        return _RX[self._shape].match
+
+    def stamp_of(self, m: re.Match[str]) -> tuple[datetime, bool] | None:
+        """(time, zone assumed) of a match of the learned shape, or None (not a valid time)."""
+        name = self._shape
+        if name is None:
             return None
         if name in _ZONED:
             base, z, f = m.group("base", "z", "f")
@@ -342,12 +359,9 @@ class LineClock:
             if len(self._cache) > 4096:
                 self._cache.clear()
             self._cache[key] = cached
-        if cached is None:
-            return None
-        ts, assumed = cached
-        if f:
-            ts = ts.replace(microsecond=int(f[:6].ljust(6, "0")))
-        return Stamp(ts, assumed, pos, m.end(), name)
+        if cached is None or not f:
+            return cached
+        return cached[0].replace(microsecond=int(f[:6].ljust(6, "0"))), cached[1]
 
     def _roll(self, dt: datetime | None, g: dict[str, str | None]) -> datetime | None:
         """Carry a year-less time into the next year when the month jumps back (Dec → Jan)."""

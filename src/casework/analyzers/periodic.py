@@ -23,7 +23,7 @@ from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
 from casework.periodicity import Alignment, Period, align, find_period
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
-from casework.timeline import label_seconds, minute
+from casework.timeline import bucket_count, label_seconds, minute, origin
 
 MAX_BINS = 8000
 NICE = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
@@ -51,9 +51,9 @@ def periodic(case: Case) -> Iterator[Finding]:
     span = (window.end - window.start).total_seconds()
     # Past the longest nice width, the bins grow with the window so their number stays bounded.
     width = next((w for w in NICE if span / w <= MAX_BINS), math.ceil(span / MAX_BINS))
-    n = int(span // width) + 1
+    n = bucket_count(window, width)
     found: dict[tuple[str, int], tuple[_Target, Period]] = {}
-    for target in _targets(case, window.start, width, n):
+    for target in _targets(case, origin(window), width, n):
         p = find_period(target.series)
         if p is None or p.consistency < MIN_CONSISTENCY or not _marked(target, p):
             continue
@@ -63,7 +63,7 @@ def periodic(case: Case) -> Iterator[Finding]:
             found[key] = (target, p)
     if not found:
         return
-    templates = _templates(case, window.start, width, n)
+    templates = _templates(case, origin(window), width, n)
     for target, p, others in _groups(list(found.values())):
         aligned = []
         for (stream, tid, pattern), counts in templates.items():
@@ -71,7 +71,7 @@ def periodic(case: Case) -> Iterator[Finding]:
             if a.p_value < ALIGN_P and a.share >= MIN_ALIGN_SHARE and a.lift >= MIN_ALIGN_LIFT:
                 aligned.append((a, stream, tid, pattern))
         aligned.sort(key=lambda x: (x[0].p_value, -x[0].share, x[2]))
-        yield _finding(case, target, p, aligned[:3], window.start, width, others)
+        yield _finding(case, target, p, aligned[:3], origin(window), width, others)
 
 
 def _groups(found: list[tuple[_Target, Period]]) -> list[tuple[_Target, Period, list[str]]]:

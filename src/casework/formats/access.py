@@ -26,7 +26,7 @@ import orjson
 from casework.formats.base import Format, ParseContext, iter_lines
 from casework.formats.httpfields import add_request_line
 from casework.formats.sniffing import line_match_share
-from casework.model import LogLines, LogRecord, RequestLine
+from casework.model import FastLine, LogLines, LogRecord
 from casework.timeparse import parse_ts
 
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
@@ -172,7 +172,7 @@ def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
     stamps: dict[str, tuple[datetime, bool] | None] = {}
     tails: dict[str, tuple[str, float | None, tuple[str, ...]]] = {}
     keysets: dict[tuple[object, ...], tuple[str, ...]] = {}
-    items: list[RequestLine | LogRecord] = []
+    items: list[FastLine | LogRecord] = []
     fullmatch = _FAST.fullmatch
     try:
         for number, text in iter_lines(stream, ctx):
@@ -204,7 +204,7 @@ def _fast_line(
     tails: dict[str, tuple[str, float | None, tuple[str, ...]]],
     keysets: dict[tuple[object, ...], tuple[str, ...]],
     ctx: ParseContext,
-) -> RequestLine:
+) -> FastLine:
     """The line as ``_record`` reads it, its attributes written as ``orjson`` would write them
     (same keys in the same order; the fields hold nothing JSON escapes)."""
     ip, when, request, method, target, protocol, status, size, referer, agent, rest = m.groups()
@@ -249,7 +249,7 @@ def _fast_line(
     ))  # fmt: skip
     return (
         number, stamp[0] if stamp else None, request, attrs_json, keys, method, path or None,
-        code, tail[1], nbytes, agent if has_agent else ip,
+        code, tail[1], nbytes, agent if has_agent else ip, None, None, False,
     )  # fmt: skip
 
 

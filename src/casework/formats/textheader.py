@@ -71,7 +71,7 @@ def _bracket_end(text: str, start: int) -> int:
 
 
 #: The log4j/logback/Spring layouts in one pattern, tried before the general scan (hot path).
-_COMMON = re.compile(
+COMMON_HEADER = re.compile(
     r"[\s\]),|\-]*(?:(?P<pid0>\d+)\s+)?(?:\[(?P<t1>[^\[\]]*)\]\s+)?(?P<level>[A-Za-z]{4,8})\s+"
     r"(?:(?P<pid>\d+)\s+(?:---\s+)?)?(?:\[(?P<t2>[^\[\]]*)\]\s+)?"
     r"(?P<logger>[A-Za-z_][\w.$]*)(?::\s|\s+[:-]\s+)"
@@ -84,7 +84,7 @@ def split_header(rest: str) -> Header:
         tabbed = _tabbed(rest)
         if tabbed is not None:
             return tabbed
-    m = _COMMON.match(rest)
+    m = COMMON_HEADER.match(rest)
     if m is not None:
         level = LEVEL_WORDS.get(m.group("level").upper())
         if level is not None:

@@ -10,14 +10,17 @@ sniffer names the dialect from the head so the inventory says what it saw.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any, BinaryIO
+
+import orjson
 
 from casework.formats.base import Format, ParseContext, Sniffer, iter_lines
 from casework.formats.httpfields import add_embedded_request
 from casework.formats.sniffing import share, text_lines
 from casework.formats.textheader import (
+    COMMON_HEADER,
     LETTER_LEVELS,
     LEVEL_WORDS,
     Header,
@@ -25,7 +28,7 @@ from casework.formats.textheader import (
     split_header,
     undated_header,
 )
-from casework.model import LogRecord
+from casework.model import FastLine, LogLines, LogRecord, fast_record
 from casework.timeparse import LineClock
 
 _INDENT = ("", " ", "\t")
@@ -142,16 +145,24 @@ class _Continuation:
         return rec
 
 
-def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
-    """Records from header lines, with the lines up to the next header joined to them."""
-    clock = LineClock(ctx.tz, ctx.year)
-    current: LogRecord | None = None
-    extra: _Continuation | None = None  # only records that have continuation lines need one
-    for number, text in iter_lines(stream, ctx):
+class _Reader:
+    """The general reader: one line at a time, a record handed back once the next header shows
+    it has no more continuation lines."""
+
+    __slots__ = ("clock", "current", "extra")
+
+    def __init__(self, ctx: ParseContext) -> None:
+        self.clock = LineClock(ctx.tz, ctx.year)
+        self.current: LogRecord | None = None
+        self.extra: _Continuation | None = None  # only records with continuation lines need one
+
+    def feed(self, number: int, text: str) -> LogRecord | None:
+        """Read one line; the record it finished, if any."""
+        clock, extra = self.clock, self.extra
         stamp = clock.read(text)
         if (
             stamp is None
-            and current is not None
+            and self.current is not None
             and (text[:1] not in _INDENT or (extra is not None and extra.long()))
         ):
             stamp = clock.relearn(text)  # another timestamp shape from here on, not a trace line
@@ -159,15 +170,16 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
         if stamp is None:
             undated = undated_header(text) if clock.shape is None else None
             if undated is None:
-                if current is not None:
+                if self.current is not None:
                     if extra is None:
-                        extra = _Continuation(current)
+                        extra = self.extra = _Continuation(self.current)
                     extra.add(number, text)
-                elif text.strip():
-                    header = split_header(text)
-                    yield LogRecord(line=number, message=header.message or text,
-                                    level=header.level, logger=header.logger)  # fmt: skip
-                continue
+                    return None
+                if not text.strip():
+                    return None
+                header = split_header(text)
+                return LogRecord(line=number, message=header.message or text,
+                                 level=header.level, logger=header.logger)  # fmt: skip
             header, time_of_day = undated
             if time_of_day is not None:
                 attrs["time_of_day"] = time_of_day
@@ -178,9 +190,7 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
                 header = Header(level, header.logger, header.thread, header.pid, header.message)
             if stamp.start:
                 attrs["prefix"] = text[: stamp.start].strip(" [(<")
-        if current is not None:
-            yield extra.done() if extra is not None else current
-            extra = None
+        done = self.finish()
         if "\t" in header.message or header.message.startswith(("stdout ", "stderr ")):
             header = refine(header, attrs)
         if header.thread is not None:
@@ -188,7 +198,7 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
         if header.pid is not None:
             attrs["pid"] = header.pid
         add_embedded_request(header.message, attrs)
-        current = LogRecord(
+        self.current = LogRecord(
             line=number,
             message=header.message,
             ts=stamp.ts if stamp else None,
@@ -197,15 +207,111 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
             attrs=attrs,
             ts_assumed=stamp.assumed if stamp else False,
         )
-    if current is not None:
-        yield extra.done() if extra is not None else current
+        return done
+
+    def finish(self) -> LogRecord | None:
+        """The record being read, complete (the next header came, or the file ended)."""
+        current, extra = self.current, self.extra
+        self.current = self.extra = None
+        return extra.done() if extra is not None else current
+
+
+def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
+    """Records from header lines, with the lines up to the next header joined to them."""
+    reader = _Reader(ctx)
+    for number, text in iter_lines(stream, ctx):
+        done = reader.feed(number, text)
+        if done is not None:
+            yield done
+    done = reader.finish()
+    if done is not None:
+        yield done
+    note = reader.clock.year_note()
+    if note is not None:
+        ctx.notes.append(note)
+
+
+#: Lines per batch the fast path hands to the writer.
+BATCH_LINES = 2048
+
+
+def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
+    """What ``parse`` reads, for the scan: a line that starts with the file's timestamp shape,
+    then a log4j/logback/Python header (``_COMMON``) and a plain message, is put in the store's
+    shape while it has no continuation lines; every other line goes through ``_Reader``."""
+    reader = _Reader(ctx)
+    clock = reader.clock
+    items: list[FastLine | LogRecord] = []
+    pending: FastLine | None = None  # a fast line whose record may still get continuation lines
+    match: Callable[[str], re.Match[str] | None] | None = None
+    try:
+        for number, text in iter_lines(stream, ctx):
+            m = match(text) if match is not None else None
+            fast = _fast(number, text, m, clock) if m is not None else None
+            if fast is not None:
+                done = reader.finish() if reader.current is not None else pending
+                if done is not None:
+                    items.append(done)
+                pending = fast
+            else:
+                if pending is not None:  # the reader takes it over: a trace line may follow
+                    reader.current, pending = fast_record(pending), None
+                done = reader.feed(number, text)
+                if done is not None:
+                    items.append(done)
+                match = clock.start_matcher()
+            if len(items) >= BATCH_LINES:
+                yield LogLines(items)
+                items = []
+        done = reader.finish() if pending is None else pending
+        if done is not None:
+            items.append(done)
+    except Exception:
+        if items:  # what was read before the stream broke is kept, as ``parse`` keeps it
+            yield LogLines(items)
+        raise
+    if items:
+        yield LogLines(items)
     note = clock.year_note()
     if note is not None:
         ctx.notes.append(note)
 
 
+def _fast(number: int, text: str, m: re.Match[str], clock: LineClock) -> FastLine | None:
+    """The line as ``_Reader.feed`` reads a header line of the common shape, or None."""
+    end = m.end()
+    if "\t" in text[end : end + 80]:
+        return None
+    h = COMMON_HEADER.match(text, end)
+    if h is None:
+        return None
+    level = LEVEL_WORDS.get(h["level"].upper())
+    message = text[h.end() :].lstrip()
+    if (
+        level is None
+        or "\t" in message
+        or "HTTP/" in message
+        or message.startswith(("stdout ", "stderr "))
+    ):
+        return None
+    stamp = clock.stamp_of(m)
+    if stamp is None:
+        return None
+    pid0, t1, _, pid, t2, logger = h.groups()
+    thread = t1 if t1 is not None else t2
+    attrs: dict[str, str] = {}
+    if thread is not None:
+        attrs["thread"] = thread.strip()
+    if pid0 or pid:
+        attrs["pid"] = pid0 or pid
+    return (
+        number, stamp[0], message, orjson.dumps(attrs).decode(), tuple(attrs), None, None, None,
+        None, None, None, level, logger, stamp[1],
+    )  # fmt: skip
+
+
 def _format(kind: str, description: str) -> Format:
-    return Format(kind=kind, category="log", sniff=_sniffer(kind), parse=parse,
+    return Format(kind=kind, category="log", sniff=_sniffer(kind), parse=parse, scan=scan,
                   description=description)  # fmt: skip
 
 
