@@ -12,8 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from casework.formats import access, textlog
-from casework.formats.base import Format
-from casework.formats.base import ParseContext
+from casework.formats.base import Format, ParseContext
 from casework.model import LogLines, LogRecord
 from casework.redact import RedactionPolicy
 from casework.scan import worker
@@ -182,7 +181,7 @@ def _text_line(rng: random.Random, i: int, second: int) -> list[str]:
                         + [f",{i % 1000:03d} +0200", "T"])  # fmt: skip
     level = rng.choice(["INFO"] * 8 + ["WARN", "ERROR", "DEBUG", "warning", "SEVERE", "NOTALEVEL"])
     logger = rng.choice(LOGGERS)
-    thread = rng.choice(THREADS + [f"req-{SECRETS[0]}"])  # a token the catalogue knows
+    thread = rng.choice([*THREADS, f"req-{SECRETS[0]}"])  # a token the catalogue knows
     message = rng.choice(MESSAGES).format(
         hex=f"{rng.getrandbits(40):x}", n=rng.randint(1, 999), secret=rng.choice(SECRETS)
     )
@@ -194,6 +193,8 @@ def _text_line(rng: random.Random, i: int, second: int) -> list[str]:
         f"[{stamp}] {level} {logger} - {message}",
         f"{stamp} {level}\t{logger}\t{message}",
         f"{stamp} {message}",
+        f"{stamp} {level} {logger} - {message}",
+        f"{stamp} {rng.randint(1, 99999)} {level} {logger}: {message}",
     ] * 3 + [f"2026-13-45 10:00:00,000 {level} [{thread}] {logger} - {message}",
              f"{level}:{logger}:{message}", f"{message}", ""])  # fmt: skip
     lines = [header]

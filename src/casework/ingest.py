@@ -120,10 +120,13 @@ class RecordWriter:
                 self._rows(events, requests)
                 self._write_logs(slow)
                 events, requests, slow = [], [], []
-            (line, ts, message, attrs_json, _, method, route, status, ms, size, client, level,
+            (line, ts, message, attrs_json, keys, method, route, status, ms, size, client, level,
              logger, assumed) = item  # type: ignore[misc]  # fmt: skip
             label = mined.get(message) or self._mine(message, mined)
-            events.append((file, line, line, ts, level, None, logger, message, label, attrs_json))
+            events.append((
+                file, line, line, ts, level, None, logger, message, label,
+                attrs_json if keys else None,
+            ))  # fmt: skip
             if status is not None:
                 requests.append((
                     ts, "log", file, line, method, None, route, None, status, ms, size, client,

@@ -20,7 +20,6 @@ by more than half a year (December to January).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
@@ -333,12 +332,12 @@ class LineClock:
             return None
         return Stamp(found[0], found[1], pos, m.end(), name)
 
-    def start_matcher(self) -> Callable[[str], re.Match[str] | None] | None:
-        """For fast paths: the learned shape's match at a line's very start, when this file's
-        timestamps start their lines and ``stamp_of`` of that match is all ``read`` does."""
+    def start_pattern(self) -> str | None:
+        """For fast paths: the learned shape's regex, when this file's timestamps start their
+        lines and ``stamp_of`` of its match at a line's start is all ``read`` does."""
         if self._shape is None or self._skip or self._shape == "klog":
             return None
-        return _RX[self._shape].match
+        return _RX[self._shape].pattern
 
     def stamp_of(self, m: re.Match[str]) -> tuple[datetime, bool] | None:
         """(time, zone assumed) of a match of the learned shape, or None (not a valid time)."""

@@ -237,8 +237,8 @@ BATCH_LINES = 2048
 
 def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
     """What ``parse`` reads, for the scan: a line that starts with the file's timestamp shape,
-    then a log4j/logback/Python header (``_COMMON``) and a plain message, is put in the store's
-    shape while it has no continuation lines; every other line goes through ``_Reader``."""
+    then a log4j/logback/Python header (``COMMON_HEADER``) and a plain message, is put in the
+    store's shape while it has no continuation lines; every other line goes through ``_Reader``."""
     reader = _Reader(ctx)
     clock = reader.clock
     items: list[FastLine | LogRecord] = []
@@ -259,7 +259,8 @@ def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
                 done = reader.feed(number, text)
                 if done is not None:
                     items.append(done)
-                match = clock.start_matcher()
+                pattern = clock.start_pattern()
+                match = _stamp_and_header(pattern).match if pattern is not None else None
             if len(items) >= BATCH_LINES:
                 yield LogLines(items)
                 items = []
@@ -277,18 +278,24 @@ def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
         ctx.notes.append(note)
 
 
+@lru_cache(maxsize=16)
+def _stamp_and_header(stamp: str) -> re.Pattern[str]:
+    """A timestamp shape then the common header, in one match. The shape is an atomic group:
+    what it matches is what ``LineClock.read`` matches, never given back to fit the header."""
+    return re.compile(f"(?P<stamp>(?>{stamp})){COMMON_HEADER.pattern}")
+
+
+_THREAD, _PID, _BOTH = ("thread",), ("pid",), ("thread", "pid")
+
+
 def _fast(number: int, text: str, m: re.Match[str], clock: LineClock) -> FastLine | None:
     """The line as ``_Reader.feed`` reads a header line of the common shape, or None."""
-    end = m.end()
-    if "\t" in text[end : end + 80]:
-        return None
-    h = COMMON_HEADER.match(text, end)
-    if h is None:
-        return None
-    level = LEVEL_WORDS.get(h["level"].upper())
-    message = text[h.end() :].lstrip()
+    end = m.end("stamp")
+    message = text[m.end() :].lstrip()
+    level = LEVEL_WORDS.get(m["level"].upper())
     if (
         level is None
+        or "\t" in text[end : end + 80]
         or "\t" in message
         or "HTTP/" in message
         or message.startswith(("stdout ", "stderr "))
@@ -297,16 +304,20 @@ def _fast(number: int, text: str, m: re.Match[str], clock: LineClock) -> FastLin
     stamp = clock.stamp_of(m)
     if stamp is None:
         return None
-    pid0, t1, _, pid, t2, logger = h.groups()
+    pid0, t1, pid, t2, logger = m.group("pid0", "t1", "pid", "t2", "logger")
     thread = t1 if t1 is not None else t2
-    attrs: dict[str, str] = {}
-    if thread is not None:
-        attrs["thread"] = thread.strip()
-    if pid0 or pid:
-        attrs["pid"] = pid0 or pid
+    pid = pid0 or pid
+    keys: tuple[str, ...]
+    if thread is None:
+        attrs_json, keys = ("{}", ()) if pid is None else (f'{{"pid":"{pid}"}}', _PID)
+    else:
+        attrs = (
+            {"thread": thread.strip()} if pid is None else {"thread": thread.strip(), "pid": pid}
+        )
+        attrs_json, keys = orjson.dumps(attrs).decode(), (_THREAD if pid is None else _BOTH)
     return (
-        number, stamp[0], message, orjson.dumps(attrs).decode(), tuple(attrs), None, None, None,
-        None, None, None, level, logger, stamp[1],
+        number, stamp[0], message, attrs_json, keys, None, None, None, None, None, None, level,
+        logger, stamp[1],
     )  # fmt: skip
 
 
