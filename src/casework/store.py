@@ -137,6 +137,37 @@ SCHEMA: dict[str, tuple[tuple[str, str, pa.DataType], ...]] = {
         ("line", "INTEGER", pa.int32()),
         ("attrs", "JSON", pa.string()),
     ),
+    # The scan's mergeable aggregates (casework.scan.aggregates), loaded by the merge in one
+    # statement each and never written row by row.
+    # Events per cell: ``second`` is ``ts`` cut to its whole UTC second (NULL: no ts), ``n`` the
+    # events in the cell, ``first_ts``/``last_ts`` the exact extremes of their ts.
+    "event_counts": (
+        ("file", "VARCHAR", pa.string()),
+        ("second", "TIMESTAMPTZ", _TS),
+        ("template_id", "VARCHAR", pa.string()),
+        ("level", "VARCHAR", pa.string()),
+        ("n", "BIGINT", pa.int64()),
+        ("first_ts", "TIMESTAMPTZ", _TS),
+        ("last_ts", "TIMESTAMPTZ", _TS),
+    ),
+    # Request durations as a relative-error sketch (casework.sketch) per (file, UTC minute,
+    # method, route, status): ``n`` requests fell in ``bin``; a NULL bin counts those without
+    # a duration, so request counts per cell are exact.
+    "latency_bins": (
+        ("file", "VARCHAR", pa.string()),
+        ("minute", "TIMESTAMPTZ", _TS),
+        ("method", "VARCHAR", pa.string()),
+        ("route", "VARCHAR", pa.string()),
+        ("status", "INTEGER", pa.int32()),
+        ("bin", "INTEGER", pa.int32()),
+        ("n", "BIGINT", pa.int64()),
+    ),
+    # Evidence per template: its first events (at most 3) in bundle order, as (file, line) of events.
+    "template_samples": (
+        ("template_id", "VARCHAR", pa.string()),
+        ("file", "VARCHAR", pa.string()),
+        ("line", "INTEGER", pa.int32()),
+    ),
     "redactions": (
         ("file", "VARCHAR", pa.string()),
         ("kind", "VARCHAR", pa.string()),

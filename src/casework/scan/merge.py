@@ -7,6 +7,7 @@ from pathlib import Path
 
 from casework.inventory import FileEntry
 from casework.mining import TemplateMiner
+from casework.scan.aggregates import GLOBAL_TEMPLATE_SQL, MERGES, load
 from casework.scan.plan import Plan
 from casework.scan.task import TASK_OF_PART, ScanResult
 from casework.store import SCHEMA, Store
@@ -41,7 +42,9 @@ def merge(store: Store, plan: Plan, results: list[ScanResult], miner: TemplateMi
         offsets[result.index] = seen[result.file]
         seen[result.file] += result.lines
     for table in SCHEMA:
-        _insert(store, table, results, offsets, base, tids)
+        if table not in MERGES:
+            _insert(store, table, results, offsets, base, tids)
+    load(store.con, [r.out for r in results], offsets, base, tids)
     _fill_templates(store, patterns, known_before)
     _inventory(plan, results)
 
@@ -71,7 +74,7 @@ def _insert(
             select.append(f'p."{name}" + $offsets[p.task + 1]')
         elif table == "events" and name == "template_id":
             # Workers write a task-local cluster as "c<n>"; the merged id sits at base[task] + n.
-            select.append("$tids[$base[p.task + 1] + CAST(p.template_id[2:] AS INTEGER) + 1]")
+            select.append(GLOBAL_TEMPLATE_SQL)
         else:
             select.append(f'p."{name}"')
     args: dict[str, object] = {"parts": parts}

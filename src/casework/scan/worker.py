@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from casework.formats import FORMATS, Format, ParseContext
 from casework.ingest import RecordWriter
 from casework.mining import TemplateMiner
 from casework.redact import Redactor
+from casework.scan.aggregates import aggregate
 from casework.scan.rangeio import count_lines, open_range
 from casework.scan.task import ScanResult, ScanTask
 from casework.store import PartWriter
@@ -45,6 +47,8 @@ def scan(task: ScanTask) -> ScanResult:
             f"parser {fmt.kind} failed after {writer.stats.records} records ({type(exc).__name__})"
         )
     parts.close()
+    with contextlib.suppress(Exception):  # without them the merge aggregates the parts itself
+        aggregate(Path(task.out))
     if task.parts > 1 and task.end is not None:
         # The parser counted the part's lines when it read it all; else read them again.
         if ctx.lines_read is not None:
