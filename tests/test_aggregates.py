@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from casework import sketch
+from casework.case import ROUTE_SQL
 from casework.pipeline import Options, investigate
 from casework.scan import merge, worker
 from casework.scan.aggregates import AGGREGATES as AGGREGATES_OF_PARTS
@@ -134,8 +135,8 @@ def test_sketch_quantiles_are_within_one_percent(one: duckdb.DuckDBPyConnection)
     exact = {
         route: values
         for route, values in one.execute(
-            "SELECT route, quantile_disc(duration_ms, [0.5, 0.95, 0.99]) FROM requests"
-            " WHERE duration_ms IS NOT NULL GROUP BY route"
+            f"SELECT {ROUTE_SQL} r, quantile_disc(duration_ms, [0.5, 0.95, 0.99]) FROM requests"
+            " WHERE duration_ms IS NOT NULL GROUP BY r"
         ).fetchall()
     }
     got = one.execute(sketch.quantiles_sql("latency_bins", ["route"], qs)).fetchall()
@@ -148,7 +149,7 @@ def test_sketch_quantiles_are_within_one_percent(one: duckdb.DuckDBPyConnection)
 
 def test_request_counts_per_cell_are_exact(one: duckdb.DuckDBPyConnection) -> None:
     by_cell = (
-        "SELECT file, time_bucket(INTERVAL 1 MINUTE, ts), method, route, status,"
+        f"SELECT file, time_bucket(INTERVAL 1 MINUTE, ts), method, {ROUTE_SQL}, status,"
         " count(*), count(duration_ms) FROM requests GROUP BY ALL ORDER BY ALL"
     )
     from_bins = (
@@ -262,3 +263,27 @@ def test_sketch_quantile_in_python_and_sql_agree_within_alpha() -> None:
         b = sketch.bin_of(v)
         assert b is not None and abs(sketch.value(b) - v) <= sketch.ALPHA * v * (1 + 1e-12)
     assert sketch.bin_of(math.nan) is None and sketch.bin_of(math.inf) is None
+
+
+def test_templates_are_filled_from_the_counts_as_from_the_events(
+    one: duckdb.DuckDBPyConnection,
+) -> None:
+    exact = {
+        t: (n, first, last)
+        for t, n, first, last in one.execute(
+            "SELECT template_id, count(*), min(ts), max(ts) FROM events"
+            " WHERE template_id IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+    }
+    stored = one.execute("SELECT template_id, count, first_ts, last_ts, level FROM templates")
+    rows_ = stored.fetchall()
+    assert {r[0]: tuple(r[1:4]) for r in rows_} == exact and len(exact) >= 5
+    for template, *_, level in rows_:
+        counts = dict(
+            one.execute(
+                "SELECT level, count(*) FROM events WHERE template_id = ? AND level IS NOT NULL"
+                " GROUP BY level",
+                [template],
+            ).fetchall()
+        )
+        assert (level is None and not counts) or counts[level] == max(counts.values())

@@ -17,6 +17,7 @@ import numpy as np
 from casework.case import ROUTE_SQL, Case
 from casework.changepoint import Shift, bursts, rate_shift
 from casework.findings import Window
+from casework.sketch import quantiles_sql
 from casework.timeline import bucket_count, bucket_seconds, bucket_sql, bucket_start
 
 ALPHA = 0.001
@@ -31,8 +32,6 @@ STREAM_SQL = (
     " '[-_.]?[0-9]{4}-?[0-9]{2}-?[0-9]{2}([T_-]?[0-9]{2}([-:.]?[0-9]{2}){0,2}(\\.[0-9]{1,9})?)?',"
     " '')"
 )
-#: Rows a latency quantile is computed from at most (see ``_latency``).
-QUANTILE_ROWS = 2_000_000
 ERROR_LEVELS = "('error', 'err', 'fatal', 'critical', 'crit', 'severe', 'alert', 'emerg', 'panic')"
 
 
@@ -84,8 +83,8 @@ def _specs(case: Case) -> list[_Spec]:
             _Spec("errors", "events", "'error-level records'", f"lower(level) IN {ERROR_LEVELS}")
         )
         ids = case.rows(
-            "SELECT template_id FROM events WHERE template_id IS NOT NULL GROUP BY template_id"
-            " HAVING count(*) >= ? ORDER BY count(*) DESC LIMIT ?",
+            "SELECT template_id FROM event_counts WHERE template_id IS NOT NULL"
+            " GROUP BY template_id HAVING sum(n) >= ? ORDER BY sum(n) DESC, template_id LIMIT ?",
             (MIN_HITS * 2, MAX_TEMPLATES),
         )
         if ids:
@@ -156,14 +155,12 @@ def _scan(case: Case, spec: _Spec, window: Window, width: int) -> list[Onset]:
 
 def _latency(case: Case, window: Window, width: int) -> list[Onset]:
     """Share of a route's requests slower than its own 90th percentile."""
-    # An exact quantile holds every value of its group in memory: beyond QUANTILE_ROWS the
-    # cut comes from a sample picked by a hash of the row (the same rows on every run).
-    step = max(1, case.count("requests") // QUANTILE_ROWS)
-    sample = f" AND hash(file, line, ts) % {step} = 0" if step > 1 else ""
+    # The cut comes from the latency sketch (within 1% of the exact quantile): no request
+    # rows are held in memory, however many there are.
+    per_route = f"(SELECT {STREAM_SQL} AS stream, route, bin, n FROM latency_bins)"
     cuts = case.rows(
-        f"SELECT {STREAM_SQL}, {ROUTE_SQL} r, quantile_cont(duration_ms, 0.9)"
-        f" FROM requests WHERE duration_ms IS NOT NULL{sample} GROUP BY ALL"
-        f" HAVING count(*) * {step} >= 200 AND count(*) >= 50"
+        f"SELECT stream, route, p90 FROM ({quantiles_sql(per_route, ['stream', 'route'], [0.9])})"
+        " WHERE timed >= 200 ORDER BY stream, route"
     )
     out = []
     for file, route, cut in cuts:

@@ -273,12 +273,14 @@ class Store(RowBuffer):
         super().__init__()
         self.path = Path(path)
         self.con = _quiet(duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT}))
+        self._summarize = False
         for table, cols in SCHEMA.items():
             body = ", ".join(f'"{name}" {duck}' for name, duck, _ in cols)
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
 
     def write(self, table: str, batch: pa.Table) -> None:
         """Insert an Arrow table whose columns follow the schema of ``table``."""
+        self._summarize = self._summarize or table in ("events", "requests")
         self.con.register("_casework_batch", batch)
         try:
             self.con.execute(f"INSERT INTO {table} SELECT * FROM _casework_batch")
@@ -286,7 +288,13 @@ class Store(RowBuffer):
             self.con.unregister("_casework_batch")
 
     def close(self) -> None:
+        """Write what is held; rows written here (not merged from a scan) get their aggregates."""
         self.flush()
+        if self._summarize:
+            # Imported here: the aggregates' SQL reads this module's schema.
+            from casework.scan.aggregates import from_rows
+
+            from_rows(self.con)
         self.con.close()
 
 

@@ -68,7 +68,7 @@ def error_signatures(case: Case) -> Iterator[Finding]:
     per_file: dict[str, int] = {}
     spans: dict[str, Window] = {}
     for f, n, first, last in case.rows(
-        "SELECT file, count(*), min(ts), max(ts) FROM events GROUP BY file"
+        "SELECT file, sum(n), min(first_ts), max(last_ts) FROM event_counts GROUP BY file"
     ):
         per_file[str(f)] = int(n)
         if first is not None and last is not None:
@@ -128,17 +128,18 @@ def _series(
     """
     widths = window_table(case.con, "_sig_groups", groups)
     shape = {w: (width, bucket_count(w, width)) for w, width in widths.items()}
-    bucket = bucket_index_sql("t.ts", "g.origin", "g.width")  # each file's own window
     per_file: dict[str, list[int]] = {}
     for file, b, c in case.rows(
-        f"SELECT t.file, {bucket} b, count(*) FROM events t JOIN _sig_groups g USING (file)"
-        " WHERE t.ts IS NOT NULL GROUP BY t.file, b"
+        f"SELECT t.file, {bucket_index_sql('t.second', 'g.origin', 'g.width')} b, sum(t.n)"
+        " FROM event_counts t JOIN _sig_groups g USING (file)"
+        " WHERE t.second IS NOT NULL GROUP BY t.file, b"
     ):
         n = shape[groups[str(file)]][1]
         if 0 <= b < n:
             per_file.setdefault(str(file), [0] * n)[b] = int(c)
     hits: dict[tuple[str, str], list[int]] = {}
     files: dict[tuple[str, str], set[str]] = {}
+    bucket = bucket_index_sql("t.ts", "g.origin", "g.width")  # each file's own window
     for klass, sig, file, b, c in case.rows(
         f"SELECT t.klass, t.sig, t.file, {bucket} b, count(*)"
         " FROM _sig_events t JOIN _sig_groups g USING (file)"

@@ -95,15 +95,16 @@ def _first_last(case: Case, span: float) -> list[tuple[Any, ...]]:
     streams = {
         str(s): (int(n), f0, f1)
         for s, n, f0, f1 in case.rows(
-            f"SELECT {STREAM_SQL} s, count(*), min(ts), max(ts) FROM events"
-            " WHERE ts IS NOT NULL GROUP BY s"
+            f"SELECT {STREAM_SQL} s, sum(n), min(first_ts), max(last_ts) FROM event_counts"
+            " WHERE second IS NOT NULL GROUP BY s"
         )
     }
     late: dict[str, list[tuple[Any, ...]]] = {}
     for s, tid, n, first, last, lvl in case.rows(
-        f"SELECT {STREAM_SQL} s, template_id, count(*), min(ts), max(ts), any_value(lower(level))"
-        " FROM events WHERE ts IS NOT NULL AND template_id IS NOT NULL GROUP BY s, template_id"
-        " HAVING count(*) >= ? ORDER BY s, template_id",
+        f"SELECT {STREAM_SQL} s, template_id, sum(n), min(first_ts), max(last_ts),"
+        " arg_max(lower(level), n) FROM event_counts"
+        " WHERE second IS NOT NULL AND template_id IS NOT NULL GROUP BY s, template_id"
+        " HAVING sum(n) >= ? ORDER BY s, template_id",
         (MIN_COUNT,),
     ):
         _, f0, f1 = streams[str(s)]

@@ -99,7 +99,7 @@ def _marked(t: _Target, p: Period) -> bool:
 
 
 def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Target]:
-    b = f"CAST(floor((epoch(ts) - {start.timestamp()!r}) / {width}) AS BIGINT)"
+    b = _bucket("ts", start, width)
     routes = case.rows(
         f"SELECT {STREAM_SQL} s, {ROUTE_SQL} r FROM requests WHERE duration_ms IS NOT NULL"
         " GROUP BY s, r HAVING count(*) >= 500 ORDER BY count(*) DESC LIMIT ?",
@@ -122,14 +122,14 @@ def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Targe
     streams = [
         stream
         for (stream,) in case.rows(
-            f"SELECT {STREAM_SQL} s FROM events WHERE lower(level) IN {ERROR_LEVELS} GROUP BY s"
-            " HAVING count(*) >= 50"
+            f"SELECT {STREAM_SQL} s FROM event_counts WHERE lower(level) IN {ERROR_LEVELS}"
+            " GROUP BY s HAVING sum(n) >= 50"
         )
     ]
     errors = _by_key(
         case.rows(
-            f"SELECT s, {b} b, count(*) FROM (SELECT {STREAM_SQL} s, ts FROM events"
-            f" WHERE lower(level) IN {ERROR_LEVELS} AND ts IS NOT NULL)"
+            f"SELECT s, {_bucket('second', start, width)} b, sum(n) FROM (SELECT {STREAM_SQL} s, second,"
+            f" n FROM event_counts WHERE lower(level) IN {ERROR_LEVELS} AND second IS NOT NULL)"
             " SEMI JOIN (SELECT unnest(?) s) USING (s) GROUP BY s, b",
             (streams,),
         )
@@ -139,6 +139,10 @@ def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Targe
     for stream in streams:
         rows = errors.get((stream,), [])
         yield _Target("errors", "error-level records", str(stream), _dense(rows, n))
+
+
+def _bucket(column: str, start: datetime, width: int) -> str:
+    return f"CAST(floor((epoch({column}) - {start.timestamp()!r}) / {width}) AS BIGINT)"
 
 
 def _by_key(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
@@ -161,13 +165,13 @@ def _dense(rows: list[tuple[object, ...]], n: int, fill_median: bool = False) ->
 def _templates(
     case: Case, start: datetime, width: int, n: int
 ) -> dict[tuple[str, str, str], np.ndarray]:
-    b = f"CAST(floor((epoch(e.ts) - {start.timestamp()!r}) / {width}) AS BIGINT)"
+    b = _bucket("e.second", start, width)
     out: dict[tuple[str, str, str], np.ndarray] = {}
     stream = STREAM_SQL.replace("file", "e.file")
     for s, tid, pattern, i, c in case.rows(
-        f"SELECT {stream}, e.template_id, any_value(coalesce(t.pattern, e.message)), {b} b, count(*)"
-        " FROM events e LEFT JOIN templates t USING (template_id)"
-        " WHERE e.template_id IS NOT NULL AND e.ts IS NOT NULL GROUP BY 1, 2, 4"
+        f"SELECT {stream}, e.template_id, any_value(t.pattern), {b} b, sum(e.n)"
+        " FROM event_counts e JOIN templates t USING (template_id)"
+        " WHERE e.second IS NOT NULL GROUP BY 1, 2, 4"
     ):
         if 0 <= i < n:
             out.setdefault((str(s), str(tid), str(pattern)), np.zeros(n))[int(i)] += float(c)

@@ -1,6 +1,7 @@
 """Time series for the report charts, read from the case store (read-only).
 
-Events are counted per bucket and level class, requests per bucket with their
+Events are counted per bucket and level class (from the per-second event counts: buckets
+start on whole seconds), requests per bucket with their
 5xx share, and changes (releases, deploys) become markers. The bucket width
 comes from ``casework.timeline`` so the charts line up with the analyzers.
 """
@@ -89,8 +90,8 @@ def _read(con: duckdb.DuckDBPyConnection, window: Window) -> Series:
         + f" ELSE '{OTHER}' END"
     )
     for b, k, c in con.execute(
-        f"SELECT {bucket_sql('ts', window, width)} b, {klass} k, count(*) FROM events"
-        " WHERE ts IS NOT NULL GROUP BY b, k"
+        f"SELECT {bucket_sql('second', window, width)} b, {klass} k, sum(n) FROM event_counts"
+        " WHERE second IS NOT NULL GROUP BY b, k"
     ).fetchall():
         if 0 <= b < n:
             series.levels[str(k)][b] = int(c)

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import duckdb
 
+from casework.case import ROUTE_SQL
 from casework.scan.task import TASK_OF_PART
 from casework.sketch import bin_sql
+from casework.store import SCHEMA
 
 #: The events of each template kept as evidence, per task and in the case store.
 SAMPLES = 3
@@ -40,11 +42,14 @@ AGGREGATES: dict[str, tuple[str, str]] = {
         FROM src GROUP BY ALL
         """,
     ),
-    # A relative-error sketch of durations (casework.sketch) per (file, minute, method, route, status).
+    # A relative-error sketch of durations (casework.sketch) per (file, minute, method, route,
+    # status); the route as analyzers group requests (``ROUTE_SQL``: the URL's path or the host
+    # when a request has no route), so the sketch answers what they ask without the rows.
     "latency_bins": (
         "requests",
         f"""
-        SELECT file, time_bucket(INTERVAL 1 MINUTE, ts) AS minute, method, route, status,
+        SELECT file, time_bucket(INTERVAL 1 MINUTE, ts) AS minute, method, {ROUTE_SQL} AS route,
+            status,
             {bin_sql("duration_ms")} AS bin, count(*) AS n
         FROM src GROUP BY ALL
         """,
@@ -157,6 +162,19 @@ def load(
             f"INSERT INTO {table} WITH p AS (SELECT *, {TASK_OF_PART} AS task"
             f" FROM read_parquet($parts, filename=true)) {sql}",
             {"parts": parts} | used,
+        )
+
+
+def from_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Make a case store's aggregates again from its own rows (a store written row by row, as
+    tests and tools do, rather than merged from a scan), with the same SQL."""
+    for table, (name, _) in MERGES.items():
+        source, sql = AGGREGATES[name]
+        columns = ", ".join(f'"{c}"' for c, _, _ in SCHEMA[table])
+        con.execute(f"DELETE FROM {table}")
+        con.execute(
+            f"INSERT INTO {table} WITH src AS (SELECT *, rowid AS seq FROM {source})"
+            f" SELECT {columns} FROM ({sql}) ORDER BY ALL"
         )
 
 

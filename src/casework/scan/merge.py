@@ -94,12 +94,20 @@ def _fill_templates(store: Store, patterns: dict[str, str], known_before: set[st
     con.execute("CREATE TEMP TABLE tmap (tid VARCHAR, pattern VARCHAR)")
     if patterns:
         con.executemany("INSERT INTO tmap VALUES (?, ?)", sorted(patterns.items()))
+    # From the event counts, not the events: the level a template's events have most often
+    # (ties to the first level by name), how many there are, first and last seen.
     con.execute(
         """
         INSERT INTO templates
-        SELECT e.template_id, any_value(m.pattern), mode(e.level), count(*), min(e.ts), max(e.ts), NULL
-        FROM events e JOIN tmap m ON e.template_id = m.tid
-        GROUP BY e.template_id
+        SELECT c.template_id, any_value(m.pattern),
+            arg_max(c.level, (c.n, -rank)) FILTER (WHERE c.level IS NOT NULL),
+            sum(c.n), min(c.first_ts), max(c.last_ts), NULL
+        FROM (
+            SELECT template_id, level, sum(n) AS n, min(first_ts) AS first_ts,
+                max(last_ts) AS last_ts, dense_rank() OVER (ORDER BY level) AS rank
+            FROM event_counts GROUP BY template_id, level
+        ) c JOIN tmap m ON c.template_id = m.tid
+        GROUP BY c.template_id
         """
     )
     con.execute("DROP TABLE tmap")
