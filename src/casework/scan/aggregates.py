@@ -42,13 +42,13 @@ AGGREGATES: dict[str, tuple[str, str]] = {
         FROM src GROUP BY ALL
         """,
     ),
-    # A relative-error sketch of durations (casework.sketch) per (file, minute, method, route,
+    # A relative-error sketch of durations (casework.sketch) per (file, hour, method, route,
     # status); the route as analyzers group requests (``ROUTE_SQL``: the URL's path or the host
     # when a request has no route), so the sketch answers what they ask without the rows.
     "latency_bins": (
         "requests",
         f"""
-        SELECT file, time_bucket(INTERVAL 1 MINUTE, ts) AS minute, method, {ROUTE_SQL} AS route,
+        SELECT file, time_bucket(INTERVAL 1 HOUR, ts) AS hour, method, {ROUTE_SQL} AS route,
             status,
             {bin_sql("duration_ms")} AS bin, count(*) AS n
         FROM src GROUP BY ALL
@@ -83,8 +83,8 @@ MERGES: dict[str, tuple[str, str]] = {
     "latency_bins": (
         "latency_bins",
         """
-        SELECT file, minute, method, route, status, bin, sum(n) FROM p
-        GROUP BY ALL ORDER BY file, minute, method, route, status, bin
+        SELECT file, hour, method, route, status, bin, sum(n) FROM p
+        GROUP BY ALL ORDER BY file, hour, method, route, status, bin
         """,
     ),
     "template_samples": (
