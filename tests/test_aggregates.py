@@ -19,7 +19,7 @@ from casework.pipeline import Options, investigate
 from casework.scan import merge, worker
 from casework.scan.aggregates import AGGREGATES as AGGREGATES_OF_PARTS
 from casework.scan.aggregates import SAMPLES, aggregate, load
-from casework.store import PartWriter
+from casework.store import SCHEMA, PartWriter, Store
 from test_scale import CHUNK, make_bundle
 
 AGGREGATES = ("event_counts", "latency_bins", "template_samples")
@@ -287,3 +287,25 @@ def test_templates_are_filled_from_the_counts_as_from_the_events(
             ).fetchall()
         )
         assert (level is None and not counts) or counts[level] == max(counts.values())
+
+
+def test_a_store_written_row_by_row_gets_the_aggregates_of_its_rows(
+    one: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Tools and tests that write rows through ``Store`` get the aggregates a scan would give."""
+    store = Store(tmp_path / "case.duckdb")
+    for table in ("events", "requests"):
+        columns = ", ".join(f'"{c}"' for c, _, _ in SCHEMA[table])
+        batch = one.sql(f"SELECT {columns} FROM {table} ORDER BY file, line").to_arrow_table()
+        store.write(table, batch)
+    store.close()
+    again = connect(tmp_path)
+    for table in ("event_counts", "latency_bins"):
+        assert rows(again, table) == rows(one, table), table
+    # The first events of each template in the order they were written.
+    first = again.execute(
+        "SELECT template_id, file, line FROM (SELECT *, row_number() OVER (PARTITION BY"
+        " template_id ORDER BY rowid) k FROM events WHERE template_id IS NOT NULL)"
+        " WHERE k <= 3 ORDER BY ALL"
+    ).fetchall()
+    assert sorted(rows(again, "template_samples")) == first

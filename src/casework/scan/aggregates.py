@@ -54,14 +54,14 @@ AGGREGATES: dict[str, tuple[str, str]] = {
         FROM src GROUP BY ALL
         """,
     ),
-    # The first events of each template by line (then by position, for records sharing a line).
+    # The first events of each template in the order they were written (the file's order).
     "samples": (
         "events",
         f"""
         SELECT template_id, unnest(first, recursive := true) FROM (
             -- a top-k per template: a third of the time of a window over every event
             SELECT template_id,
-                unnest(min_by({{'file': file, 'line': line, 'seq': seq}}, (line, seq), {SAMPLES})) AS first
+                unnest(min_by({{'file': file, 'line': line, 'seq': seq}}, seq, {SAMPLES})) AS first
             FROM src WHERE template_id IS NOT NULL GROUP BY template_id
         )
         """,
@@ -92,11 +92,11 @@ MERGES: dict[str, tuple[str, str]] = {
         f"""
         SELECT template_id, file, line FROM (
             SELECT {GLOBAL_TEMPLATE_SQL} AS template_id, p.file, p.line + $offsets[p.task + 1] AS line,
-                p.task, p.line AS local, p.seq
+                p.task, p.seq
             FROM p
         )
-        QUALIFY row_number() OVER (PARTITION BY template_id ORDER BY task, local, seq) <= {SAMPLES}
-        ORDER BY template_id, task, local, seq
+        QUALIFY row_number() OVER (PARTITION BY template_id ORDER BY task, seq) <= {SAMPLES}
+        ORDER BY template_id, task, seq
         """,
     ),
 }
