@@ -221,3 +221,26 @@ def test_cors_slow_phase_and_big_payload(tmp_path: Path) -> None:
     assert phase[0].entities["phase"] == "wait" and float(phase[0].stats["share"] or 0) > 0.9
     big = list(har_big_payloads.run(case))
     assert big[0].stats["largest_bytes"] == 2_000_000
+
+
+def test_failed_requests_rank_by_how_often_they_fail(tmp_path: Path) -> None:
+    from casework.analyzers.har_failed_requests import har_failed_requests
+    from casework.rank import rank
+
+    entries = [har_entry("2026-01-01T10:00:00.000Z", "GET", "https://stats.example.net/beacon", 0)]
+    for i in range(10):  # the API fails six times in ten
+        entries.append(har_entry(f"2026-01-01T10:00:{i + 1:02d}.000Z", "GET",
+                                 f"https://api.example.com/v1/cart?n={i}", 503 if i % 5 < 3 else 200))  # fmt: skip
+    entries.append(
+        har_entry("2026-01-01T10:00:30.000Z", "GET", "https://cdn.example.com/a.js", 404)
+    )
+    har = write_har(tmp_path / "failing.har", entries)
+    found = rank(har_failed_requests.run(load_case(tmp_path, [har])))
+    by_host = {f.entities["host"]: f for f in found}
+    api = by_host["api.example.com"]
+    assert api.rank == 1 and api.severity == "high"
+    assert api.stats["failed"] == 6 and api.stats["requests_to_host"] == 10
+    assert api.stats["share"] == 0.6
+    beacon = by_host["stats.example.net"]
+    assert beacon.severity == "medium" and beacon.stats["failed"] == 1
+    assert by_host["cdn.example.com"].severity == "medium"

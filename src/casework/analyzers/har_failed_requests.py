@@ -12,6 +12,8 @@ from casework.net.casedata import Req, count_of, entries, requests, window
 
 #: Auth failures have their own analyzer (har_auth), with the server's reason.
 AUTH_STATUSES = frozenset((401, 403, 407))
+#: Failures of one kind to one host from which a 5xx or network failure is ranked high.
+MIN_REPEATED = 3
 
 
 def failure(req: Req) -> str | None:
@@ -37,7 +39,10 @@ def har_failed_requests(case: Case) -> Iterator[Finding]:
     for (file, kind, host), failed in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         total = per_host[(file, host)]
         share = len(failed) / total
-        severity: Severity = "high" if not kind.startswith("HTTP 4") else "medium"
+        # One failed request (an ad blocker's, a beacon's) is a lead; a server or network
+        # failure that repeats is a problem of that host.
+        repeated = len(failed) >= MIN_REPEATED
+        severity: Severity = "high" if repeated and not kind.startswith("HTTP 4") else "medium"
         sample = failed[0]
         title = (
             f"{len(failed)} of {total} requests to {host or '?'} failed with {kind}"
@@ -58,7 +63,7 @@ def har_failed_requests(case: Case) -> Iterator[Finding]:
             analyzer="har_failed_requests",
             subject=f"{file}|{kind}|{host}",
             severity=severity,
-            score=min(1.0, 0.4 + 0.4 * share + 0.02 * len(failed)),
+            score=min(1.0, 0.3 + 0.4 * share * min(1.0, len(failed) / 5) + 0.02 * len(failed)),
             title=title,
             summary=summary,
             window=window([r.ts for r in failed]),
