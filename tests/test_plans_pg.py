@@ -241,8 +241,11 @@ def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
     by_key: dict[str, list[Finding]] = {}
     for f in findings:
         by_key.setdefault(f.key, []).append(f)
-    [regression] = by_key["PLAN_REGRESSION"]
-    assert regression.entities["after"].endswith("orders_after.json")
+    # The before/after plan files give one regression; the statements the log timed several
+    # times can give another when a later run happened to be slower (a loaded machine).
+    [regression] = [
+        f for f in by_key["PLAN_REGRESSION"] if f.entities["after"].endswith("orders_after.json")
+    ]
     assert "became Seq Scan on events_log" in regression.title
     slow = {f.entities["statement"]: f for f in by_key["SLOW_QUERY_FINGERPRINT"]}
     events = slow["select * from events_log where account_id = ?"]

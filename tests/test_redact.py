@@ -197,13 +197,17 @@ def test_texts_batches_like_text(r: Redactor) -> None:
 def test_pathological_lines_stay_linear(r: Redactor) -> None:
     import time
 
+    def timed(text: str) -> tuple[str, float]:
+        best = float("inf")
+        for _ in range(3):  # the best of three: a busy machine only ever adds time
+            t0 = time.process_time()
+            out = r.text(text)
+            best = min(best, time.process_time() - t0)
+        return out, best
+
     for unit in ("password=x1y2z3 ", '"name": "token", "value": "abc1234567", ', "a@b.co "):
-        t0 = time.process_time()
-        small = r.text(unit * 1_000)
-        t_small = time.process_time() - t0
-        t0 = time.process_time()
-        big = r.text(unit * 8_000)
-        t_big = time.process_time() - t0
+        small, t_small = timed(unit * 2_000)
+        big, t_big = timed(unit * 16_000)
         assert small.count("«secret:") * 8 == big.count("«secret:")
         assert t_big < 30 * max(t_small, 0.01), unit  # 8x the input, far from 64x
 
