@@ -136,10 +136,9 @@ class RecordWriter:
                 times.append(ts)
                 if assumed:
                     self.stats.assumed = True
-                if "ersion" in message or " v" in message:
-                    change = change_from_message(message, ts, line, None)
-                    if change is not None:
-                        self._change(change, redacted=True)
+            change = change_from_message(message, ts, line, None)
+            if change is not None:
+                self._change(change, redacted=True)
         self._rows(events, requests)
         self._seen(len(clean), min(times, default=None), max(times, default=None))
         if slow:

@@ -23,7 +23,7 @@ from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
 from casework.periodicity import Alignment, Period, align, find_period
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
-from casework.timeline import bucket_count, label_seconds, minute, origin
+from casework.timeline import bucket_count, bucket_sql, label_seconds, minute, origin
 
 MAX_BINS = 8000
 NICE = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600)
@@ -53,7 +53,7 @@ def periodic(case: Case) -> Iterator[Finding]:
     width = next((w for w in NICE if span / w <= MAX_BINS), math.ceil(span / MAX_BINS))
     n = bucket_count(window, width)
     found: dict[tuple[str, int], tuple[_Target, Period]] = {}
-    for target in _targets(case, origin(window), width, n):
+    for target in _targets(case, window, width, n):
         p = find_period(target.series)
         if p is None or p.consistency < MIN_CONSISTENCY or not _marked(target, p):
             continue
@@ -63,7 +63,7 @@ def periodic(case: Case) -> Iterator[Finding]:
             found[key] = (target, p)
     if not found:
         return
-    templates = _templates(case, origin(window), width, n)
+    templates = _templates(case, window, width, n)
     for target, p, others in _groups(list(found.values())):
         aligned = []
         for (stream, tid, pattern), counts in templates.items():
@@ -98,8 +98,8 @@ def _marked(t: _Target, p: Period) -> bool:
     return p.peak - p.baseline >= 1.0
 
 
-def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Target]:
-    b = _bucket("ts", start, width)
+def _targets(case: Case, window: Window, width: int, n: int) -> Iterator[_Target]:
+    b = bucket_sql("ts", window, width)
     routes = case.rows(
         f"SELECT {STREAM_SQL} s, {ROUTE_SQL} r FROM requests WHERE duration_ms IS NOT NULL"
         " GROUP BY s, r HAVING count(*) >= 500 ORDER BY count(*) DESC LIMIT ?",
@@ -128,7 +128,7 @@ def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Targe
     ]
     errors = _by_key(
         case.rows(
-            f"SELECT s, {_bucket('second', start, width)} b, sum(n) FROM (SELECT {STREAM_SQL} s, second,"
+            f"SELECT s, {bucket_sql('second', window, width)} b, sum(n) FROM (SELECT {STREAM_SQL} s, second,"
             f" n FROM event_counts WHERE lower(level) IN {ERROR_LEVELS} AND second IS NOT NULL)"
             " SEMI JOIN (SELECT unnest(?) s) USING (s) GROUP BY s, b",
             (streams,),
@@ -139,10 +139,6 @@ def _targets(case: Case, start: datetime, width: int, n: int) -> Iterator[_Targe
     for stream in streams:
         rows = errors.get((stream,), [])
         yield _Target("errors", "error-level records", str(stream), _dense(rows, n))
-
-
-def _bucket(column: str, start: datetime, width: int) -> str:
-    return f"CAST(floor((epoch({column}) - {start.timestamp()!r}) / {width}) AS BIGINT)"
 
 
 def _by_key(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
@@ -163,9 +159,9 @@ def _dense(rows: list[tuple[object, ...]], n: int, fill_median: bool = False) ->
 
 
 def _templates(
-    case: Case, start: datetime, width: int, n: int
+    case: Case, window: Window, width: int, n: int
 ) -> dict[tuple[str, str, str], np.ndarray]:
-    b = _bucket("e.second", start, width)
+    b = bucket_sql("e.second", window, width)
     out: dict[tuple[str, str, str], np.ndarray] = {}
     stream = STREAM_SQL.replace("file", "e.file")
     for s, tid, pattern, i, c in case.rows(

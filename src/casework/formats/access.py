@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.base import Format, ParseContext, in_batches, iter_lines
 from casework.formats.httpfields import add_request_line
 from casework.formats.sniffing import line_match_share
 from casework.model import FastLine, LogLines, LogRecord
@@ -168,32 +168,25 @@ BATCH_LINES = 4096
 def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
     """What ``parse`` reads, for the scan: lines of the common shape straight into the store's
     shape (no record, attributes written as JSON text once), the others as ``parse`` does."""
+    return in_batches(_lines(stream, ctx), BATCH_LINES)
+
+
+def _lines(stream: BinaryIO, ctx: ParseContext) -> Iterator[FastLine | LogRecord]:
     seen: dict[str, tuple[datetime, bool] | None] = {}
     stamps: dict[str, tuple[datetime, bool] | None] = {}
     tails: dict[str, tuple[str, float | None, tuple[str, ...]]] = {}
     keysets: dict[tuple[object, ...], tuple[str, ...]] = {}
-    items: list[FastLine | LogRecord] = []
     fullmatch = _FAST.fullmatch
-    try:
-        for number, text in iter_lines(stream, ctx):
-            if not text:
-                continue
-            m = fullmatch(text) if text.isascii() else None
-            if m is None or "://" in m[5]:
-                rec = _record(number, text, seen, ctx)
-                if rec is not None:
-                    items.append(rec)
-            else:
-                items.append(_fast_line(number, m, seen, stamps, tails, keysets, ctx))
-            if len(items) >= BATCH_LINES:
-                yield LogLines(items)
-                items = []
-    except Exception:
-        if items:  # what was read before the stream broke is kept, as ``parse`` keeps it
-            yield LogLines(items)
-        raise
-    if items:
-        yield LogLines(items)
+    for number, text in iter_lines(stream, ctx):
+        if not text:
+            continue
+        m = fullmatch(text) if text.isascii() else None
+        if m is None or "://" in m[5]:
+            rec = _record(number, text, seen, ctx)
+            if rec is not None:
+                yield rec
+        else:
+            yield _fast_line(number, m, seen, stamps, tails, keysets, ctx)
 
 
 def _fast_line(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import BinaryIO
 
-from casework.model import Record
+from casework.model import FastLine, LogLines, LogRecord, Record
 
 #: Lines longer than this are cut; the rest of the line is skipped without
 #: being held in memory (a 2 GB single-line file must not exhaust memory).
@@ -122,3 +122,21 @@ def iter_lines(stream: BinaryIO, ctx: ParseContext) -> Iterator[tuple[int, str]]
 def _text(line: bytes | str, number: int) -> str:
     text = (line.decode("utf-8", "replace") if isinstance(line, bytes) else line).rstrip("\r\n")
     return text[1:] if number == 1 and text.startswith("\ufeff") else text
+
+
+def in_batches(items: Iterator[FastLine | LogRecord], size: int) -> Iterator[LogLines]:
+    """A fast path's lines and records handed to the writer ``size`` at a time; when the stream
+    breaks, what was read before is handed on first, as ``parse`` would have yielded it."""
+    batch: list[FastLine | LogRecord] = []
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) >= size:
+                yield LogLines(batch)
+                batch = []
+    except Exception:
+        if batch:
+            yield LogLines(batch)
+        raise
+    if batch:
+        yield LogLines(batch)

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.base import Format, ParseContext, in_batches, iter_lines
 from casework.formats.httpfields import add_embedded_request
 from casework.formats.textheader import (
     COMMON_HEADER,
@@ -171,40 +171,33 @@ def scan(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogLines]:
     """What ``parse`` reads, for the scan: a line that starts with the file's timestamp shape,
     then a log4j/logback/Python header (``COMMON_HEADER``) and a plain message, is put in the
     store's shape while it has no continuation lines; every other line goes through ``_Reader``."""
+    return in_batches(_lines(stream, ctx), BATCH_LINES)
+
+
+def _lines(stream: BinaryIO, ctx: ParseContext) -> Iterator[FastLine | LogRecord]:
     reader = _Reader(ctx)
     clock = reader.clock
-    items: list[FastLine | LogRecord] = []
     pending: FastLine | None = None  # a fast line whose record may still get continuation lines
     match: Callable[[str], re.Match[str] | None] | None = None
-    try:
-        for number, text in iter_lines(stream, ctx):
-            m = match(text) if match is not None else None
-            fast = _fast(number, text, m, clock) if m is not None else None
-            if fast is not None:
-                done = reader.finish() if reader.current is not None else pending
-                if done is not None:
-                    items.append(done)
-                pending = fast
-            else:
-                if pending is not None:  # the reader takes it over: a trace line may follow
-                    reader.current, pending = fast_record(pending), None
-                done = reader.feed(number, text)
-                if done is not None:
-                    items.append(done)
-                pattern = clock.start_pattern()
-                match = _stamp_and_header(pattern).match if pattern is not None else None
-            if len(items) >= BATCH_LINES:
-                yield LogLines(items)
-                items = []
-        done = reader.finish() if pending is None else pending
-        if done is not None:
-            items.append(done)
-    except Exception:
-        if items:  # what was read before the stream broke is kept, as ``parse`` keeps it
-            yield LogLines(items)
-        raise
-    if items:
-        yield LogLines(items)
+    for number, text in iter_lines(stream, ctx):
+        m = match(text) if match is not None else None
+        fast = _fast(number, text, m, clock) if m is not None else None
+        if fast is not None:
+            done = reader.finish() if reader.current is not None else pending
+            if done is not None:
+                yield done
+            pending = fast
+        else:
+            if pending is not None:  # the reader takes it over: a trace line may follow
+                reader.current, pending = fast_record(pending), None
+            done = reader.feed(number, text)
+            if done is not None:
+                yield done
+            pattern = clock.start_pattern()
+            match = _stamp_and_header(pattern).match if pattern is not None else None
+    done = reader.finish() if pending is None else pending
+    if done is not None:
+        yield done
     note = clock.year_note()
     if note is not None:
         ctx.notes.append(note)
@@ -215,9 +208,6 @@ def _stamp_and_header(stamp: str) -> re.Pattern[str]:
     """A timestamp shape then the common header, in one match. The shape is an atomic group:
     what it matches is what ``LineClock.read`` matches, never given back to fit the header."""
     return re.compile(f"(?P<stamp>(?>{stamp})){COMMON_HEADER.pattern}")
-
-
-_THREAD, _PID, _BOTH = ("thread",), ("pid",), ("thread", "pid")
 
 
 def _fast(number: int, text: str, m: re.Match[str], clock: LineClock) -> FastLine | None:
@@ -238,18 +228,14 @@ def _fast(number: int, text: str, m: re.Match[str], clock: LineClock) -> FastLin
         return None
     pid0, t1, pid, t2, logger = m.group("pid0", "t1", "pid", "t2", "logger")
     thread = t1 if t1 is not None else t2
-    pid = pid0 or pid
-    keys: tuple[str, ...]
-    if thread is None:
-        attrs_json, keys = ("{}", ()) if pid is None else (f'{{"pid":"{pid}"}}', _PID)
-    else:
-        attrs = (
-            {"thread": thread.strip()} if pid is None else {"thread": thread.strip(), "pid": pid}
-        )
-        attrs_json, keys = orjson.dumps(attrs).decode(), (_THREAD if pid is None else _BOTH)
+    attrs: dict[str, str] = {}
+    if thread is not None:
+        attrs["thread"] = thread.strip()
+    if pid0 or pid:
+        attrs["pid"] = pid0 or pid
     return (
-        number, stamp[0], message, attrs_json, keys, None, None, None, None, None, None, level,
-        logger, stamp[1],
+        number, stamp[0], message, orjson.dumps(attrs).decode(), tuple(attrs), None, None, None,
+        None, None, None, level, logger, stamp[1],
     )  # fmt: skip
 
 
