@@ -13,13 +13,15 @@ from typing import Any
 import duckdb
 import pytest
 
-from casework import sketch
-from casework.case import ROUTE_SQL
+from casework import shifts, sketch
+from casework.case import ROUTE_SQL, Case
+from casework.findings import Window
 from casework.pipeline import Options, investigate
 from casework.scan import merge, worker
 from casework.scan.aggregates import AGGREGATES as AGGREGATES_OF_PARTS
 from casework.scan.aggregates import SAMPLES, aggregate, load
 from casework.store import SCHEMA, PartWriter, Store
+from casework.timeline import bucket_seconds, bucket_sql
 from test_scale import CHUNK, make_bundle
 
 AGGREGATES = ("event_counts", "latency_bins", "template_samples")
@@ -309,3 +311,32 @@ def test_a_store_written_row_by_row_gets_the_aggregates_of_its_rows(
         " WHERE k <= 3 ORDER BY ALL"
     ).fetchall()
     assert sorted(rows(again, "template_samples")) == first
+
+
+def test_change_point_series_of_events_equal_counting_the_events(
+    one: duckdb.DuckDBPyConnection,
+) -> None:
+    """The change points count events from ``event_counts`` when a window starts and ends on
+    a second (the fine grid's do), else row by row: per bucket, always the rows' counts."""
+    case = Case(con=one)
+    first, last, name = one.execute(
+        f"SELECT min(ts), max(ts), any_value({shifts.STREAM_SQL}) FROM events"
+        " WHERE file LIKE 'dense%'"
+    ).fetchone()  # type: ignore[misc]
+    window = Window(first, last)
+    assert window.start.microsecond  # a window that starts mid-second
+    where = f"{shifts.STREAM_SQL} = '{name}'"
+    hit = f"lower(level) IN {shifts.ERROR_LEVELS}"
+    width = bucket_seconds(window)
+    start = window.start.replace(microsecond=0) + timedelta(seconds=width * 3)
+    fine = Window(start, start + timedelta(seconds=7 * width - 1, microseconds=999_999))
+    for w, size in ((window, width), (fine, 1), (fine, 3)):
+        hits, totals = shifts._series(case, "events", where, hit, w, size)
+        b = bucket_sql("ts", w, size)
+        exact = one.execute(
+            f"SELECT {b} i, count(*) FILTER (WHERE {hit}), count(*) FROM events"
+            f" WHERE ts >= ? AND ts <= ? AND {where} GROUP BY i ORDER BY i",
+            [w.start, w.end],
+        ).fetchall()
+        assert [(i, hits[i], totals[i]) for i, _, _ in exact] == exact
+        assert sum(totals) == sum(t for _, _, t in exact) > 0 and sum(hits) > 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -162,11 +163,12 @@ def _latency(case: Case, window: Window, width: int) -> list[Onset]:
         f"SELECT stream, route, p90 FROM ({quantiles_sql(per_route, ['stream', 'route'], [0.9])})"
         " WHERE timed >= 200 ORDER BY stream, route"
     )
+    series = _cut_series(case, cuts, window, width)
     out = []
     for file, route, cut in cuts:
         where = f"{STREAM_SQL} = '{_q(file)}' AND {ROUTE_SQL} = '{_q(route)}'"
         hit = f"duration_ms > {float(cut)!r}"
-        hits, totals = _series(case, "requests", where, hit, window, width)
+        hits, totals = series[str(file), str(route)]
         onset = _onset(
             case,
             "latency",
@@ -182,6 +184,36 @@ def _latency(case: Case, window: Window, width: int) -> list[Onset]:
         )
         if onset is not None and onset.increased:
             out.append(onset)
+    return out
+
+
+def _cut_series(
+    case: Case, cuts: list[tuple[Any, ...]], window: Window, width: int
+) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
+    """Per (stream, route): requests slower than the route's cut, and all requests, per
+    bucket; every route in one pass over the requests."""
+    n = bucket_count(window, width)
+    out = {(str(c[0]), str(c[1])): ([0] * n, [0] * n) for c in cuts}
+    if not cuts:
+        return out
+    b = bucket_sql("ts", window, width)
+    for f, r, i, h, t in case.rows(
+        f"SELECT q.stream, q.route, q.b, count(*) FILTER (WHERE q.duration_ms > c.cut), count(*)"
+        f" FROM (SELECT {STREAM_SQL} AS stream, {ROUTE_SQL} AS route, {b} AS b, duration_ms"
+        "  FROM requests WHERE ts >= ? AND ts <= ?) q"
+        " JOIN (SELECT unnest(?) AS stream, unnest(?) AS route, unnest(?) AS cut) c"
+        " ON q.stream = c.stream AND q.route = c.route GROUP BY ALL",
+        (
+            window.start,
+            window.end,
+            [str(c[0]) for c in cuts],
+            [str(c[1]) for c in cuts],
+            [float(c[2]) for c in cuts],
+        ),
+    ):
+        if 0 <= i < n:
+            hits, totals = out[str(f), str(r)]
+            hits[i], totals[i] = int(h), int(t)
     return out
 
 
@@ -239,10 +271,11 @@ def _series(
 ) -> tuple[list[int], list[int]]:
     n = bucket_count(window, width)
     hits, totals = [0] * n, [0] * n
-    b = bucket_sql("ts", window, width)
+    source, ts, count = _counted(table, window)
+    b = bucket_sql(ts, window, width)
     for i, h, t in case.rows(
-        f"SELECT {b} b, count(*) FILTER (WHERE {hit}), count(*) FROM {table}"
-        f" WHERE ts >= ? AND ts <= ? AND {where} GROUP BY b",
+        f"SELECT {b} b, coalesce({count} FILTER (WHERE {hit}), 0), {count} FROM {source}"
+        f" WHERE {ts} >= ? AND {ts} <= ? AND {where} GROUP BY b",
         (window.start, window.end),
     ):
         if 0 <= i < n:
@@ -250,24 +283,41 @@ def _series(
     return hits, totals
 
 
+def _counted(table: str, window: Window | None = None) -> tuple[str, str, str]:
+    """Where a series of ``table`` is counted: (source, time column, count expression).
+
+    Events are counted from ``event_counts``, a row per file, second, template and
+    level: buckets are whole seconds from a whole-second origin, so the sums equal
+    the row counts, as long as the ``window`` a series is cut to (the fine grid's)
+    starts and ends on a second too; otherwise the events are counted row by row.
+    """
+    whole = window is None or (
+        window.start.microsecond == 0 and (window.end + timedelta(microseconds=1)).microsecond == 0
+    )
+    if table == "events" and whole:
+        return "event_counts", "second", "sum(n)"
+    return table, "ts", "count(*)"
+
+
 def _grouped(
     case: Case, spec: _Spec, window: Window, width: int
 ) -> dict[tuple[str, str, str], tuple[list[int], list[int]]]:
     """Hits per (stream, group, detail) and totals per (stream, group), per bucket, in two passes."""
     n = bucket_count(window, width)
-    b = bucket_sql("ts", window, width)
+    source, ts, count = _counted(spec.table)
+    b = bucket_sql(ts, window, width)
     totals: dict[tuple[str, str], list[int]] = {}
     for f, g, i, c in case.rows(
-        f"SELECT {STREAM_SQL}, {spec.group}, {b} b, count(*) FROM {spec.table}"
-        " WHERE ts IS NOT NULL GROUP BY ALL"
+        f"SELECT {STREAM_SQL}, {spec.group}, {b} b, {count} FROM {source}"
+        f" WHERE {ts} IS NOT NULL GROUP BY ALL"
     ):
         if 0 <= i < n:
             totals.setdefault((str(f), str(g)), [0] * n)[i] = int(c)
     detail = spec.detail or "''"
     out: dict[tuple[str, str, str], tuple[list[int], list[int]]] = {}
     for f, g, d, i, c in case.rows(
-        f"SELECT {STREAM_SQL}, {spec.group}, {detail}, {b} b, count(*) FROM {spec.table}"
-        f" WHERE ts IS NOT NULL AND {spec.hit} GROUP BY ALL"
+        f"SELECT {STREAM_SQL}, {spec.group}, {detail}, {b} b, {count} FROM {source}"
+        f" WHERE {ts} IS NOT NULL AND {spec.hit} GROUP BY ALL"
     ):
         key = (str(f), str(g))
         if 0 <= i < n and key in totals:

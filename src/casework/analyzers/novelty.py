@@ -188,12 +188,15 @@ def _template_finding(
 def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
     total = max(case.count("events"), 1)
     # Row by row: sampling whole vectors would pick runs of neighbouring (same-time) lines,
-    # and "first seen in the sample" would then mean nothing.
+    # and "first seen in the sample" would then mean nothing. The sample is drawn over row ids
+    # alone, then its rows are read: sampling the rows read every record's attrs first (10.5 s
+    # against 3 s on 77M events, the same rows).
     rate = min(100.0, 100.0 * SAMPLE_EVENTS / total)
     case.con.execute(
         f"CREATE OR REPLACE TEMP TABLE _nov_sample AS SELECT {STREAM_SQL} s, ts, attrs"
-        f" FROM (SELECT file, ts, attrs FROM events USING SAMPLE {rate:.4f}% (bernoulli, 11))"
-        " WHERE ts IS NOT NULL AND attrs IS NOT NULL"
+        " FROM events WHERE rowid IN"
+        f" (SELECT rowid FROM events USING SAMPLE {rate:.4f}% (bernoulli, 11))"
+        " AND ts IS NOT NULL AND attrs IS NOT NULL"
     )
     # Free-text and id fields have a shape per value; a small part of the sample rules them out.
     # A MAP of JSON values keeps the quotes of strings (so "42" and 42 differ).
