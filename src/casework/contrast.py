@@ -70,7 +70,7 @@ __all__ = ["ALPHA", "Attribute", "Split", "Term", "contrast", "fisher_greater"]
 
 def contrast(
     con: duckdb.DuckDBPyConnection,
-    source: str,
+    source: str | tables.TableRows,
     failing: str,
     *,
     columns: Sequence[str] = (),
@@ -82,7 +82,8 @@ def contrast(
     max_results: int = 5,
     symptom_of: str | None = None,
 ) -> list[Split]:
-    """Cohorts that explain the rows of ``source`` (a SQL relation) where ``failing`` holds.
+    """Cohorts that explain the rows of ``source`` (a SQL relation, or a table's rows where a
+    condition holds: those are sampled without reading the rows left out) where ``failing`` holds.
 
     ``columns`` are plain columns of ``source`` to compare besides the keys of
     ``attrs``; ``exclude`` names keys/columns never compared; ``outcome`` names
@@ -116,7 +117,7 @@ def contrast(
 
 def _contrast(
     con: duckdb.DuckDBPyConnection,
-    source: str,
+    source: str | tables.TableRows,
     failing: str,
     columns: Sequence[str],
     attrs: str | None,

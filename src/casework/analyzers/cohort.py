@@ -17,6 +17,7 @@ import orjson
 
 from casework.case import Case
 from casework.contrast import Split, contrast
+from casework.contrast_tables import TableRows
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
@@ -36,7 +37,7 @@ def cohort(case: Case) -> Iterator[Finding]:
     request_files = {str(r[0]) for r in case.rows(f"SELECT DISTINCT {STREAM_SQL} FROM requests")}
     # One contrast per stream and status code: a 500 and a 504 rarely share a cause.
     for file, code in _failure_groups(case):
-        source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(file)}'"
+        source = TableRows("requests", f"{STREAM_SQL} = '{_q(file)}'")
         failing = f"status = {int(code)}"
         splits = contrast(
             case.con,
@@ -58,7 +59,7 @@ def cohort(case: Case) -> Iterator[Finding]:
     ):
         if file in request_files:
             continue
-        source = f"SELECT * FROM events WHERE {STREAM_SQL} = '{_q(file)}'"
+        source = TableRows("events", f"{STREAM_SQL} = '{_q(file)}'")
         splits = contrast(
             case.con,
             source,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from casework.case import Case
 from casework.contrast import contrast
+from casework.contrast_tables import TableRows
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding
 from casework.shifts import STREAM_SQL
@@ -51,12 +52,13 @@ def retry_storms(case: Case) -> Iterator[Finding]:
         " ORDER BY count(*) DESC LIMIT 3",
         (MIN_THROTTLED,),
     ):
-        source = f"SELECT * FROM requests WHERE {STREAM_SQL} = '{_q(stream)}'"
+        rows = TableRows("requests", f"{STREAM_SQL} = '{_q(stream)}'")
+        source = rows.sql()
         retry_key = _retry_key(case, source)
         outcome = ("status", "duration_ms", "bytes", "route", "method", "url")
         splits = contrast(
             case.con,
-            source,
+            rows,
             THROTTLED,
             columns=("client",),
             outcome=outcome,
