@@ -91,3 +91,20 @@ def test_a_log_spanning_new_year_gets_its_first_year_from_the_last_write(tmp_pat
         "SELECT file, list(year(ts AT TIME ZONE 'UTC') ORDER BY line) FROM events GROUP BY file ORDER BY file"
     ).fetchall()
     assert years == [("auth.log", [2026, 2026, 2027, 2027]), ("daemon.log", [2026, 2026])]
+
+
+def test_a_level_the_program_wrote_counts_when_the_line_has_no_pri() -> None:
+    lines = [
+        "Dec 10 09:32:20 LabSZ sshd[24680]: error: Received disconnect from 103.99.0.122: 14:"
+        " No more user authentication methods available. [preauth]",
+        "Dec 10 09:32:21 mx1 postfix/smtpd[881]: warning: hostname x.example does not resolve",
+        "Dec 10 09:32:22 mx1 postfix/master[12]: fatal: bind 0.0.0.0 port 25: Address in use",
+        "Jun 15 04:06:20 combo logrotate: ALERT exited abnormally with [1]",
+        "Dec 10 09:32:23 LabSZ sshd[24681]: Failed password for root from 10.0.0.1 port 2 ssh2",
+        "Dec 10 09:32:24 LabSZ app[1]: errors: 3 retried, none lost",
+        "Dec 10 09:32:25 LabSZ app[1]: info",
+        "<11>Dec 10 09:32:27 LabSZ app[1]: warning: PRI says error",
+    ]
+    found, _ = parse("\n".join(lines).encode(), "syslog")
+    levels = [r.level for r in found if isinstance(r, LogRecord)]
+    assert levels == ["ERROR", "WARN", "FATAL", "FATAL", None, None, None, "ERROR"]

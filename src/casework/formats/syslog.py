@@ -153,8 +153,7 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
                 attrs["pid"] = pid
             message = body[tagged.end() :]
         if level is None:
-            first = message.split(None, 1)[0].strip("[]:<>") if message.strip() else ""
-            level = LEVEL_WORDS.get(first) if first.isupper() else None
+            level = _stated_level(message)
         yield LogRecord(
             line=number,
             message=message,
@@ -167,6 +166,19 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
     note = clock.year_note()
     if note is not None:
         ctx.notes.append(note)
+
+
+def _stated_level(message: str) -> str | None:
+    """A level the program wrote at its message's start, when the line has no PRI: a level
+    word in capitals (``ALERT exited abnormally``), or in lower case with a colon, the marker
+    of OpenSSH, Postfix and many daemons (``error: Received disconnect``, ``warning: ...``)."""
+    token = message.split(None, 1)[0] if message.strip() else ""
+    word = token.strip("[]:<>")
+    if word.isupper():
+        return LEVEL_WORDS.get(word)
+    if word.islower() and token.endswith(":"):
+        return LEVEL_WORDS.get(word.upper())
+    return None
 
 
 FORMAT = Format(
