@@ -237,3 +237,34 @@ def test_a_directory_that_is_not_a_case_exits_2(tmp_path: Path) -> None:
     (tmp_path / "case.duckdb").write_bytes(b"")
     result = CliRunner().invoke(main, ["bugreport", str(tmp_path)])
     assert result.exit_code == 2 and "findings.json is not valid JSON" in result.output
+
+
+@pytest.mark.parametrize("route", ["/v1/refunds", '/v1/say "hi"', "/v1/naïve\\path", "/v1/a\tb"])
+def test_correlated_events_are_the_ones_whose_route_attribute_matches(
+    tmp_path: Path, route: str
+) -> None:
+    """The correlated records' predicate first searches the JSON text for the route as JSON
+    writes it (escapes included); it selects exactly the events a route attribute matches."""
+    from casework.bugreport.scope import _correlated
+    from casework.store import Store
+
+    store = Store(tmp_path / "case.duckdb")
+    rows = [
+        ({"http.path": route, "http.status": 503}, "INFO"),  # correlated
+        ({"ctx.http.path": route}, "ERROR"),  # correlated
+        ({"http.path": route + "/x", "http.status": 500}, "ERROR"),  # another route
+        ({"note": route, "http.path": "/other"}, "ERROR"),  # mentions it, other route
+        ({"http.path": route, "http.status": 200}, "INFO"),  # on the route, no failure
+    ]
+    for line, (attrs, level) in enumerate(rows, 1):
+        store.add("events", ("app.log", line, line, None, level, None, None, "m", None, attrs))
+    store.close()
+    con = duckdb.connect(str(tmp_path / "case.duckdb"), read_only=True)
+    related, correlated, params = _correlated(con, route)
+    lines = [
+        r[0] for r in con.execute(f"SELECT line FROM events WHERE {correlated}", params).fetchall()
+    ]
+    on_route = [
+        r[0] for r in con.execute(f"SELECT line FROM events WHERE {related}", params).fetchall()
+    ]
+    assert sorted(lines) == [1, 2] and sorted(on_route) == [1, 2, 5]
