@@ -21,7 +21,7 @@ from casework.scan import merge, worker
 from casework.scan.aggregates import AGGREGATES as AGGREGATES_OF_PARTS
 from casework.scan.aggregates import SAMPLES, aggregate, load
 from casework.store import SCHEMA, PartWriter, Store
-from casework.timeline import bucket_seconds, bucket_sql
+from casework.timeline import bucket_count, bucket_seconds, bucket_sql
 from test_scale import CHUNK, make_bundle
 
 AGGREGATES = ("event_counts", "latency_bins", "template_samples")
@@ -340,3 +340,17 @@ def test_change_point_series_of_events_equal_counting_the_events(
         ).fetchall()
         assert [(i, hits[i], totals[i]) for i, _, _ in exact] == exact
         assert sum(totals) == sum(t for _, _, t in exact) > 0 and sum(hits) > 0
+    # The coarse grid of every template in every stream, as change points count it.
+    spec = shifts._Spec("template", "events", "''", "template_id IS NOT NULL", "template_id")
+    grouped = shifts._grouped(case, spec, window, width)
+    b = bucket_sql("ts", window, width)
+    exact_grid: dict[tuple[str, str, str], dict[int, int]] = {}
+    for s, t, i, n in one.execute(
+        f"SELECT {shifts.STREAM_SQL}, template_id, {b} i, count(*) FROM events"
+        " WHERE ts IS NOT NULL AND template_id IS NOT NULL GROUP BY ALL"
+    ).fetchall():
+        if 0 <= i < bucket_count(window, width):
+            exact_grid.setdefault((s, "", t), {})[i] = n
+    assert len(exact_grid) >= 5
+    counted = {k: {i: h for i, h in enumerate(v[0]) if h} for k, v in grouped.items()}
+    assert {k: v for k, v in counted.items() if v} == exact_grid
