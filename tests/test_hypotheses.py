@@ -232,3 +232,29 @@ def test_change_point_interval_names_the_day_when_it_changes() -> None:
     # Earliest days before: it carries its date, and so does a latest on another day than it.
     wide = between(day, day - timedelta(days=3, hours=12), day + timedelta(hours=4, minutes=12))
     assert wide == "between 2015-08-20 23:05 UTC and 2015-08-24 15:17 UTC"
+
+
+def test_a_cohort_counted_from_a_sample_says_its_counts_are_estimates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the sample size a cohort's counts are weighted estimates: the title marks them
+    (≈), the summary gives the sample, the stats carry its size; below it, counts are exact."""
+    from casework import contrast_tables
+    from casework.analyzers.cohort import cohort
+
+    truth = refunds.generate(tmp_path / "bundle", 1)
+    exact = investigate(tmp_path / "bundle", tmp_path / "exact", analyzers=[cohort]).findings
+    monkeypatch.setattr(contrast_tables, "SAMPLE_ROWS", 1000)
+    sampled = investigate(tmp_path / "bundle", tmp_path / "sampled", analyzers=[cohort]).findings
+    on_route = [
+        [f for f in found if f.key == "FAILURE_COHORT" and truth.route in _text(f)]
+        for found in (exact, sampled)
+    ]
+    assert on_route[0] and on_route[1]
+    for f in on_route[0]:
+        assert f.stats["sample"] == 0 and "≈" not in f.title and "sample" not in f.summary
+    for f in on_route[1]:
+        size = f.stats["sample"]
+        assert isinstance(size, int) and 900 <= size <= 1100  # the sample drawn, not all rows
+        assert f"≈{f.stats['failing']:,} of ≈{f.stats['total']:,}" in f.title
+        assert f"weighted sample of {size:,} of the" in f.summary

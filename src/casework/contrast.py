@@ -131,9 +131,12 @@ def _contrast(
     pop = tables.population(
         con, source, failing, [*columns, *outcome], attrs, time_column, symptom_of
     )
-    totals = con.execute(f"SELECT sum(w), sum(w) FILTER (WHERE fail) FROM {pop}").fetchone()
+    totals = con.execute(
+        f"SELECT sum(w), sum(w) FILTER (WHERE fail), count(*) FROM {pop}"
+    ).fetchone()
     total_all = round(float(totals[0] or 0)) if totals else 0
     failing_all = round(float(totals[1] or 0)) if totals else 0
+    sample = int(totals[2]) if totals and int(totals[2]) < total_all else 0
     if failing_all < search.MIN_SUPPORT or failing_all == total_all:
         return []
     tables.long_table(con, pop, columns, attrs, time_column, set(exclude) | set(outcome), outcome)
@@ -173,7 +176,7 @@ def _contrast(
         same = (s.failing_in, s.total_in, tuple(sorted(t.value_text for t in s.terms)))
         if same not in seen:
             seen.add(same)
-            out.append(replace(s, attributes=tuple(profile)))
+            out.append(replace(s, attributes=tuple(profile), sample=sample))
         if len(out) >= max_results:
             break
     # Dropping a term changes a cohort's F1: order again, as ``combine`` does.

@@ -213,6 +213,9 @@ class Split:
     total_all: int
     p_value: float
     attributes: tuple[Attribute, ...] = field(default=(), compare=False)
+    #: Rows the counts were estimated from (a weighted sample of ``total_all``); 0: every row
+    #: was counted and the counts are exact.
+    sample: int = field(default=0, compare=False)
 
     @property
     def rate(self) -> float:

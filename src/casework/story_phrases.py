@@ -46,9 +46,10 @@ def how_much(cohort: Finding | None, cp: Finding | None) -> str:
     """How much: the cohort's failure rate against elsewhere, or the rate before and after."""
     s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
     if cohort is not None:
+        about = "≈" if s.get("sample") else ""  # the cohort's counts come from a sample
         return (
-            f"{_pct(s.get('rate'))} of them fail ({s.get('failing')} of {s.get('total')}, "
-            f"{_pct(s.get('baseline_rate'), 2)} elsewhere)"
+            f"{_pct(s.get('rate'))} of them fail ({about}{s.get('failing')} of"
+            f" {about}{s.get('total')}, {_pct(s.get('baseline_rate'), 2)} elsewhere)"
         )
     if cp is not None:
         return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"

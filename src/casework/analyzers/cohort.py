@@ -108,9 +108,11 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     if until is not None:
         when = f"{'Between ' + since.value_text if since else 'Before'} and {until.value_text}, "
         when = when.replace("Before and", "Before")
+    about = "≈" if s.sample else ""  # counts estimated from a weighted sample
     title = (
-        f"{when}{s.rate:.0%} of {table}{' where ' + cohort_text if who else ''} fail ({what}: {s.failing_in:,} of"
-        f" {s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere; {s.coverage:.0%} of all failures"
+        f"{when}{s.rate:.0%} of {table}{' where ' + cohort_text if who else ''} fail ({what}:"
+        f" {about}{s.failing_in:,} of {about}{s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere;"
+        f" {s.coverage:.0%} of all failures"
     )
     symptoms = [a.name for a in s.attributes if a.kind == "symptom"]
     summary = (
@@ -119,6 +121,12 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         f" {s.baseline_rate:.2%} outside it (lift {s.lift:.1f}, one-sided Fisher p = {s.p_value:.2g},"
         " corrected for the candidates tested)."
         + (f" Fields present only on failures: {', '.join(symptoms[:4])}." if symptoms else "")
+        + (
+            f" The counts are estimated from a weighted sample of {s.sample:,} of the"
+            f" {s.total_all:,} {table}."
+            if s.sample
+            else ""
+        )
         + " It is a correlation: confirm by replaying one request of the cohort and one just outside it."
     )
     stats: dict[str, Stat] = {
@@ -132,6 +140,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         "p_value": s.p_value,
         "significant": s.significant,
         "terms": len(s.terms),
+        "sample": s.sample,
     }
     recent = None
     if since is not None and since.threshold is not None:
