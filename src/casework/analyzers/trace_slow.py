@@ -176,9 +176,10 @@ def _finding(
         f"{extra_ms:.1f} ms per trace, {share:.0%} of the {gap_ms:.1f} ms difference."
     ]
     if split:
+        about = "≈" if split.sample else ""  # counts estimated from a weighted sample
         lines.append(
-            f"Among its spans, {split.describe()} holds {split.failing_in} of {split.failing_all} "
-            f"from slow traces; {split.rate:.0%} of spans with it are slow against "
+            f"Among its spans, {split.describe()} holds {about}{split.failing_in} of"
+            f" {about}{split.failing_all} from slow traces; {split.rate:.0%} of spans with it are slow against "
             f"{split.baseline_rate:.0%} without (lift {split.lift:.1f}, p={split.p_value:.1e})."
         )
     lines.append(
