@@ -316,8 +316,9 @@ def test_a_store_written_row_by_row_gets_the_aggregates_of_its_rows(
 def test_change_point_series_of_events_equal_counting_the_events(
     one: duckdb.DuckDBPyConnection,
 ) -> None:
-    """The change points count events from ``event_counts`` when a window starts and ends on
-    a second (the fine grid's do), else row by row: per bucket, always the rows' counts."""
+    """The change points count events from ``event_counts``: per bucket, on the coarse grid of
+    a window that starts mid-second and on fine windows cut at whole seconds, the same as
+    counting the rows."""
     case = Case(con=one)
     first, last, name = one.execute(
         f"SELECT min(ts), max(ts), any_value({shifts.STREAM_SQL}) FROM events"
@@ -330,27 +331,39 @@ def test_change_point_series_of_events_equal_counting_the_events(
     width = bucket_seconds(window)
     start = window.start.replace(microsecond=0) + timedelta(seconds=width * 3)
     fine = Window(start, start + timedelta(seconds=7 * width - 1, microseconds=999_999))
-    for w, size in ((window, width), (fine, 1), (fine, 3)):
-        hits, totals = shifts._series(case, "events", where, hit, w, size)
-        b = bucket_sql("ts", w, size)
+    for size in (1, 3):
+        hits, totals = shifts._series(case, "events", where, hit, fine, size)
+        b = bucket_sql("ts", fine, size)
         exact = one.execute(
             f"SELECT {b} i, count(*) FILTER (WHERE {hit}), count(*) FROM events"
             f" WHERE ts >= ? AND ts <= ? AND {where} GROUP BY i ORDER BY i",
-            [w.start, w.end],
+            [fine.start, fine.end],
         ).fetchall()
         assert [(i, hits[i], totals[i]) for i, _, _ in exact] == exact
         assert sum(totals) == sum(t for _, _, t in exact) > 0 and sum(hits) > 0
-    # The coarse grid of every template in every stream, as change points count it.
+    # The coarse grid of every template in every stream, hits and totals, as change points
+    # count it.
     spec = shifts._Spec("template", "events", "''", "template_id IS NOT NULL", "template_id")
     grouped = shifts._grouped(case, spec, window, width)
+    n = bucket_count(window, width)
     b = bucket_sql("ts", window, width)
-    exact_grid: dict[tuple[str, str, str], dict[int, int]] = {}
-    for s, t, i, n in one.execute(
+
+    def cells(sql: str) -> dict[tuple[str, ...], dict[int, int]]:
+        out: dict[tuple[str, ...], dict[int, int]] = {}
+        for *key, i, c in one.execute(sql).fetchall():
+            if 0 <= i < n:
+                out.setdefault(tuple(key), {})[i] = c
+        return out
+
+    hits_exact = cells(
         f"SELECT {shifts.STREAM_SQL}, template_id, {b} i, count(*) FROM events"
         " WHERE ts IS NOT NULL AND template_id IS NOT NULL GROUP BY ALL"
-    ).fetchall():
-        if 0 <= i < bucket_count(window, width):
-            exact_grid.setdefault((s, "", t), {})[i] = n
-    assert len(exact_grid) >= 5
-    counted = {k: {i: h for i, h in enumerate(v[0]) if h} for k, v in grouped.items()}
-    assert {k: v for k, v in counted.items() if v} == exact_grid
+    )
+    totals_exact = cells(
+        f"SELECT {shifts.STREAM_SQL}, {b} i, count(*) FROM events WHERE ts IS NOT NULL GROUP BY ALL"
+    )
+    assert len(hits_exact) >= 5
+    for (s, _, t), (hits, totals) in grouped.items():
+        assert {i: h for i, h in enumerate(hits) if h} == hits_exact.get((s, t), {})
+        assert {i: c for i, c in enumerate(totals) if c} == totals_exact[(s,)]
+    assert {(s, t) for s, _, t in grouped} == set(hits_exact)

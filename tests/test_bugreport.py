@@ -241,7 +241,7 @@ def test_a_directory_that_is_not_a_case_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("route", ["/v1/refunds", '/v1/say "hi"', "/v1/naïve\\path", "/v1/a\tb"])
 def test_correlated_events_are_the_ones_whose_route_attribute_matches(
-    tmp_path: Path, route: str
+    tmp_path: Path, route: str, request: pytest.FixtureRequest
 ) -> None:
     """The correlated records' predicate first searches the JSON text for the route as JSON
     writes it (escapes included); it selects exactly the events a route attribute matches."""
@@ -260,6 +260,7 @@ def test_correlated_events_are_the_ones_whose_route_attribute_matches(
         store.add("events", ("app.log", line, line, None, level, None, None, "m", None, attrs))
     store.close()
     con = duckdb.connect(str(tmp_path / "case.duckdb"), read_only=True)
+    request.addfinalizer(con.close)
     related, correlated, params = _correlated(con, route)
     lines = [
         r[0] for r in con.execute(f"SELECT line FROM events WHERE {correlated}", params).fetchall()

@@ -257,3 +257,8 @@ def fisher_greater(a: int, b: int, c: int, d: int) -> float:
     if a + b == 0 or c + d == 0:
         return 1.0
     return float(fisher_exact([[a, b], [c, d]], alternative="greater").pvalue)
+
+
+def estimated(sample: object) -> str:
+    """``≈`` before counts estimated from a weighted sample (``Split.sample`` rows), else ``""``."""
+    return "≈" if sample else ""

@@ -269,9 +269,11 @@ def _onset(
 def _series(
     case: Case, table: str, where: str, hit: str, window: Window, width: int
 ) -> tuple[list[int], list[int]]:
+    # Cut at bucket starts, so events can be counted per second (see ``_counted``).
+    assert window.start.microsecond == 0 and window.end.microsecond == 999_999, window
     n = bucket_count(window, width)
     hits, totals = [0] * n, [0] * n
-    source, ts, count = _counted(table, window)
+    source, ts, count = _counted(table)
     b = bucket_sql(ts, window, width)
     for i, h, t in case.rows(
         f"SELECT {b} b, coalesce({count} FILTER (WHERE {hit}), 0), {count} FROM {source}"
@@ -283,18 +285,14 @@ def _series(
     return hits, totals
 
 
-def _counted(table: str, window: Window | None = None) -> tuple[str, str, str]:
+def _counted(table: str) -> tuple[str, str, str]:
     """Where a series of ``table`` is counted: (source, time column, count expression).
 
     Events are counted from ``event_counts``, a row per file, second, template and
-    level: buckets are whole seconds from a whole-second origin, so the sums equal
-    the row counts, as long as the ``window`` a series is cut to (the fine grid's)
-    starts and ends on a second too; otherwise the events are counted row by row.
+    level: buckets are whole seconds from a whole-second origin, and a series is cut
+    only at bucket starts (the fine grid's window), so the sums equal the row counts.
     """
-    whole = window is None or (
-        window.start.microsecond == 0 and (window.end + timedelta(microseconds=1)).microsecond == 0
-    )
-    if table == "events" and whole:
+    if table == "events":
         return "event_counts", "second", "sum(n)"
     return table, "ts", "count(*)"
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from casework.contrast_terms import estimated
 from casework.findings import Finding, Stat
 
 
@@ -46,7 +47,7 @@ def how_much(cohort: Finding | None, cp: Finding | None) -> str:
     """How much: the cohort's failure rate against elsewhere, or the rate before and after."""
     s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
     if cohort is not None:
-        about = "≈" if s.get("sample") else ""  # the cohort's counts come from a sample
+        about = estimated(s.get("sample"))
         return (
             f"{_pct(s.get('rate'))} of them fail ({about}{s.get('failing')} of"
             f" {about}{s.get('total')}, {_pct(s.get('baseline_rate'), 2)} elsewhere)"

@@ -18,6 +18,7 @@ import orjson
 from casework.case import Case
 from casework.contrast import Split, contrast
 from casework.contrast_tables import TableRows
+from casework.contrast_terms import estimated
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
@@ -108,7 +109,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     if until is not None:
         when = f"{'Between ' + since.value_text if since else 'Before'} and {until.value_text}, "
         when = when.replace("Before and", "Before")
-    about = "≈" if s.sample else ""  # counts estimated from a weighted sample
+    about = estimated(s.sample)
     title = (
         f"{when}{s.rate:.0%} of {table}{' where ' + cohort_text if who else ''} fail ({what}:"
         f" {about}{s.failing_in:,} of {about}{s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere;"
@@ -116,7 +117,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     )
     symptoms = [a.name for a in s.attributes if a.kind == "symptom"]
     summary = (
-        f"In {file}, {s.failing_in:,} of {s.failing_all:,} failing {table} ({s.coverage:.0%}) fall"
+        f"In {file}, {about}{s.failing_in:,} of {s.failing_all:,} failing {table} ({s.coverage:.0%}) fall"
         f" in the cohort {s.describe()}, where the failure rate is {s.rate:.1%} against"
         f" {s.baseline_rate:.2%} outside it (lift {s.lift:.1f}, one-sided Fisher p = {s.p_value:.2g},"
         " corrected for the candidates tested)."

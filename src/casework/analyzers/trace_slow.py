@@ -17,6 +17,7 @@ from statistics import median
 
 from casework.case import Case
 from casework.contrast import Split, contrast
+from casework.contrast_terms import estimated
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat
 from casework.traces import query, skew, tree
@@ -176,7 +177,7 @@ def _finding(
         f"{extra_ms:.1f} ms per trace, {share:.0%} of the {gap_ms:.1f} ms difference."
     ]
     if split:
-        about = "≈" if split.sample else ""  # counts estimated from a weighted sample
+        about = estimated(split.sample)
         lines.append(
             f"Among its spans, {split.describe()} holds {about}{split.failing_in} of"
             f" {about}{split.failing_all} from slow traces; {split.rate:.0%} of spans with it are slow against "

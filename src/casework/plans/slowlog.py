@@ -3,7 +3,9 @@
 PostgreSQL writes ``duration: 1503.1 ms  statement: SELECT …`` (or
 ``execute <name>: …``) when ``log_min_duration_statement`` is met; the
 MySQL slow log parser (``formats/mysqlslow.py``) stores each entry as an
-event whose attrs carry ``slow_query`` and ``duration_ms``. Both become
+event whose attrs carry ``slow_query`` and ``duration_ms``, under its own
+logger name, which is how they are found (another log's events with such
+attrs are not slow-log entries). Both become
 :class:`SlowQuery` and aggregate into :class:`FingerprintStats`.
 """
 
