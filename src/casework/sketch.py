@@ -18,7 +18,7 @@ Quantiles use the nearest-rank definition of DuckDB's ``quantile_disc`` (the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 #: The relative error of a representative value: at most 1% of the durations it stands for.
 ALPHA = 0.01
@@ -44,39 +44,9 @@ def value_sql(column: str) -> str:
     )
 
 
-def bin_of(ms: float) -> int | None:
-    """The bin of one duration, as :func:`bin_sql` computes it."""
-    if not math.isfinite(ms):
-        return None
-    return ZERO_BIN if ms <= 0 else math.ceil(math.log(ms) / math.log(GAMMA))
-
-
-def value(bin_: int) -> float:
-    """The representative duration (ms) of a bin."""
-    return 0.0 if bin_ == ZERO_BIN else 2 * GAMMA**bin_ / (GAMMA + 1)
-
-
 def _rank(q: float) -> str:
     # DuckDB's quantile_disc index, floating-point steps included, so ties at a bin edge agree.
     return f"greatest(1, total - floor(total - {q!r} * total)) - 1"
-
-
-def quantile(bins: Iterable[tuple[int | None, int]], q: float) -> float | None:
-    """The ``q`` quantile (0..1) of a sketch given as (bin, n) pairs; None without durations."""
-    counts: dict[int, int] = {}
-    for b, n in bins:
-        if b is not None:
-            counts[b] = counts.get(b, 0) + n
-    total = sum(counts.values())
-    if total == 0:
-        return None
-    index = max(1, total - math.floor(total - q * total)) - 1
-    seen = 0
-    for b in sorted(counts):
-        seen += counts[b]
-        if seen > index:
-            return value(b)
-    raise AssertionError("unreachable: the index is below the total")
 
 
 def quantiles_sql(source: str, keys: Sequence[str], qs: Sequence[float]) -> str:

@@ -22,6 +22,8 @@ from casework.bugreport.model import FindingFacts
 
 ERROR_LEVELS = ("ERROR", "FATAL", "CRITICAL", "SEVERE", "ALERT", "EMERG", "PANIC")
 _PATH_KEY = re.compile(r"(^|[._])(path|route|uri|target)$", re.IGNORECASE)
+#: An event whose attributes' JSON text holds the parameter (as orjson writes it).
+_MENTIONS = "contains(CAST(attrs AS VARCHAR), ?)"
 _STATUS_KEY = re.compile(r"(^|[._])(status|code|status_code|statuscode)$", re.IGNORECASE)
 
 
@@ -123,11 +125,7 @@ def _correlated(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, str, tu
     status_keys = sorted(k for k in keys if _STATUS_KEY.search(k))
     if not path_keys:
         return "", "", ()
-    on_path = (
-        "(contains(CAST(attrs AS VARCHAR), ?) AND ("
-        + " OR ".join(f"{json_attr(k)} = ?" for k in path_keys)
-        + "))"
-    )
+    on_path = f"({_MENTIONS} AND (" + " OR ".join(f"{json_attr(k)} = ?" for k in path_keys) + "))"
     failed = [f"upper(level) IN ({', '.join(sql_literal(v) for v in ERROR_LEVELS)})"]
     failed += [f"TRY_CAST({json_attr(k)} AS INTEGER) >= 500" for k in status_keys]
     params = (written, *(path for _ in path_keys))
@@ -149,7 +147,7 @@ def _keys_beside(con: duckdb.DuckDBPyConnection, written: str) -> tuple[str, ...
             str(k)
             for (k,) in con.execute(
                 "SELECT DISTINCT unnest(json_keys(attrs)) FROM events"
-                " WHERE attrs IS NOT NULL AND contains(CAST(attrs AS VARCHAR), ?)",
+                f" WHERE attrs IS NOT NULL AND {_MENTIONS}",
                 [written],
             ).fetchall()
         )

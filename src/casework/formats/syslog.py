@@ -174,9 +174,7 @@ def _stated_level(message: str) -> str | None:
     of OpenSSH, Postfix and many daemons (``error: Received disconnect``, ``warning: ...``)."""
     token = message.split(None, 1)[0] if message.strip() else ""
     word = token.strip("[]:<>")
-    if word.isupper():
-        return LEVEL_WORDS.get(word)
-    if word.islower() and token.endswith(":"):
+    if word.isupper() or (word.islower() and token.endswith(":")):
         return LEVEL_WORDS.get(word.upper())
     return None
 
