@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from casework.formats.base import Format, ParseContext, in_batches, iter_lines
+from casework.formats.base import Format, ParseContext, any_line, in_batches, iter_lines
 from casework.formats.httpfields import add_request_line
 from casework.formats.sniffing import line_match_share
 from casework.model import FastLine, LogLines, LogRecord
@@ -261,6 +261,7 @@ FORMAT = Format(
     category="http",
     sniff=sniff,
     parse=parse,
+    cut=any_line,
     scan=scan,
     description="nginx/Apache access log (common or combined, optional request time)",
 )

@@ -43,6 +43,18 @@ class ParseContext:
 
 Sniffer = Callable[[bytes], float]
 Parser = Callable[[BinaryIO, ParseContext], Iterator[Record]]
+#: From a file's first bytes: a test of whether a line may begin a part when the file is cut
+#: into parts for the scan, or None when this file cannot be cut.
+Cutter = Callable[[bytes], Callable[[bytes], bool] | None]
+
+
+def any_line(head: bytes) -> Callable[[bytes], bool]:
+    """The cutter of line formats: a record never spans lines nor needs the lines before it."""
+    return _always
+
+
+def _always(line: bytes) -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,9 @@ class Format:
     #: What the scan reads with when it differs from ``parse``: the same lines, some of them
     #: already in the store's shape (``LogLines``), the rest as ``parse``'s records.
     scan: Parser | None = None
+    #: Where a large file of this format may be cut into parts scanned apart (None: nowhere).
+    #: A part's records must be the ones a reading of the whole file gives for its lines.
+    cut: Cutter | None = None
 
 
 #: Bytes read per call; lines are split and decoded a block at a time.

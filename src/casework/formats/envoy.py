@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.base import Format, ParseContext, any_line, iter_lines
 from casework.formats.httpfields import add_request_line
 from casework.formats.sniffing import line_match_share
 from casework.model import LogRecord
@@ -106,5 +106,6 @@ FORMAT = Format(
     category="http",
     sniff=sniff,
     parse=parse,
+    cut=any_line,
     description="Envoy/Istio access log (default text format)",
 )

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.base import Format, ParseContext, any_line, iter_lines
 from casework.formats.fieldroles import Roles, find_roles, flatten, level_name, looks_like_log
 from casework.formats.httpfields import add_http
 from casework.formats.sniffing import share, text_lines
@@ -124,5 +124,6 @@ FORMAT = Format(
     category="log",
     sniff=sniff,
     parse=parse,
+    cut=any_line,
     description="JSON-lines log (one object per line, any field names)",
 )

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from casework.formats.base import Format, ParseContext, iter_lines
+from casework.formats.base import Format, ParseContext, any_line, iter_lines
 from casework.formats.fieldroles import Roles, find_roles, level_name, looks_like_log
 from casework.formats.httpfields import add_http
 from casework.formats.sniffing import share, text_lines
@@ -137,5 +137,6 @@ FORMAT = Format(
     category="log",
     sniff=sniff,
     parse=parse,
+    cut=any_line,
     description="logfmt log (key=value pairs, quoted values)",
 )

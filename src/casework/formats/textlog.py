@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC
 from functools import lru_cache
 from typing import Any, BinaryIO
 
@@ -239,9 +240,30 @@ def _fast(number: int, text: str, m: re.Match[str], clock: LineClock) -> FastLin
     )  # fmt: skip
 
 
+def record_start(head: bytes) -> Callable[[bytes], bool] | None:
+    """The cutter: a line the reader would read as a header in the head's timestamp shape.
+
+    The whole file's reader starts a record at every such line (it reads that shape, or
+    relearns it at a line that does not start with a blank), so a part that begins there
+    reads the same records. A file whose times carry no year cannot be cut: its year rolls
+    over from the lines before. Nor can one whose timestamps do not start their lines.
+    """
+    clock = LineClock(UTC, 2000)
+    lines = head.split(b"\n")[:-1]  # the last may be cut short
+    if not any(clock.read(line.decode("utf-8", "replace")) for line in lines[:200]):
+        return None
+    if clock.start_pattern() is None or clock.year_note() is not None:
+        return None
+
+    def starts(line: bytes) -> bool:
+        return clock.read(line.decode("utf-8", "replace")) is not None
+
+    return starts
+
+
 def _format(kind: str, description: str) -> Format:
     return Format(kind=kind, category="log", sniff=sniffer(kind), parse=parse, scan=scan,
-                  description=description)  # fmt: skip
+                  cut=record_start, description=description)  # fmt: skip
 
 
 JAVA = _format("java-log", "Java log (logback/log4j/JUL), stack traces joined")

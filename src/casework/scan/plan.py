@@ -37,11 +37,6 @@ def chunk_for(bundle_bytes: int) -> int:
     return min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, bundle_bytes // 16))
 
 
-#: Line-oriented formats whose records never span lines and need no state from earlier lines,
-#: so a file can be cut at any line (syslog is not: its year rolls over from line to line).
-SPLITTABLE = frozenset({"jsonl", "logfmt", "access-log", "envoy-access-log", "alb-access-log"})
-
-
 @dataclass
 class Plan:
     """The tasks to run and the inventory entries, in bundle order."""
@@ -73,15 +68,18 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
         location = member.location
         assert location is not None
         cuts = [0, member.bytes]
-        if (
-            fmt.kind in SPLITTABLE
+        starts = (
+            fmt.cut(head)
+            if fmt.cut is not None
             and member.bytes > settings.chunk_bytes
             and not _compressed(location)
-        ):
+            else None
+        )
+        if starts is not None:
             try:
-                # Remote objects: one small ranged read per cut, not a download.
+                # Remote objects: a few small ranged reads per cut, not a download.
                 with member.raw(block_size=NEWLINE_SEARCH) as raw:
-                    cuts = line_boundaries(raw, member.bytes, settings.chunk_bytes)
+                    cuts = line_boundaries(raw, member.bytes, settings.chunk_bytes, starts)
             except Exception:  # cannot cut it here: one task, whose worker reports why
                 cuts = [0, member.bytes]
         parts = len(cuts) - 1

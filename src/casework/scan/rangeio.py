@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import BinaryIO, cast
 
 from typing_extensions import Buffer
@@ -46,28 +47,69 @@ def open_range(raw: BinaryIO, start: int, end: int | None) -> BinaryIO:
     return cast(BinaryIO, io.BufferedReader(RangeReader(raw, start, end), buffer_size=1 << 20))
 
 
-def line_boundaries(raw: BinaryIO, size: int, chunk: int) -> list[int]:
-    """Offsets that start a line, about ``chunk`` bytes apart: ``[0, b1, ..., size]``."""
+#: How many bytes past a cut point are searched at a time for a line that may start a part.
+RECORD_SEARCH = 4 << 20
+
+
+def line_boundaries(
+    raw: BinaryIO, size: int, chunk: int, starts: Callable[[bytes], bool]
+) -> list[int]:
+    """Offsets of lines that ``starts`` accepts, about ``chunk`` bytes apart: ``[0, b1, ..., size]``.
+
+    A cut goes to the first accepted line after ``chunk`` bytes (for a text log, its next
+    dated header line, never a stack trace's); where no line within ``RECORD_SEARCH`` bytes
+    is accepted, the search goes on from there.
+    """
     cuts = [0]
     target = chunk
     while target < size:
-        raw.seek(target)
-        found = -1
-        pos = target
-        while found < 0 and pos < size:
-            block = raw.read(NEWLINE_SEARCH)
-            if not block:
-                break
-            i = block.find(b"\n")
-            found = pos + i + 1 if i >= 0 else -1
-            pos += len(block)
-        if found < 0 or found >= size:
+        line = _next_line(raw, target, size)
+        if line is None:
             break
+        limit = min(size, line + RECORD_SEARCH)
+        found = _next_start(raw, line, limit, starts)
+        if found is None:  # no record starts near here: look further on
+            target = limit
+            continue
         if found > cuts[-1]:
             cuts.append(found)
         target = found + chunk
     cuts.append(size)
     return cuts
+
+
+def _next_line(raw: BinaryIO, pos: int, size: int) -> int | None:
+    """The offset just after the first newline at or after ``pos``."""
+    raw.seek(pos)
+    while pos < size:
+        block = raw.read(NEWLINE_SEARCH)
+        if not block:
+            return None
+        i = block.find(b"\n")
+        if i >= 0:
+            return pos + i + 1
+        pos += len(block)
+    return None
+
+
+def _next_start(raw: BinaryIO, pos: int, limit: int, starts: Callable[[bytes], bool]) -> int | None:
+    """The offset of the first line at or after ``pos`` (a line start) that ``starts`` accepts."""
+    raw.seek(pos)
+    carry = b""
+    read = pos
+    while read < limit:
+        block = raw.read(NEWLINE_SEARCH)
+        if not block:
+            return None
+        read += len(block)
+        data = carry + block
+        lines = data.split(b"\n")
+        carry = lines.pop()
+        for line in lines:
+            if starts(line):
+                return pos
+            pos += len(line) + 1
+    return None
 
 
 def count_lines(raw: BinaryIO, start: int, end: int) -> int:
