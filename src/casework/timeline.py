@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from scipy.stats import fisher_exact
 
@@ -120,6 +121,15 @@ def fisher_increase(before: tuple[int, int], after: tuple[int, int]) -> float:
     table = [[ah, at - ah], [bh, bt - bh]]
     result = fisher_exact(table, alternative="greater")
     return float(result.pvalue)
+
+
+#: The significance level a rate change must reach to count as a rise.
+ALPHA = 0.01
+
+
+def rose(change: RateChange | None) -> TypeGuard[RateChange]:
+    """The rate went up after the split, significantly (a new failure, not a steady one)."""
+    return change is not None and change.increased and change.p_value < ALPHA
 
 
 def halves(hits: Sequence[int], totals: Sequence[int]) -> RateChange:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import orjson
 
@@ -22,7 +23,16 @@ from casework.contrast_terms import estimated
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
-from casework.timeline import evidence_strength, minute
+from casework.timeline import (
+    bucket_count,
+    bucket_seconds,
+    bucket_sql,
+    evidence_strength,
+    halves,
+    minute,
+    onset,
+    rose,
+)
 
 MIN_FAILING = 8
 MAX_SOURCES = 6
@@ -70,7 +80,8 @@ def cohort(case: Case) -> Iterator[Finding]:
             exclude=("message",),
         )
         found += [
-            _finding(case, "events", str(file), s, "error records", EVENT_FAILURE)
+            _background(case, str(file), s)
+            or _finding(case, "events", str(file), s, "error records", EVENT_FAILURE)
             for s in splits[:PER_SOURCE]
         ]
     found = [f for f in found if f.stats.get("significant")]
@@ -128,7 +139,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
             if s.sample
             else ""
         )
-        + " It is a correlation: confirm by replaying one request of the cohort and one just outside it."
+        + f" It is a correlation: confirm by {_compare[table]}."
     )
     stats: dict[str, Stat] = {
         "failing": s.failing_in,
@@ -172,10 +183,80 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
         stats=stats,
         evidence=_evidence(case, table, file, s, failing),
         next_steps=(
-            f"Replay a failing request of the cohort ({s.describe()}) and one just outside it.",
+            f"Confirm by {_compare[table]} ({s.describe()}).",
             "Look for what these records have in common upstream (a data migration, a new client, a flag).",
             "Refute: if failures outside the cohort rise at the same time, the cohort is a symptom.",
         ),
+    )
+
+
+#: How to check a cohort, per table: a request can be replayed, a log record only read.
+_compare = {
+    "requests": "replaying a failing request of the cohort and one just outside it",
+    "events": "reading a failing record of the cohort beside one just outside it, in their files",
+}
+
+
+def _background(case: Case, file: str, s: Split) -> Finding | None:
+    """An error-record cohort with no onset whose failures come at a steady rate across the
+    stream's window, as a low finding; else None.
+
+    A job that writes only when it fails (logrotate's "exited abnormally", every night)
+    makes a cohort where 100% fail; it restates a background error, and says nothing of
+    whom a new failure hits.
+    """
+    if any(t.kind == "time" for t in s.terms):
+        return None
+    span = case.one(
+        f"SELECT min(second), max(second) FROM event_counts WHERE {STREAM_SQL} = ?", (file,)
+    )
+    if not span or span[0] is None:
+        return None
+    window = Window(span[0], span[1])
+    width = bucket_seconds(window)
+    hits, totals = [0] * bucket_count(window, width), [0] * bucket_count(window, width)
+    for b, n in case.rows(
+        f"SELECT {bucket_sql('second', window, width)} b, sum(n) FROM event_counts"
+        f" WHERE {STREAM_SQL} = ? GROUP BY b",
+        (file,),
+    ):
+        totals[int(b)] = int(n)
+    for b, n in case.rows(
+        f"SELECT {bucket_sql('ts', window, width)} b, count(*) FROM events"
+        f" WHERE {STREAM_SQL} = ? AND ({s.where}) AND ({EVENT_FAILURE}) GROUP BY b",
+        (file,),
+    ):
+        if 0 <= int(b) < len(hits):
+            hits[int(b)] = int(n)
+    half = halves(hits, totals)
+    if rose(half) or rose(onset(hits, totals)):
+        return None
+    top = case.one(
+        "SELECT t.pattern, c.n FROM (SELECT template_id, count(*) n FROM events"
+        f" WHERE {STREAM_SQL} = ? AND ({s.where}) AND ({EVENT_FAILURE}) GROUP BY template_id)"
+        " c JOIN templates t USING (template_id) ORDER BY c.n DESC, t.pattern LIMIT 1",
+        (file,),
+    )
+    common = f', most often "{str(top[0])[:160]}" ({int(top[1]):,})' if top else ""
+    finding = _finding(case, "events", file, s, "error records", EVENT_FAILURE)
+    # As for a steady error signature, the contrast's strength is no evidence of anything new.
+    score = 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
+    return replace(
+        finding,
+        severity="low",
+        score=round(score, 4),
+        title=f"{finding.title}; steady over the window",
+        summary=(
+            f"{finding.summary} Its failures come at the same rate from start to end"
+            f" ({half.before_hits:,} in the first half of the window, {half.after_hits:,} in"
+            f" the second){common}: a background error of this component, not a new failure."
+        ),
+        stats={
+            **finding.stats,
+            "steady": True,
+            "first_half": half.before_hits,
+            "second_half": half.after_hits,
+        },
     )
 
 

@@ -23,7 +23,6 @@ from casework.findings import Evidence, Finding, Severity, Window
 from casework.signature_sql import normalized_sql
 from casework.timegroups import time_groups, window_table
 from casework.timeline import (
-    RateChange,
     bucket_count,
     bucket_index_sql,
     bucket_seconds,
@@ -35,6 +34,7 @@ from casework.timeline import (
     minute,
     onset,
     relation,
+    rose,
 )
 
 ERROR_LEVELS = ("error", "err", "fatal", "critical", "crit", "severe", "alert", "emerg", "panic")
@@ -46,7 +46,6 @@ EVIDENCE_PER_SIGNATURE = 3
 EXCERPT_LINES = 6
 # A Java stack frame ("at com.example.Foo.bar(Foo.java:12)") or a Python traceback start.
 _FRAME = re.compile(r"\s+at [\w$.<>/]+\(|\s+Traceback \(most recent call last\)")
-ALPHA = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +185,7 @@ def _finding(
     width = bucket_seconds(window)
     half = halves(hits, totals) if totals else None
     change = onset(hits, totals) if totals else None
-    new = _is_new(half) or _is_new(change)
+    new = rose(half) or rose(change)
     p = min(half.p_value if half else 1.0, change.p_value if change else 1.0)
     peak = max(hits) if hits else s.count
     strength = evidence_strength(p) if new else 0.0
@@ -208,7 +207,7 @@ def _finding(
         "new": new,
     }
     since = ""
-    if new and change is not None and change.increased and change.p_value < ALPHA and window:
+    if new and rose(change) and window:
         onset_ts = bucket_start(window, width, change.split)
         stats.update(onset=minute(onset_ts), before=change.before_hits, after=change.after_hits)
         stats["p_onset"] = change.p_value
@@ -244,10 +243,6 @@ def _finding(
         stats=stats,
         next_steps=_next_steps(new),
     )
-
-
-def _is_new(change: RateChange | None) -> bool:
-    return change is not None and change.increased and change.p_value < ALPHA
 
 
 def _severity(s: _Signature, new: bool) -> Severity:

@@ -34,6 +34,7 @@ from casework.timeline import (
     minute,
     onset,
     relation,
+    rose,
 )
 
 MIN_FAILURES = 5
@@ -41,7 +42,6 @@ MIN_BUCKET_REQUESTS = 5
 MIN_4XX_RATE = 0.05
 MAX_ROUTES = 300
 MAX_FINDINGS = 25
-ALPHA = 0.01
 METHOD_SQL = "coalesce(upper(method), '-')"
 _FILE_SQL = "coalesce(file, source, '?')"
 #: The requests with their stream (``f``: a log's rotated files are one stream) and their file.
@@ -186,7 +186,7 @@ def _finding(
     if half is not None and not (half.before_total and half.after_total):
         half = None  # all its requests in one half of the window: nothing to compare
     change = onset(hits, totals) if timed else None
-    new_half, new_onset = _is_new(half), _is_new(change)
+    new_half, new_onset = rose(half), rose(change)
     new = new_half or new_onset
     if fails < MIN_FAILURES and not new:
         return None
@@ -265,10 +265,6 @@ def _finding(
         next_steps=_next_steps(klass, new),
     )
     return finding, since_ts
-
-
-def _is_new(change: RateChange | None) -> bool:
-    return change is not None and change.increased and change.p_value < ALPHA
 
 
 def _severity(klass: str, new: bool, rate: float) -> Severity:
