@@ -123,6 +123,37 @@ def test_split_files_keep_their_real_line_numbers(bundle: Path, tmp_path: Path) 
         assert json.loads(source[line - 1])["msg"] == message
 
 
+def test_every_task_is_reported_once_on_this_thread_whoever_ran_it(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """This process scans beside the pool; the progress callback still runs here, once per task."""
+    import threading
+
+    from casework.bundle import Limits
+    from casework.bundle_remote import open_bundle
+    from casework.redact import RedactionPolicy, Redactor
+    from casework.scan.executors import run_local
+    from casework.scan.plan import Settings, plan
+
+    settings = Settings(b"k" * 32, RedactionPolicy(), "UTC", False, tmp_path / "parts", CHUNK)
+    seen: list[tuple[int, int, str]] = []
+    with open_bundle(bundle, tmp_path / "work", Limits(), ()) as opened:
+        tasks = plan(list(opened.members()), settings, Redactor(b"k" * 32, RedactionPolicy())).tasks
+        results = run_local(
+            tasks,
+            3,
+            lambda task, result: seen.append(
+                (task.index, result.index, threading.current_thread().name)
+            ),
+            min_bytes=0,
+        )
+    assert len(tasks) > 6
+    assert [r.index for r in results] == [t.index for t in tasks]
+    assert sorted(i for i, _, _ in seen) == [t.index for t in tasks]
+    assert all(i == j and name == threading.main_thread().name for i, j, name in seen)
+    assert all(r.records > 0 and r.stopped is None for r in results)
+
+
 def test_largest_tasks_run_first_and_compressed_files_count_expanded() -> None:
     from dataclasses import replace
 

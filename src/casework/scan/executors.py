@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
+from queue import SimpleQueue
 
 from casework.errors import CaseworkError
 from casework.scan.task import ScanResult, ScanTask
@@ -52,22 +55,76 @@ POOL_MIN_BYTES = 32 << 20
 def run_local(
     tasks: Sequence[ScanTask], workers: int, done: Done, min_bytes: int = POOL_MIN_BYTES
 ) -> list[ScanResult]:
-    """Run tasks in this process (one worker, or little input) or on a process pool."""
+    """Run tasks in this process and, with enough input, on ``workers - 1`` pool processes
+    beside it, all taking the next task from one queue, largest first.
+
+    This process scans from the first second, while the pool's workers start (each
+    imports casework afresh: 0.5-0.9 s). A task the pool cannot take (it broke) runs here.
+    """
     results: list[ScanResult | None] = [None] * len(tasks)
     total = sum(t.size if t.end is None else t.end - t.start for t in tasks)
-    if workers <= 1 or len(tasks) <= 1 or total < min_bytes:
-        for task in tasks:
-            results[task.index] = scan(task)
-            done(task, results[task.index])  # type: ignore[arg-type]
+    helpers = 0 if workers <= 1 or total < min_bytes else min(workers, len(tasks)) - 1
+    queue = deque(largest_first(tasks))
+    lock = threading.Lock()
+    # What the pool finished; a None future is a task the pool could not take.
+    arrived: SimpleQueue[tuple[ScanTask, Future[ScanResult] | None]] = SimpleQueue()
+    in_pool = 0  # tasks handed to the pool and not yet collected here
+
+    def take() -> ScanTask | None:
+        with lock:
+            return queue.popleft() if queue else None
+
+    def collect() -> None:
+        nonlocal in_pool
+        task, future = arrived.get()
+        with lock:
+            in_pool -= 1
+        report(task, scan(task) if future is None else future.result())
+
+    def report(task: ScanTask, result: ScanResult) -> None:
+        results[task.index] = result
+        done(task, result)
+
+    if helpers == 0:
+        while (task := take()) is not None:
+            report(task, scan(task))
         return [r for r in results if r is not None]
     # Spawned workers import casework afresh: no DuckDB handle or lock is inherited.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
-        futures = {pool.submit(scan, task): task for task in largest_first(tasks)}
-        for future in as_completed(futures):
-            task = futures[future]
-            results[task.index] = future.result()
-            done(task, results[task.index])  # type: ignore[arg-type]
+    with ProcessPoolExecutor(max_workers=helpers, mp_context=context) as pool:
+
+        def feed() -> None:
+            """Hand the pool its next task (run by the pool's thread when one finishes)."""
+            nonlocal in_pool
+            with lock:
+                if not queue:
+                    return
+                task = queue.popleft()
+                in_pool += 1
+            try:
+                future = pool.submit(scan, task)
+            except Exception:  # the pool is broken or closing: this process runs the task
+                arrived.put((task, None))
+                return
+
+            def finished(f: Future[ScanResult]) -> None:
+                arrived.put((task, f))
+                feed()
+
+            future.add_done_callback(finished)
+
+        for _ in range(helpers):
+            feed()
+        while True:
+            if (task := take()) is not None:
+                report(task, scan(task))
+            else:
+                with lock:
+                    if not in_pool:
+                        break
+                collect()
+            while not arrived.empty():
+                collect()
     return [r for r in results if r is not None]
 
 
