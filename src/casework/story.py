@@ -160,7 +160,7 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
     if cohort is not None and who(cohort):
         parts.append(f"for {who(cohort)}")
     title = " ".join(parts)
-    how = how_much(cohort, cp)
+    how = how_much(cohort, cp, onset)
     if how:
         title += f": {how}"
     if change is not None:

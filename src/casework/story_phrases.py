@@ -43,14 +43,25 @@ def who(cohort: Finding) -> str:
     return " and ".join(terms)
 
 
-def how_much(cohort: Finding | None, cp: Finding | None) -> str:
-    """How much: the cohort's failure rate against elsewhere, or the rate before and after."""
+def how_much(cohort: Finding | None, cp: Finding | None, onset: float | None = None) -> str:
+    """How much: the cohort's failure rate against elsewhere, or the rate before and after.
+
+    The cohort counts from its own onset; when the story's headline gives another minute
+    (a change point's), the counts say from when they are.
+    """
     s: Mapping[str, Stat] = cohort.stats if cohort else cp.stats if cp else {}
     if cohort is not None:
         about = estimated(s.get("sample"))
+        since = s.get("since_epoch")
+        counted = (
+            f" counted since {minute_text(float(since))}"
+            if isinstance(since, int | float)
+            and (onset is None or minute_text(float(since)) != minute_text(onset))
+            else ""
+        )
         return (
             f"{_pct(s.get('rate'))} of them fail ({about}{s.get('failing')} of"
-            f" {about}{s.get('total')}, {_pct(s.get('baseline_rate'), 2)} elsewhere)"
+            f" {about}{s.get('total')}{counted}, {_pct(s.get('baseline_rate'), 2)} elsewhere)"
         )
     if cp is not None:
         return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"
