@@ -131,8 +131,11 @@ def _bundle(root: Path) -> None:
     (root / "config" / "app.properties").write_text(
         "".join(f"spring.datasource.password{i}={p.secret}\n" for i, p in enumerate(ONE_LINE))
     )
+    # A ticket whose reporter pasted credentials into the prose: the reports quote it.
     (root / "case.md").write_text(
-        "Customer says login fails.\n" + "\n".join(p.text for p in PLANTS)
+        "# Case 7731: login fails for the admin console\n\n"
+        "Since this morning our admins cannot log in. We tried again after lunch.\n"
+        + "".join(f"They pasted this from the settings page, as asked: {p.text}.\n" for p in PLANTS)
     )
 
 
@@ -167,3 +170,10 @@ def test_no_planted_secret_reaches_any_output(tmp_path: Path) -> None:
         if needle in blob
     ]
     assert not leaks
+    # The description was read and quoted, redacted, not skipped.
+    kinds = {
+        e["path"]: e["kind"] for e in json.loads((out / "inventory.json").read_text())["files"]
+    }
+    assert kinds["case.md"] == "description"
+    report = (out / "report.md").read_text()
+    assert "## Case description" in report and "admins cannot log in" in report

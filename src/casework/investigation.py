@@ -31,6 +31,8 @@ class Investigation:
     tz_given: bool = False
     redactions: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: The case description (``case.md``, a pasted ticket), redacted; None when there was none.
+    description: str | None = None
 
     @property
     def parsed(self) -> int:

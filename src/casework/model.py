@@ -198,6 +198,13 @@ class LogLines:
     items: list[FastLine | LogRecord]
 
 
+@dataclass(slots=True)
+class NoteRecord:
+    """The case description: what the customer or the engineer wrote about the problem."""
+
+    text: str
+
+
 Record = (
     LogRecord
     | LogLines
@@ -208,4 +215,5 @@ Record = (
     | ConfigRecord
     | K8sRecord
     | FlowRecord
+    | NoteRecord
 )

@@ -23,6 +23,7 @@ from casework.errors import BundleError
 from casework.inventory import FileEntry
 from casework.investigation import Investigation
 from casework.mining import TemplateMiner
+from casework.notes import description
 from casework.rank import rank
 from casework.redact import RedactionPolicy, Redactor
 from casework.remote import StorageOptions, display, local_path
@@ -134,6 +135,7 @@ def investigate(
             case, analyzers if analyzers is not None else load_analyzers()
         )
         window = case.window
+        reported = description(case.con)
     finally:
         case.con.close()
     _write_runs(case_path, runs)
@@ -151,6 +153,7 @@ def investigate(
         tz=str(zone),
         tz_given=options.tz is not None,
         redactions=redactions,
+        description=reported,
     )
     from casework.report import write_all
 

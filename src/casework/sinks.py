@@ -6,7 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from casework.configs.envname import env_of
-from casework.model import ConfigRecord, FlowRecord, K8sRecord, PlanNodeRecord, SpanRecord
+from casework.model import (
+    ConfigRecord,
+    FlowRecord,
+    K8sRecord,
+    NoteRecord,
+    PlanNodeRecord,
+    SpanRecord,
+)
 from casework.net.sink import flow
 from casework.plans.sink import plan_node
 from casework.redact import Redactor
@@ -31,10 +38,16 @@ def k8s(out: RowBuffer, r: Redactor, rec: K8sRecord, file: str) -> None:
     )  # fmt: skip
 
 
+def note(out: RowBuffer, r: Redactor, rec: NoteRecord, file: str) -> None:
+    # Customers paste tokens and addresses into tickets: the text is redacted like any log line.
+    out.add("notes", (file, r.text(rec.text)))
+
+
 SINKS: dict[type, Sink] = {
     ConfigRecord: config,
     K8sRecord: k8s,
     SpanRecord: write_span,
     FlowRecord: flow,
     PlanNodeRecord: plan_node,
+    NoteRecord: note,
 }

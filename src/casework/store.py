@@ -137,6 +137,11 @@ SCHEMA: dict[str, tuple[tuple[str, str, pa.DataType], ...]] = {
         ("line", "INTEGER", pa.int32()),
         ("attrs", "JSON", pa.string()),
     ),
+    # The case description (``case.md``, a pasted ticket), redacted.
+    "notes": (
+        ("file", "VARCHAR", pa.string()),
+        ("text", "VARCHAR", pa.string()),
+    ),
     # The scan's mergeable aggregates (casework.scan.aggregates), loaded by the merge in one
     # statement each and never written row by row.
     # Events per cell: ``second`` is ``ts`` cut to its whole UTC second (NULL: no ts), ``n`` the

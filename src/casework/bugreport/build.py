@@ -16,6 +16,7 @@ from casework.bugreport.scope import Scope, scope_of
 from casework.bugreport.timefmt import dt, percent, when
 from casework.errors import CaseworkError
 from casework.findings import Evidence
+from casework.notes import description, quoted
 from casework.report.text import location
 
 MAX_EVIDENCE = 5
@@ -90,6 +91,7 @@ def build(
         confirm=confirm(f, change),
         workaround=workaround(con, base, imp, change),
         repro=repro,
+        reported=tuple(quoted(text)) if (text := description(con)) else (),
     )
 
 

@@ -138,6 +138,8 @@ class BugReport:
     confirm: tuple[str, ...]
     workaround: tuple[str, ...]
     repro: ReproFiles | None = None
+    #: The case description's first paragraphs (redacted), as the reporter wrote them.
+    reported: tuple[str, ...] = ()
 
 
 def _ts(text: str) -> datetime:

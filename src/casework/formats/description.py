@@ -1,4 +1,4 @@
-"""The case description: Markdown or prose (``case.md``, a pasted ticket) — recognized, yields no records.
+"""The case description: Markdown or prose (``case.md``, a pasted ticket), kept whole as one note.
 
 The sniff is cheap and only says yes to prose: sentences of several words,
 few timestamps at line starts, few ``key: value`` lines (those are configs).
@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from casework.formats.base import Format, ParseContext
 from casework.formats.sniffing import share, text_lines
-from casework.model import Record
+from casework.model import NoteRecord, Record
 from casework.timeparse import find_any
 
 _KEY_VALUE = re.compile(r"\s*[\w.\-\"']+\s*[:=]\s*\S*\s*$")
@@ -50,10 +50,21 @@ def _starts_with_time(line: str) -> bool:
     return found is not None and found[2].start <= 1
 
 
+#: A description longer than this is kept to this many bytes (a ticket, not a log pasted in).
+MAX_BYTES = 64 * 1024
+
+
 def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[Record]:
-    """A description has no records; its presence is what the inventory shows."""
-    del stream, ctx
-    return iter(())
+    """The text, as one note (the reports quote it; the store keeps it redacted)."""
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        ctx.notes.append(
+            f"longer than {MAX_BYTES // 1024} KiB: the first {MAX_BYTES // 1024} KiB kept"
+        )
+        data = data[:MAX_BYTES]
+    text = data.decode("utf-8", "replace").removeprefix("\ufeff").strip()
+    if text:
+        yield NoteRecord(text)
 
 
 FORMAT = Format(

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from casework import __version__
 from casework.findings import Finding, iso
 from casework.investigation import Investigation
+from casework.notes import quoted
 from casework.report import charts
 from casework.report.findings_json import redaction_counts
 from casework.report.series import Series, load_series
@@ -51,6 +52,7 @@ def render(inv: Investigation, series: Series | None = None) -> str:
         records=sum(e.records for e in inv.inventory),
         seconds=seconds_text(inv.seconds),
         tz=tz_sentence(inv),
+        description="\n".join(quoted(inv.description)) if inv.description else None,
         charts=_charts(series),
         findings=[_finding(f) for f in inv.findings],
         runs=[

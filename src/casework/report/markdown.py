@@ -7,6 +7,7 @@ from pathlib import Path
 
 from casework.findings import Finding, iso
 from casework.investigation import Investigation
+from casework.notes import quoted
 from casework.report.findings_json import redaction_counts
 from casework.report.text import (
     inventory_row,
@@ -23,6 +24,9 @@ DETAILED = 10
 def render(inv: Investigation) -> str:
     out: list[str] = [f"# casework report: {_cell(inv.bundle)}", ""]
     out += _overview(inv)
+    if inv.description:
+        out += ["", "## Case description", ""]
+        out += [f"> {line}" if line else ">" for line in quoted(inv.description)]
     out += ["", "## Summary", ""]
     if not inv.findings:
         out.append("No findings: no analyzer found anything to report (see the runs below).")
