@@ -152,6 +152,7 @@ def test_every_task_is_reported_once_on_this_thread_whoever_ran_it(
     assert sorted(i for i, _, _ in seen) == [t.index for t in tasks]
     assert all(i == j and name == threading.main_thread().name for i, j, name in seen)
     assert all(r.records > 0 and r.stopped is None for r in results)
+    assert run_local([], 3, lambda task, result: None, min_bytes=0) == []
 
 
 def test_largest_tasks_run_first_and_compressed_files_count_expanded() -> None:

@@ -63,7 +63,7 @@ def run_local(
     """
     results: list[ScanResult | None] = [None] * len(tasks)
     total = sum(t.size if t.end is None else t.end - t.start for t in tasks)
-    helpers = 0 if workers <= 1 or total < min_bytes else min(workers, len(tasks)) - 1
+    helpers = max(min(workers, len(tasks)) - 1, 0) if total >= min_bytes else 0
     queue = deque(largest_first(tasks))
     lock = threading.Lock()
     # What the pool finished; a None future is a task the pool could not take.
