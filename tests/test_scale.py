@@ -155,6 +155,46 @@ def test_every_task_is_reported_once_on_this_thread_whoever_ran_it(
     assert run_local([], 3, lambda task, result: None, min_bytes=0) == []
 
 
+def test_a_worker_that_dies_loses_its_task_and_the_scan_goes_on(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """The kernel kills a worker (as its OOM killer would): the task it held is reported as
+    not read, with the reason, and every other task is still scanned."""
+    import multiprocessing
+    import os
+    import signal
+
+    from casework.bundle import Limits
+    from casework.bundle_remote import open_bundle
+    from casework.redact import RedactionPolicy, Redactor
+    from casework.scan.executors import run_local
+    from casework.scan.plan import Settings, plan
+
+    settings = Settings(b"k" * 32, RedactionPolicy(), "UTC", False, tmp_path / "parts", CHUNK)
+    killed: list[int] = []
+
+    def done(task: object, result: object) -> None:
+        for child in multiprocessing.active_children():
+            if not killed:
+                os.kill(child.pid or 0, signal.SIGKILL)
+                killed.append(child.pid or 0)
+
+    with open_bundle(bundle, tmp_path / "work", Limits(), ()) as opened:
+        tasks = plan(list(opened.members()), settings, Redactor(b"k" * 32, RedactionPolicy())).tasks
+        results = run_local(tasks, 2, done, min_bytes=0)
+    assert killed
+    assert [r.index for r in results] == [t.index for t in tasks]
+    lost = [r for r in results if r.stopped]
+    assert len(lost) == 1 and "ended abruptly" in (lost[0].stopped or "")
+    assert lost[0].records == 0 and not Path(lost[0].out).exists()
+    split = next(t for t in tasks if t.index == lost[0].index)
+    if split.parts > 1 and split.end is not None:  # later parts still get their real line numbers
+        assert lost[0].lines == (bundle / split.name).read_bytes()[split.start : split.end].count(
+            b"\n"
+        )
+    assert all(r.records > 0 for r in results if not r.stopped)
+
+
 def test_largest_tasks_run_first_and_compressed_files_count_expanded() -> None:
     from dataclasses import replace
 

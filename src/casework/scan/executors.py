@@ -12,12 +12,12 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from queue import SimpleQueue
 
 from casework.errors import CaseworkError
 from casework.scan.task import ScanResult, ScanTask
-from casework.scan.worker import scan
+from casework.scan.worker import lost, scan
 
 Done = Callable[[ScanTask, ScanResult], None]
 
@@ -59,7 +59,8 @@ def run_local(
     beside it, all taking the next task from one queue, largest first.
 
     This process scans from the first second, while the pool's workers start (each
-    imports casework afresh: 0.5-0.9 s). A task the pool cannot take (it broke) runs here.
+    imports casework afresh: 0.5-0.9 s). When a worker dies, its task is reported as not
+    read (``worker.lost``) and the pool's other tasks run here.
     """
     results: list[ScanResult | None] = [None] * len(tasks)
     total = sum(t.size if t.end is None else t.end - t.start for t in tasks)
@@ -79,7 +80,16 @@ def run_local(
         task, future = arrived.get()
         with lock:
             in_pool -= 1
-        report(task, scan(task) if future is None else future.result())
+        if future is None:
+            report(task, scan(task))
+            return
+        try:
+            result = future.result()
+        except (
+            BrokenExecutor
+        ):  # its worker died (the kernel's OOM killer, a crash): the rest goes on
+            result = lost(task)
+        report(task, result)
 
     def report(task: ScanTask, result: ScanResult) -> None:
         results[task.index] = result

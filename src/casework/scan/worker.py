@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,11 +52,7 @@ def scan(task: ScanTask) -> ScanResult:
         aggregate(Path(task.out))
     if task.parts > 1 and task.end is not None:
         # The parser counted the part's lines when it read it all; else read them again.
-        if ctx.lines_read is not None:
-            result.lines = ctx.lines_read
-        else:
-            with member.raw() as raw:
-                result.lines = count_lines(raw, task.start, task.end)
+        result.lines = ctx.lines_read if ctx.lines_read is not None else part_lines(task)
     stats = writer.stats
     result.records, result.first_ts, result.last_ts, result.assumed = (
         stats.records, stats.first_ts, stats.last_ts, stats.assumed,
@@ -67,6 +64,29 @@ def scan(task: ScanTask) -> ScanResult:
     result.templates = [(cid, miner.template(cid).text) for cid in sorted(writer.clusters)]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def lost(task: ScanTask) -> ScanResult:
+    """The result of a task whose worker process died: nothing of it is kept (its parts may
+    be half-written), and the inventory says why. A later part's line numbers still count
+    this part's lines."""
+    shutil.rmtree(task.out, ignore_errors=True)
+    result = ScanResult(index=task.index, file=task.file, part=task.part, out=task.out)
+    result.stopped = (
+        "the process reading it ended abruptly (killed, often for lack of memory), so nothing"
+        " of it was read; rerun with fewer --workers, or split the file"
+    )
+    if task.parts > 1 and task.end is not None:
+        with contextlib.suppress(Exception):
+            result.lines = part_lines(task)
+    return result
+
+
+def part_lines(task: ScanTask) -> int:
+    """The lines in one part of a split file, counted from its raw bytes."""
+    member = Member.at(task.name, task.disk, task.size, task.storage)
+    with member.raw() as raw:
+        return count_lines(raw, task.start, task.end or task.size)
 
 
 def _open(member: Member, task: ScanTask):  # type: ignore[no-untyped-def]
