@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass
 
 import orjson
 
@@ -24,6 +24,7 @@ from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
 from casework.timeline import (
+    RateChange,
     bucket_count,
     bucket_seconds,
     bucket_sql,
@@ -80,8 +81,15 @@ def cohort(case: Case) -> Iterator[Finding]:
             exclude=("message",),
         )
         found += [
-            _background(case, str(file), s)
-            or _finding(case, "events", str(file), s, "error records", EVENT_FAILURE)
+            _finding(
+                case,
+                "events",
+                str(file),
+                s,
+                "error records",
+                EVENT_FAILURE,
+                steady=_steady(case, str(file), s),
+            )
             for s in splits[:PER_SOURCE]
         ]
     found = [f for f in found if f.stats.get("significant")]
@@ -111,7 +119,16 @@ def _failure_groups(case: Case) -> list[tuple[str, int]]:
     return [(f, c) for f, c, _, _ in kept[:MAX_SOURCES]]
 
 
-def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: str) -> Finding:
+def _finding(
+    case: Case,
+    table: str,
+    file: str,
+    s: Split,
+    what: str,
+    failing: str,
+    steady: _Steady | None = None,
+) -> Finding:
+    """The finding of one cohort; a ``steady`` one is a background error, low and said so."""
     since = next((t for t in s.terms if t.kind == "time" and t.op == ">="), None)
     until = next((t for t in s.terms if t.kind == "time" and t.op == "<"), None)
     who = [t for t in s.terms if t.kind != "time"]
@@ -124,7 +141,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     title = (
         f"{when}{s.rate:.0%} of {table}{' where ' + cohort_text if who else ''} fail ({what}:"
         f" {about}{s.failing_in:,} of {about}{s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere;"
-        f" {s.coverage:.0%} of all failures"
+        f" {s.coverage:.0%} of all failures" + ("; steady over the window" if steady else "")
     )
     symptoms = [a.name for a in s.attributes if a.kind == "symptom"]
     summary = (
@@ -140,6 +157,7 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
             else ""
         )
         + f" It is a correlation: confirm by {_compare[table]}."
+        + (steady.sentence() if steady else "")
     )
     stats: dict[str, Stat] = {
         "failing": s.failing_in,
@@ -163,18 +181,23 @@ def _finding(case: Case, table: str, file: str, s: Split, what: str, failing: st
     if cut is not None:
         # The data only say the cut lies between the last value on one side and the first on the other.
         stats.update(cut_attr=cut.attr, cut_low=cut.lo, cut_high=cut.hi)
+    if steady:
+        stats.update(
+            steady=True, first_half=steady.half.before_hits, second_half=steady.half.after_hits
+        )
     entities = {
         t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms
     }
     entities["file"] = file
     entities["failure"] = what
-    strength = evidence_strength(s.p_value)
+    # As for a steady error signature, a steady cohort's contrast is no evidence of anything new.
+    strength = 0.0 if steady else evidence_strength(s.p_value)
     score = 0.45 * strength + 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
     return Finding(
         key="FAILURE_COHORT",
         analyzer="cohort",
         subject=f"{file}:{what}:{s.describe()}",
-        severity=_severity(s, recent),
+        severity="low" if steady else _severity(s, recent),
         score=round(score, 4),
         title=title,
         summary=summary,
@@ -197,9 +220,28 @@ _compare = {
 }
 
 
-def _background(case: Case, file: str, s: Split) -> Finding | None:
-    """An error-record cohort with no onset whose failures come at a steady rate across the
-    stream's window, as a low finding; else None.
+@dataclass(frozen=True, slots=True)
+class _Steady:
+    """An error-record cohort's failures at one rate all along: the halves' counts and the
+    message most of them are."""
+
+    half: RateChange
+    common: tuple[str, int] | None
+
+    def sentence(self) -> str:
+        common = (
+            f', most often "{self.common[0][:160]}" ({self.common[1]:,})' if self.common else ""
+        )
+        return (
+            f" Its failures come at the same rate from start to end ({self.half.before_hits:,} in"
+            f" the first half of the window, {self.half.after_hits:,} in the second){common}:"
+            " a background error of this component, not a new failure."
+        )
+
+
+def _steady(case: Case, file: str, s: Split) -> _Steady | None:
+    """For an error-record cohort with no onset: its failures' series when their rate does not
+    rise across the stream's window, else None.
 
     A job that writes only when it fails (logrotate's "exited abnormally", every night)
     makes a cohort where 100% fail; it restates a background error, and says nothing of
@@ -214,20 +256,21 @@ def _background(case: Case, file: str, s: Split) -> Finding | None:
         return None
     window = Window(span[0], span[1])
     width = bucket_seconds(window)
-    hits, totals = [0] * bucket_count(window, width), [0] * bucket_count(window, width)
-    for b, n in case.rows(
+    n = bucket_count(window, width)
+    hits, totals = [0] * n, [0] * n
+    for b, c in case.rows(
         f"SELECT {bucket_sql('second', window, width)} b, sum(n) FROM event_counts"
         f" WHERE {STREAM_SQL} = ? GROUP BY b",
         (file,),
     ):
-        totals[int(b)] = int(n)
-    for b, n in case.rows(
+        totals[int(b)] = int(c)
+    for b, c in case.rows(
         f"SELECT {bucket_sql('ts', window, width)} b, count(*) FROM events"
         f" WHERE {STREAM_SQL} = ? AND ({s.where}) AND ({EVENT_FAILURE}) GROUP BY b",
         (file,),
     ):
-        if 0 <= int(b) < len(hits):
-            hits[int(b)] = int(n)
+        if 0 <= int(b) < n:
+            hits[int(b)] = int(c)
     half = halves(hits, totals)
     if rose(half) or rose(onset(hits, totals)):
         return None
@@ -237,27 +280,7 @@ def _background(case: Case, file: str, s: Split) -> Finding | None:
         " c JOIN templates t USING (template_id) ORDER BY c.n DESC, t.pattern LIMIT 1",
         (file,),
     )
-    common = f', most often "{str(top[0])[:160]}" ({int(top[1]):,})' if top else ""
-    finding = _finding(case, "events", file, s, "error records", EVENT_FAILURE)
-    # As for a steady error signature, the contrast's strength is no evidence of anything new.
-    score = 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
-    return replace(
-        finding,
-        severity="low",
-        score=round(score, 4),
-        title=f"{finding.title}; steady over the window",
-        summary=(
-            f"{finding.summary} Its failures come at the same rate from start to end"
-            f" ({half.before_hits:,} in the first half of the window, {half.after_hits:,} in"
-            f" the second){common}: a background error of this component, not a new failure."
-        ),
-        stats={
-            **finding.stats,
-            "steady": True,
-            "first_half": half.before_hits,
-            "second_half": half.after_hits,
-        },
-    )
+    return _Steady(half, (str(top[0]), int(top[1])) if top else None)
 
 
 def _coverage_since(

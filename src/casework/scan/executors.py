@@ -71,24 +71,24 @@ def run_local(
     arrived: SimpleQueue[tuple[ScanTask, Future[ScanResult] | None]] = SimpleQueue()
     in_pool = 0  # tasks handed to the pool and not yet collected here
 
-    def take() -> ScanTask | None:
+    def take(for_pool: bool = False) -> ScanTask | None:
+        nonlocal in_pool
         with lock:
-            return queue.popleft() if queue else None
+            if not queue:
+                return None
+            if for_pool:
+                in_pool += 1
+            return queue.popleft()
 
     def collect() -> None:
         nonlocal in_pool
         task, future = arrived.get()
         with lock:
             in_pool -= 1
-        if future is None:
-            report(task, scan(task))
-            return
         try:
-            result = future.result()
-        except (
-            BrokenExecutor
-        ):  # its worker died (the kernel's OOM killer, a crash): the rest goes on
-            result = lost(task)
+            result = scan(task) if future is None else future.result()
+        except BrokenExecutor:
+            result = lost(task)  # its worker died (the OOM killer, a crash): the rest goes on
         report(task, result)
 
     def report(task: ScanTask, result: ScanResult) -> None:
@@ -105,12 +105,9 @@ def run_local(
 
         def feed() -> None:
             """Hand the pool its next task (run by the pool's thread when one finishes)."""
-            nonlocal in_pool
-            with lock:
-                if not queue:
-                    return
-                task = queue.popleft()
-                in_pool += 1
+            task = take(for_pool=True)
+            if task is None:
+                return
             try:
                 future = pool.submit(scan, task)
             except Exception:  # the pool is broken or closing: this process runs the task
