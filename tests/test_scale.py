@@ -195,6 +195,74 @@ def test_a_worker_that_dies_loses_its_task_and_the_scan_goes_on(
     assert all(r.records > 0 for r in results if not r.stopped)
 
 
+def test_a_task_whose_dask_workers_die_is_reported_and_the_rest_is_scanned(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """On a real cluster of worker processes, one task kills every worker that runs it (as a
+    file too big for a worker's memory would): the scheduler retries it, then gives up; that
+    task is reported as not read, with what to do, and every other task is scanned."""
+    import os
+    import signal
+
+    import dask
+    from distributed import Client, LocalCluster
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    from casework.bundle import Limits
+    from casework.bundle_remote import open_bundle
+    from casework.redact import RedactionPolicy, Redactor
+    from casework.scan.executors import run_dask
+    from casework.scan.plan import Settings, plan
+
+    settings = Settings(b"k" * 32, RedactionPolicy(), "UTC", False, tmp_path / "parts", CHUNK)
+    with open_bundle(bundle, tmp_path / "work", Limits(), ()) as opened:
+        tasks = plan(list(opened.members()), settings, Redactor(b"k" * 32, RedactionPolicy())).tasks
+    victim = next(t for t in tasks if t.parts > 1 and t.part > 0)
+
+    class KillOnVictim(WorkerPlugin):
+        """Every worker (restarted ones too) dies as soon as it starts the victim's task."""
+
+        def setup(self, worker: object) -> None:
+            import casework.scan.worker as module
+
+            original = module.scan
+
+            def scan(task: Any) -> Any:
+                if task.index == victim.index:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return original(task)
+
+            module.scan = scan
+
+    reported: list[int] = []
+    with (
+        # One task per worker at a time, so a death implicates only the task that caused it.
+        dask.config.set({
+            "distributed.scheduler.allowed-failures": 1,
+            "distributed.scheduler.worker-saturation": 1.0,
+        }),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=50,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        client.register_plugin(KillOnVictim())
+        results = run_dask(
+            tasks, cluster.scheduler_address, 2, lambda t, r: reported.append(t.index)
+        )
+    assert sorted(reported) == [t.index for t in tasks]
+    assert [r.index for r in results] == [t.index for t in tasks]
+    lost = [r for r in results if r.stopped]
+    assert [r.index for r in lost] == [victim.index]
+    assert "ended abruptly" in (lost[0].stopped or "") and "Dask workers" in (lost[0].stopped or "")
+    assert lost[0].records == 0 and not Path(lost[0].out).exists()
+    assert lost[0].lines == (bundle / victim.name).read_bytes()[victim.start : victim.end].count(
+        b"\n"
+    )
+    assert all(r.records > 0 for r in results if not r.stopped)
+
+
 def test_largest_tasks_run_first_and_compressed_files_count_expanded() -> None:
     from dataclasses import replace
 

@@ -88,7 +88,8 @@ def run_local(
         try:
             result = scan(task) if future is None else future.result()
         except BrokenExecutor:
-            result = lost(task)  # its worker died (the OOM killer, a crash): the rest goes on
+            # its worker died (the OOM killer, a crash): the rest goes on
+            result = lost(task, "rerun with fewer --workers, or split the file")
         report(task, result)
 
     def report(task: ScanTask, result: ScanResult) -> None:
@@ -142,10 +143,11 @@ def run_dask(
 
     Every worker must reach the bundle (a shared path, or the object-storage URL
     with its fsspec backend installed; storage options travel inside the tasks)
-    and write the task output directory (a shared file system).
+    and write the task output directory (a shared file system). A task whose
+    workers die is reported as not read, like a dead local worker's.
     """
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, KilledWorker, LocalCluster
         from distributed import as_completed as dask_completed
     except ImportError:
         raise CaseworkError(
@@ -165,8 +167,14 @@ def run_dask(
         ordered = largest_first(tasks)
         futures = client.map(scan, ordered, pure=False)
         by_key = {f.key: t for f, t in zip(futures, ordered, strict=True)}
-        for future, result in dask_completed(futures, with_results=True):
+        for future, result in dask_completed(futures, with_results=True, raise_errors=False):
             task = by_key[future.key]
+            if future.status == "error":
+                if not isinstance(future.exception(), KilledWorker):
+                    future.result()  # raises what the task raised
+                # Every worker that tried it died (the scheduler retries a task on another
+                # worker ``distributed.scheduler.allowed-failures`` times): the rest goes on.
+                result = lost(task, "give the Dask workers more memory, or split the file")
             results[task.index] = result
             done(task, result)
     finally:

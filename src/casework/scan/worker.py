@@ -27,6 +27,8 @@ def scan(task: ScanTask) -> ScanResult:
     result = ScanResult(index=task.index, file=task.file, part=task.part, out=task.out)
     redactor = Redactor(task.key, task.policy)
     miner = TemplateMiner()
+    # A retry (Dask runs a task again when its worker dies) starts from nothing.
+    shutil.rmtree(task.out, ignore_errors=True)
     parts = PartWriter(Path(task.out))
     writer = RecordWriter(parts, redactor, miner, task.file)
     fmt = _BY_KIND[task.kind]
@@ -66,15 +68,15 @@ def scan(task: ScanTask) -> ScanResult:
     return result
 
 
-def lost(task: ScanTask) -> ScanResult:
+def lost(task: ScanTask, remedy: str) -> ScanResult:
     """The result of a task whose worker process died: nothing of it is kept (its parts may
-    be half-written), and the inventory says why. A later part's line numbers still count
-    this part's lines."""
+    be half-written), and the inventory says why and ``remedy``. A later part's line numbers
+    still count this part's lines."""
     shutil.rmtree(task.out, ignore_errors=True)
     result = ScanResult(index=task.index, file=task.file, part=task.part, out=task.out)
     result.stopped = (
         "the process reading it ended abruptly (killed, often for lack of memory), so nothing"
-        " of it was read; rerun with fewer --workers, or split the file"
+        f" of it was read; {remedy}"
     )
     if task.parts > 1 and task.end is not None:
         with contextlib.suppress(Exception):
