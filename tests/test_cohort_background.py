@@ -1,4 +1,4 @@
-"""A cohort that only restates a steady background error ranks below a new failure."""
+"""A cohort that only restates a steady background error, or a past episode, ranks below a new failure."""
 
 from __future__ import annotations
 
@@ -101,3 +101,87 @@ def test_a_steady_error_cohort_is_background_and_ranks_below_the_new_failure(
     assert min(f.rank for f in new) < background.rank
     # No cohort whose failures began inside the window is called steady.
     assert not any("sshd" in f.title for f in steady)
+
+
+def quorum_log(rng: random.Random, days: int = 10) -> str:
+    """A coordination service's log: errors for a few minutes at start-up while its peers are
+    not up yet, then quiet traffic, and from a day and a half before the end, election
+    time-outs (warnings) in 30% of its records."""
+    start = datetime(2026, 4, 2, 8, 0, 0)
+    trouble = start + timedelta(days=days - 2, hours=11)
+    lines: list[tuple[datetime, str, str, str]] = []
+    t = start
+    while t < start + timedelta(minutes=14):
+        t += timedelta(seconds=rng.randint(10, 90))
+        peer = rng.choice([2, 3])
+        if rng.random() < 0.5:
+            where = f"QuorumPeer[myid=1]/0.0.0.0:2181:QuorumCnxManager@{rng.choice([300, 312])}"
+            lines.append(
+                (t, "ERROR", where, f"Exception while connecting to id {peer}, closing socket")
+            )
+        else:
+            lines.append((t, "WARN", "WorkerSender[myid=1]:QuorumCnxManager@368",
+                          f"Cannot open channel to {peer} at election address /10.10.34.1{peer}:3888"))  # fmt: skip
+    while t < start + timedelta(days=days):
+        t += timedelta(seconds=rng.randint(30, 900))
+        ip = f"10.10.34.{rng.randint(20, 90)}:{rng.randint(30000, 60000)}"
+        roll = rng.random()
+        if t >= trouble and roll < 0.3:
+            lines.append((t, "WARN", "QuorumPeer[myid=1]/0.0.0.0:2181:FastLeaderElection@691",
+                          f"Notification time out: {rng.choice([400, 800, 1600, 3200, 6400])}"))  # fmt: skip
+        elif roll < 0.45:
+            lines.append((t, "INFO", "NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory@197",
+                          f"Accepted socket connection from /{ip}"))  # fmt: skip
+        elif roll < 0.75:
+            lines.append((t, "INFO", "CommitProcessor:1:ZooKeeperServer@595",
+                          f"Established session 0x{rng.getrandbits(52):x} with negotiated timeout 10000 for client /{ip}"))  # fmt: skip
+        elif roll < 0.93:
+            lines.append((t, "INFO", "NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:NIOServerCnxn@1001",
+                          f"Closed socket connection for client /{ip} which had sessionid 0x{rng.getrandbits(52):x}"))  # fmt: skip
+        else:
+            lines.append((t, "WARN", "NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:NIOServerCnxn@349",
+                          "caught end of stream exception"))  # fmt: skip
+        if rng.random() < 0.002:
+            lines.append((t, "ERROR", "SyncThread:1:FileTxnLog@321",
+                          "fsync-ing the write ahead log in SyncThread:1 took 1523ms"))  # fmt: skip
+    return "".join(
+        f"{ts:%Y-%m-%d %H:%M:%S},{rng.randint(0, 999):03d} - {level:<5} [{where}] - {message}\n"
+        for ts, level, where, message in sorted(lines, key=lambda x: x[0])
+    )
+
+
+def test_a_start_up_burst_is_a_past_episode_and_ranks_below_the_new_failure(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    text = quorum_log(random.Random(4))
+    (bundle / "zookeeper.log").write_text(text)
+    result = investigate(bundle, tmp_path / "case", Options(workers=1))
+    findings = result.findings
+    # What rose at the end leads: the election time-outs, as a change point or a new message.
+    assert "Notification time out" in findings[0].title, [f.title for f in findings[:5]]
+    burst_end = max(
+        datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
+        for line in text.splitlines()
+        if " ERROR " in line and "Exception while connecting" in line
+    )
+    # The cohorts of the start-up burst are past episodes: low, and below the new failure.
+    episodes = [
+        f
+        for f in findings
+        if f.key == "FAILURE_COHORT" and (f.title.startswith("Before ") or "none after" in f.title)
+    ]
+    assert episodes, [f.title for f in findings if f.key == "FAILURE_COHORT"]
+    for f in episodes:
+        assert f.severity == "low" and f.rank > 1, f.title
+        assert "past episode" in f.summary
+    closed = [f for f in episodes if "none after" in f.title]
+    for f in closed:
+        assert f.stats["ended"] == f"{burst_end:%Y-%m-%d %H:%M} UTC"
+        assert f.stats["steady"] is False
+    # Nothing from the burst is called steady: its errors all came in the first minutes.
+    burst = [f for f in findings if "Exception while connecting" in f.title + f.summary]
+    assert burst and not any("steady" in f.title for f in burst), [f.title for f in burst]
+    signature = next(f for f in burst if f.key == "ERROR_SIGNATURE")
+    assert signature.stats["fell"] is True and "fell within the window" in signature.title

@@ -96,6 +96,8 @@ class RateChange:
     after_hits: int
     after_total: int
     p_value: float
+    #: what ``p_value`` was multiplied by (the candidate splits looked at)
+    corrections: int = 1
 
     @property
     def before_rate(self) -> float:
@@ -132,6 +134,17 @@ def rose(change: RateChange | None) -> TypeGuard[RateChange]:
     return change is not None and change.increased and change.p_value < ALPHA
 
 
+def fell(change: RateChange | None) -> TypeGuard[RateChange]:
+    """The rate went down after the split, significantly (an episode that ended)."""
+    if change is None or change.increased:
+        return False
+    before, after = (
+        (change.before_hits, change.before_total),
+        (change.after_hits, change.after_total),
+    )
+    return fisher_increase(after, before) * change.corrections < ALPHA
+
+
 def halves(hits: Sequence[int], totals: Sequence[int]) -> RateChange:
     """Compare the first and the second half of the series (split at the middle bucket)."""
     mid = len(totals) // 2
@@ -166,7 +179,7 @@ def _change(hits: Sequence[int], totals: Sequence[int], split: int, corrections:
     bh, bt = sum(hits[:split]), sum(totals[:split])
     ah, at = sum(hits[split:]), sum(totals[split:])
     p = min(1.0, fisher_increase((bh, bt), (ah, at)) * corrections)
-    return RateChange(split, bh, bt, ah, at, p)
+    return RateChange(split, bh, bt, ah, at, p, corrections)
 
 
 def _loglik(hits: int, total: int) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 
@@ -29,6 +30,7 @@ from casework.timeline import (
     bucket_seconds,
     bucket_sql,
     evidence_strength,
+    fell,
     halves,
     minute,
     onset,
@@ -88,7 +90,7 @@ def cohort(case: Case) -> Iterator[Finding]:
                 s,
                 "error records",
                 EVENT_FAILURE,
-                steady=_steady(case, str(file), s),
+                background=_background(case, str(file), s),
             )
             for s in splits[:PER_SOURCE]
         ]
@@ -126,9 +128,10 @@ def _finding(
     s: Split,
     what: str,
     failing: str,
-    steady: _Steady | None = None,
+    background: _Background | None = None,
 ) -> Finding:
-    """The finding of one cohort; a ``steady`` one is a background error, low and said so."""
+    """The finding of one cohort; a ``background`` one (steady, or an episode that ended) is
+    low and said so."""
     since = next((t for t in s.terms if t.kind == "time" and t.op == ">="), None)
     until = next((t for t in s.terms if t.kind == "time" and t.op == "<"), None)
     who = [t for t in s.terms if t.kind != "time"]
@@ -141,7 +144,7 @@ def _finding(
     title = (
         f"{when}{s.rate:.0%} of {table}{' where ' + cohort_text if who else ''} fail ({what}:"
         f" {about}{s.failing_in:,} of {about}{s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere;"
-        f" {s.coverage:.0%} of all failures" + ("; steady over the window" if steady else "")
+        f" {s.coverage:.0%} of all failures" + (background.suffix() if background else "")
     )
     symptoms = [a.name for a in s.attributes if a.kind == "symptom"]
     summary = (
@@ -157,7 +160,13 @@ def _finding(
             else ""
         )
         + f" It is a correlation: confirm by {_compare[table]}."
-        + (steady.sentence() if steady else "")
+        + (background.sentence() if background else "")
+        + (
+            " Its window is time alone, and closed inside the evidence: a past episode, which"
+            " says nothing of whom the failures hit."
+            if until is not None and not who
+            else ""
+        )
     )
     stats: dict[str, Stat] = {
         "failing": s.failing_in,
@@ -181,23 +190,27 @@ def _finding(
     if cut is not None:
         # The data only say the cut lies between the last value on one side and the first on the other.
         stats.update(cut_attr=cut.attr, cut_low=cut.lo, cut_high=cut.hi)
-    if steady:
+    if background:
         stats.update(
-            steady=True, first_half=steady.half.before_hits, second_half=steady.half.after_hits
+            steady=background.last is None,
+            first_half=background.half.before_hits,
+            second_half=background.half.after_hits,
         )
+        if background.last is not None:
+            stats["ended"] = minute(background.last)
     entities = {
         t.attr: (t.value_text if t.op in ("=", "in") else f"{t.op} {t.value_text}") for t in s.terms
     }
     entities["file"] = file
     entities["failure"] = what
-    # As for a steady error signature, a steady cohort's contrast is no evidence of anything new.
-    strength = 0.0 if steady else evidence_strength(s.p_value)
+    # As for a steady error signature, a background cohort's contrast is no evidence of anything new.
+    strength = 0.0 if background else evidence_strength(s.p_value)
     score = 0.45 * strength + 0.3 * math.sqrt(min(1.0, s.rate)) + 0.25 * s.coverage
     return Finding(
         key="FAILURE_COHORT",
         analyzer="cohort",
         subject=f"{file}:{what}:{s.describe()}",
-        severity="low" if steady else _severity(s, recent),
+        severity="low" if background else _severity(s, recent),
         score=round(score, 4),
         title=title,
         summary=summary,
@@ -221,31 +234,47 @@ _compare = {
 
 
 @dataclass(frozen=True, slots=True)
-class _Steady:
-    """An error-record cohort's failures at one rate all along: the halves' counts and the
+class _Background:
+    """An error-record cohort whose failures did not rise: at one rate all along (``last`` is
+    None), or an episode that ended (``last``: its last failure); the halves' counts and the
     message most of them are."""
 
     half: RateChange
     common: tuple[str, int] | None
+    last: datetime | None
+
+    def suffix(self) -> str:
+        return (
+            "; steady over the window" if self.last is None else f"; none after {minute(self.last)}"
+        )
 
     def sentence(self) -> str:
         common = (
             f', most often "{self.common[0][:160]}" ({self.common[1]:,})' if self.common else ""
         )
+        counts = (
+            f"{self.half.before_hits:,} in the first half of the window,"
+            f" {self.half.after_hits:,} in the second"
+        )
+        if self.last is not None:
+            return (
+                f" Its failures fell off ({counts}), the last at {minute(self.last)}{common}:"
+                " a past episode, not what fails at the end of the evidence."
+            )
         return (
-            f" Its failures come at the same rate from start to end ({self.half.before_hits:,} in"
-            f" the first half of the window, {self.half.after_hits:,} in the second){common}:"
+            f" Its failures come at the same rate from start to end ({counts}){common}:"
             " a background error of this component, not a new failure."
         )
 
 
-def _steady(case: Case, file: str, s: Split) -> _Steady | None:
-    """For an error-record cohort with no onset: its failures' series when their rate does not
-    rise across the stream's window, else None.
+def _background(case: Case, file: str, s: Split) -> _Background | None:
+    """For an error-record cohort with no time term: its failures' series when their rate
+    does not rise across the stream's window, else None.
 
     A job that writes only when it fails (logrotate's "exited abnormally", every night)
-    makes a cohort where 100% fail; it restates a background error, and says nothing of
-    whom a new failure hits.
+    makes a cohort where 100% fail; so does a burst of errors while a cluster starts and
+    its peers are not up yet. Each restates a background error or a past episode, and says
+    nothing of whom a new failure hits.
     """
     if any(t.kind == "time" for t in s.terms):
         return None
@@ -264,23 +293,28 @@ def _steady(case: Case, file: str, s: Split) -> _Steady | None:
         (file,),
     ):
         totals[int(b)] = int(c)
+    failures = f"{STREAM_SQL} = ? AND ({s.where}) AND ({EVENT_FAILURE})"
     for b, c in case.rows(
-        f"SELECT {bucket_sql('ts', window, width)} b, count(*) FROM events"
-        f" WHERE {STREAM_SQL} = ? AND ({s.where}) AND ({EVENT_FAILURE}) GROUP BY b",
+        f"SELECT {bucket_sql('ts', window, width)} b, count(*) FROM events WHERE {failures}"
+        " GROUP BY b",
         (file,),
     ):
         if 0 <= int(b) < n:
             hits[int(b)] = int(c)
-    half = halves(hits, totals)
-    if rose(half) or rose(onset(hits, totals)):
+    half, change = halves(hits, totals), onset(hits, totals)
+    if rose(half) or rose(change):
         return None
+    last = None
+    if fell(half) or fell(change):
+        found = case.one(f"SELECT max(ts) FROM events WHERE {failures}", (file,))
+        last = found[0] if found and found[0] is not None else None
     top = case.one(
         "SELECT t.pattern, c.n FROM (SELECT template_id, count(*) n FROM events"
-        f" WHERE {STREAM_SQL} = ? AND ({s.where}) AND ({EVENT_FAILURE}) GROUP BY template_id)"
+        f" WHERE {failures} GROUP BY template_id)"
         " c JOIN templates t USING (template_id) ORDER BY c.n DESC, t.pattern LIMIT 1",
         (file,),
     )
-    return _Steady(half, (str(top[0]), int(top[1])) if top else None)
+    return _Background(half, (str(top[0]), int(top[1])) if top else None, last)
 
 
 def _coverage_since(
@@ -305,6 +339,8 @@ def _severity(s: Split, coverage_since: float | None = None) -> Severity:
     whom = any(t.kind != "time" for t in s.terms)
     # One that also ended inside the evidence (a closed time window) is a past episode.
     ended = any(t.kind == "time" and t.op == "<" for t in s.terms)
+    if ended and not whom:
+        return "low"
     if (
         whom
         and not ended

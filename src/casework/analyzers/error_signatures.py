@@ -29,6 +29,7 @@ from casework.timeline import (
     bucket_start,
     change_before,
     evidence_strength,
+    fell,
     halves,
     label_seconds,
     minute,
@@ -186,6 +187,7 @@ def _finding(
     half = halves(hits, totals) if totals else None
     change = onset(hits, totals) if totals else None
     new = rose(half) or rose(change)
+    ended = not new and (fell(half) or fell(change))
     p = min(half.p_value if half else 1.0, change.p_value if change else 1.0)
     peak = max(hits) if hits else s.count
     strength = evidence_strength(p) if new else 0.0
@@ -205,6 +207,7 @@ def _finding(
         "second_half": half.after_hits if half else None,
         "p_halves": half.p_value if half else None,
         "new": new,
+        "fell": ended,
     }
     since = ""
     if new and rose(change) and window:
@@ -221,14 +224,19 @@ def _finding(
             f" {change.after_hits} after)"
         )
     label = "ERROR" if s.klass == "error" else "WARN"
-    steady = (
-        "" if new else f", steady over the window ({s.count / total:.1%} of records in its files)"
-    )
+    trend = ""
+    if ended and half:
+        trend = (
+            f", fell within the window ({half.before_hits:,} in its first half,"
+            f" {half.after_hits:,} in the second; last {minute(s.last)})"
+        )
+    elif not new:
+        trend = f", steady over the window ({s.count / total:.1%} of records in its files)"
     title = (
-        f'{label} "{_short(text)}" ×{s.count:,}{since}{steady};'
+        f'{label} "{_short(text)}" ×{s.count:,}{since}{trend};'
         f" peak {peak} per {label_seconds(width)}"
     )
-    summary = _summary(s, label, new, p, total, width, peak)
+    summary = _summary(s, label, new, ended, p, total, width, peak)
     return Finding(
         key=f"{label}_SIGNATURE",
         analyzer="error_signatures",
@@ -252,16 +260,21 @@ def _severity(s: _Signature, new: bool) -> Severity:
 
 
 def _summary(
-    s: _Signature, label: str, new: bool, p: float, total: int, width: int, peak: int
+    s: _Signature, label: str, new: bool, ended: bool, p: float, total: int, width: int, peak: int
 ) -> str:
     seen = (
         f"first seen {minute(s.first)}, last seen {minute(s.last)}" if s.first else "no timestamps"
     )
-    trend = (
-        f"Its share of records rose within the window (one-sided Fisher p = {p:.2g})."
-        if new
-        else "Its share of records did not rise within the window: likely background."
-    )
+    if new:
+        trend = f"Its share of records rose within the window (one-sided Fisher p = {p:.2g})."
+    elif ended:
+        trend = (
+            "Its share of records fell within the window (one-sided Fisher p < 0.01, corrected"
+            " for the splits tried): an episode that ended or eased, not what fails at the end"
+            " of the evidence."
+        )
+    else:
+        trend = "Its share of records did not rise within the window: likely background."
     return (
         f"{s.count:,} {label} records ({s.count / total:.2%} of {total:,}) in {s.files} file(s), "
         f"{seen}, at most {peak} per {label_seconds(width)} bucket. {trend} "
