@@ -123,10 +123,17 @@ def test_dns_failure_for_one_host(tmp_path: Path) -> None:
         rcode = 2 if name.startswith("db.") else 0
         w.udp(t + 0.004, "10.0.0.2", 53, "10.1.0.15", 40000 + i,
               dns_message(100 + i, name, True, rcode, b"\x0a\x02\x00\x05"))  # fmt: skip
+    # A browser's one probe of a name that does not exist: noise beside a failing resolver.
+    w.udp(T0 + 10, "10.1.0.15", 40010, "10.0.0.2", 53, dns_message(110, "qkzvhtmwpa.example.com"))
+    w.udp(T0 + 10.003, "10.0.0.2", 53, "10.1.0.15", 40010,
+          dns_message(110, "qkzvhtmwpa.example.com", True, 3))  # fmt: skip
     pcap = w.write(tmp_path / "dns.pcap")
-    assert inspect_file(pcap)["counts"]["dns_rcodes"] == "2:3"
+    assert inspect_file(pcap)["counts"]["dns_rcodes"] == "2:3,3:1"
     findings = list(net_dns_failures.run(load_case(tmp_path, [pcap])))
-    assert len(findings) == 1
+    probe = [f for f in findings if f.stats.get("NXDOMAIN")]
+    assert len(probe) == 1 and probe[0].severity == "low" and probe[0].stats["failed"] == 1
+    findings = [f for f in findings if f not in probe]
+    assert len(findings) == 1 and findings[0].severity == "high"
     assert findings[0].entities["name"] == "db.internal.example.com"
     assert findings[0].stats["SERVFAIL"] == 3 and findings[0].stats["queries"] == 3
     excerpt = findings[0].evidence[0].excerpt.splitlines()

@@ -8,7 +8,7 @@ from typing import Any
 
 from casework.case import Case
 from casework.engine import analyzer
-from casework.findings import Finding
+from casework.findings import Finding, Severity
 from casework.net.casedata import Flow, flow_lines, flows, frame_list, frames, window
 
 
@@ -36,7 +36,7 @@ def net_dns_failures(case: Case) -> Iterator[Finding]:
             key="NET_DNS_FAILURE",
             analyzer="net_dns_failures",
             subject=f"{file}|{name}",
-            severity="high" if worst in ("SERVFAIL", "no answer") else "medium",
+            severity=_severity(worst, len(failed)),
             score=min(0.9, 0.5 + 0.05 * len(failed)),
             title=f"DNS for {name} failed {len(failed)} of {len(items)} times: "
             + ", ".join(f"{c} ×{n}" for c, n in sorted(codes.items())),
@@ -56,6 +56,15 @@ def net_dns_failures(case: Case) -> Iterator[Finding]:
             },
             evidence=(frames(file, numbers, flow_lines([(f, _answer(t)) for f, t in failed])),),
         )
+
+
+def _severity(worst: str, failed: int) -> Severity:
+    """A resolver that fails (SERVFAIL, no answer) matters more than a name that does not exist;
+    once is weak either way: a lost datagram is retried, and one NXDOMAIN is everyday noise
+    (a search-domain expansion, a browser probing a random name)."""
+    if worst in ("SERVFAIL", "no answer"):
+        return "high" if failed >= 2 else "medium"
+    return "medium" if failed >= 2 else "low"
 
 
 #: Record types by number (RFC 1035 and successors), for the excerpt; others show as "type N".
