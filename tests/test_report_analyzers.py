@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from _report_fixtures import WARN_TEMPLATE, analyze, build_case
+from _report_fixtures import HOURS, T0, WARN_TEMPLATE, _request, analyze, build_case
 from casework.analyzers.error_signatures import error_signatures
 from casework.analyzers.http_status import http_status
 from casework.case import Case
@@ -351,3 +352,24 @@ def test_a_route_seen_in_one_half_of_its_window_claims_no_trend(tmp_path: Path) 
     assert found.stats["failures"] == 100 and found.stats["first_half_rate"] is None
     assert "steady" not in found.title and "0.00%" not in found.summary
     assert "not compared" in found.summary and "likely background" not in found.summary
+
+
+def test_a_5xx_episode_that_ended_is_not_called_steady(tmp_path: Path) -> None:
+    """A route that failed for its first 40 minutes, then recovered: its rate fell."""
+    path = tmp_path / "case.duckdb"
+    rng = random.Random(2)
+    store = Store(path)
+    ts, line = T0, 0
+    while ts < T0 + timedelta(hours=HOURS):
+        line += 1
+        failing = ts < T0 + timedelta(minutes=40) and rng.random() < 0.3
+        _request(store, ts, line, "GET", "/v1/search", 503 if failing else 200)
+        ts += timedelta(seconds=rng.expovariate(1 / 2.0))
+    store.close()
+    findings, _ = analyze(path)
+    episode = _by(findings, "HTTP_5XX_ROUTE", "/v1/search")
+    assert episode.stats["fell"] is True and episode.stats["new"] is False
+    assert "fell within the window" in episode.title and "steady" not in episode.title
+    first, second = episode.stats["first_half_rate"], episode.stats["second_half_rate"]
+    assert isinstance(first, float) and isinstance(second, float) and first > 0.05 > second
+    assert "ended or eased" in episode.summary

@@ -29,6 +29,7 @@ from casework.timeline import (
     bucket_start,
     change_before,
     evidence_strength,
+    fell,
     halves,
     label_seconds,
     minute,
@@ -188,6 +189,7 @@ def _finding(
     change = onset(hits, totals) if timed else None
     new_half, new_onset = rose(half), rose(change)
     new = new_half or new_onset
+    ended = not new and (fell(half) or fell(change))
     if fails < MIN_FAILURES and not new:
         return None
     if klass == "4xx" and rate < MIN_4XX_RATE and not new:
@@ -211,6 +213,7 @@ def _finding(
         "second_half_rate": half.after_rate if half else None,
         "p_halves": half.p_value if half else None,
         "new": new,
+        "fell": ended,
         "bucket_seconds": width,
     }
     since_ts: datetime | None = None
@@ -308,6 +311,11 @@ def _title(
     trend = (
         "rising in the second half"
         if stats["new"]
+        else f"fell within the window ({stats['first_half_rate']:.1%} in its first half,"
+        f" {stats['second_half_rate']:.1%} in the second)"
+        if stats["fell"]
+        and isinstance(stats["first_half_rate"], float)
+        and isinstance(stats["second_half_rate"], float)
         else "steady over the window"
         if stats["first_half_rate"] is not None
         else "no trend measured within the window"
@@ -336,6 +344,9 @@ def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool, timed: bo
     verdict = (
         "The rise is significant: something changed during the window."
         if new
+        else "The rate fell within the window (one-sided Fisher p < 0.01, corrected for the"
+        " splits tried): an episode that ended or eased, not what fails at the end of the evidence."
+        if stats["fell"]
         else "The rate did not rise within the window: likely background, not the incident."
         if isinstance(h1, float) or isinstance(onset, float)
         else "Whether the rate changed cannot be told from this window."
