@@ -179,8 +179,9 @@ def _finding(
         "p_value": s.p_value,
         "significant": s.significant,
         "terms": len(s.terms),
-        "sample": s.sample,
     }
+    if s.sample:  # the rows the counts were estimated from; exact counts carry no sample
+        stats["sample"] = s.sample
     recent = None
     if since is not None and since.threshold is not None:
         stats.update(since_epoch=since.threshold, since_low=since.lo, since_high=since.hi)
