@@ -193,4 +193,5 @@ def investigation(path: Path, out: Path, window: Window) -> Investigation:
         window=window,
         redactions=Counter({"jwt": 3, "password": 1}),
         seconds=1.5,
+        phases={"read": 0.9, "merge": 0.25, "analysis": 0.35},
     )

@@ -83,3 +83,12 @@ def test_investigate_writes_every_output_and_exits_0(tmp_path: Path) -> None:
     assert files["junk.log"]["status"] == "skipped"
     assert "binary" in files["junk.log"]["reason"]
     assert "app.jsonl" in result.output
+    # Where the time went: the phases, in order, within the run's whole time.
+    phases = inventory["phases"]
+    assert list(phases) == ["read", "merge", "analysis"]
+    assert (
+        all(v >= 0 for v in phases.values()) and sum(phases.values()) <= inventory["seconds"] + 0.01
+    )
+    run_line = next(x for x in (out / "report.md").read_text().splitlines() if "Run time" in x)
+    assert all(f"{name} " in run_line for name in phases), run_line
+    assert "run time" in result.output and "merge" in result.output

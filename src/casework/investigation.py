@@ -31,6 +31,9 @@ class Investigation:
     tz_given: bool = False
     redactions: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: Seconds per phase, in order: reading the bundle (open, plan, scan), merging the scan's
+    #: parts into the case store, and the analysis (analyzers and ranking).
+    phases: dict[str, float] = field(default_factory=dict)
     #: The case description (``case.md``, a pasted ticket), redacted; None when there was none.
     description: str | None = None
 

@@ -118,6 +118,7 @@ def investigate(
         progress.start(sum(t.size if t.end is None else t.end - t.start for t in scan_plan.tasks))
         results = _run(scan_plan.tasks, options, progress)
         progress.done()
+        read = time.perf_counter()
         merge(store, scan_plan, results, miner)
     inventory = list(scan_plan.entries.values())
     for entry in inventory:
@@ -128,6 +129,7 @@ def investigate(
         miner.save(options.templates_state)
     store.close()
     shutil.rmtree(work, ignore_errors=True)
+    merged = time.perf_counter()
 
     case = Case.open(str(case_path))
     try:
@@ -157,7 +159,9 @@ def investigate(
     )
     from casework.report import write_all
 
-    result.seconds = time.perf_counter() - started
+    now = time.perf_counter()
+    result.seconds = now - started
+    result.phases = {"read": read - started, "merge": merged - read, "analysis": now - merged}
     write_all(result)
     from casework.bugreport import write_bugreport
 

@@ -27,6 +27,8 @@ def inventory_document(inv: Investigation) -> dict[str, Any]:
             "bytes": sum(e.bytes for e in files),
         },
         "files": [e.to_json() for e in files],
+        "seconds": round(inv.seconds, 3),
+        "phases": {name: round(s, 3) for name, s in inv.phases.items()},
     }
 
 

@@ -13,6 +13,7 @@ from casework.report.text import (
     inventory_row,
     location,
     run_status,
+    run_time,
     seconds_text,
     stat_text,
     tz_sentence,
@@ -64,7 +65,7 @@ def _overview(inv: Investigation) -> list[str]:
         f" {records:,} records",
         f"- **Findings**: {len(inv.findings)}; **secrets masked**: {masked}",
         f"- **Time zone**: {tz_sentence(inv)}",
-        f"- **Run time**: {seconds_text(inv.seconds)}",
+        f"- **Run time**: {run_time(inv)}",
     ]
 
 

@@ -50,6 +50,12 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
+def run_time(inv: Investigation) -> str:
+    """``12.3 s (read 9.1 s, merge 1.2 s, analysis 2.0 s)``: the whole run and its phases."""
+    phases = ", ".join(f"{name} {seconds_text(s)}" for name, s in inv.phases.items())
+    return seconds_text(inv.seconds) + (f" ({phases})" if phases else "")
+
+
 def size_text(n: int) -> str:
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
