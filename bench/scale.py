@@ -106,9 +106,12 @@ def uncompressed_bytes(bundle: Path) -> int:
     return total
 
 
-def run(bundle: Path, out: Path, args: list[str]) -> tuple[float, float, float, str]:
+def run(
+    bundle: Path, out: Path, args: list[str]
+) -> tuple[float, float, float, str, dict[str, float]]:
     """Wall seconds, peak RSS in MiB of the coordinator and of the largest worker process
-    (local pool; Dask's workers are the scheduler's children, not measured), and the findings JSON."""
+    (local pool; Dask's workers are the scheduler's children, not measured), the findings
+    JSON, and the seconds per phase (read, merge, analysis) from inventory.json."""
     code = (
         "import resource, sys, time, json; from casework.cli import main; t=time.perf_counter()\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
@@ -124,11 +127,13 @@ def run(bundle: Path, out: Path, args: list[str]) -> tuple[float, float, float, 
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     findings = json.loads((out / "findings.json").read_text())
     findings.pop("runs", None)
+    phases = json.loads((out / "inventory.json").read_text())["phases"]
     return (
         stats["wall"],
         stats["rss"],
         stats["workers"],
         json.dumps(findings["findings"], sort_keys=True),
+        phases,
     )
 
 
@@ -158,35 +163,48 @@ def main() -> None:
         f"bundle: {raw / 1e9:.2f} GB of logs ({disk / 1e9:.2f} GB on disk), "
         f"{sum(1 for f in bundle.rglob('*') if f.is_file())} files"
     )
-    results: dict[str, tuple[float, float, str]] = {}
+    results: dict[str, tuple[float, float, str, dict[str, float]]] = {}
     for name in args.only:
         out = work / name
         shutil.rmtree(out, ignore_errors=True)
-        wall, rss, worker_rss, findings = run(bundle, out, RUNS[name])
+        wall, rss, worker_rss, findings, phases = run(bundle, out, RUNS[name])
         (work / f"{name}.findings.json").write_text(findings)
-        (work / f"{name}.run.json").write_text(json.dumps([wall, rss, worker_rss]))
+        (work / f"{name}.run.json").write_text(json.dumps([wall, rss, worker_rss, phases]))
         print(
             f"{name:8} {wall:8.1f} s wall  {raw / 1e6 / wall:7.1f} MB/s  coordinator peak {rss:6.0f} MiB"
-            f"  largest worker {worker_rss:6.0f} MiB",
+            f"  largest worker {worker_rss:6.0f} MiB  "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
             flush=True,
         )
     # Runs of earlier invocations on the same --keep folder count too (a 10 GB set takes hours).
     for name in RUNS:
         done = work / f"{name}.run.json"
         if done.exists():
-            wall, rss, _ = json.loads(done.read_text())
-            results[name] = (wall, rss, (work / f"{name}.findings.json").read_text())
+            wall, rss, _, *phases = json.loads(done.read_text())
+            findings = (work / f"{name}.findings.json").read_text()
+            results[name] = (wall, rss, findings, phases[0] if phases else {})
     if "local-1" not in results or "local-2" not in results:
         return
     one, two = results["local-1"][0], results["local-2"][0]
     print(f"scaling 1 -> 2 cores: {one / two:.2f}x")
     same = len({r[2] for r in results.values()}) == 1
     print(f"identical findings across executors: {same}")
-    per_core = raw / one
+    # The scan spreads over the workers; the merge into one case file runs in the coordinator.
+    read_one = results["local-1"][3].get("read", one)
+    per_core = raw / read_one
     tb_hours = 1e12 / (per_core * 32) / 3600
     print(
-        f"projection: 1 TB on 32 workers at {per_core / 1e6:.1f} MB/s per worker = {tb_hours:.1f} h"
+        f"projection: 1 TB on 32 workers, reading at {per_core / 1e6:.1f} MB/s per worker"
+        f" (the one-core run's read phase) = {tb_hours:.1f} h of scan"
     )
+    merge_two = results["local-2"][3].get("merge")
+    if merge_two:
+        merge_hours = 1e12 / (raw / merge_two) / 3600
+        print(
+            f"  plus the merge into one case file in the coordinator: {merge_hours:.1f} h at the"
+            f" 2-core run's rate ({raw / merge_two / 1e6:.0f} MB of logs per s), if it holds at"
+            " that size; DuckDB's insert uses the coordinator's cores, not the workers'"
+        )
     top = (
         json.loads(results["local-1"][2])[0]["title"]
         if json.loads(results["local-1"][2])
