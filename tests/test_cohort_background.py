@@ -103,10 +103,11 @@ def test_a_steady_error_cohort_is_background_and_ranks_below_the_new_failure(
     assert not any("sshd" in f.title for f in steady)
 
 
-def quorum_log(rng: random.Random, days: int = 10) -> str:
+def quorum_log(rng: random.Random, days: int = 10, trickle: float = 0.0) -> str:
     """A coordination service's log: errors for a few minutes at start-up while its peers are
-    not up yet, then quiet traffic, and from a day and a half before the end, election
-    time-outs (warnings) in 30% of its records."""
+    not up yet (and after that in a ``trickle`` share of the records), then quiet traffic,
+    and from a day and a half before the end, election time-outs (warnings) in 30% of its
+    records."""
     start = datetime(2026, 4, 2, 8, 0, 0)
     trouble = start + timedelta(days=days - 2, hours=11)
     lines: list[tuple[datetime, str, str, str]] = []
@@ -141,6 +142,9 @@ def quorum_log(rng: random.Random, days: int = 10) -> str:
         else:
             lines.append((t, "WARN", "NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:NIOServerCnxn@349",
                           "caught end of stream exception"))  # fmt: skip
+        if rng.random() < trickle:
+            lines.append((t, "ERROR", "QuorumPeer[myid=1]/0.0.0.0:2181:QuorumCnxManager@312",
+                          "Exception while connecting to id 3, closing socket"))  # fmt: skip
         if rng.random() < 0.002:
             lines.append((t, "ERROR", "SyncThread:1:FileTxnLog@321",
                           "fsync-ing the write ahead log in SyncThread:1 took 1523ms"))  # fmt: skip
@@ -185,3 +189,19 @@ def test_a_start_up_burst_is_a_past_episode_and_ranks_below_the_new_failure(
     assert burst and not any("steady" in f.title for f in burst), [f.title for f in burst]
     signature = next(f for f in burst if f.key == "ERROR_SIGNATURE")
     assert signature.stats["fell"] is True and "fell within the window" in signature.title
+
+
+def test_errors_that_eased_but_went_on_are_not_called_stopped(tmp_path: Path) -> None:
+    """After the start-up burst the same error goes on now and then: fewer, not none."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "zookeeper.log").write_text(quorum_log(random.Random(4), trickle=0.01))
+    result = investigate(bundle, tmp_path / "case", Options(workers=1))
+    cohorts = [f for f in result.findings if f.key == "FAILURE_COHORT"]
+    assert not any("none after" in f.title or "ended" in f.stats for f in cohorts)
+    eased = [f for f in cohorts if f.title.endswith("; fewer in the window's second half")]
+    assert eased, [f.title for f in cohorts]
+    for f in eased:
+        first, second = f.stats["first_half"], f.stats["second_half"]
+        assert isinstance(first, int) and isinstance(second, int) and 0 < second < first
+        assert f.severity == "low" and f.stats["steady"] is False and "eased" in f.summary

@@ -193,7 +193,7 @@ def _finding(
         stats.update(cut_attr=cut.attr, cut_low=cut.lo, cut_high=cut.hi)
     if background:
         stats.update(
-            steady=background.last is None,
+            steady=not background.fell,
             first_half=background.half.before_hits,
             second_half=background.half.after_hits,
         )
@@ -236,18 +236,19 @@ _compare = {
 
 @dataclass(frozen=True, slots=True)
 class _Background:
-    """An error-record cohort whose failures did not rise: at one rate all along (``last`` is
-    None), or an episode that ended (``last``: its last failure); the halves' counts and the
-    message most of them are."""
+    """An error-record cohort whose failures did not rise: at one rate all along, or fewer
+    later (``fell``), maybe none at all after ``last`` (its last failure, when they stopped);
+    the halves' counts and the message most of them are."""
 
     half: RateChange
     common: tuple[str, int] | None
-    last: datetime | None
+    fell: bool = False
+    last: datetime | None = None
 
     def suffix(self) -> str:
-        return (
-            "; steady over the window" if self.last is None else f"; none after {minute(self.last)}"
-        )
+        if self.last is not None:
+            return f"; none after {minute(self.last)}"
+        return "; fewer in the window's second half" if self.fell else "; steady over the window"
 
     def sentence(self) -> str:
         common = (
@@ -259,8 +260,13 @@ class _Background:
         )
         if self.last is not None:
             return (
-                f" Its failures fell off ({counts}), the last at {minute(self.last)}{common}:"
+                f" Its failures stopped ({counts}), the last at {minute(self.last)}{common}:"
                 " a past episode, not what fails at the end of the evidence."
+            )
+        if self.fell:
+            return (
+                f" Its failures fell within the window ({counts}){common}: an episode that"
+                " eased, not a new failure."
             )
         return (
             f" Its failures come at the same rate from start to end ({counts}){common}:"
@@ -305,8 +311,10 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
     half, change = halves(hits, totals), onset(hits, totals)
     if rose(half) or rose(change):
         return None
+    fewer = fell(half) or fell(change)
     last = None
-    if fell(half) or fell(change):
+    # Stopped: none at all after the split where the rate fell.
+    if fewer and any(c is not None and fell(c) and c.after_hits == 0 for c in (half, change)):
         found = case.one(f"SELECT max(ts) FROM events WHERE {failures}", (file,))
         last = found[0] if found and found[0] is not None else None
     top = case.one(
@@ -315,7 +323,7 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
         " c JOIN templates t USING (template_id) ORDER BY c.n DESC, t.pattern LIMIT 1",
         (file,),
     )
-    return _Background(half, (str(top[0]), int(top[1])) if top else None, last)
+    return _Background(half, (str(top[0]), int(top[1])) if top else None, fewer, last)
 
 
 def _coverage_since(
