@@ -135,7 +135,7 @@ def rose(change: RateChange | None) -> TypeGuard[RateChange]:
 
 
 def fell(change: RateChange | None) -> TypeGuard[RateChange]:
-    """The rate went down after the split, significantly (an episode that ended)."""
+    """The rate went down after the split, significantly (an episode that ended or eased)."""
     if change is None or change.increased:
         return False
     before, after = (

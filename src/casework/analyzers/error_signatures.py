@@ -187,7 +187,7 @@ def _finding(
     half = halves(hits, totals) if totals else None
     change = onset(hits, totals) if totals else None
     new = rose(half) or rose(change)
-    ended = not new and (fell(half) or fell(change))
+    fewer = not new and (fell(half) or fell(change))
     p = min(half.p_value if half else 1.0, change.p_value if change else 1.0)
     peak = max(hits) if hits else s.count
     strength = evidence_strength(p) if new else 0.0
@@ -207,7 +207,7 @@ def _finding(
         "second_half": half.after_hits if half else None,
         "p_halves": half.p_value if half else None,
         "new": new,
-        "fell": ended,
+        "fell": fewer,
     }
     since = ""
     if new and rose(change) and window:
@@ -225,7 +225,7 @@ def _finding(
         )
     label = "ERROR" if s.klass == "error" else "WARN"
     trend = ""
-    if ended and half:
+    if fewer and half:
         trend = (
             f", fell within the window ({half.before_hits:,} in its first half,"
             f" {half.after_hits:,} in the second; last {minute(s.last)})"
@@ -236,7 +236,7 @@ def _finding(
         f'{label} "{_short(text)}" ×{s.count:,}{since}{trend};'
         f" peak {peak} per {label_seconds(width)}"
     )
-    summary = _summary(s, label, new, ended, p, total, width, peak)
+    summary = _summary(s, label, new, fewer, p, total, width, peak)
     return Finding(
         key=f"{label}_SIGNATURE",
         analyzer="error_signatures",
@@ -260,14 +260,14 @@ def _severity(s: _Signature, new: bool) -> Severity:
 
 
 def _summary(
-    s: _Signature, label: str, new: bool, ended: bool, p: float, total: int, width: int, peak: int
+    s: _Signature, label: str, new: bool, fewer: bool, p: float, total: int, width: int, peak: int
 ) -> str:
     seen = (
         f"first seen {minute(s.first)}, last seen {minute(s.last)}" if s.first else "no timestamps"
     )
     if new:
         trend = f"Its share of records rose within the window (one-sided Fisher p = {p:.2g})."
-    elif ended:
+    elif fewer:
         trend = (
             "Its share of records fell within the window (one-sided Fisher p < 0.01, corrected"
             " for the splits tried): an episode that ended or eased, not what fails at the end"

@@ -189,7 +189,7 @@ def _finding(
     change = onset(hits, totals) if timed else None
     new_half, new_onset = rose(half), rose(change)
     new = new_half or new_onset
-    ended = not new and (fell(half) or fell(change))
+    fewer = not new and (fell(half) or fell(change))
     if fails < MIN_FAILURES and not new:
         return None
     if klass == "4xx" and rate < MIN_4XX_RATE and not new:
@@ -213,7 +213,7 @@ def _finding(
         "second_half_rate": half.after_rate if half else None,
         "p_halves": half.p_value if half else None,
         "new": new,
-        "fell": ended,
+        "fell": fewer,
         "bucket_seconds": width,
     }
     since_ts: datetime | None = None
