@@ -13,6 +13,7 @@ from casework.analyzers.net_connect_failures import net_connect_failures
 from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
 from casework.analyzers.net_tls_alerts import net_tls_alerts
+from casework.analyzers.net_zero_window import net_zero_window
 from casework.net.inspect import inspect_file
 from netgen import (
     ACK,
@@ -140,6 +141,79 @@ def test_dns_failure_for_one_host(tmp_path: Path) -> None:
     assert len(excerpt) == 3
     assert all("db.internal.example.com A" in x and "-> SERVFAIL" in x for x in excerpt)
     assert all("10.1.0.15" in x and "10.0.0.2:53" in x for x in excerpt)
+
+
+def test_zero_window_stalls_with_their_durations(tmp_path: Path) -> None:
+    """Clients downloading from one server: in one connection the client's application stops
+    reading for 3.5 s (window 0, the server probes, the window reopens); in another it never
+    reads again before the capture ends; a third connection is healthy."""
+    rng = random.Random(5)
+    w = PcapWriter()
+    server, port, stall, tail = "10.9.9.20", 8443, 3.5, 6.0
+    starts: list[float] = []
+    for i, reopens in enumerate((True, False, None)):
+        conn = TcpConn(w, f"10.1.0.{30 + i}", 50000 + i, server, port, rng)
+        t = conn.handshake(T0 + 10 * i)
+        conn.seg(t + 0.001, True, PSH | ACK, b"GET /export/2026-01.csv HTTP/1.1\r\nHost: x\r\n\r\n")
+        t += 0.05
+        for k in range(4):
+            conn.seg(t + 0.0001 * k, False, ACK, bytes(1448))
+        t += 0.001
+        if reopens is None:  # healthy: the client keeps reading
+            conn.seg(t, True, ACK, win=64240)
+            continue
+        conn.seg(t, True, ACK, win=0)  # the buffer is full: nothing read since
+        starts.append(t)
+        probes = [1.0, 2.0, 3.0] if reopens else [1.0, 3.0, 5.0]
+        for p in probes:  # one byte past what the client acked: zero-window probes
+            conn.seg(t + p, False, ACK, b"x", seq=conn.sseq)
+            conn.seg(t + p + 0.0002, True, ACK, win=0)
+        if reopens:
+            conn.seg(t + stall, True, ACK, win=65535)
+            conn.seg(t + stall + 0.001, False, PSH | ACK, bytes(1448))
+        else:
+            conn.seg(t + tail, False, ACK, b"x", seq=conn.sseq)
+    pcap = w.write(tmp_path / "downloads.pcap")
+    counts = inspect_file(pcap)["counts"]
+    findings = list(net_zero_window.run(load_case(tmp_path, [pcap])))
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.entities == {"receiver": "client", "server": f"{server}:{port}"}
+    assert f.stats["stalls"] == 2 and f.stats["connections"] == 2
+    assert f.stats["never_reopened"] == 1
+    assert f.stats["advertisements"] == counts["tcp_zero_window"] == 8
+    assert f.stats["probes"] == counts["tcp_zw_probe"]
+    # The reopened stall lasted from the zero window to the window update; the other until
+    # the connection's last packet (the server's probe at ``tail``).
+    assert abs(float(f.stats["longest_s"]) - tail) < 0.01
+    assert abs(float(f.stats["stalled_s"]) - (stall + tail)) < 0.01
+    assert f.severity == "high" and "never reopened" in f.title
+    assert "reopened at frame" in f.evidence[0].excerpt
+    assert "not reopened" in f.evidence[0].excerpt
+
+
+def test_zero_windows_in_real_captures_agree_with_wireshark() -> None:
+    """Every real capture with zero windows in the tshark oracle: the stalls account for every
+    zero-window advertisement tshark counted, and a stall that ended has its window update."""
+    import csv
+
+    data = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "pcap"
+    with (data / "ORACLE_COUNTS.tsv").open(newline="") as fh:
+        oracle = {r["file"]: r for r in csv.DictReader(fh, delimiter="\t")}
+    checked = 0
+    for name, row in sorted(oracle.items()):
+        if int(row["tcp_zero_window"]) == 0:
+            continue
+        facts = inspect_file(data / name)
+        stalls = [s for c in facts["conversations"] for s in c.get("zero_windows", [])]
+        assert sum(s["advertisements"] for s in stalls) == int(row["tcp_zero_window"]), name
+        for s in stalls:
+            assert s["stalled_s"] >= 0 and (s["reopened_frame"] or 0) in (
+                0,
+                *range(s["frame"] + 1, int(row["frames"]) + 1),
+            )
+        checked += 1
+    assert checked >= 2
 
 
 def test_post_redirect_trap(tmp_path: Path) -> None:

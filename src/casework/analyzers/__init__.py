@@ -24,6 +24,7 @@ from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
 from casework.analyzers.net_retransmissions import net_retransmissions
 from casework.analyzers.net_tls_alerts import net_tls_alerts
+from casework.analyzers.net_zero_window import net_zero_window
 from casework.analyzers.novelty import novelty
 from casework.analyzers.periodic import periodic
 from casework.analyzers.plan_heap_fetches import plan_heap_fetches
@@ -67,6 +68,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     net_retransmissions,
     net_dns_failures,
     net_tls_alerts,
+    net_zero_window,
     error_signatures,
     changepoints,
     cohort,

@@ -159,6 +159,8 @@ class Capture:
         if flags & 4:
             conv.resets.append((num, ts, is_a, ts - conv.last_ts, conv.last_gap))
         fl = tcp.analyze(conv, fwd, rev, ts, seq, ack, flags, win, seglen)
+        if fl & (tcp.ZERO_WINDOW | tcp.ZW_PROBE) or fwd.stall is not None:
+            tcp.stalls(conv, fwd, rev, is_a, num, ts, fl, flags, win)
         if not flags & 2:
             fwd.is_first_ack = False
         if fl:

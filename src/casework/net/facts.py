@@ -148,6 +148,19 @@ def tcp_summary(conv: tcp.Conversation) -> dict[str, Any]:
             for f, _ts, by_a, idle, before in conv.resets[:20]
         ],
     }
+    if conv.stalls:
+        out["zero_windows"] = [
+            {
+                "by": "client" if st.by_a == client_is_a else "server",
+                "frame": st.frame,
+                "advertisements": st.advertisements,
+                "probes": st.probes,
+                "reopened_frame": st.reopened_frame or None,
+                # Until the window reopened, else until this conversation's last packet.
+                "stalled_s": _round((conv.last_ts if st.end is None else st.end) - st.start),
+            }
+            for st in conv.stalls
+        ]
     app = conv.app
     if isinstance(app, App):
         out["app"] = app.kind

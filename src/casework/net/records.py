@@ -78,6 +78,8 @@ def _tcp_attrs(conv: tcp.Conversation, summary: dict[str, Any]) -> dict[str, Any
         },
         "resets": summary["resets"],
     }
+    if "zero_windows" in summary:
+        attrs["zero_windows"] = summary["zero_windows"]
     if "app" in summary:
         attrs["app"] = summary["app"]
     if "tls" in summary:

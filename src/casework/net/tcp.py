@@ -15,6 +15,7 @@ from typing import Any
 
 from casework.net.tcp_state import Conversation as Conversation
 from casework.net.tcp_state import Flow as Flow
+from casework.net.tcp_state import Stall
 
 M32 = 0xFFFFFFFF
 HALF = 0x80000000
@@ -173,6 +174,31 @@ def analyze(
     if rev.segments:
         _acked(conv, rev, ack, ts)
     return fl
+
+
+#: Zero-window stalls kept per conversation (every advertisement is still counted in ``counts``).
+MAX_STALLS = 20
+
+
+def stalls(conv: Conversation, fwd: Flow, rev: Flow, by_a: bool, num: int, ts: float,
+           fl: int, flags: int, window: int) -> None:  # fmt: skip
+    """Track zero-window stalls: the segment's sender (``fwd``) advertising a zero window opens
+    one (its receive buffer is full: its application stopped reading), a later window from
+    it closes it; the peer's zero-window probes count toward it. Called only for segments
+    that advertise a zero window, probe one, or come from a side with a stall open."""
+    stall = fwd.stall
+    if fl & ZERO_WINDOW:
+        if stall is None:
+            if len(conv.stalls) >= MAX_STALLS:
+                return
+            stall = fwd.stall = Stall(by_a, num, ts)
+            conv.stalls.append(stall)
+        stall.advertisements += 1
+    elif stall is not None and window and not flags & (SYN | RST):
+        stall.reopened_frame, stall.end = num, ts
+        fwd.stall = None
+    if fl & ZW_PROBE and rev.stall is not None:
+        rev.stall.probes += 1
 
 
 def _repeated_ack(fwd: Flow, rev: Flow, ack: int, window: int) -> int:

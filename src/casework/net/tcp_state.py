@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 M32 = 0xFFFFFFFF
+
+
+@dataclass(slots=True)
+class Stall:
+    """One side's zero window: from its first zero-window advertisement to the segment in which
+    it offers a window again (``reopened_frame`` 0 and ``end`` None while it has not)."""
+
+    by_a: bool
+    frame: int
+    start: float
+    advertisements: int = 0
+    probes: int = 0
+    reopened_frame: int = 0
+    end: float | None = None
 
 
 class Flow:
@@ -26,6 +41,7 @@ class Flow:
         "packets",
         "payload",
         "segments",
+        "stall",
         "win_scale",
         "window",
     )
@@ -48,6 +64,7 @@ class Flow:
         self.bytes = 0
         self.payload = 0
         self.fin_frame = 0
+        self.stall: Stall | None = None  # open while this side advertises a zero window
 
 
 class Conversation:
@@ -68,6 +85,7 @@ class Conversation:
         "last_ts",
         "mru_syn",
         "resets",
+        "stalls",
         "stream",
         "syn_frames",
         "synack_frame",
@@ -96,4 +114,5 @@ class Conversation:
         self.frames: dict[int, list[int]] = {}  # condition bit -> first frame numbers
         # frame, ts, sent by a, silence before the RST, silence before the packet preceding it
         self.resets: list[tuple[int, float, bool, float, float]] = []
+        self.stalls: list[Stall] = []
         self.last_gap = 0.0
