@@ -17,7 +17,7 @@ from casework.findings import Finding, Window
 from casework.rank import rank
 from casework.store import Store
 from casework.timegroups import time_groups
-from casework.timeline import bucket_count, bucket_seconds, halves, onset, relation
+from casework.timeline import bucket_count, bucket_seconds, fell, halves, onset, relation
 
 
 def _by(findings: list[Finding], key: str, text: str) -> Finding:
@@ -176,6 +176,15 @@ def test_rate_change_tests() -> None:
     change = onset(step, totals)
     assert change is not None and change.split == 70 and change.p_value < 1e-12
     assert change.before_rate == 0.0 and change.after_rate == pytest.approx(0.4)
+    assert not fell(change)
+    # A fall: an episode that ended. A 1% dip over millions of records is significant
+    # by Fisher's test and still steady.
+    ended = onset([20] * 30 + [0] * 70, totals)
+    assert fell(ended) and ended.split == 30
+    big = [100_000] * 2
+    assert halves([50_500, 49_500], big).p_value > 0.5
+    assert not fell(halves([50_500, 49_500], big))
+    assert fell(halves([50_500, 20_000], big))
 
 
 def test_new_4xx_burst_is_reported_and_steady_404s_are_not(tmp_path: Path) -> None:

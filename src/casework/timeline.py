@@ -134,9 +134,15 @@ def rose(change: RateChange | None) -> TypeGuard[RateChange]:
     return change is not None and change.increased and change.p_value < ALPHA
 
 
+#: A fall counts when the rate after is at most this share of the rate before: with millions
+#: of records, a 1% dip is significant and still means "steady".
+FELL_TO = 0.5
+
+
 def fell(change: RateChange | None) -> TypeGuard[RateChange]:
-    """The rate went down after the split, significantly (an episode that ended or eased)."""
-    if change is None or change.increased:
+    """The rate went down after the split, significantly and at least by half (an episode that
+    ended or eased)."""
+    if change is None or change.after_rate > FELL_TO * change.before_rate:
         return False
     before, after = (
         (change.before_hits, change.before_total),
