@@ -160,3 +160,12 @@ def test_clock_with_tz_for_year_less_shapes() -> None:
     stamp = clock.read("[10.30 16:49:06] chrome.exe - proxy open")
     assert stamp is not None
     assert (stamp.ts, stamp.assumed) == (utc(2026, 10, 30, 8, 49, 6), True)
+
+
+def test_an_offset_of_a_day_or_more_is_not_a_time() -> None:
+    """``-2700`` looks like a zone but no zone is 27 hours off: the stamp is unreadable, never
+    an exception (a corrupted access log line must be counted as bad, not end the file)."""
+    assert parse_ts("10/Oct/2000:13:55:36 -2700") is None
+    assert parse_ts("2026-03-01T12:00:00+24:00") is None
+    stamp = parse_ts("10/Oct/2000:13:55:36 -2359")  # the largest real offset still reads
+    assert stamp is not None and stamp[0] == datetime(2000, 10, 11, 13, 54, 36, tzinfo=UTC)

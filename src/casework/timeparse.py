@@ -154,9 +154,9 @@ def _build(g: dict[str, str | None], name: str, year: int) -> datetime | None:
             h = h % 12 + (12 if (g["ampm"] or "").strip() == "PM" else 0)
         dt = datetime(int(y) if y else year, m, int(g["d"] or 0), h, int(minute or 0),
                       min(int(sec or 0), 59))  # fmt: skip
+        zone = _zone(g.get("z"))  # an offset of a day or more (-2700) is no zone: invalid
     except (ValueError, TypeError):
         return None
-    zone = _zone(g.get("z"))
     return dt.replace(tzinfo=zone) if zone is not None else dt
 
 
