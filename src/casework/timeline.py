@@ -151,6 +151,13 @@ def fell(change: RateChange | None) -> TypeGuard[RateChange]:
     return fisher_increase(after, before) * change.corrections < ALPHA
 
 
+#: What a rate that ``fell`` means, for a finding's summary.
+FELL_MEANING = (
+    "one-sided Fisher p < 0.01, corrected for the splits tried: an episode that ended or"
+    " eased, not what fails at the end of the evidence"
+)
+
+
 def halves(hits: Sequence[int], totals: Sequence[int]) -> RateChange:
     """Compare the first and the second half of the series (split at the middle bucket)."""
     mid = len(totals) // 2

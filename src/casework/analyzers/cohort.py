@@ -311,10 +311,10 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
     half, change = halves(hits, totals), onset(hits, totals)
     if rose(half) or rose(change):
         return None
-    fewer = fell(half) or fell(change)
+    falls = [c for c in (half, change) if fell(c)]
     last = None
-    # Stopped: none at all after the split where the rate fell.
-    if fewer and any(c is not None and fell(c) and c.after_hits == 0 for c in (half, change)):
+    # Stopped: none at all after a split where the rate fell.
+    if any(c.after_hits == 0 for c in falls):
         found = case.one(f"SELECT max(ts) FROM events WHERE {failures}", (file,))
         last = found[0] if found and found[0] is not None else None
     top = case.one(
@@ -323,7 +323,7 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
         " c JOIN templates t USING (template_id) ORDER BY c.n DESC, t.pattern LIMIT 1",
         (file,),
     )
-    return _Background(half, (str(top[0]), int(top[1])) if top else None, fewer, last)
+    return _Background(half, (str(top[0]), int(top[1])) if top else None, bool(falls), last)
 
 
 def _coverage_since(

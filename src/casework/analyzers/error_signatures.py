@@ -23,6 +23,7 @@ from casework.findings import Evidence, Finding, Severity, Window
 from casework.signature_sql import normalized_sql
 from casework.timegroups import time_groups, window_table
 from casework.timeline import (
+    FELL_MEANING,
     bucket_count,
     bucket_index_sql,
     bucket_seconds,
@@ -268,11 +269,7 @@ def _summary(
     if new:
         trend = f"Its share of records rose within the window (one-sided Fisher p = {p:.2g})."
     elif fewer:
-        trend = (
-            "Its share of records fell within the window (one-sided Fisher p < 0.01, corrected"
-            " for the splits tried): an episode that ended or eased, not what fails at the end"
-            " of the evidence."
-        )
+        trend = f"Its share of records fell within the window ({FELL_MEANING})."
     else:
         trend = "Its share of records did not rise within the window: likely background."
     return (

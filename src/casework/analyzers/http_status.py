@@ -22,6 +22,7 @@ from casework.findings import Evidence, Finding, Severity, Stat, Window, iso
 from casework.shifts import STREAM_SQL
 from casework.timegroups import time_groups, window_table
 from casework.timeline import (
+    FELL_MEANING,
     RateChange,
     bucket_count,
     bucket_index_sql,
@@ -344,8 +345,7 @@ def _summary(r: _Route, klass: str, stats: dict[str, Stat], new: bool, timed: bo
     verdict = (
         "The rise is significant: something changed during the window."
         if new
-        else "The rate fell within the window (one-sided Fisher p < 0.01, corrected for the"
-        " splits tried): an episode that ended or eased, not what fails at the end of the evidence."
+        else f"The rate fell within the window ({FELL_MEANING})."
         if stats["fell"]
         else "The rate did not rise within the window: likely background, not the incident."
         if isinstance(h1, float) or isinstance(onset, float)
