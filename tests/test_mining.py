@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from casework.errors import CaseworkError
 from casework.mining import TemplateMiner, template_id
 from casework.mining.masks import HEX_VALUE, mask, render
+from casework.mining.miner import _HEX_RUNS, HEX_MARK, hex_marked
 
 LOGHUB = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "loghub2k"
 EVALUATOR = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench" / "loghub_eval.py"
@@ -241,6 +242,25 @@ def test_hex_mark_shape_never_joins_messages_that_mask_apart(
     )
     if shape(message) == shape(varied) and not any(c.isdigit() for c in mask(message)):
         assert mask(message) == mask(varied)
+
+
+_BOUNDARIES = st.sampled_from(list("-_/+~%$\\.:@ =g,\"'"))
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(_HEXISH, st.uuids().map(str), _PIECES, _BOUNDARIES), min_size=1, max_size=14
+    ).map("".join)
+)
+def test_hex_ids_marked_from_their_runs_are_the_regex_substitution(message: str) -> None:
+    """The miner tries ``HEX_VALUE`` only where a run of eight hex digits starts; what it
+    marks must be what the regex substitutes anywhere in the message."""
+    raw = message.encode()
+    runs = raw.translate(_HEX_RUNS)
+    first = runs.find(b"xxxxxxxx")
+    marked = raw if first < 0 else hex_marked(message, raw, runs, first)
+    assert marked == HEX_VALUE.sub(HEX_MARK, message).encode()
 
 
 def shape(message: str) -> str:

@@ -55,9 +55,40 @@ _ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
 #: no run of eight "x" has nothing ``HEX_VALUE`` matches (its shortest match is 8 hex digits),
 #: so the regex, a few microseconds per message, is skipped for it.
 _HEX_RUNS = bytes(ord("x") if chr(b) in "0123456789abcdefABCDEF" else ord(" ") for b in range(256))
+_EIGHT = b"xxxxxxxx"
 _ANY_DIGIT = re.compile(r"\d")
 #: Stands in for a hex id in shape signatures (see ``masks.HEX_VALUE``).
 HEX_MARK = "\x02"
+_MARK_BYTES = HEX_MARK.encode()
+
+
+def hex_marked(message: str, raw: bytes, runs: bytes, first: int) -> bytes:
+    """``HEX_VALUE.sub(HEX_MARK, message)`` as bytes, for an ASCII ``message`` (``raw``: its
+    bytes; ``runs``: them under ``_HEX_RUNS``; ``first``: where the first eight "x" start).
+
+    A match can start only where a run of at least eight hex digits starts (its first
+    character is a hex digit, and no word character may precede it), so the regex is tried
+    at those starts alone: 0.8 us a try, against 3-5 us for ``sub`` over a whole message.
+    """
+    pieces: list[bytes] = []
+    done = 0
+    at = first
+    match = HEX_VALUE.match
+    while at >= 0:
+        found = match(message, at)
+        if found is None:
+            end = runs.find(b" ", at)  # the end of this run; the next starts after it
+            if end < 0:
+                break
+            at = runs.find(_EIGHT, end)
+        else:
+            pieces += (raw[done:at], _MARK_BYTES)
+            done = found.end()
+            at = runs.find(_EIGHT, done)
+    if not pieces:
+        return raw
+    pieces.append(raw[done:])
+    return b"".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -97,8 +128,14 @@ class TemplateMiner:
             cluster = self._slow_add(message, None)
         else:
             raw = message.encode("utf-8", "surrogatepass")
-            if b"xxxxxxxx" in raw.translate(_HEX_RUNS):
-                raw = HEX_VALUE.sub(HEX_MARK, message).encode("utf-8", "surrogatepass")
+            runs = raw.translate(_HEX_RUNS)
+            first = runs.find(_EIGHT)
+            if first >= 0:
+                raw = (
+                    hex_marked(message, raw, runs, first)
+                    if message.isascii()
+                    else HEX_VALUE.sub(HEX_MARK, message).encode("utf-8", "surrogatepass")
+                )
             shape = raw.translate(_ZERO_DIGITS)
             cluster = self._shapes.get(shape) or self._slow_add(message, shape)
         while cluster.merged_into is not None:
