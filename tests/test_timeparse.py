@@ -153,6 +153,9 @@ def test_clock_keeps_fractions_when_caching_per_second() -> None:
     b = clock.read("2026-03-01 12:00:00.900 y")
     assert a is not None and b is not None
     assert b.ts - a.ts == timedelta(milliseconds=800)
+    for written, micros in (("5", 500_000), ("030", 30_000), ("123456789", 123_456), ("000", 0)):
+        stamp = clock.read(f"2026-03-01 12:00:01.{written} z")
+        assert stamp is not None and stamp.ts == utc(2026, 3, 1, 12, 0, 1, micros), written
 
 
 def test_clock_with_tz_for_year_less_shapes() -> None:
