@@ -7,6 +7,7 @@ import gc
 import json
 import random
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from casework.redact import RedactionPolicy
@@ -70,3 +71,15 @@ def test_the_collector_runs_rarely_during_a_scan_and_as_before_after_it(tmp_path
     assert during < 20, f"{during} collections during the scan"
     assert gc.get_threshold() == before
     assert len(started) == during + 1  # the collector still works after the scan
+
+
+def test_scans_on_threads_restore_the_collector_when_the_last_one_ends(tmp_path: Path) -> None:
+    tasks = []
+    for i in range(3):
+        (tmp_path / str(i)).mkdir()
+        tasks.append(_api_log(tmp_path / str(i), 3_000))
+    before = gc.get_threshold()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(scan, tasks))
+    assert [r.records for r in results] == [3_000] * 3
+    assert gc.get_threshold() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,14 +31,28 @@ _BY_KIND: dict[str, Format] = {f.kind: f for f in FORMATS}
 COLLECT_EVERY = 100_000
 
 
+_collecting = threading.Lock()
+_scanning: list[tuple[int, int, int]] = []  # the thresholds to restore, one per running scan
+
+
 @contextlib.contextmanager
 def _rare_collections() -> Iterator[None]:
-    threshold = gc.get_threshold()
-    gc.set_threshold(COLLECT_EVERY, *threshold[1:])
+    """The collector's threshold raised while any scan runs in this process (a Dask worker
+    may run several on threads), and restored when the last one ends."""
+    with _collecting:
+        if not _scanning:
+            threshold = gc.get_threshold()
+            gc.set_threshold(COLLECT_EVERY, *threshold[1:])
+        else:
+            threshold = _scanning[0]
+        _scanning.append(threshold)
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
+        with _collecting:
+            _scanning.pop()
+            if not _scanning:
+                gc.set_threshold(*threshold)
 
 
 def scan(task: ScanTask) -> ScanResult:
