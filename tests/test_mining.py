@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from casework.errors import CaseworkError
@@ -253,6 +253,8 @@ _BOUNDARIES = st.sampled_from(list("-_/+~%$\\.:@ =g,\"'"))
         st.one_of(_HEXISH, st.uuids().map(str), _PIECES, _BOUNDARIES), min_size=1, max_size=14
     ).map("".join)
 )
+@example("cache deadbeefcafe evicted after 12345678 tries")  # runs of letters only, digits only
+@example("req 0b5c8e2a-1f3d-4c6e-9a7b-2d4f6a8c0e1f-x ok 0b5c8e2a-1f3d-4c6e-9a7b-2d4f6a8c0e1f")
 def test_hex_ids_marked_from_their_runs_are_the_regex_substitution(message: str) -> None:
     """The miner tries ``HEX_VALUE`` only where a run of eight hex digits starts; what it
     marks must be what the regex substitutes anywhere in the message."""

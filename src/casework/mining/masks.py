@@ -47,13 +47,18 @@ _SCAN = re.compile(
 #: Hex ids (at least 8 hex digits mixing digits and letters) and UUIDs standing alone as
 #: atoms: ``mask`` turns each into one wildcard whatever its letters, so the miner's
 #: shape signature may stand them in with one character (request ids, trace ids).
+_HEX_BEFORE = r"[\w\-/+~%$\\.]"  # none of these may stand right before a hex id
+_HEX_AFTER = r"[\w\-/+~%$\\.:@]"  # nor these right after it
 HEX_VALUE = re.compile(
-    r"(?<![\w\-/+~%$\\.])"
+    rf"(?<!{_HEX_BEFORE})"
     r"(?:(?=[0-9a-fA-F\-]{0,35}\d)(?=[0-9a-fA-F\-]{0,35}[a-fA-F])"
     r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
     r"|(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,})"
-    r"(?![\w\-/+~%$\\.:@])"
+    rf"(?!{_HEX_AFTER})"
 )
+#: The ASCII characters of those two classes, for checks without the regex.
+HEX_NOT_BEFORE = frozenset(c for c in map(chr, range(128)) if re.fullmatch(_HEX_BEFORE, c))
+HEX_NOT_AFTER = frozenset(c for c in map(chr, range(128)) if re.fullmatch(_HEX_AFTER, c))
 _PREFIXED_NUMBER = re.compile(r"([A-Za-z]+[.\-#])\d+")
 _HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]+(?:[\-:][0-9a-fA-F]+)*")
 _DIGIT = re.compile(r"\d")
