@@ -7,8 +7,9 @@ measures, on the same files and in one run:
   parse only       the format parsers alone (CPU seconds)
   scan             what a scan worker runs per file: parse, redact, mine, build rows,
                    write Parquet (CPU seconds), and where that time goes (cProfile)
-  investigate      ``casework investigate`` with one worker and with all cores: the
-                   scan and the merge into DuckDB (the ingest), then the analyzers
+  investigate      ``casework investigate`` (the installed script, in its own process)
+                   with one worker and with all cores: the read (scan) and the merge into
+                   DuckDB (the ingest), then the analysis, from its inventory's phases
 
 Usage: ``python -P bench/ingest.py [--mb 200] [--keep DIR]``
 """
@@ -16,7 +17,6 @@ Usage: ``python -P bench/ingest.py [--mb 200] [--keep DIR]``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import json
 import os
@@ -24,17 +24,16 @@ import pstats
 import random
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from casework import pipeline
 from casework.formats import sniff
 from casework.formats.base import ParseContext
-from casework.pipeline import Options, investigate
 from casework.redact import RedactionPolicy
 from casework.scan.task import ScanTask
 from casework.scan.worker import scan
@@ -162,44 +161,36 @@ def main() -> None:
     )
     for label, workers in (("one worker", 1), ("all cores", os.cpu_count() or 1)):
         shutil.rmtree(work / "case", ignore_errors=True)
-        times: dict[str, list[float]] = {}
-        with _timed(times):
-            started = time.perf_counter()
-            result = investigate(bundle, work / "case", Options(workers=workers))
-            wall = time.perf_counter() - started
-        ingest = times["scan"][0] + times["merge"][0]
+        run = investigate_cli(bundle, work / "case", workers)
+        read, merge, analysis = (run["phases"][k] for k in ("read", "merge", "analysis"))
         print(
-            f"investigate, {label} ({workers}): ingest {ingest:5.1f} s wall = {size / ingest:5.1f} MB/s"
-            f" (scan {times['scan'][0]:.1f} s, merge into DuckDB {times['merge'][0]:.1f} s wall /"
-            f" {times['merge'][1]:.1f} CPU s); whole run {wall:.1f} s, analyzers"
-            f" {sum(r.seconds for r in result.runs):.1f} s"
+            f"investigate, {label} ({workers}): ingest {read + merge:5.1f} s wall ="
+            f" {size / (read + merge):5.1f} MB/s (read {read:.1f} s, merge into DuckDB"
+            f" {merge:.1f} s); whole run {run['seconds']:.1f} s, analysis {analysis:.1f} s"
         )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process {peak:.0f} MiB; cores {os.cpu_count()}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS of one casework process {peak:.0f} MiB; cores {os.cpu_count()}")
     if args.keep is None:
         shutil.rmtree(work)
 
 
-@contextlib.contextmanager
-def _timed(times: dict[str, list[float]]) -> Iterator[None]:
-    """Wall and CPU seconds of the pipeline's scan and merge steps (the pipeline's own functions)."""
-    originals = {"scan": pipeline._run, "merge": pipeline.merge}
-
-    def wrap(name: str) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            wall, cpu = time.perf_counter(), time.process_time()
-            try:
-                return originals[name](*args, **kwargs)
-            finally:
-                times[name] = [time.perf_counter() - wall, time.process_time() - cpu]
-
-        return timed
-
-    pipeline._run, pipeline.merge = wrap("scan"), wrap("merge")  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        pipeline._run, pipeline.merge = originals["scan"], originals["merge"]  # type: ignore[assignment]
+def investigate_cli(bundle: Path, out: Path, workers: int) -> dict[str, Any]:
+    """``casework investigate`` run as a user runs it, by the installed script in its own
+    process (pool workers import their parent's ``__main__`` again, so a run from this
+    script would time this script's imports), and its inventory: phases and seconds."""
+    script = Path(sys.executable).with_name("casework")
+    command = [
+        str(script),
+        "investigate",
+        str(bundle),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    inventory: dict[str, Any] = json.loads((out / "inventory.json").read_text())
+    return inventory
 
 
 if __name__ == "__main__":
