@@ -188,7 +188,9 @@ def investigate_cli(bundle: Path, out: Path, workers: int) -> dict[str, Any]:
         "--workers",
         str(workers),
     ]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"casework investigate failed ({done.returncode}): {done.stderr[-2000:]}")
     inventory: dict[str, Any] = json.loads((out / "inventory.json").read_text())
     return inventory
 
