@@ -382,3 +382,45 @@ def test_a_5xx_episode_that_ended_is_not_called_steady(tmp_path: Path) -> None:
     first, second = episode.stats["first_half_rate"], episode.stats["second_half_rate"]
     assert isinstance(first, float) and isinstance(second, float) and first > 0.05 > second
     assert "ended or eased" in episode.summary
+
+
+def _fell_late(tmp_path: Path) -> list[Finding]:
+    """One hour of a service: a route fails (503) and a warning repeats at 12% of its
+    records for 50 minutes, then at 0.5%. The halves of the hour differ by less than half,
+    so the fall shows only at the change point."""
+    import json
+
+    from casework.pipeline import investigate
+
+    rng = random.Random(4)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    lines = []
+    for i in range(3600):
+        ts = T0 + timedelta(seconds=i)
+        bad = rng.random() < (0.12 if i < 3000 else 0.005)
+        lines.append(json.dumps({
+            "time": ts.isoformat(), "severity": "warning" if bad else "info",
+            "message": "replica lag above threshold" if bad else f"served page {rng.randint(1, 50)}",
+            "http": {"method": "GET", "route": "/v1/orders", "status_code": 503 if bad else 200},
+        }))  # fmt: skip
+    (bundle / "orders.jsonl").write_text("\n".join(lines) + "\n")
+    return investigate(bundle, tmp_path / "case").findings
+
+
+def test_a_fall_is_told_at_the_split_where_it_fell(tmp_path: Path) -> None:
+    """Titles name the split that fell, with its rates: the halves' counts of a series that
+    fell at its change point could hold nearly as many hits in the second half."""
+    findings = _fell_late(tmp_path)
+    route = _by(findings, "HTTP_5XX_ROUTE", "/v1/orders")
+    warning = next(
+        f for f in findings if f.analyzer == "error_signatures" and "replica lag" in f.title
+    )
+    for f in (route, warning):
+        assert f.stats["fell"] is True, f.title
+        at, start, end = f.stats["fell_at"], f.stats["fell_from"], f.stats["fell_to"]
+        assert isinstance(at, str) and "12:49" <= at.split()[1] <= "12:51", at
+        assert isinstance(start, float) and isinstance(end, float) and end <= start / 2
+        assert f"{start:.1%}" in f.title and f"before {at}, {end:.1%} after" in f.title
+    first, second = warning.stats["first_half"], warning.stats["second_half"]
+    assert isinstance(first, int) and isinstance(second, int) and second > first / 2

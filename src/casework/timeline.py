@@ -11,7 +11,7 @@ Bonferroni correction for the number of candidate splits).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeGuard
@@ -156,6 +156,30 @@ FELL_MEANING = (
     "one-sided Fisher p < 0.01, corrected for the splits tried: an episode that ended or"
     " eased, not what fails at the end of the evidence"
 )
+
+
+def fall_stats(
+    half: RateChange | None, change: RateChange | None, window: Window | None, width: int
+) -> dict[str, float | str | None]:
+    """Where a rate fell and from what to what, for a finding's stats: the halves of the
+    window when they show the fall (``fell_at`` None), else the two sides of the change
+    point; empty when neither fell. A title must name the split that fell: the halves of a
+    series that fell at its change point can hold more hits in the second half."""
+    if fell(half):
+        return {"fell_from": half.before_rate, "fell_to": half.after_rate, "fell_at": None}
+    if fell(change) and window is not None:
+        at = minute(bucket_start(window, width, change.split))
+        return {"fell_from": change.before_rate, "fell_to": change.after_rate, "fell_at": at}
+    return {}
+
+
+def fall_phrase(stats: Mapping[str, object], of: str) -> str:
+    """``fall_stats`` in words: "5.3% of <of> before 16:14, 1.2% after"."""
+    start, end, at = stats["fell_from"], stats["fell_to"], stats["fell_at"]
+    assert isinstance(start, float) and isinstance(end, float)
+    if at is None:
+        return f"{start:.1%} of {of} in the window's first half, {end:.1%} in its second"
+    return f"{start:.1%} of {of} before {at}, {end:.1%} after"
 
 
 def halves(hits: Sequence[int], totals: Sequence[int]) -> RateChange:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
@@ -30,6 +30,8 @@ from casework.timeline import (
     bucket_seconds,
     bucket_sql,
     evidence_strength,
+    fall_phrase,
+    fall_stats,
     fell,
     halves,
     minute,
@@ -196,6 +198,7 @@ def _finding(
             steady=not background.fell,
             first_half=background.half.before_hits,
             second_half=background.half.after_hits,
+            **background.fall,
         )
         if background.last is not None:
             stats["ended"] = minute(background.last)
@@ -237,13 +240,17 @@ _compare = {
 @dataclass(frozen=True, slots=True)
 class _Background:
     """An error-record cohort whose failures did not rise: at one rate all along, or fewer
-    later (``fell``), maybe none at all after ``last`` (its last failure, when they stopped);
-    the halves' counts and the message most of them are."""
+    later (``fall``: ``timeline.fall_stats``), maybe none at all after ``last`` (its last
+    failure, when they stopped); the halves' counts and the message most of them are."""
 
     half: RateChange
     common: tuple[str, int] | None
-    fell: bool = False
+    fall: dict[str, float | str | None] = field(default_factory=dict)
     last: datetime | None = None
+
+    @property
+    def fell(self) -> bool:
+        return bool(self.fall)
 
     def suffix(self) -> str:
         if self.last is not None:
@@ -265,8 +272,8 @@ class _Background:
             )
         if self.fell:
             return (
-                f" Its failures fell within the window ({counts}){common}: an episode that"
-                " eased, not a new failure."
+                f" Its failures fell within the window ({fall_phrase(self.fall, 'its records')})"
+                f"{common}: an episode that eased, not a new failure."
             )
         return (
             f" Its failures come at the same rate from start to end ({counts}){common}:"
@@ -312,6 +319,7 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
     if rose(half) or rose(change):
         return None
     falls = [c for c in (half, change) if fell(c)]
+    fall = fall_stats(half, change, window, width)
     last = None
     # Stopped: none at all after a split where the rate fell.
     if any(c.after_hits == 0 for c in falls):
@@ -323,7 +331,7 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
         " c JOIN templates t USING (template_id) ORDER BY c.n DESC, t.pattern LIMIT 1",
         (file,),
     )
-    return _Background(half, (str(top[0]), int(top[1])) if top else None, bool(falls), last)
+    return _Background(half, (str(top[0]), int(top[1])) if top else None, fall, last)
 
 
 def _coverage_since(

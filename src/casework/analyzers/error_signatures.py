@@ -30,7 +30,8 @@ from casework.timeline import (
     bucket_start,
     change_before,
     evidence_strength,
-    fell,
+    fall_phrase,
+    fall_stats,
     halves,
     label_seconds,
     minute,
@@ -188,7 +189,8 @@ def _finding(
     half = halves(hits, totals) if totals else None
     change = onset(hits, totals) if totals else None
     new = rose(half) or rose(change)
-    fewer = not new and (fell(half) or fell(change))
+    fall = {} if new else fall_stats(half, change, window, width)
+    fewer = bool(fall)
     p = min(half.p_value if half else 1.0, change.p_value if change else 1.0)
     peak = max(hits) if hits else s.count
     strength = evidence_strength(p) if new else 0.0
@@ -209,6 +211,7 @@ def _finding(
         "p_halves": half.p_value if half else None,
         "new": new,
         "fell": fewer,
+        **fall,
     }
     since = ""
     if new and rose(change) and window:
@@ -226,10 +229,10 @@ def _finding(
         )
     label = "ERROR" if s.klass == "error" else "WARN"
     trend = ""
-    if fewer and half:
+    if fewer:
         trend = (
-            f", fell within the window ({half.before_hits:,} in its first half,"
-            f" {half.after_hits:,} in the second; last {minute(s.last)})"
+            f", fell within the window ({fall_phrase(stats, 'records in its files')};"
+            f" last {minute(s.last)})"
         )
     elif not new:
         trend = f", steady over the window ({s.count / total:.1%} of records in its files)"

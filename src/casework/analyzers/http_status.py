@@ -30,7 +30,8 @@ from casework.timeline import (
     bucket_start,
     change_before,
     evidence_strength,
-    fell,
+    fall_phrase,
+    fall_stats,
     halves,
     label_seconds,
     minute,
@@ -190,7 +191,8 @@ def _finding(
     change = onset(hits, totals) if timed else None
     new_half, new_onset = rose(half), rose(change)
     new = new_half or new_onset
-    fewer = not new and (fell(half) or fell(change))
+    fall = {} if new else fall_stats(half, change, window, width)
+    fewer = bool(fall)
     if fails < MIN_FAILURES and not new:
         return None
     if klass == "4xx" and rate < MIN_4XX_RATE and not new:
@@ -215,6 +217,7 @@ def _finding(
         "p_halves": half.p_value if half else None,
         "new": new,
         "fell": fewer,
+        **fall,
         "bucket_seconds": width,
     }
     since_ts: datetime | None = None
@@ -312,11 +315,8 @@ def _title(
     trend = (
         "rising in the second half"
         if stats["new"]
-        else f"fell within the window ({stats['first_half_rate']:.1%} in its first half,"
-        f" {stats['second_half_rate']:.1%} in the second)"
+        else f"fell within the window ({fall_phrase(stats, 'its requests')})"
         if stats["fell"]
-        and isinstance(stats["first_half_rate"], float)
-        and isinstance(stats["second_half_rate"], float)
         else "steady over the window"
         if stats["first_half_rate"] is not None
         else "no trend measured within the window"
