@@ -199,9 +199,13 @@ def test_errors_that_eased_but_went_on_are_not_called_stopped(tmp_path: Path) ->
     result = investigate(bundle, tmp_path / "case", Options(workers=1))
     cohorts = [f for f in result.findings if f.key == "FAILURE_COHORT"]
     assert not any("none after" in f.title or "ended" in f.stats for f in cohorts)
-    eased = [f for f in cohorts if f.title.endswith("; fewer in the window's second half")]
+    eased = [f for f in cohorts if "; fewer " in f.title]
     assert eased, [f.title for f in cohorts]
     for f in eased:
-        first, second = f.stats["first_half"], f.stats["second_half"]
-        assert isinstance(first, int) and isinstance(second, int) and 0 < second < first
+        start, end, at = f.stats["fell_from"], f.stats["fell_to"], f.stats["fell_at"]
+        assert isinstance(start, float) and isinstance(end, float) and 0 < end <= start / 2
+        # The title names the split where the rate fell: a time, or the window's halves.
+        assert f.title.endswith(
+            f"; fewer after {at}" if at else "; fewer in the window's second half"
+        )
         assert f.severity == "low" and f.stats["steady"] is False and "eased" in f.summary

@@ -255,7 +255,10 @@ class _Background:
     def suffix(self) -> str:
         if self.last is not None:
             return f"; none after {minute(self.last)}"
-        return "; fewer in the window's second half" if self.fell else "; steady over the window"
+        if not self.fell:
+            return "; steady over the window"
+        at = self.fall["fell_at"]
+        return f"; fewer after {at}" if at else "; fewer in the window's second half"
 
     def sentence(self) -> str:
         common = (

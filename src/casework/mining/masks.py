@@ -44,11 +44,11 @@ _SCAN = re.compile(
     r"|=(?P<val>[\w.\-/+~%$@:#]*\d[\w.\-/+~%$@:#]*)"
     rf"|(?P<atom>{_ATOM})"
 )
+_HEX_BEFORE = r"[\w\-/+~%$\\.]"  # none of these may stand right before a hex id
+_HEX_AFTER = r"[\w\-/+~%$\\.:@]"  # nor these right after it
 #: Hex ids (at least 8 hex digits mixing digits and letters) and UUIDs standing alone as
 #: atoms: ``mask`` turns each into one wildcard whatever its letters, so the miner's
 #: shape signature may stand them in with one character (request ids, trace ids).
-_HEX_BEFORE = r"[\w\-/+~%$\\.]"  # none of these may stand right before a hex id
-_HEX_AFTER = r"[\w\-/+~%$\\.:@]"  # nor these right after it
 HEX_VALUE = re.compile(
     rf"(?<!{_HEX_BEFORE})"
     r"(?:(?=[0-9a-fA-F\-]{0,35}\d)(?=[0-9a-fA-F\-]{0,35}[a-fA-F])"
