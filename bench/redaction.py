@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from casework.redact import Redactor
@@ -50,6 +51,12 @@ def _per_line(r: Redactor, lines: list[str]) -> float:
     t0 = time.process_time()
     for line in lines:
         r.text(line)
+    return time.process_time() - t0
+
+
+def _cpu(f: Callable[[str], object], text: str) -> float:
+    t0 = time.process_time()
+    f(text)
     return time.process_time() - t0
 
 
@@ -90,6 +97,17 @@ def main() -> None:
         r.texts(lines[i : i + 256])
     dt = time.process_time() - t0
     print(f"texts() in batches of 256 lines: {mb_logs / dt:.1f} MB/s")
+
+    # Lines of one secret-like unit repeated (backtracking would make them quadratic).
+    for unit in ("password=x1y2z3 ", '"name": "token", "value": "abc1234567", ', "a@b.co "):
+        per_unit = []
+        for n in (2_000, 16_000):
+            best = min(_cpu(r.text, unit * n) for _ in range(3))
+            per_unit.append(1e6 * best / n)
+        print(
+            f"pathological line {unit!r} x2,000 / x16,000: {per_unit[0]:.1f} / {per_unit[1]:.1f}"
+            f" us per unit ({per_unit[1] / per_unit[0]:.2f}x)"
+        )
 
     if not args.no_eval:
         exe = Path(sys.executable).parent / "casework"

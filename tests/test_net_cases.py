@@ -12,8 +12,10 @@ from casework.analyzers.har_post_redirect import har_post_redirect
 from casework.analyzers.net_connect_failures import net_connect_failures
 from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
+from casework.analyzers.net_retransmissions import net_retransmissions
 from casework.analyzers.net_tls_alerts import net_tls_alerts
 from casework.analyzers.net_zero_window import net_zero_window
+from casework.findings import Finding
 from casework.net.inspect import inspect_file
 from netgen import (
     ACK,
@@ -93,6 +95,68 @@ def test_refused_connection_names_its_packets(tmp_path: Path) -> None:
     (line,) = f.evidence[0].excerpt.splitlines()
     assert "10.1.0.15:42000 -> 10.2.0.9:5432" in line
     assert line.endswith("SYN (frame 1) answered by RST (frame 2)")
+
+
+def _refusals(tmp_path: Path, refused: int, opened: int) -> list[Finding]:
+    """``refused`` connections to 10.2.0.9:5432 answered by RST and ``opened`` that opened."""
+    rng = random.Random(6)
+    w = PcapWriter()
+    t = T0
+    for i in range(refused + opened):
+        conn = TcpConn(w, "10.1.0.15", 42000 + i, "10.2.0.9", 5432, rng)
+        if i % max(1, (refused + opened) // max(refused, 1)) == 0 and refused > 0:
+            refused -= 1
+            conn.seg(t, True, SYN)
+            conn.seg(t + 0.0003, False, RST | ACK)
+        else:
+            t = conn.exchange(conn.handshake(t), b"Q\x00\x00\x00\x05x", b"T" * 40, 0.002)
+        t += 1.0
+    return list(net_connect_failures.run(load_case(tmp_path, [w.write(tmp_path / "db.pcap")])))
+
+
+def test_refusals_are_rated_by_how_many_attempts_fail(tmp_path: Path) -> None:
+    """All attempts refused: the service is unreachable (high). One attempt alone: medium.
+    One refusal among thirty connections that opened: a restart's moment (low)."""
+    cases = {(3, 0): "high", (1, 0): "medium", (1, 30): "low", (6, 30): "medium"}
+    for (refused, opened), severity in cases.items():
+        folder = tmp_path / f"{refused}-{opened}"
+        folder.mkdir()
+        (f,) = _refusals(folder, refused, opened)
+        assert (f.severity, f.stats["connections"], f.stats["opened"]) == (
+            severity, refused, opened
+        ), f.title  # fmt: skip
+        assert f.title.endswith(f"; {opened} others to it opened") == (opened > 1)
+
+
+def _resends(path: Path, segments: int, resent: set[int]) -> Path:
+    """A server sending ``segments`` segments to one client; those in ``resent`` are sent
+    again 0.3 s later (a retransmission timeout), then acknowledged."""
+    w = PcapWriter()
+    conn = TcpConn(w, "10.1.0.20", 51000, "10.2.0.7", 443, random.Random(8))
+    t = conn.handshake(T0)
+    for i in range(segments):
+        seq = conn.sseq
+        conn.seg(t, False, PSH | ACK, b"d" * 1000)
+        if i in resent:
+            t += 0.3
+            conn.seg(t, False, PSH | ACK, b"d" * 1000, seq=seq)
+        t += 0.001
+        conn.seg(t, True, ACK)
+        t += 0.001
+    return w.write(path)
+
+
+def test_retransmissions_are_rated_by_how_many_follow_loss(tmp_path: Path) -> None:
+    """Six resent segments in a short capture are worth a look (medium), not an incident;
+    fifty in four hundred segments (6% of all packets) are (high)."""
+    few = _resends(tmp_path / "few.pcap", 50, {5, 12, 20, 28, 35, 44})
+    many = _resends(tmp_path / "many.pcap", 400, set(range(3, 400, 8)))
+    for path, resent, severity in ((few, 6, "medium"), (many, 50, "high")):
+        folder = tmp_path / path.stem
+        folder.mkdir()
+        (f,) = list(net_retransmissions.run(load_case(folder, [path])))
+        assert f.stats["retransmissions"] == resent, f.title
+        assert f.severity == severity, f.title
 
 
 def test_tls_version_mismatch(tmp_path: Path) -> None:

@@ -7,11 +7,15 @@ from collections.abc import Iterator
 
 from casework.case import Case
 from casework.engine import analyzer
-from casework.findings import Finding
+from casework.findings import Finding, Severity
 from casework.net.casedata import Flow, count_of, flow_lines, flows, frames, window
 
 MIN_RETRANS = 5
 MIN_RATE = 0.01
+#: Retransmissions after loss (not spurious) that make a server's share a strong signal:
+#: six resent segments in a hundred packets is 6%, and as likely a moment of bad Wi-Fi.
+HIGH_RETRANS = 20
+HIGH_RATE = 0.05
 KINDS = ("retrans", "fast_retrans", "spurious_retrans")
 
 
@@ -41,7 +45,7 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
             key="NET_RETRANSMISSIONS",
             analyzer="net_retransmissions",
             subject=f"{file}|{server}|{port}",
-            severity="high" if rate >= 0.05 else "medium",
+            severity=_severity(total - kinds["spurious_retrans"], packets),
             score=min(0.9, 0.3 + 4 * rate),
             title=f"{total} retransmissions ({rate:.1%} of {packets} packets) with {server}:{port}"
             f" across {count_of(len(items), 'connection')}",
@@ -64,6 +68,13 @@ def net_retransmissions(case: Case) -> Iterator[Finding]:
             },
             evidence=(frames(file, numbers, flow_lines([(f, _resent(f)) for f in resent])),),
         )
+
+
+def _severity(lost: int, packets: int) -> Severity:
+    """From the segments resent after loss: spurious ones only mean delay."""
+    if lost >= HIGH_RETRANS and lost >= HIGH_RATE * packets:
+        return "high"
+    return "medium" if lost >= MIN_RETRANS else "low"
 
 
 def _counts(f: Flow) -> dict[str, int]:
