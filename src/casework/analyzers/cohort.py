@@ -321,11 +321,10 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
     half, change = halves(hits, totals), onset(hits, totals)
     if rose(half) or rose(change):
         return None
-    falls = [c for c in (half, change) if fell(c)]
     fall = fall_stats(half, change, window, width)
     last = None
     # Stopped: none at all after a split where the rate fell.
-    if any(c.after_hits == 0 for c in falls):
+    if fall and any(c is not None and c.after_hits == 0 and fell(c) for c in (half, change)):
         found = case.one(f"SELECT max(ts) FROM events WHERE {failures}", (file,))
         last = found[0] if found and found[0] is not None else None
     top = case.one(

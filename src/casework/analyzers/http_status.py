@@ -191,12 +191,12 @@ def _finding(
     change = onset(hits, totals) if timed else None
     new_half, new_onset = rose(half), rose(change)
     new = new_half or new_onset
-    fall = {} if new else fall_stats(half, change, window, width)
-    fewer = bool(fall)
     if fails < MIN_FAILURES and not new:
         return None
     if klass == "4xx" and rate < MIN_4XX_RATE and not new:
         return None
+    fall = {} if new else fall_stats(half, change, window, width)
+    fewer = bool(fall)
     p = min(x.p_value for x in (half, change) if x is not None) if half or change else 1.0
     after = change if new_onset and change else half
     current = after.after_rate if new and after else rate

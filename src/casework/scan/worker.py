@@ -7,7 +7,6 @@ import gc
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,33 +30,35 @@ _BY_KIND: dict[str, Format] = {f.kind: f for f in FORMATS}
 COLLECT_EVERY = 100_000
 
 
-_collecting = threading.Lock()
-_scanning: list[tuple[int, int, int]] = []  # the thresholds to restore, one per running scan
-
-
-@contextlib.contextmanager
-def _rare_collections() -> Iterator[None]:
+class _RareCollections:
     """The collector's threshold raised while any scan runs in this process (a Dask worker
     may run several on threads), and restored when the last one ends."""
-    with _collecting:
-        if not _scanning:
-            threshold = gc.get_threshold()
-            gc.set_threshold(COLLECT_EVERY, *threshold[1:])
-        else:
-            threshold = _scanning[0]
-        _scanning.append(threshold)
-    try:
-        yield
-    finally:
-        with _collecting:
-            _scanning.pop()
-            if not _scanning:
-                gc.set_threshold(*threshold)
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.saved = gc.get_threshold()
+
+    def __enter__(self) -> None:
+        with self.lock:
+            if self.running == 0:
+                self.saved = gc.get_threshold()
+                gc.set_threshold(COLLECT_EVERY, *self.saved[1:])
+            self.running += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self.lock:
+            self.running -= 1
+            if self.running == 0:
+                gc.set_threshold(*self.saved)
+
+
+_rare_collections = _RareCollections()
 
 
 def scan(task: ScanTask) -> ScanResult:
     """Read one task into ``task.out``; the result says what was read and what was not."""
-    with _rare_collections():
+    with _rare_collections:
         return _scan(task)
 
 
