@@ -93,3 +93,10 @@ def test_long_pathological_lines_finish() -> None:
                 fmt.sniff(data[:65536])
                 ctx = ParseContext("long.log")
                 assert sum(1 for _ in fmt.parse(io.BytesIO(data + b"\n" + data), ctx)) <= 2
+
+
+def test_a_utf16_mark_before_bytes_that_are_not_utf16() -> None:
+    """Found by the fuzz test on a fresh clone: a byte-order mark of UTF-16 before an access
+    log's bytes raised UnicodeDecodeError out of the HAR reader."""
+    line = b'192.168.1.20 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326\n'
+    _run_all(b"\xfe\xff\xd8" + line[1:] * 3)

@@ -42,9 +42,9 @@ def read(data: bytes) -> HarLog:
     """Parse a HAR document; a file that is not one gets ``error`` set, never an exception."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        data = data.decode("utf-16").encode()
     try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            data = data.decode("utf-16").encode()
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
