@@ -1,4 +1,4 @@
-"""The examples in the parser and timestamp docstrings run as tests."""
+"""The examples in the parser, timestamp and route docstrings run as tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "casework.timeparse",
+    "casework.routes",
     "casework.formats.access",
     "casework.formats.alb",
     "casework.formats.envoy",

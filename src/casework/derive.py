@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from casework.model import ChangeRecord
+from casework.routes import route_template
 
 _VERSION_START = re.compile(
     r"\b(?:starting|started|booting|launching|running)\s+(?P<what>[A-Za-z][\w.\-/]*)"
@@ -31,7 +32,9 @@ def request_row(
         status = _int(status)
     if status is None or not 100 <= status <= 599:
         return None
-    route = get("http.route") or get("http.path")
+    route = _str(get("http.route") or get("http.path"))
+    if route is not None:
+        route = route_template(route)
     client = get("client.id") or get("http.user_agent") or get("client.ip")
     duration: Any = get("http.duration_ms")
     size: Any = get("http.bytes")
@@ -40,7 +43,7 @@ def request_row(
         ts, "log", file, line,
         method if type(method) is str and method else _str(method),
         host if host is None else _str(host),
-        route if type(route) is str and route else _str(route),
+        route,
         url if url is None else _str(url),
         status,
         float(duration) if type(duration) in (int, float) else _float(duration),

@@ -23,6 +23,7 @@ from casework.model import (
     fast_record,
 )
 from casework.redact import Redactor
+from casework.routes import route_template
 from casework.sinks import SINKS
 from casework.store import RowBuffer, to_json_text
 
@@ -200,7 +201,7 @@ class RecordWriter:
             (
                 rec.ts, "capture", self.file, rec.line, rec.method,
                 r.text(rec.host) if rec.host else None,
-                r.text(rec.route) if rec.route else None,
+                route_template(r.text(rec.route)) if rec.route else None,
                 r.url(rec.url) if rec.url else None,
                 rec.status, rec.duration_ms, rec.bytes,
                 r.text(rec.client) if rec.client else None,

@@ -27,6 +27,7 @@ from casework.formats.base import Format, ParseContext, any_line, in_batches, it
 from casework.formats.httpfields import add_request_line
 from casework.formats.sniffing import line_match_share
 from casework.model import FastLine, LogLines, LogRecord
+from casework.routes import route_template
 from casework.timeparse import parse_ts
 
 _QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
@@ -241,7 +242,8 @@ def _fast_line(
         tail[0], "}",
     ))  # fmt: skip
     return (
-        number, stamp[0] if stamp else None, request, attrs_json, keys, method, path or None,
+        number, stamp[0] if stamp else None, request, attrs_json, keys, method,
+        route_template(path) if path else None,
         code, tail[1], nbytes, agent if has_agent else ip, None, None, False,
     )  # fmt: skip
 

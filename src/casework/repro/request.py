@@ -94,7 +94,9 @@ def captured(row: dict[str, Any]) -> Captured | None:
     url = row.get("url") or attrs.get("http.url") or ""
     split = urlsplit(url) if "://" in str(url) else None
     host = (split.netloc if split else None) or row.get("host") or attrs.get("http.host")
-    path = (split.path if split else None) or row.get("route")
+    # The concrete path a client asked for; the route may have ``{id}`` where it had ids.
+    path = (split.path if split else str(url).partition("?")[0]) or attrs.get("http.path")
+    path = path or row.get("route")
     if not path:
         return None
     scheme = split.scheme if split else "https"
