@@ -8,6 +8,8 @@ constants, so they hold for any seed.
 
 from __future__ import annotations
 
+import json
+import random
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +40,47 @@ def _run(tmp: Path, generate: object, seed: int) -> tuple[object, list[Finding]]
     assert result.findings, "no findings at all"
     # Every finding says what would confirm or refute it.
     assert all(f.next_steps for f in result.findings if f.analyzer in MINE)
+    _stories_lead(result.findings)
     return truth, result.findings
+
+
+def _stories_lead(found: list[Finding]) -> None:
+    """Each story ranks before every finding it merges."""
+    ranks = {f.id: f.rank for f in found}
+    for story in (f for f in found if f.key == "INCIDENT"):
+        assert all(ranks[r] > story.rank for r in story.related if r != story.id)
+
+
+def test_a_story_without_a_cohort_leads_its_change_point(tmp_path: Path) -> None:
+    """Failures at random over the refunds' ids, the only route (no attribute tells who): the
+    story anchors on the change point, whose own score is higher, and still comes first."""
+    rng = random.Random(4)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    ts, onset, lines = datetime(2026, 5, 4, 8, 0, tzinfo=UTC), None, []
+    for i in range(5000):
+        ts += timedelta(milliseconds=rng.randint(80, 900))
+        if i == 2600:
+            onset = ts
+        if rng.random() < 0.15:
+            lines.append({"time": ts.isoformat(), "severity": "INFO", "msg": "cache refreshed",
+                          "entries": rng.randint(100, 900)})  # fmt: skip
+            continue
+        status = 200
+        if onset is not None and rng.random() < 0.3:
+            status = 500
+        elif rng.random() < 0.02:
+            status = 404  # refunds not found, all along
+        path = f"/v1/refunds/{rng.randint(10**5, 10**6)}"
+        lines.append({"time": ts.isoformat(), "severity": "ERROR" if status >= 500 else "INFO",
+                      "msg": "request served", "req": {"method": "POST",
+                      "url": f"https://api.shop.example{path}?v=2"}, "res": {"status": status},
+                      "latency": rng.randint(4, 400)})  # fmt: skip
+    (bundle / "api.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    found = investigate(bundle, tmp_path / "out").findings
+    _stories_lead(found)
+    top = found[0]
+    assert top.key == "INCIDENT" and "/v1/refunds/{id}" in top.title
 
 
 def _num(f: Finding, key: str) -> float:

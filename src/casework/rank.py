@@ -5,7 +5,9 @@ the analyzer's score says how strong and how large the evidence is, the
 severity how much it matters, so a strong but harmless finding does not
 outrank a new failure. Ties break by key, then subject, so the order never
 depends on the order analyzers ran in. The analyzer's own score is kept in
-``score``; merging findings of one incident into one hypothesis comes later.
+``score``. Findings about one incident first merge into one story
+(``story.merge``); a story ranks at least as high as the best of its members
+and before it on a tie: it states their hypothesis whole, and they follow it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from casework.findings import SEVERITY_WEIGHT, Finding
-from casework.story import merge
+from casework.story import STORY_KEY, merge
 
 
 def weight(finding: Finding) -> float:
@@ -23,6 +25,13 @@ def weight(finding: Finding) -> float:
 
 def rank(findings: Iterable[Finding]) -> list[Finding]:
     """Findings ordered best first, with ``rank`` set to 1..n."""
-    # Findings about one incident first merge into one story that states the whole hypothesis.
-    ordered = sorted(merge(findings), key=lambda f: (-round(weight(f), 9), f.key, f.subject))
-    return [f.ranked(i) for i, f in enumerate(ordered, start=1)]
+    merged = merge(findings)
+    weights = {f.id: weight(f) for f in merged}
+
+    def order(f: Finding) -> tuple[float, bool, str, str]:
+        w = weights[f.id]
+        if f.key == STORY_KEY:
+            w = max([w, *(weights.get(r, 0.0) for r in f.related)])
+        return (-round(w, 9), f.key != STORY_KEY, f.key, f.subject)
+
+    return [f.ranked(i) for i, f in enumerate(sorted(merged, key=order), start=1)]

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window
 from casework.story_phrases import gap_text, how_much, minute_text, what_fails, who
 
+#: The key of a merged story.
+STORY_KEY = "INCIDENT"
 #: Onsets closer than this (seconds) to the anchor's are the same incident.
 TOLERANCE = 3600.0
 ANCHORS = (
@@ -45,7 +47,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
     """The findings plus one merged story per incident that has more than one finding."""
     items = list(findings)
     # Merging twice must not tell the same story twice.
-    used: set[str] = {r for f in items if f.key == "INCIDENT" for r in f.related}
+    used: set[str] = {r for f in items if f.key == STORY_KEY for r in f.related}
     stories: list[Finding] = []
     anchors = sorted(
         (f for f in items if f.key in ANCHORS and f.severity in ("critical", "high")),
@@ -185,7 +187,7 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         # Who, since when and how much agree: the whole hypothesis outranks any one part of it.
         severity = "critical"
     return Finding(
-        key="INCIDENT",
+        key=STORY_KEY,
         analyzer="story",
         subject=anchor.id,
         severity=severity,
