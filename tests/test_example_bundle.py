@@ -71,6 +71,11 @@ def test_rank_one_is_the_refund_incident(demo: Path) -> None:
     )
     java = [f for f in doc["findings"] if "IllegalStateException" in f["title"]]
     assert java and java[0]["severity"] == "high"
+    # Told once: the called service's errors, which rose in the same minutes, join the story as
+    # another view of it (with their evidence) instead of making a second one.
+    assert [f["key"] for f in doc["findings"]].count("INCIDENT") == 1
+    services = {e["file"].split("/")[0] for e in top["evidence"]}
+    assert {"checkout-api", "refund-service"} <= services
 
 
 def test_no_planted_secret_reaches_an_output(demo: Path) -> None:

@@ -7,7 +7,9 @@ about the same thing (a shared route, stream or template) and the same time
 point says since when, the change before it says what changed, novelty says
 what is new. The merged finding states what fails, since when, for whom,
 what changed before, how much, and the evidence, and lists the members in
-``related``; the members stay in the list below it.
+``related``; the members stay in the list below it. Two stories whose onsets
+overlap are one incident seen from two places (a caller's 500s, the called
+service's exceptions): the second joins the first as another view of it.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
     items = list(findings)
     # Merging twice must not tell the same story twice.
     used: set[str] = {r for f in items if f.key == STORY_KEY for r in f.related}
-    stories: list[Finding] = []
+    groups: list[tuple[Finding, list[Finding]]] = []
     anchors = sorted(
         (f for f in items if f.key in ANCHORS and f.severity in ("critical", "high")),
         key=lambda f: (ANCHORS.index(f.key), -f.score, f.subject),
@@ -64,8 +66,30 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         used.update([anchor.id, *(m.id for m in members)])
         # Other cohorts of the same failures in the same stream are variants of this one.
         used.update(f.id for f in items if _variant(anchor, f))
-        stories.append(_story(anchor, members))
-    return stories + items
+        groups.append((anchor, members))
+    return [_story(anchor, members, also) for anchor, members, also in _fold(groups)] + items
+
+
+def _fold(
+    groups: list[tuple[Finding, list[Finding]]],
+) -> list[tuple[Finding, list[Finding], list[Finding]]]:
+    """Stories whose onsets overlap are one incident seen from several places (the 500s of the
+    caller, the exceptions of the service it calls): each joins the first story it overlaps,
+    its anchor named as another view of it."""
+    out: list[tuple[Finding, list[Finding], list[Finding]]] = []
+    for anchor, members in groups:
+        here = _interval(anchor)
+        lead = next((g for g in out if here is not None and _overlap(_interval(g[0]), here)), None)
+        if lead is None:
+            out.append((anchor, list(members), []))
+        else:
+            lead[1].extend([anchor, *members])
+            lead[2].append(anchor)
+    return out
+
+
+def _overlap(a: tuple[float, float] | None, b: tuple[float, float]) -> bool:
+    return a is not None and a[0] <= b[1] and b[0] <= a[1]
 
 
 def _number(value: Stat, default: float) -> float:
@@ -137,7 +161,7 @@ def _joins(anchor: Finding, f: Finding) -> bool:
     return bool(_tokens(anchor) & _tokens(f)) or (f.key == "CHANGE_BEFORE_ONSET" and a is not None)
 
 
-def _story(anchor: Finding, members: list[Finding]) -> Finding:
+def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Finding:
     cohort = anchor if anchor.key == "FAILURE_COHORT" else None
     # The failure series says "since when" best; a template or latency shift only without one.
     # A falling series is not the symptom (a background code's rate falls when a new failure
@@ -173,7 +197,8 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
             else change.stats.get("gap_seconds")
         )
         title += f"; {gap_text(gap)} {change.entities.get('change', 'a change')}"
-    everyone = [anchor, *members]
+    # Another place's view of the incident comes right after the anchor: its evidence is kept.
+    everyone = [anchor, *also, *(m for m in members if m not in also)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
         if source is not None:
@@ -200,8 +225,9 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         title=title,
         summary=(
             f"Hypothesis: {title}. {len(everyone)} findings agree on it: "
-            + " | ".join(f.title for f in everyone[1:5])
+            + " | ".join(f.title for f in everyone[1 + len(also) : 5 + len(also)])
             + ". It is refuted if failures outside the cohort, or before the change, rose as well."
+            + "".join(f" Seen at the same time: {a.title} ({_where(a)})." for a in also)
         ),
         window=_window(everyone),
         entities=entities,
@@ -210,6 +236,10 @@ def _story(anchor: Finding, members: list[Finding]) -> Finding:
         next_steps=_steps(everyone),
         related=tuple(f.id for f in everyone),
     )
+
+
+def _where(f: Finding) -> str:
+    return str(f.entities.get("file") or (f.evidence[0].file if f.evidence else "its files"))
 
 
 def _cohort_onset(cohort: Finding | None, cp: Finding | None) -> float | None:
@@ -263,7 +293,9 @@ def _window(findings: list[Finding]) -> Window | None:
 def _evidence(findings: list[Finding]) -> tuple[Evidence, ...]:
     out: list[Evidence] = []
     for f in findings:
-        out.extend(f.evidence[:2])
+        out.extend(
+            e for e in f.evidence[:2] if all((e.file, e.lines) != (o.file, o.lines) for o in out)
+        )
     return tuple(out[:8])
 
 
