@@ -7,6 +7,7 @@ import json
 import os
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -16,10 +17,12 @@ from rich.console import Console
 from _report_fixtures import build_case, investigation
 from casework.engine import AnalyzerRun
 from casework.findings import SCHEMA, Evidence
+from casework.inventory import FileEntry
 from casework.investigation import Investigation
 from casework.report import html, markdown, write_all
 from casework.report.series import load_series
 from casework.report.terminal import print_summary
+from casework.report.text import coverage_sentence
 
 GOLDEN = Path(__file__).parent / "fixtures" / "report"
 REGEN = os.environ.get("CASEWORK_REGEN") == "1"
@@ -203,3 +206,33 @@ def test_terminal_shows_bracketed_paths_literally(inv: Investigation) -> None:
     console = Console(file=buf, width=120, color_system=None)
     print_summary(console, replace(inv, inventory=[entry], findings=[]), top=0)
     assert "logs/[bold]prod[/bold]/app.log" in buf.getvalue()
+
+
+def _entry(path: str, first: datetime | None, hours: float) -> FileEntry:
+    last = first + timedelta(hours=hours) if first is not None else None
+    return FileEntry(path, 100, "json-lines", "log", status="parsed", first_ts=first, last_ts=last)
+
+
+def test_time_coverage_names_periods_that_do_not_overlap(inv: Investigation) -> None:
+    day = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    rotated = [_entry(f"api/api.log.{i}.gz", day - timedelta(days=i), 24) for i in range(4)]
+    one = replace(inv, inventory=[*rotated, _entry("case.md", None, 0)])
+    assert coverage_sentence(one) is None  # daily rotations chain into one period
+    apart = replace(
+        inv,
+        inventory=[
+            *rotated,
+            _entry("old/capture.pcap", day - timedelta(days=400), 0.01),
+            _entry("nginx/access.log", day + timedelta(days=30), 2),
+            _entry("case.md", None, 0),
+        ],
+    )
+    sentence = coverage_sentence(apart)
+    assert sentence is not None and sentence.startswith("the files fall in 3 periods")
+    # In time order, each with its files, then the gaps between them.
+    at = [sentence.index(name) for name in ("capture.pcap", "api.log.0.gz", "access.log")]
+    assert at == sorted(at)
+    assert "api/api.log.2.gz and 1 more" in sentence and "case.md" not in sentence
+    assert "gaps of 1.1 years, 29 days" in sentence
+    assert "Time coverage" in markdown.render(apart) and "Time coverage" in html.render(apart)
+    assert "Time coverage" not in markdown.render(one)

@@ -16,6 +16,7 @@ from casework.report import charts
 from casework.report.findings_json import redaction_counts
 from casework.report.series import Series, load_series
 from casework.report.text import (
+    coverage_sentence,
     inventory_row,
     location,
     run_status,
@@ -53,6 +54,7 @@ def render(inv: Investigation, series: Series | None = None) -> str:
         records=sum(e.records for e in inv.inventory),
         seconds=run_time(inv),
         tz=tz_sentence(inv),
+        coverage=coverage_sentence(inv),
         description="\n".join(quoted(inv.description)) if inv.description else None,
         charts=_charts(series),
         findings=[_finding(f) for f in inv.findings],

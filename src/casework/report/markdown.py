@@ -10,6 +10,7 @@ from casework.investigation import Investigation
 from casework.notes import quoted
 from casework.report.findings_json import redaction_counts
 from casework.report.text import (
+    coverage_sentence,
     inventory_row,
     location,
     run_status,
@@ -59,8 +60,10 @@ def _overview(inv: Investigation) -> list[str]:
     window = f"{iso(inv.window.start)} → {iso(inv.window.end)}" if inv.window else "no timestamps"
     records = sum(e.records for e in inv.inventory)
     masked = redaction_counts(inv)["total"]
+    coverage = coverage_sentence(inv)
     return [
         f"- **Window**: {window}",
+        *([f"- **Time coverage**: {coverage[0].upper()}{coverage[1:]}"] if coverage else []),
         f"- **Files**: {len(inv.inventory)} ({inv.parsed} read, {inv.skipped} skipped),"
         f" {records:,} records",
         f"- **Findings**: {len(inv.findings)}; **secrets masked**: {masked}",

@@ -18,7 +18,7 @@ from casework.engine import AnalyzerRun
 from casework.findings import Finding
 from casework.inventory import FileEntry
 from casework.investigation import Investigation
-from casework.report.text import location, run_status, run_time, seconds_text
+from casework.report.text import coverage_sentence, location, run_status, run_time, seconds_text
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -111,6 +111,9 @@ def print_summary(console: Console, inv: Investigation, top: int = TOP) -> None:
     console.print(InventoryView(inv.inventory))
     console.print(RunsView(inv.runs))
     console.print(Text(f"run time {run_time(inv)}", style="dim"))
+    coverage = coverage_sentence(inv)
+    if coverage:
+        console.print(Text(f"Time coverage: {coverage}", style="yellow"))
     if not inv.findings:
         console.print("No findings.")
     for f in inv.findings[:top]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 from casework.engine import AnalyzerRun
-from casework.findings import Evidence, Stat, iso
+from casework.findings import Evidence, Stat, Window, iso
 from casework.inventory import FileEntry
 from casework.investigation import Investigation
+from casework.timegroups import time_groups
+from casework.timeline import minute
 
 RATE_KEYS = ("rate", "share")
 
@@ -88,6 +91,52 @@ def tz_sentence(inv: Investigation) -> str:
         where = ", ".join(naive)
         return f"Timestamps without a zone were read as {inv.tz} ({how}) in: {where}. Times shown are UTC."
     return f"No file needed a zone assumption (the default would be {inv.tz}). Times shown are UTC."
+
+
+def coverage_sentence(inv: Investigation) -> str | None:
+    """When the files' times fall in periods far apart (``timegroups``): which, and how far
+    apart, since nothing in one period can be checked against another. None for one period."""
+    spans = {
+        e.path: Window(e.first_ts, e.last_ts)
+        for e in inv.inventory
+        if e.first_ts is not None and e.last_ts is not None
+    }
+    periods: dict[Window, list[str]] = {}
+    for path, window in time_groups(spans).items():
+        periods.setdefault(window, []).append(path)
+    if len(periods) < 2:
+        return None
+    ordered = sorted(periods.items(), key=lambda kv: (kv[0].start, kv[0].end))
+    parts = []
+    for window, paths in ordered:
+        names = sorted(paths)
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        parts.append(f"{_period(window)}: {', '.join(names[:3])}{more}")
+    gaps = [_span_text(b.start - a.end) for (a, _), (b, _) in pairwise(ordered)]
+    return (
+        f"the files fall in {len(periods)} periods that do not overlap ({'; '.join(parts)};"
+        f" gaps of {', '.join(gaps)}). A finding in one period cannot be checked against the"
+        " files of another; if they should show one incident, ask for files from the same hours."
+    )
+
+
+def _period(w: Window) -> str:
+    start, end = minute(w.start), minute(w.end)
+    return start if start == end else f"{start} → {end}"
+
+
+def _span_text(gap: timedelta) -> str:
+    """``40 minutes``, ``6.5 hours``, ``12 days``, ``1.7 years``."""
+    seconds = max(gap.total_seconds(), 0.0)
+    for unit, size, least in (
+        ("years", 365.25 * 86400, 1),
+        ("days", 86400.0, 2),
+        ("hours", 3600.0, 2),
+    ):
+        if seconds >= least * size:
+            value = seconds / size
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{seconds / 60:.0f} minutes"
 
 
 def _assumed(tz: str | None) -> bool:
