@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "casework.timeparse",
     "casework.routes",
+    "casework.described",
     "casework.formats.access",
     "casework.formats.alb",
     "casework.formats.envoy",

@@ -41,6 +41,7 @@ from casework.analyzers.plan_slow_queries import plan_slow_queries
 from casework.analyzers.plan_spill import plan_spill
 from casework.analyzers.plan_subplan import plan_subplan
 from casework.analyzers.plan_triggers import plan_triggers
+from casework.analyzers.reported_symptoms import reported_symptoms
 from casework.analyzers.retry_storms import retry_storms
 from casework.analyzers.trace_clock_skew import trace_clock_skew
 from casework.analyzers.trace_critical_path import trace_critical_path
@@ -103,6 +104,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     plan_triggers,
     plan_regression,
     plan_slow_queries,
+    reported_symptoms,
 )
 
 __all__ = ["BUILTIN"]

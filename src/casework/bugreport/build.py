@@ -14,6 +14,7 @@ from casework.bugreport.impact import impact
 from casework.bugreport.model import BugReport, FindingFacts, Impact, ReproFiles
 from casework.bugreport.scope import Scope, scope_of
 from casework.bugreport.timefmt import dt, percent, when
+from casework.described import GAP_KEYS
 from casework.errors import CaseworkError
 from casework.findings import Evidence
 from casework.notes import description, quoted
@@ -28,12 +29,13 @@ def findings_of(doc: Mapping[str, Any]) -> list[FindingFacts]:
 
 
 def pick(doc: Mapping[str, Any], finding_id: str | None) -> FindingFacts:
-    """The finding named by ``finding_id`` (an id or a rank), else the top one."""
+    """The finding named by ``finding_id`` (an id or a rank), else the top one that is a
+    problem (a gap in the evidence is not one: the report cautions about it instead)."""
     findings = findings_of(doc)
     if not findings:
         raise CaseworkError("the case has no findings; there is nothing to report")
     if finding_id is None:
-        return findings[0]
+        return next((f for f in findings if f.key not in GAP_KEYS), findings[0])
     for f in findings:
         if finding_id in (f.id, str(f.rank)):
             return f
@@ -92,6 +94,7 @@ def build(
         workaround=workaround(con, base, imp, change),
         repro=repro,
         reported=tuple(quoted(text)) if (text := description(con)) else (),
+        caveats=tuple(o.title for o in findings_of(doc) if o.key in GAP_KEYS and o.id != f.id),
     )
 
 

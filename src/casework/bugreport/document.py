@@ -56,6 +56,8 @@ Block = Heading | Para | Items | Table | Code
 def blocks(r: BugReport) -> list[Block]:
     """The report's sections in order; the title is not a block (formats place it differently)."""
     out: list[Block] = [Heading("Summary"), Para(r.summary)]
+    if r.caveats:
+        out += [Heading("Caution: the evidence does not show what was reported"), Items(r.caveats)]
     if r.reported:
         # Verbatim in a code block: a ticket's own Markdown or markup cannot reshape the report.
         out += [Heading("Case description"), Code("\n".join(r.reported))]

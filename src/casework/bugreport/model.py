@@ -140,6 +140,8 @@ class BugReport:
     repro: ReproFiles | None = None
     #: The case description's first paragraphs (redacted), as the reporter wrote them.
     reported: tuple[str, ...] = ()
+    #: What the evidence does not show of what the description reports (``described.GAP_KEYS``).
+    caveats: tuple[str, ...] = ()
 
 
 def _ts(text: str) -> datetime:

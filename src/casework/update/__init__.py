@@ -15,6 +15,7 @@ from casework.bugreport import load_case
 from casework.bugreport.build import build, status_text
 from casework.bugreport.facts import Change, change_of, failing_status, route_of
 from casework.bugreport.model import BugReport, FindingFacts
+from casework.described import GAP_KEYS
 from casework.update.plain import jargon_in, sanitize
 
 __all__ = ["CustomerUpdate", "draft", "jargon_in", "render", "sanitize"]
@@ -28,6 +29,8 @@ class CustomerUpdate:
     unknown: tuple[str, ...]
     doing: tuple[str, ...]
     next_update: str
+    #: What the customer can send so the files show the problem they described.
+    asks: tuple[str, ...] = ()
 
 
 def draft(case_dir: Path, next_update: str = DEFAULT_NEXT_UPDATE) -> CustomerUpdate:
@@ -41,17 +44,69 @@ def draft(case_dir: Path, next_update: str = DEFAULT_NEXT_UPDATE) -> CustomerUpd
                 doing=("We are going through the logs in more detail.",),
                 next_update=next_update,
             )
+        facts = [FindingFacts.from_json(f) for f in doc["findings"]]
+        gaps = [f for f in facts if f.key in GAP_KEYS]
+        if facts[0].key in GAP_KEYS:
+            # Nothing found outranks the gap: what the files do show is not the problem.
+            return CustomerUpdate(
+                known=tuple(_gap(g) for g in gaps),
+                unknown=(
+                    "What is behind the problem you described: the files do not show it yet.",
+                ),
+                doing=("We will go through the new files as soon as they arrive.",),
+                next_update=next_update,
+                asks=tuple(dict.fromkeys(_ask(g) for g in gaps)),
+            )
         report = build(con, doc)
-        others = [FindingFacts.from_json(f) for f in doc["findings"][1:]]
+        others = facts[1:]
     finally:
         con.close()
     change = change_of(report.finding) or change_of(report.counted)
     return CustomerUpdate(
-        known=tuple(_known(report, others, change)),
+        known=(*_known(report, others, change), *(_gap(g) for g in gaps)),
         unknown=tuple(_unknown(report, change)),
         doing=tuple(_doing(report, change)),
         next_update=next_update,
+        asks=tuple(dict.fromkeys(_ask(g) for g in gaps)),
     )
+
+
+def _gap(g: FindingFacts) -> str:
+    """What the files do not show of what the customer described, in their words."""
+    reported = g.entities.get("reported", "what you described")
+    slowest = g.stat("slowest_ms")
+    if g.key == "REPORTED_WAIT_NOT_SEEN" and isinstance(slowest, int | float):
+        return (
+            f"The files you sent do not show the {reported} you described: the longest wait"
+            f" recorded in them is {_duration(float(slowest))}."
+        )
+    if g.key == "REPORTED_STATUS_NOT_SEEN":
+        return (
+            f"None of the {g.stat('responses')} responses in the files you sent is the"
+            f" {reported} you described."
+        )
+    if g.key == "REPORTED_STATUS_UNMEASURED":
+        return f"The files you sent hold no HTTP responses, so we cannot see the {reported} yet."
+    return (
+        f"The files you sent do not record how long requests took, so we cannot see the"
+        f" {reported} you described yet."
+    )
+
+
+def _ask(g: FindingFacts) -> str:
+    if g.key.startswith("REPORTED_WAIT"):
+        return (
+            "A HAR recorded in the browser while it is slow (developer tools, Network tab, then"
+            " Save all as HAR), and the server's access log with request times for the same minutes."
+        )
+    return (
+        "The access log of the service that answered, or a HAR of the failing call, from the"
+        " minutes the errors were seen."
+    )
+
+
+def _duration(ms: float) -> str:
+    return f"{ms / 1000:.1f} seconds" if ms >= 1000 else f"{ms:.0f} milliseconds"
 
 
 def render(u: CustomerUpdate, *, allow_internal_hosts: bool = False) -> str:
@@ -61,6 +116,9 @@ def render(u: CustomerUpdate, *, allow_internal_hosts: bool = False) -> str:
     lines += [f"- {s}" for s in u.unknown]
     lines += ["", "What we are doing next:"]
     lines += [f"- {s}" for s in u.doing]
+    if u.asks:
+        lines += ["", "What would help us most:"]
+        lines += [f"- {s}" for s in u.asks]
     lines += ["", f"We will send the next update {u.next_update}, or sooner if we learn more.", ""]
     return sanitize("\n".join(lines), allow_internal_hosts=allow_internal_hosts)
 
