@@ -27,7 +27,7 @@ def test_counts_from_another_minute_than_the_headline_say_when_they_start() -> N
     cohort = _cohort(since_epoch=SINCE)
     later = SINCE + 12 * 60  # the change point's onset, which the headline states
     assert how_much(cohort, None, later) == (
-        "70% of them fail (78358 of 112228 counted since 2026-06-27 09:00 UTC, 0.00% elsewhere)"
+        "70% of them fail (78,358 of 112,228 counted since 2026-06-27 09:00 UTC, 0.00% elsewhere)"
     )
     # The same minute as the headline, or a cohort without an onset: nothing to add.
     assert "counted since" not in how_much(cohort, None, SINCE + 30)
