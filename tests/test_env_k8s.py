@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,6 +105,41 @@ def test_difference_kinds() -> None:
         == "secret"
     )
     assert classify("feature.new_checkout", None, "true").kind == "missing"
+    # No ratio to zero: none against three retries is said so, not "3000000000x smaller".
+    assert classify("api.retries", "3", "0").detail == "zero in B"
+    assert classify("api.retries", "0", "3").detail == "zero in A"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("elapsed_ms", 800), ("took", "800ms"), ("duration_s", 0.8)]
+)
+def test_a_timeout_given_in_a_field_points_at_the_key(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    """Fails silently in prod: uploads cancelled at info level ("deadline exceeded"), the time
+    in a field, not the message; the prod timeout of 800 ms is the key that explains it."""
+    rng = random.Random(len(field))
+    for env, timeout, retries in (("dev", 30000, 3), ("prod", 800, 0)):
+        folder = tmp_path / "bundle" / env
+        folder.mkdir(parents=True)
+        (folder / "sdk.yaml").write_text(
+            f"api:\n  base_url: https://api.{env}.example.com/v2\n  timeout_ms: {timeout}\n"
+            f"  retries: {retries}\nlogging:\n  level: {'debug' if env == 'dev' else 'error'}\n"
+        )
+        ts, lines = datetime(2026, 11, 24, 9, tzinfo=UTC), []
+        for _ in range(600):
+            ts += timedelta(milliseconds=rng.randint(200, 2500))
+            took = rng.randint(300, 2400)
+            record: dict[str, object] = {"ts": ts.isoformat(), "level": "info",
+                                         "msg": "upload_batch completed", field: took}  # fmt: skip
+            if env == "prod" and took > timeout:
+                record |= {"msg": "upload_batch cancelled: deadline exceeded", field: value,
+                           "error": "context deadline exceeded"}  # fmt: skip
+            lines.append(json.dumps(record))
+        (folder / "sdk.log").write_text("\n".join(lines) + "\n")
+    top = investigate(tmp_path / "bundle", tmp_path / "case").findings[0]
+    assert top.key == "ENV_CONFIG_DIFF" and top.entities["key"] == "api.timeout_ms"
+    assert top.stats["promoted"] is True and "800 ms" in top.title
 
 
 CONFIG_SAMPLES = {

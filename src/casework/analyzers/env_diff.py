@@ -97,8 +97,9 @@ def _score(
         if value is not None and abs(value - s.abort_ms) <= max(0.1 * s.abort_ms, 5):
             score += PROMOTION + 0.1
             because = (
-                f"{s.abort_count} of {s.abort_total} failing requests stop at {s.abort_ms:.0f} ms "
-                f"(median), within 10% of this key's {value:.0f} ms"
+                f"{s.abort_count} of {s.abort_total} "
+                + s.abort_seen.format(ms=f"{s.abort_ms:.0f} ms")
+                + f", within 10% of this key's {value:.0f} ms"
             )
             evidence += tuple(s.evidence.get("abort", [])[:3])
     if not because and s.clock_errors and is_clock_key(d.key):
@@ -144,6 +145,7 @@ def _finding(
         d.detail.replace(" in B", f" in {bad}")
         .replace("only in A", f"only in {good}")
         .replace("only in B", f"only in {bad}")
+        .replace(" in A", f" in {good}")
     )
     title = f"{bad} sets {d.key} = {shown_b} where {good} has {shown_a} ({detail})"
     if promoted:

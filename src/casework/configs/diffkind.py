@@ -108,7 +108,9 @@ def classify(key: str, a: str | None, b: str | None) -> Difference:
         return Difference(key, a, b, "clock", "clock setting differs")
     na, nb = number_of(a), number_of(b)
     if na is not None and nb is not None:
-        ratio = max(abs(na), abs(nb)) / max(min(abs(na), abs(nb)), 1e-9)
+        if na == 0 or nb == 0:  # no ratio to zero: 3 retries against none is not "3e9x"
+            return Difference(key, a, b, "magnitude", "zero in B" if nb == 0 else "zero in A")
+        ratio = max(abs(na), abs(nb)) / min(abs(na), abs(nb))
         if ratio >= 10:
             return Difference(
                 key, a, b, "magnitude", f"{ratio:.0f}x {'smaller' if nb < na else 'larger'} in B"

@@ -18,6 +18,7 @@ import orjson
 
 from casework.case import Case
 from casework.findings import Evidence
+from casework.formats.httpfields import duration_in
 
 _CLOCK_TEXT = re.compile(
     r"(not yet valid|before (?:its )?nbf|nbf|issued in the future|iat .*future|used before|"
@@ -29,6 +30,8 @@ _TIMEOUT_TEXT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?)\b",
     re.IGNORECASE,
 )
+_MEDIAN = "failing requests stop at {ms} (median)"
+_STATED = "records that say they timed out or were cancelled give {ms}"
 _FAILED = "(status >= 500 OR status = 0 OR status IN (408, 499) OR status IS NULL)"
 
 
@@ -41,6 +44,9 @@ class Symptoms:
     abort_ms: float | None = None
     abort_count: int = 0
     abort_total: int = 0
+    #: What ``abort_ms`` was read from: the failing requests' durations (their median) or the
+    #: times that records saying they timed out or were cancelled give (the commonest).
+    abort_seen: str = ""
     clock_errors: int = 0
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     envs: dict[str, str | None] = field(default_factory=dict)
@@ -126,11 +132,13 @@ def _aborts(case: Case, env: str | None, found: Symptoms) -> None:
     if stated:
         value, count = stated.most_common(1)[0]
         found.abort_ms, found.abort_count, found.abort_total = value, count, sum(stated.values())
+        found.abort_seen = _STATED
     if len(durations) >= 5:
         median = statistics.median(durations)
         near = [d for d in durations if abs(d - median) <= 0.1 * median + 5]
         if len(near) >= 0.6 * len(durations) and len(near) > found.abort_count:
             found.abort_ms, found.abort_count, found.abort_total = median, len(near), len(durations)
+            found.abort_seen = _MEDIAN
             found.evidence["abort"] = [
                 Evidence(f, (ln, ln), f"failed after {d:.0f} ms")
                 for f, ln, d in rows
@@ -141,16 +149,20 @@ def _aborts(case: Case, env: str | None, found: Symptoms) -> None:
 def _stated_timeouts(case: Case, env: str | None, found: Symptoms) -> Counter[float]:
     stated: Counter[float] = Counter()
     rows = case.rows(
-        "SELECT file, line, message FROM events WHERE regexp_matches(message, "
+        "SELECT file, line, message, attrs FROM events WHERE regexp_matches(message, "
         "'(?i)(time[d]?[ -]?out|deadline exceeded|aborted|cancel)') LIMIT 5000"
     )
-    for file, line, message in rows:
+    for file, line, message, attrs in rows:
         if not found.in_env(file, env):
             continue
         m = _TIMEOUT_TEXT.search(message)
-        if m is None:
-            continue
-        value = float(m.group(1)) * (1.0 if m.group(2).lower().startswith("m") else 1000.0)
+        if m is not None:
+            value = float(m.group(1)) * (1.0 if m.group(2).lower().startswith("m") else 1000.0)
+        else:  # "cancelled: deadline exceeded" with the time in a field (elapsed_ms: 800)
+            timed = duration_in(orjson.loads(attrs)) if attrs else None
+            if timed is None:
+                continue
+            value = round(timed, 3)
         stated[value] += 1
         found.evidence.setdefault("abort", []).append(Evidence(file, (line, line), message[:200]))
     return stated

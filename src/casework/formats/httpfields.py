@@ -9,6 +9,7 @@ fields here, in one place. Original keys are kept alongside.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 #: Normalized key (lowercase, no ``_``/``-``) → canonical key.
@@ -74,6 +75,18 @@ def _duration_unit(norm: str) -> float | None:
             for suffix, factor in _SUFFIXES:
                 if rest == suffix:
                     return factor
+    return None
+
+
+def duration_in(attrs: Mapping[str, Any]) -> float | None:
+    """Milliseconds of the first duration-named attribute (``elapsed_ms``, ``took``,
+    ``duration: "1.5s"``) that holds one, else None."""
+    for key, value in attrs.items():
+        factor = _duration_unit(_norm(key))
+        if factor is not None:
+            found = duration_ms(value, factor)
+            if found is not None:
+                return found
     return None
 
 
