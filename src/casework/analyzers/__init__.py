@@ -41,6 +41,7 @@ from casework.analyzers.plan_slow_queries import plan_slow_queries
 from casework.analyzers.plan_spill import plan_spill
 from casework.analyzers.plan_subplan import plan_subplan
 from casework.analyzers.plan_triggers import plan_triggers
+from casework.analyzers.quiet_failures import quiet_failures
 from casework.analyzers.reported_symptoms import reported_symptoms
 from casework.analyzers.retry_storms import retry_storms
 from casework.analyzers.trace_clock_skew import trace_clock_skew
@@ -71,6 +72,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     net_tls_alerts,
     net_zero_window,
     error_signatures,
+    quiet_failures,
     changepoints,
     cohort,
     what_changed,
