@@ -44,7 +44,7 @@ _UNITS = {
     "min": "min", "mins": "min", "minute": "min", "minutes": "min",
 }  # fmt: skip
 _DURATION = re.compile(
-    r"(?<![\w.])(?P<num>\d+(?:[.,]\d+)?)(?P<plus>\s*\+)?\s*-?\s*(?P<unit>"
+    r"(?<![\w.])(?P<num>\d+(?:[.,]\d+)?)(?:\s*\+)?\s*-?\s*(?P<unit>"
     + "|".join(sorted(_UNITS, key=len, reverse=True))
     + r")\b",
     re.IGNORECASE,
@@ -62,7 +62,7 @@ _PERIOD_BEFORE = re.compile(
 )
 _AGO_AFTER = re.compile(r"^\s*(?:ago|later|earlier)\b", re.IGNORECASE)
 _STATUS = re.compile(
-    r"(?<![\w.])(?<!\d,)(?P<code>[1-5]\d\d|[45]xx)(?P<plural>s|'s)?(?![\w%]|[.,]\d)", re.I
+    r"(?<![\w.])(?<!\d,)(?P<code>[45]\d\d|[45]xx)(?P<plural>s|'s)?(?![\w%]|[.,]\d)", re.I
 )
 _STATUS_CUE = re.compile(
     r"\b(?:https?|status\w*|codes?|return\w*|respon\w*|reply|replies|errors?|fail\w*|got|gets?"
@@ -115,7 +115,7 @@ def statuses(text: str) -> list[Claim]:
     out: dict[str, Claim] = {}
     for m in _STATUS.finditer(text):
         code = m["code"].lower()
-        if code[0] not in "45" or _COUNTED.match(text[m.end() :]):
+        if _COUNTED.match(text[m.end() :]):
             continue
         before = " ".join(text[: m.start()].split()[-4:])
         after = " ".join(text[m.end() :].split()[:2])

@@ -31,7 +31,7 @@ SHOWN_STATUSES = 6
 class _Timed:
     """One measured duration: what it is, where it is, how long it took."""
 
-    kind: str  # request, span, plan, statement
+    kind: str  # request, span, plan, slow statement
     label: str
     ms: float
     evidence: Evidence
@@ -79,7 +79,7 @@ def _wait(case: Case, claim: Claim) -> Finding:
         "reported_ms": claim.value,
         "slowest_ms": round(slowest.ms, 3),
         "near_ms": near,
-        **{f"{kind}s": n for kind, n in counts.items()},
+        **{f"{kind.replace(' ', '_')}s": n for kind, n in counts.items()},
     }
     if not over:
         return Finding(
