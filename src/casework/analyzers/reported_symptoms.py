@@ -55,6 +55,7 @@ def _wait(case: Case, claim: Claim) -> Finding:
     timed, counts, reached = _slowest(case, near)
     measured = ", ".join(f"{n:,} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items() if n)
     subject, entities = f"wait|{claim.phrase}", {"reported": claim.phrase}
+    said = f'{_ms(claim.value)} ("{claim.phrase}")'
     if not timed:
         return Finding(
             key="REPORTED_WAIT_UNMEASURED",
@@ -64,7 +65,7 @@ def _wait(case: Case, claim: Claim) -> Finding:
             score=0.4,
             entities=entities,
             title=(
-                f"The description reports waits of {claim.phrase}; nothing in the evidence"
+                f"The description reports waits of {said}; nothing in the evidence"
                 " measures a duration (no request times, spans, plans or slow statements)"
             ),
             summary=(
@@ -90,12 +91,12 @@ def _wait(case: Case, claim: Claim) -> Finding:
             score=0.8,
             entities=entities,
             title=(
-                f"The description reports waits of {claim.phrase}; the slowest in the evidence"
+                f"The description reports waits of {said}; the slowest in the evidence"
                 f" is {_ms(slowest.ms)} ({slowest.label}): none of {measured} comes within"
                 f" {NEAR:.0%} of it"
             ),
             summary=(
-                f"The case description says {claim.phrase!r} ({_ms(claim.value)}). The longest"
+                f"The case description says {claim.phrase!r}. The longest"
                 " durations the bundle measured: "
                 + "; ".join(f"{t.kind} {t.label} {_ms(t.ms)}" for t in _per_kind(timed))
                 + ". The evidence was likely captured when, or where, it was fast: findings"
@@ -113,7 +114,7 @@ def _wait(case: Case, claim: Claim) -> Finding:
         score=0.5,
         entities=entities,
         title=(
-            f"The reported waits of {claim.phrase} are in the evidence: {reached:,} of"
+            f"The reported waits of {said} are in the evidence: {reached:,} of"
             f" {measured} took {_ms(near)} or more (slowest {_ms(slowest.ms)}, {slowest.label})"
         ),
         summary=(
