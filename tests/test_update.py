@@ -17,7 +17,7 @@ from casework.bugreport import render as render_report
 from casework.bugreport import report_for_case
 from casework.cli import main
 from casework.pipeline import investigate
-from casework.update import draft, jargon_in, render, sanitize
+from casework.update import draft, jargon_in, render, sanitize, who_fails
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout-incident"
 PLANTED = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "eyJhbGciOi", "«secret")
@@ -91,3 +91,27 @@ def test_every_investigation_writes_a_counted_bug_report(case: Path) -> None:
     assert report.impact.get("failing") and report.impact.get("volume")
     assert "/v1/refunds" in report.title
     assert (case / "bugreport.md").read_text() == render_report(report, "md")
+
+
+def test_update_says_whom_the_failures_hit(case: Path, text: str) -> None:
+    report = report_for_case(case, repro=False)
+    assert report.cohort, "the example's incident has a cohort"
+    when = report.cohort[0].rsplit(" ", 1)[-1]
+    assert f"The failures hit only accounts created on or after {when}." in text
+    assert f"Why accounts created on or after {when} fail and the others do not." in text
+
+
+@pytest.mark.parametrize(
+    ("condition", "words"),
+    [
+        ("ctx.account.created_at >= 2026-10-15", "accounts created on or after 2026-10-15"),
+        ("user.signup_date < 2025-01-01", "users with a signup before 2025-01-01"),
+        ("account.plan = enterprise", "accounts whose plan is enterprise"),
+        ("region != eu-west-1", "requests whose region is not eu-west-1"),
+        ("cart.items > 50", "carts with items above 50"),
+        ("http.method = POST", "requests whose method is POST"),
+    ],
+)
+def test_cohort_conditions_in_plain_words(condition: str, words: str) -> None:
+    assert who_fails((condition,)) == words
+    assert jargon_in(words) == []

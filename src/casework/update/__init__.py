@@ -7,6 +7,7 @@ the text is plain (no analysis jargon) and passes :func:`plain.sanitize`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from casework.bugreport.model import BugReport, FindingFacts
 from casework.described import GAP_KEYS
 from casework.update.plain import jargon_in, sanitize
 
-__all__ = ["CustomerUpdate", "draft", "jargon_in", "render", "sanitize"]
+__all__ = ["CustomerUpdate", "draft", "jargon_in", "render", "sanitize", "who_fails"]
 
 DEFAULT_NEXT_UPDATE = "in 4 hours"
 
@@ -149,6 +150,10 @@ def _known(r: BugReport, others: list[FindingFacts], change: Change | None) -> l
         out.append(
             f"Since {first}, the logs you sent show the same error {imp.get('failing')} times."
         )
+    who = who_fails(r.cohort)
+    if who:
+        only = "only" if r.finding.stat("baseline_rate") == 0.0 else "mostly"
+        out.append(f"The failures hit {only} {who}.")
     for n in imp.numbers:
         if n.name.startswith("distinct:"):
             key = n.name.split(":", 1)[1]
@@ -186,7 +191,10 @@ def _unknown(r: BugReport, change: Change | None) -> list[str]:
         )
     else:
         out.append("We have not yet confirmed the cause.")
-    if any(n.name.startswith("distinct:") for n in r.impact.numbers):
+    who = who_fails(r.cohort)
+    if who:
+        out.append(f"Why {who} fail and the others do not.")
+    elif any(n.name.startswith("distinct:") for n in r.impact.numbers):
         out.append("Why only some accounts are affected.")
     if r.impact.get("ongoing"):
         out.append("Whether it is still happening right now: our view ends with the logs you sent.")
@@ -207,6 +215,41 @@ def _doing(r: BugReport, change: Change | None) -> list[str]:
         )
     out.append("We will tell you as soon as the cause is confirmed.")
     return out
+
+
+#: Dotted-key parts that only wrap a record's fields (``ctx.account.created_at``).
+_WRAPPERS = frozenset({"ctx", "context", "attrs", "attributes", "fields", "data", "extra", "meta"})
+#: Dotted-key parts that name the request itself (``http.method``), not who sent it.
+_REQUEST_PARTS = frozenset({"http", "request", "req", "response", "res", "url", "client"})
+_TIME_SUFFIX = re.compile(r"(?:_at|_on|_date|_time|_ts|At|On|Date|Time)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_OPS = {  # (for dates, for other values)
+    ">=": ("on or after", "at least"), ">": ("after", "above"), "<=": ("on or before", "at most"),
+    "<": ("before", "below"), "=": ("", ""), "!=": ("", ""),
+}  # fmt: skip
+
+
+def who_fails(conditions: tuple[str, ...]) -> str | None:
+    """The first cohort condition in words a customer reads: ``ctx.account.created_at >=
+    2026-10-15`` is "accounts created on or after 2026-10-15"; None when there is none."""
+    if not conditions:
+        return None
+    key, op, value = [*conditions[0].split(" ", 2), "", ""][:3]
+    if op not in _OPS or not value:
+        return None
+    parts = [p for p in key.split(".") if p.lower() not in _WRAPPERS] or [key]
+    field = _TIME_SUFFIX.sub("", parts[-1]).replace("_", " ").strip() or parts[-1]
+    owner = parts[-2] if len(parts) >= 2 else ""
+    noun = "requests" if not owner or owner.lower() in _REQUEST_PARTS else f"{owner}s"
+    if op in ("=", "!="):
+        return f"{noun} whose {field} is {'not ' if op == '!=' else ''}{value}"
+    date, other = _OPS[op]
+    if not _DATE.match(value):
+        return f"{noun} with {field} {other} {value}"
+    # "accounts created on or after ...", "users with a signup before ..."
+    if field.endswith("ed"):
+        return f"{noun} {field} {date} {value}"
+    return f"{noun} with a {field} {date} {value}"
 
 
 def _deployed_at(r: BugReport, change: Change) -> str | None:
