@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from casework.bundle import Limits
 from casework.bundle_remote import open_bundle
 from casework.case import Case
+from casework.clockalign import align
 from casework.configs.envname import env_of
 from casework.engine import Analyzer, AnalyzerRun, load_analyzers, run_analyzers
 from casework.errors import BundleError
@@ -124,6 +125,8 @@ def investigate(
     for entry in inventory:
         if entry.tz == "assumed":
             entry.tz = f"{zone} (assumed)"
+    if options.tz is None:  # a zone the user chose is kept
+        align(store.con, inventory)
     _write_inventory(store, inventory, dict(options.envs))
     if options.templates_state:
         miner.save(options.templates_state)

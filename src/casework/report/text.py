@@ -86,11 +86,25 @@ def inventory_row(e: FileEntry) -> tuple[str, ...]:
 def tz_sentence(inv: Investigation) -> str:
     """The time-zone assumption in one sentence, naming the files it applies to."""
     how = "chosen with --tz" if inv.tz_given else "assumed; pass --tz to change it"
-    naive = [e.path for e in sorted(inv.inventory, key=lambda e: e.path) if _assumed(e.tz)]
+    entries = sorted(inv.inventory, key=lambda e: e.path)
+    naive = [e.path for e in entries if _assumed(e.tz)]
+    inferred = "".join(
+        f" {e.path} has no zone; it was read as {e.tz}." for e in entries if _inferred(e.tz)
+    )
     if naive:
         where = ", ".join(naive)
-        return f"Timestamps without a zone were read as {inv.tz} ({how}) in: {where}. Times shown are UTC."
+        return (
+            f"Timestamps without a zone were read as {inv.tz} ({how}) in: {where}.{inferred}"
+            " Times shown are UTC."
+        )
+    if inferred:
+        return f"{inferred.strip()} Times shown are UTC."
     return f"No file needed a zone assumption (the default would be {inv.tz}). Times shown are UTC."
+
+
+def _inferred(tz: str | None) -> bool:
+    # clockalign records "UTC+01:00 (inferred: ...)" for a file put on UTC by shared request ids.
+    return tz is not None and "(inferred" in tz
 
 
 def coverage_sentence(inv: Investigation) -> str | None:
