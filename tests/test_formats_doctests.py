@@ -11,6 +11,7 @@ MODULES = [
     "casework.timeparse",
     "casework.routes",
     "casework.described",
+    "casework.transcode",
     "casework.formats.access",
     "casework.formats.alb",
     "casework.formats.envoy",

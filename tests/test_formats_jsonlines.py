@@ -49,6 +49,19 @@ def test_pino_numeric_levels_epoch_ms_and_request_fields() -> None:
     assert second.attrs["err.stack"].startswith("Error: constraint\n")
 
 
+def test_windows_events_take_the_level_name_not_its_number() -> None:
+    """Get-WinEvent's Level 2 is Error (not syslog's critical); LevelDisplayName says so."""
+    lines = [
+        {"TimeCreated": "2026-11-26T08:00:00Z", "Level": 2, "LevelDisplayName": "Error",
+         "Message": "The service terminated unexpectedly."},
+        {"TimeCreated": "2026-11-26T08:00:05Z", "Level": 4, "LevelDisplayName": "Information",
+         "Message": "The service entered the running state."},
+    ]  # fmt: skip
+    records, _ = parse(b"\n".join(orjson.dumps(x) for x in lines), "jsonl")
+    got = [r.level for r in records if isinstance(r, LogRecord)]
+    assert got == ["ERROR", "INFO"]
+
+
 def test_unusual_names_and_units() -> None:
     first, _second, third = logs("odd_fields.jsonl", tz=UTC)
     assert (first.level, first.message, first.ts_assumed) == ("WARN", "quota near limit", True)

@@ -27,6 +27,7 @@ from typing import BinaryIO, Self, cast
 from casework.errors import BundleError
 from casework.extract import CORRUPT, Extractor, Limits
 from casework.remote import StorageOptions, is_url, open_content, open_raw
+from casework.transcode import utf8
 
 __all__ = ["Bundle", "BundleBase", "Limits", "Member", "is_archive", "reason_of"]
 
@@ -78,15 +79,16 @@ class Member:
         return self.disk.open("rb")
 
     def open(self, block_size: int | None = None) -> BinaryIO:
-        """A fresh binary stream of the member's content, decompressed if it is a ``.gz``/``.bz2``/``.xz`` file."""
+        """A fresh binary stream of the member's content, decompressed if it is a ``.gz``/``.bz2``/``.xz`` file,
+        and UTF-8 if it is UTF-16 text (``transcode``)."""
         if self.url is not None:
-            return open_content(self.url, self.storage, block_size)
+            return utf8(open_content(self.url, self.storage, block_size))
         if self.disk is None:
             raise BundleError("member has no readable content", file=self.name)
         opener = _COMPRESSED.get(self.disk.suffix.lower())
         if opener is not None and not is_archive(self.disk):
-            return opener(self.disk)
-        return self.disk.open("rb")
+            return utf8(opener(self.disk))
+        return utf8(self.disk.open("rb"))
 
 
 def is_archive(path: Path) -> bool:

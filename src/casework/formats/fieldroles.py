@@ -23,7 +23,9 @@ TS_KEYS = (
     "started_at", "start_time", "starttime", "startutc",
 )  # fmt: skip
 LEVEL_KEYS = (
-    "level", "log.level", "severity", "lvl", "loglevel", "log_level", "levelname",
+    # Windows events (Get-WinEvent | ConvertTo-Json) carry both: the name, and a number that
+    # is not a syslog severity (2 is Error there).
+    "leveldisplayname", "level", "log.level", "severity", "lvl", "loglevel", "log_level", "levelname",
     "severitytext", "severity_text", "@l", "@level", "level_name", "sev", "levelstr",
     "error_severity",  # PostgreSQL jsonlog
 )  # fmt: skip

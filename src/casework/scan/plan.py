@@ -18,6 +18,7 @@ from casework.scan.rangeio import NEWLINE_SEARCH, line_boundaries
 from casework.scan.task import ScanTask, out_dir
 from casework.scan.worker import unreadable
 from casework.timeparse import find_any
+from casework.transcode import utf16_bom
 
 HEAD_BYTES = 64 * 1024
 #: Files larger than this are cut into parts of about this size (when their format allows).
@@ -73,6 +74,7 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
             if fmt.cut is not None
             and member.bytes > settings.chunk_bytes
             and not _compressed(location)
+            and not _utf16(member)  # its byte offsets are not its UTF-8 text's
             else None
         )
         if starts is not None:
@@ -121,6 +123,11 @@ def _sniffed(member: Member, entry: FileEntry) -> tuple[Format | None, bytes]:
     if fmt is None:
         entry.reason = _unknown_reason(head)
     return fmt, head
+
+
+def _utf16(member: Member) -> bool:
+    with member.raw(block_size=NEWLINE_SEARCH) as raw:
+        return utf16_bom(raw.read(2))
 
 
 def _compressed(location: str) -> bool:
