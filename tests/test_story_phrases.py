@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from casework.findings import Finding
+from casework.story import merge
 from casework.story_phrases import how_much
 
 SINCE = datetime(2026, 6, 27, 9, 0, tzinfo=UTC).timestamp()
@@ -34,3 +35,29 @@ def test_counts_from_another_minute_than_the_headline_say_when_they_start() -> N
     assert "counted since" not in how_much(_cohort(), None, later)
     # No onset in the headline: the counts still say where they start.
     assert "counted since 2026-06-27 09:00 UTC" in how_much(cohort, None, None)
+
+
+def _shift(key: str, series: str, subject: str, before: float, after: float) -> Finding:
+    return Finding(
+        key=key,
+        analyzer="changepoints",
+        subject=f"router.log|{series}",
+        severity="high",
+        score=1.0,
+        title=f"At 14:40 UTC the rate of {subject} rose from {before:.2%} to {after:.2%}",
+        summary="",
+        entities={"series": series, "subject": subject, "what": f"rate of {subject}",
+                  "file": "router.log", "onset": "2026-11-27 14:40 UTC"},
+        stats={"onset_epoch": SINCE, "before_rate": before, "after_rate": after,
+               "increased": True},
+    )  # fmt: skip
+
+
+def test_a_story_anchored_on_a_route_shift_states_that_route_s_rates() -> None:
+    """The 5xx series of one route anchors the story; the share of error records of the whole
+    log (lower, since other routes dilute it) is a member, not the story's numbers."""
+    route = _shift("CHANGEPOINT_5XX", "5xx", "HTTP 503 on GET /api/reports/export", 0.0, 0.42)
+    errors = _shift("CHANGEPOINT_ERRORS", "errors", "error-level records", 0.0, 0.1095)
+    story = next(f for f in merge([route, errors]) if f.key == "INCIDENT")
+    assert story.title.startswith("HTTP 503 on GET /api/reports/export")
+    assert story.title.endswith("0.00% → 42.00%")

@@ -167,8 +167,13 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     # A falling series is not the symptom (a background code's rate falls when a new failure
     # takes its share); the cohort's own failure ("HTTP 500") comes before another code's.
     failure = str(cohort.entities.get("failure", "")) if cohort else ""
+    # An anchor that is itself a shift (the 5xx series) is a candidate: its numbers are the title's.
     shifts = sorted(
-        (m for m in members if m.key in CP_ORDER and m.stats.get("increased") is not False),
+        (
+            m
+            for m in (anchor, *members)
+            if m.key in CP_ORDER and m.stats.get("increased") is not False
+        ),
         key=lambda m: (
             bool(failure) and failure not in m.title,
             CP_ORDER.index(m.key),
@@ -176,7 +181,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
             m.subject,
         ),
     )
-    cp = shifts[0] if shifts else (anchor if cohort is None else None)
+    cp = shifts[0] if shifts else None
     onset = _onset(cp) if cp else _onset(anchor)
     onset = _cohort_onset(cohort, cp) or onset
     change = _nearest_change(members, cohort, onset, _interval(cp or anchor))

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, any_line, iter_lines
 from casework.formats.fieldroles import Roles, find_roles, level_name, looks_like_log
-from casework.formats.httpfields import add_http
+from casework.formats.httpfields import add_http, duration_ms
 from casework.formats.sniffing import share, text_lines
 from casework.model import LogRecord
 from casework.timeparse import parse_ts
@@ -54,10 +54,29 @@ def values(line: str) -> dict[str, Any]:
     }
 
 
-def _is_logfmt(line: str) -> tuple[bool, dict[str, Any]]:
+def _is_logfmt(line: str) -> tuple[bool, dict[str, Any], str]:
+    """Whether the line is mostly pairs, the pairs, and the text before them."""
     found, first, covered = pairs(line)
     text = line[first:] if first >= 0 else line
-    return len(found) >= 2 and covered >= 0.7 * len(text.replace(" ", "")), found
+    prefix = line[:first].strip() if first > 0 else ""
+    return len(found) >= 2 and covered >= 0.7 * len(text.replace(" ", "")), found, prefix
+
+
+def _level(attrs: dict[str, Any], *, take: bool = False) -> str | None:
+    """Heroku's ``at=info|warning|error`` when no level key names it (``take``: and remove it
+    from the attributes, as a level key is)."""
+    at = attrs.get("at")
+    found = level_name(at) if isinstance(at, str) else None
+    if found not in _LEVELS:
+        return None
+    if take:
+        del attrs["at"]
+    return found
+
+
+#: Heroku's router: ``service=`` is the time the app took to answer, ``connect=`` to reach it.
+_ROUTER = "heroku[router]:"
+_LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"})
 
 
 def sniff(head: bytes) -> float:
@@ -69,10 +88,12 @@ def sniff(head: bytes) -> float:
     hits = 0
     loglike = 0
     for line in sample:
-        ok, found = _is_logfmt(line)
+        ok, found, prefix = _is_logfmt(line)
         if ok:
             hits += 1
-            loglike += looks_like_log(found)
+            # a prefix's time (Heroku, syslog) with a level or message among the pairs counts too
+            stamped = bool(prefix) and parse_ts(prefix.split()[0]) is not None
+            loglike += looks_like_log(found) or (stamped and _level(found) is not None)
     if share(hits, len(sample)) < 0.8:
         return 0.0
     return 0.88 if share(loglike, hits) >= 0.5 else 0.65
@@ -107,22 +128,29 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[LogRecord]:
                 ts, assumed = parsed
                 del attrs[roles.ts]
         prefix = text[:first].strip() if first > 0 else ""
+        body = text  # the message when no key names one: the line without a leading time
         if ts is None and prefix:
-            parsed = parse_ts(prefix.split()[0], ctx.tz, ctx.year)
+            stamp = prefix.split()[0]
+            parsed = parse_ts(stamp, ctx.tz, ctx.year)
             if parsed is not None:
                 ts, assumed = parsed
+                body = text.lstrip()[len(stamp) :].lstrip()
         if prefix:
             attrs["prefix"] = prefix
-        level = level_name(attrs.pop(roles.level)) if roles.level else None
+        level = level_name(attrs.pop(roles.level)) if roles.level else _level(attrs, take=True)
         message = attrs.pop(roles.message) if roles.message else None
         service = attrs.pop(roles.service) if roles.service else None
         logger = attrs.pop(roles.logger) if roles.logger else None
         if first < 0:
             message = text
         add_http(attrs)
+        if prefix.endswith(_ROUTER) and "http.status" in attrs:
+            took = duration_ms(attrs.get("service"), 1.0)
+            if took is not None:
+                attrs.setdefault("http.duration_ms", took)
         yield LogRecord(
             line=number,
-            message=str(message) if message is not None else text,
+            message=str(message) if message is not None else body,
             ts=ts,
             level=level,
             service=str(service) if service is not None else None,
