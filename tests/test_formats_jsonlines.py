@@ -128,3 +128,23 @@ def test_long_and_empty_lines() -> None:
     line = orjson.dumps({"ts": "2026-03-01T00:00:00Z", "msg": "x" * 5000, "level": "info"})
     records, ctx = parse(b"\n\n" + line + b"\r\n\n", "jsonl")
     assert len(records) == 1 and ctx.bad_records == 0
+
+
+def test_google_cloud_http_request_fields_make_a_request() -> None:
+    """Cloud Logging's ``httpRequest`` (load balancers, Cloud Run): latency as ``"1.5s"``, sizes as
+    strings, the URL whole."""
+    entry = {
+        "httpRequest": {"requestMethod": "GET", "status": 504, "responseSize": "0",
+                        "requestUrl": "https://billing.example.com/v2/invoices/88123/pdf?x=1",
+                        "userAgent": "Mozilla/5.0", "remoteIp": "198.51.100.7",
+                        "latency": "60.000945s"},
+        "timestamp": "2026-11-27T10:00:08.123Z", "severity": "ERROR",
+        "jsonPayload": {"statusDetails": "backend_timeout"},
+    }  # fmt: skip
+    records, _ = parse(orjson.dumps(entry), "jsonl")
+    (rec,) = records
+    assert isinstance(rec, LogRecord) and rec.level == "ERROR"
+    a = rec.attrs
+    assert (a["http.method"], a["http.status"], a["http.duration_ms"]) == ("GET", 504, 60000.945)
+    assert (a["http.host"], a["http.path"]) == ("billing.example.com", "/v2/invoices/88123/pdf")
+    assert a["client.ip"] == "198.51.100.7" and a["http.user_agent"] == "Mozilla/5.0"

@@ -61,3 +61,25 @@ def test_a_story_anchored_on_a_route_shift_states_that_route_s_rates() -> None:
     story = next(f for f in merge([route, errors]) if f.key == "INCIDENT")
     assert story.title.startswith("HTTP 503 on GET /api/reports/export")
     assert story.title.endswith("0.00% → 42.00%")
+
+
+def test_a_cohort_without_an_onset_joins_the_story_of_its_failure() -> None:
+    """A cohort true all along ("where statusDetails = backend_timeout") and the shift of the
+    same failure in the same file are one incident: one story, the cohort as another view."""
+    route = _shift("CHANGEPOINT_5XX", "5xx", "HTTP 504 on GET /v2/invoices/{id}/pdf", 0.0, 0.32)
+    always = Finding(
+        key="FAILURE_COHORT", analyzer="cohort", subject="router.log:HTTP 504:details",
+        severity="high", score=0.99, title="100% of requests where details = timeout fail",
+        summary="", entities={"details": "= timeout", "file": "router.log", "failure": "HTTP 504"},
+        stats={"rate": 1.0, "failing": 123, "total": 123, "baseline_rate": 0.0},
+    )  # fmt: skip
+    errors = _shift("CHANGEPOINT_ERRORS", "errors", "error-level records", 0.0, 0.08)
+    new_5xx = Finding(
+        key="HTTP_5XX_ROUTE", analyzer="http_status", subject="router.log|GET|pdf",
+        severity="high", score=0.8, title="32.5% of GET /v2/invoices/{id}/pdf return 5xx",
+        summary="", entities={"route": "GET /v2/invoices/{id}/pdf", "file": "router.log"},
+        stats={"new": True},
+    )  # fmt: skip
+    stories = [f for f in merge([always, route, errors, new_5xx]) if f.key == "INCIDENT"]
+    assert len(stories) == 1
+    assert set(stories[0].related) == {always.id, route.id, errors.id, new_5xx.id}

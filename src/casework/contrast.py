@@ -30,6 +30,7 @@ Fisher exact test with a Bonferroni factor for the candidates looked at.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -64,6 +65,12 @@ CODE_LOCATION = (
     r"(?i)^[\w$./\\<>-]*(\(|^)?[\w$.-]+\.(go|py|java|kt|scala|groovy|js|mjs|cjs|ts|tsx|jsx|rb"
     r"|cs|php|c|cpp|cxx|h|hpp|exs|erl|swift|lua|dart):\d+(:\d+)?\)?$"
 )
+
+#: Names of fields that describe how a request ended (``statusDetails``, ``error.code``,
+#: ``result``): with values no success ever has, they restate the failure, not whom it hits.
+OUTCOME_NAME = r"(?i)(status|error|err|code|result|outcome|reason|detail|fault|exception)[^.]*$"
+#: ...when this share of the failing records hold such a value.
+OUTCOME_SHARE = 0.98
 
 __all__ = ["ALPHA", "Attribute", "Split", "Term", "contrast", "fisher_greater"]
 
@@ -206,7 +213,7 @@ def _profile(
     common = _common_values(con, [k for k, kind in kinds.items() if kind == "id"])
     located = _code_locations(
         con, [k for k, kind in kinds.items() if kind in ("categorical", "id")]
-    )
+    ) | _outcome_fields(con, [k for k, kind in kinds.items() if kind == "categorical"])
     out = []
     ok_all = total_all - failing_all
     for k, present, distinct, pf, po, _, _, _, _, n, *mirrors in rows:
@@ -255,6 +262,24 @@ def _code_locations(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]
         [keys, CODE_LOCATION],
     ).fetchall()
     return {str(r[0]) for r in rows}
+
+
+def _outcome_fields(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]:
+    """Keys named for how a request ended (``OUTCOME_NAME``) whose failing records nearly all
+    hold a value no succeeding record has (``backend_timeout`` where successes say
+    ``response_sent_by_backend``)."""
+    named = [k for k in keys if re.search(OUTCOME_NAME, k)]
+    if not named:
+        return set()
+    rows = con.execute(
+        "WITH ok AS (SELECT DISTINCT k, v FROM _cw_long WHERE NOT fail"
+        "  AND k IN (SELECT unnest(?::VARCHAR[])))"
+        " SELECT l.k, sum(l.w) FILTER (WHERE ok.v IS NULL), sum(l.w) FROM _cw_long l"
+        " LEFT JOIN ok ON ok.k = l.k AND ok.v = l.v"
+        " WHERE l.fail AND l.k IN (SELECT unnest(?::VARCHAR[])) GROUP BY l.k",
+        [named, named],
+    ).fetchall()
+    return {str(k) for k, only, all_ in rows if only and only >= OUTCOME_SHARE * all_}
 
 
 def _mirrors_outcome(stats: list[Any]) -> bool:

@@ -74,12 +74,12 @@ def _fold(
     groups: list[tuple[Finding, list[Finding]]],
 ) -> list[tuple[Finding, list[Finding], list[Finding]]]:
     """Stories whose onsets overlap are one incident seen from several places (the 500s of the
-    caller, the exceptions of the service it calls): each joins the first story it overlaps,
-    its anchor named as another view of it."""
+    caller, the exceptions of the service it calls), and so are a cohort without an onset and a
+    story of the same failure in the same file: each joins the first story it is one with, its
+    anchor named as another view of it."""
     out: list[tuple[Finding, list[Finding], list[Finding]]] = []
     for anchor, members in groups:
-        here = _interval(anchor)
-        lead = next((g for g in out if here is not None and _overlap(_interval(g[0]), here)), None)
+        lead = next((g for g in out if _one_incident(g[0], anchor)), None)
         if lead is None:
             out.append((anchor, list(members), []))
         else:
@@ -88,8 +88,19 @@ def _fold(
     return out
 
 
-def _overlap(a: tuple[float, float] | None, b: tuple[float, float]) -> bool:
-    return a is not None and a[0] <= b[1] and b[0] <= a[1]
+def _one_incident(a: Finding, b: Finding) -> bool:
+    ia, ib = _interval(a), _interval(b)
+    if ia is not None and ib is not None:
+        return ia[0] <= ib[1] and ib[0] <= ia[1]
+    return _same_failure(a, b) or _same_failure(b, a)
+
+
+def _same_failure(cohort: Finding, other: Finding) -> bool:
+    """A cohort's failure ("HTTP 504") is what the other finding is about, in the same file."""
+    failure = str(cohort.entities.get("failure", ""))
+    about = f"{other.entities.get('subject', '')} {other.entities.get('failure', '')}"
+    same_file = cohort.entities.get("file") == other.entities.get("file")
+    return bool(failure) and same_file and failure in about
 
 
 def _number(value: Stat, default: float) -> float:

@@ -12,25 +12,27 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-#: Normalized key (lowercase, no ``_``/``-``) → canonical key.
+#: Normalized key (lowercase, no ``_``/``-``) → canonical key. ``httprequest.*`` is Google Cloud
+#: Logging's ``LogEntry.httpRequest`` (load balancers, Cloud Run, App Engine).
 _NAMES: dict[str, str] = {}
 for _canon, _keys in {
     "http.method": "method httpmethod http.method request.method req.method requestmethod verb"
-    " http.request.method http.verb request.verb req.verb",
+    " http.request.method http.verb request.verb req.verb httprequest.requestmethod",
     "http.route": "route http.route req.route request.route endpoint handler pattern",
     "http.path": "path urlpath url.path http.path http.target request.path req.path uri"
-    " requesturi request.uri url req.url request.url http.url url.original target requestpath",
+    " requesturi request.uri url req.url request.url http.url url.original target requestpath"
+    " httprequest.requesturl",
     "http.status": "status statuscode httpstatus http.status http.statuscode response.status"
     " res.statuscode response.statuscode responsestatus responsecode res.status"
     " http.response.statuscode http.code response.code res.code http.responsecode"
-    " downstreamstatus",
+    " downstreamstatus httprequest.status",
     "http.bytes": "bytes bytessent bodybytessent responsesize respbytes size contentlength"
-    " res.contentlength http.response.body.bytes response.size",
+    " res.contentlength http.response.body.bytes response.size httprequest.responsesize",
     "http.user_agent": "useragent ua httpuseragent http.useragent useragent.original"
-    " req.headers.useragent request.headers.useragent requestuseragent",
+    " req.headers.useragent request.headers.useragent requestuseragent httprequest.useragent",
     "http.referer": "referer referrer httpreferer http.referer req.headers.referer",
     "client.ip": "clientip remoteaddr remoteip ip client.ip client.address source.ip"
-    " req.remoteaddress xforwardedfor realip",
+    " req.remoteaddress xforwardedfor realip httprequest.remoteip",
     "client.id": "clientid client.id appid apikeyid consumer tenant tenantid customerid accountid"
     " consumerid consumer.id authenticatedentity.id",
 }.items():
@@ -43,6 +45,7 @@ _HTTP_PARENTS = frozenset({"http", "request", "req", "response", "res", "url", "
 _DURATION_STEMS = (
     "duration", "latency", "elapsed", "responsetime", "requesttime", "took", "rt", "http.duration", "http.server.duration", "res.responsetime", "timetaken",
     "processingtime", "servertime", "upstreamresponsetime", "latencies.request",
+    "httprequest.latency", "responselatency",
 )  # fmt: skip
 #: Unit suffixes on a duration key, as the factor to milliseconds.
 _SUFFIXES = (
