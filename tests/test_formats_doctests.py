@@ -17,6 +17,7 @@ MODULES = [
     "casework.formats.envoy",
     "casework.formats.pgcsv",
     "casework.formats.jsonlines",
+    "casework.formats.lambdalog",
     "casework.formats.logfmt",
     "casework.formats.postgres",
     "casework.formats.releases",

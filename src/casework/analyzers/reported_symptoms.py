@@ -31,7 +31,7 @@ SHOWN_STATUSES = 6
 class _Timed:
     """One measured duration: what it is, where it is, how long it took."""
 
-    kind: str  # request, span, plan, slow statement
+    kind: str  # request, span, plan, slow statement, invocation
     label: str
     ms: float
     evidence: Evidence
@@ -66,7 +66,8 @@ def _wait(case: Case, claim: Claim) -> Finding:
             entities=entities,
             title=(
                 f"The description reports waits of {said}; nothing in the evidence"
-                " measures a duration (no request times, spans, plans or slow statements)"
+                " measures a duration (no request times, spans, plans, slow statements or"
+                " Lambda reports)"
             ),
             summary=(
                 f"The case description says {claim.phrase!r}. No file in the bundle records how"
@@ -181,7 +182,23 @@ def _slowest(case: Case, near: float) -> tuple[list[_Timed], dict[str, int], int
         label = f"{q.statement[:80]} in {q.file}:{q.line}"
         evidence = Evidence(q.file, (q.line, q.line), q.statement[:300])
         timed.append(_Timed("slow statement", label, q.duration_ms, evidence))
+    invocations = case.rows(
+        f"SELECT file, line, {_INVOKED} ms FROM events WHERE file IN"
+        " (SELECT path FROM files WHERE kind = 'lambda-log') AND ms IS NOT NULL"
+        " ORDER BY ms DESC, file, line"
+    )
+    counts["invocation"] = len(invocations)
+    reached += sum(1 for _, _, ms in invocations if ms >= near)
+    for file, line, ms in invocations[:3]:
+        label = f"Lambda invocation in {file}:{line}"
+        timed.append(
+            _Timed("invocation", label, float(ms), Evidence(str(file), (line, line), label))
+        )
     return timed, counts, reached
+
+
+#: A Lambda invocation's duration from its REPORT line (``formats.lambdalog``).
+_INVOKED = "TRY_CAST(json_extract_string(attrs, '$.\"lambda.duration_ms\"') AS DOUBLE)"
 
 
 def _per_kind(timed: list[_Timed]) -> list[_Timed]:
