@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from casework.contrast import OUTCOME_NAME
 from casework.pipeline import investigate
 
 ONSET = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -64,3 +67,20 @@ def test_a_load_balancer_log_tells_the_route_that_times_out(tmp_path: Path) -> N
     # How a request ended is not whom the failure hits.
     assert not [f for f in found if f.key == "FAILURE_COHORT" and "statusDetails" in f.title]
     assert [f.key for f in found].count("INCIDENT") == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "outcome"),
+    [
+        ("jsonPayload.statusDetails", True),
+        ("error.type", True),
+        ("ctx.err.code", True),
+        ("result", True),
+        ("http.response_code", True),
+        ("merchant.country_code", False),  # may select whom it hits: stays a cohort candidate
+        ("refund_reason", False),
+        ("customer.tier", False),
+    ],
+)
+def test_outcome_fields_are_named_for_how_a_request_ended(key: str, outcome: bool) -> None:
+    assert bool(re.search(OUTCOME_NAME, key)) is outcome

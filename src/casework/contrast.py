@@ -66,9 +66,13 @@ CODE_LOCATION = (
     r"|cs|php|c|cpp|cxx|h|hpp|exs|erl|swift|lua|dart):\d+(:\d+)?\)?$"
 )
 
-#: Names of fields that describe how a request ended (``statusDetails``, ``error.code``,
+#: Names of fields that describe how a request ended (``statusDetails``, ``error.type``,
 #: ``result``): with values no success ever has, they restate the failure, not whom it hits.
-OUTCOME_NAME = r"(?i)(status|error|err|code|result|outcome|reason|detail|fault|exception)[^.]*$"
+#: Inputs that may select whom it hits (``country_code``, ``refund_reason``) are not among them.
+OUTCOME_NAME = (
+    r"(?i)(status|error|(?:^|[._])err(?:[._]|$)|result|outcome|fault|exception"
+    r"|response_?code)"
+)
 #: ...when this share of the failing records hold such a value.
 OUTCOME_SHARE = 0.98
 

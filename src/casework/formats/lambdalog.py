@@ -37,7 +37,7 @@ from casework.formats.sniffing import text_lines
 from casework.model import LogRecord
 from casework.timeparse import parse_ts
 
-_RUNTIME = re.compile(r"^(START|END|REPORT|INIT_START) RequestId: ([0-9a-fA-F-]{4,64})")
+_RUNTIME = re.compile(r"^(START|END|REPORT) RequestId: ([0-9a-fA-F-]{4,64})")
 _STAMPED = re.compile(
     r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\s+([0-9a-fA-F-]{4,64})\s+(.*)$"
 )

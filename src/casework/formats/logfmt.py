@@ -74,7 +74,7 @@ def _level(attrs: dict[str, Any], *, take: bool = False) -> str | None:
     return found
 
 
-#: Heroku's router: ``service=`` is the time the app took to answer, ``connect=`` to reach it.
+#: Heroku's router: ``service=`` is the time the app took to answer.
 _ROUTER = "heroku[router]:"
 _LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"})
 
@@ -91,7 +91,7 @@ def sniff(head: bytes) -> float:
         ok, found, prefix = _is_logfmt(line)
         if ok:
             hits += 1
-            # a prefix's time (Heroku, syslog) with a level or message among the pairs counts too
+            # a time before the pairs with Heroku's at= level counts too
             stamped = bool(prefix) and parse_ts(prefix.split()[0]) is not None
             loglike += looks_like_log(found) or (stamped and _level(found) is not None)
     if share(hits, len(sample)) < 0.8:

@@ -160,9 +160,11 @@ def run_dask(
     if scheduler:
         client = Client(scheduler)
     else:
+        # The dashboard on a free loopback port: a busy 8787 (another cluster, a notebook)
+        # must not stop the investigation, and it is not offered to the network.
         cluster = LocalCluster(
             n_workers=max(workers, 1), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=40,
+            dashboard_address="127.0.0.1:0", silence_logs=40,
         )  # fmt: skip
         client = Client(cluster)
     results: list[ScanResult | None] = [None] * len(tasks)
