@@ -215,7 +215,7 @@ def _profile(
     kinds = {r[0]: _kind(r[0], int(r[2]), int(r[9]), float(r[5]), float(r[6]), r[7], r[8])
              for r in rows}  # fmt: skip
     common = _common_values(con, [k for k, kind in kinds.items() if kind == "id"])
-    located = _code_locations(
+    restating = _code_locations(
         con, [k for k, kind in kinds.items() if kind in ("categorical", "id")]
     ) | _outcome_fields(con, [k for k, kind in kinds.items() if kind == "categorical"])
     out = []
@@ -229,7 +229,7 @@ def _profile(
             kind = "categorical"
         if distinct_i <= 1:
             kind = "constant"
-        elif _mirrors_outcome(mirrors) or k in located:
+        elif _mirrors_outcome(mirrors) or k in restating:
             kind = "outcome"
         elif (pf or 0) >= 0.5 * failing_all and (po or 0) <= 0.01 * ok_all:
             kind = "symptom"

@@ -10,8 +10,9 @@ the right files before anyone reads the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from casework.case import ROUTE_SQL, Case
 from casework.described import Claim, durations, statuses
@@ -19,6 +20,7 @@ from casework.engine import analyzer
 from casework.findings import Evidence, Finding
 from casework.notes import description
 from casework.plans.load import case_plans, slow_queries
+from casework.report.text import seconds_text
 
 ANALYZER = "reported_symptoms"
 #: A measured wait at least this share of the reported one "comes near it".
@@ -54,16 +56,13 @@ def _wait(case: Case, claim: Claim) -> Finding:
     near = claim.value * NEAR
     timed, counts, reached = _slowest(case, near)
     measured = ", ".join(f"{n:,} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items() if n)
-    subject, entities = f"wait|{claim.phrase}", {"reported": claim.phrase}
+    finding = _maker(f"wait|{claim.phrase}", claim.phrase)
     said = f'{_ms(claim.value)} ("{claim.phrase}")'
     if not timed:
-        return Finding(
+        return finding(
             key="REPORTED_WAIT_UNMEASURED",
-            analyzer=ANALYZER,
-            subject=subject,
             severity="low",
             score=0.4,
-            entities=entities,
             title=(
                 f"The description reports waits of {said}; nothing in the evidence"
                 " measures a duration (no request times, spans, plans, slow statements or"
@@ -84,13 +83,10 @@ def _wait(case: Case, claim: Claim) -> Finding:
         **{f"{kind.replace(' ', '_')}s": n for kind, n in counts.items()},
     }
     if not over:
-        return Finding(
+        return finding(
             key="REPORTED_WAIT_NOT_SEEN",
-            analyzer=ANALYZER,
-            subject=subject,
             severity="medium",
             score=0.8,
-            entities=entities,
             title=(
                 f"The description reports waits of {said}; the slowest in the evidence"
                 f" is {_ms(slowest.ms)} ({slowest.label}): none of {measured} comes within"
@@ -107,13 +103,10 @@ def _wait(case: Case, claim: Claim) -> Finding:
             evidence=tuple(t.evidence for t in _per_kind(timed)),
             next_steps=(_ASK,),
         )
-    return Finding(
+    return finding(
         key="REPORTED_WAIT_SEEN",
-        analyzer=ANALYZER,
-        subject=subject,
         severity="low",
         score=0.5,
-        entities=entities,
         title=(
             f"The reported waits of {said} are in the evidence: {reached:,} of"
             f" {measured} took {_ms(near)} or more (slowest {_ms(slowest.ms)}, {slowest.label})"
@@ -139,34 +132,39 @@ _ASK = (
 )
 
 
+#: Durations the case store holds in SQL: (kind, table, duration, filter, file/line/ref/label).
+_MEASURED = (
+    ("request", "requests", "duration_ms", "TRUE",
+     "file, line, NULL, coalesce(method, '?') || ' ' || CASE WHEN host IS NOT NULL"
+     f" AND starts_with({ROUTE_SQL}, '/') THEN host || {ROUTE_SQL} ELSE {ROUTE_SQL} END"),
+    ("span", "spans", "duration_ms", "TRUE",
+     "file, NULL, span_id, coalesce(service, '?') || ': ' || name"),
+    # A Lambda invocation's duration from its REPORT line (``formats.lambdalog``).
+    ("invocation", "events",
+     "TRY_CAST(json_extract_string(attrs, '$.\"lambda.duration_ms\"') AS DOUBLE)",
+     "file IN (SELECT path FROM files WHERE kind = 'lambda-log')",
+     "file, line, NULL, 'Lambda invocation'"),
+)  # fmt: skip
+
+
 def _slowest(case: Case, near: float) -> tuple[list[_Timed], dict[str, int], int]:
     """The three slowest of each kind of timed thing, how many of each the case holds, and
     how many of them all took ``near`` ms or more."""
     timed: list[_Timed] = []
     counts: dict[str, int] = {}
     reached = 0
-    for kind, table in (("request", "requests"), ("span", "spans")):
-        row = case.one(
-            f"SELECT count(*), count(*) FILTER (WHERE duration_ms >= ?) FROM {table}"
-            " WHERE duration_ms IS NOT NULL",
-            (near,),
-        )
+    for kind, table, ms_sql, where, shown in _MEASURED:
+        rows = f"FROM (SELECT *, {ms_sql} AS ms FROM {table} WHERE {where}) WHERE ms IS NOT NULL"
+        row = case.one(f"SELECT count(*), count(*) FILTER (WHERE ms >= ?) {rows}", (near,))
         counts[kind] = int(row[0]) if row else 0
         reached += int(row[1]) if row else 0
-    for file, line, method, host, route, ms in case.rows(
-        f"SELECT file, line, method, host, {ROUTE_SQL}, duration_ms FROM requests"
-        " WHERE duration_ms IS NOT NULL ORDER BY duration_ms DESC, file, line LIMIT 3"
-    ):
-        where = f"{host}{route}" if host and str(route).startswith("/") else route
-        label = f"{method or '?'} {where} in {file}:{line}"
-        at = (int(line), int(line)) if line else None
-        timed.append(_Timed("request", label, float(ms), Evidence(str(file), at, label)))
-    for file, span, name, service, ms in case.rows(
-        "SELECT file, span_id, name, service, duration_ms FROM spans"
-        " WHERE duration_ms IS NOT NULL ORDER BY duration_ms DESC, file, span_id LIMIT 3"
-    ):
-        label = f"{service}: {name} in {file}"
-        timed.append(_Timed("span", label, float(ms), Evidence(str(file), None, label, (span,))))
+        for file, line, ref, label, ms in case.rows(
+            f"SELECT {shown}, ms {rows} ORDER BY ms DESC, 1, 2, 3 LIMIT 3"
+        ):
+            at = (int(line), int(line)) if line else None
+            label = f"{label} in {file}:{line}" if line else f"{label} in {file}"
+            refs = (str(ref),) if ref else ()
+            timed.append(_Timed(kind, label, float(ms), Evidence(str(file), at, label, refs)))
     plans = [p for p in case_plans(case) if p.total_ms is not None]
     counts["plan"] = len(plans)
     reached += sum(1 for p in plans if (p.total_ms or 0.0) >= near)
@@ -182,23 +180,7 @@ def _slowest(case: Case, near: float) -> tuple[list[_Timed], dict[str, int], int
         label = f"{q.statement[:80]} in {q.file}:{q.line}"
         evidence = Evidence(q.file, (q.line, q.line), q.statement[:300])
         timed.append(_Timed("slow statement", label, q.duration_ms, evidence))
-    invocations = case.rows(
-        f"SELECT file, line, {_INVOKED} ms FROM events WHERE file IN"
-        " (SELECT path FROM files WHERE kind = 'lambda-log') AND ms IS NOT NULL"
-        " ORDER BY ms DESC, file, line"
-    )
-    counts["invocation"] = len(invocations)
-    reached += sum(1 for _, _, ms in invocations if ms >= near)
-    for file, line, ms in invocations[:3]:
-        label = f"Lambda invocation in {file}:{line}"
-        timed.append(
-            _Timed("invocation", label, float(ms), Evidence(str(file), (line, line), label))
-        )
     return timed, counts, reached
-
-
-#: A Lambda invocation's duration from its REPORT line (``formats.lambdalog``).
-_INVOKED = "TRY_CAST(json_extract_string(attrs, '$.\"lambda.duration_ms\"') AS DOUBLE)"
 
 
 def _per_kind(timed: list[_Timed]) -> list[_Timed]:
@@ -220,15 +202,12 @@ def _status(case: Case, claim: Claim) -> Finding | None:
     total = sum(int(n) for _, n in seen)
     if any(low <= int(s) <= high for s, _ in seen):
         return None  # the status analyzers report where and since when
-    subject, entities = f"status|{claim.phrase}", {"reported": f"HTTP {claim.phrase}"}
+    finding = _maker(f"status|{claim.phrase}", f"HTTP {claim.phrase}")
     if total == 0:
-        return Finding(
+        return finding(
             key="REPORTED_STATUS_UNMEASURED",
-            analyzer=ANALYZER,
-            subject=subject,
             severity="low",
             score=0.4,
-            entities=entities,
             title=(
                 f"The description reports HTTP {claim.phrase}; no file in the evidence records"
                 " HTTP responses (no access log, HAR, capture or request log)"
@@ -251,13 +230,10 @@ def _status(case: Case, claim: Claim) -> Finding | None:
             " WHERE status >= 400 ORDER BY status DESC, ts, file, line LIMIT 3"
         )
     )
-    return Finding(
+    return finding(
         key="REPORTED_STATUS_NOT_SEEN",
-        analyzer=ANALYZER,
-        subject=subject,
         severity="medium",
         score=0.75,
-        entities=entities,
         title=(
             f"The description reports HTTP {claim.phrase}; none of the {total:,} responses in the"
             f" evidence has it ({listed}{more})"
@@ -277,9 +253,10 @@ def _status(case: Case, claim: Claim) -> Finding | None:
     )
 
 
+def _maker(subject: str, reported: str) -> Callable[..., Finding]:
+    """This analyzer's findings about one claim."""
+    return partial(Finding, analyzer=ANALYZER, subject=subject, entities={"reported": reported})
+
+
 def _ms(ms: float) -> str:
-    if ms >= 60_000:
-        return f"{ms / 60_000:.1f} min"
-    if ms >= 1000:
-        return f"{ms / 1000:.1f} s"
-    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+    return seconds_text(ms / 1000)

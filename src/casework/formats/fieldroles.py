@@ -52,6 +52,8 @@ _CANON = {
     "severe": "ERROR", "fatal": "FATAL", "critical": "FATAL", "crit": "FATAL", "alert": "FATAL",
     "emerg": "FATAL", "emergency": "FATAL", "panic": "FATAL", "f": "FATAL",
 }  # fmt: skip
+#: The levels ``level_name`` gives for a known name.
+CANONICAL_LEVELS = frozenset(_CANON.values())
 _SYSLOG_SEVERITY = ("FATAL", "FATAL", "FATAL", "ERROR", "WARN", "INFO", "INFO", "DEBUG")
 
 

@@ -18,7 +18,13 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from casework.formats.base import Format, ParseContext, any_line, iter_lines
-from casework.formats.fieldroles import Roles, find_roles, level_name, looks_like_log
+from casework.formats.fieldroles import (
+    CANONICAL_LEVELS,
+    Roles,
+    find_roles,
+    level_name,
+    looks_like_log,
+)
 from casework.formats.httpfields import add_http, duration_ms
 from casework.formats.sniffing import share, text_lines
 from casework.model import LogRecord
@@ -67,7 +73,7 @@ def _level(attrs: dict[str, Any], *, take: bool = False) -> str | None:
     from the attributes, as a level key is)."""
     at = attrs.get("at")
     found = level_name(at) if isinstance(at, str) else None
-    if found not in _LEVELS:
+    if found not in CANONICAL_LEVELS:
         return None
     if take:
         del attrs["at"]
@@ -76,7 +82,6 @@ def _level(attrs: dict[str, Any], *, take: bool = False) -> str | None:
 
 #: Heroku's router: ``service=`` is the time the app took to answer.
 _ROUTER = "heroku[router]:"
-_LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"})
 
 
 def sniff(head: bytes) -> float:
