@@ -42,6 +42,7 @@ from casework import contrast_search as search
 from casework import contrast_tables as tables
 from casework.contrast_terms import (
     ALPHA,
+    COLUMN_PREFIX,
     TIME_KEY,
     Attribute,
     Split,
@@ -92,6 +93,7 @@ def contrast(
     max_terms: int = 3,
     max_results: int = 5,
     symptom_of: str | None = None,
+    writers: Sequence[str] = (),
 ) -> list[Split]:
     """Cohorts that explain the rows of ``source`` (a SQL relation, or a table's rows where a
     condition holds: those are sampled without reading the rows left out) where ``failing`` holds.
@@ -104,6 +106,9 @@ def contrast(
     "... since 14:05". ``symptom_of`` is a wider condition (``status >= 400``):
     keys that records where it holds carry and the others almost never do (an
     error text, a Retry-After) are symptoms, not a cohort, and are dropped.
+    ``writers`` name what wrote a record (a logger): one whose failing records
+    nearly all come from writers that never wrote anything else restates the
+    failure (where it is logged), like an outcome field.
     Results are best first and never a superset of a better one.
     """
     try:
@@ -119,6 +124,7 @@ def contrast(
             max_terms,
             max_results,
             symptom_of,
+            writers,
         )
     finally:
         # The work tables can be large; the cohorts' SQL refers to ``source``, not to them.
@@ -138,6 +144,7 @@ def _contrast(
     max_terms: int,
     max_results: int,
     symptom_of: str | None,
+    writers: Sequence[str],
 ) -> list[Split]:
     pop = tables.population(
         con, source, failing, [*columns, *outcome], attrs, time_column, symptom_of
@@ -153,7 +160,8 @@ def _contrast(
     tables.long_table(con, pop, columns, attrs, time_column, set(exclude) | set(outcome), outcome)
     if symptom_of:
         tables.drop_symptoms(con)
-    profile = _profile(con, failing_all, total_all, len(outcome))
+    writer_keys = {COLUMN_PREFIX + c for c in writers}
+    profile = _profile(con, failing_all, total_all, len(outcome), writer_keys)
     terms: list[tuple[float, Term]] = []
     tested = 0
     for attr in profile:
@@ -196,7 +204,11 @@ def _contrast(
 
 
 def _profile(
-    con: duckdb.DuckDBPyConnection, failing_all: int, total_all: int, outcomes: int
+    con: duckdb.DuckDBPyConnection,
+    failing_all: int,
+    total_all: int,
+    outcomes: int,
+    writers: set[str],
 ) -> list[Attribute]:
     mirror = "".join(
         f", avg(CASE WHEN v = o{i} THEN 1.0 ELSE 0.0 END),"
@@ -217,7 +229,13 @@ def _profile(
     common = _common_values(con, [k for k, kind in kinds.items() if kind == "id"])
     restating = _code_locations(
         con, [k for k, kind in kinds.items() if kind in ("categorical", "id")]
-    ) | _outcome_fields(con, [k for k, kind in kinds.items() if kind == "categorical"])
+    ) | _outcome_fields(
+        con,
+        [
+            k for k, kind in kinds.items()
+            if kind == "categorical" and (k in writers or re.search(OUTCOME_NAME, k))
+        ],
+    )  # fmt: skip
     out = []
     ok_all = total_all - failing_all
     for k, present, distinct, pf, po, _, _, _, _, n, *mirrors in rows:
@@ -268,11 +286,11 @@ def _code_locations(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]
     return {str(r[0]) for r in rows}
 
 
-def _outcome_fields(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]:
-    """Keys named for how a request ended (``OUTCOME_NAME``) whose failing records nearly all
-    hold a value no succeeding record has (``backend_timeout`` where successes say
-    ``response_sent_by_backend``)."""
-    named = [k for k in keys if re.search(OUTCOME_NAME, k)]
+def _outcome_fields(con: duckdb.DuckDBPyConnection, named: list[str]) -> set[str]:
+    """Of keys named for how a request ended (``OUTCOME_NAME``) or for what wrote a record,
+    those whose failing records nearly all hold a value no succeeding record has
+    (``backend_timeout`` where successes say ``response_sent_by_backend``; a logger that
+    writes nothing but errors)."""
     if not named:
         return set()
     rows = con.execute(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from casework.contrast import OUTCOME_NAME
 from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window
 from casework.story_phrases import gap_text, how_much, minute_text, what_fails, who
 
@@ -40,6 +41,10 @@ JOINERS = (
     "ERROR_SIG",
 )
 MAX_STEPS = 6
+#: The entities of a cohort that names no one, only a time (and its file and failure).
+_TIME_ONLY = frozenset({"time", "file", "failure"})
+#: What is new at the onset, named in the story's summary.
+MAX_NEW = 2
 CP_ORDER = ("CHANGEPOINT_5XX", "CHANGEPOINT_ERRORS", "CHANGEPOINT_TEMPLATE", "CHANGEPOINT_LATENCY")
 #: A change this likely to precede the onset by chance is not named in the story.
 MAX_CHANCE = 0.25
@@ -63,9 +68,11 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             anchor.key != "FAILURE_COHORT" or not members
         ):
             continue
-        used.update([anchor.id, *(m.id for m in members)])
         # Other cohorts of the same failures in the same stream are variants of this one.
-        used.update(f.id for f in items if _variant(anchor, f))
+        members += [
+            f for f in items if f.id not in used and f not in members and _variant(anchor, f)
+        ]
+        used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
     return [_story(anchor, members, also) for anchor, members, also in _fold(groups)] + items
 
@@ -160,9 +167,13 @@ def _interval(f: Finding) -> tuple[float, float] | None:
 
 
 def _joins(anchor: Finding, f: Finding) -> bool:
+    a, b = _interval(anchor), _interval(f)
+    if f.key == "FAILURE_COHORT" and set(f.entities) <= _TIME_ONLY:
+        # A cohort that says only "since 06:43" is a shift seen from the failures' side: like
+        # a folded story, it is the same incident when the onsets' intervals overlap.
+        return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
     if not f.key.startswith(JOINERS) or f.key == anchor.key:
         return False
-    a, b = _interval(anchor), _interval(f)
     if a is not None and b is not None:
         # Same incident when the onsets' intervals (plus a tolerance) overlap.
         if a[0] - TOLERANCE > b[1] or b[0] - TOLERANCE > a[1]:
@@ -213,8 +224,10 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
             else change.stats.get("gap_seconds")
         )
         title += f"; {gap_text(gap)} {change.entities.get('change', 'a change')}"
-    # Another place's view of the incident comes right after the anchor: its evidence is kept.
-    everyone = [anchor, *also, *(m for m in members if m not in also)]
+    # Another place's view of the incident comes right after the anchor, then what is new at
+    # the onset (a field's new format is often the cause): their evidence is kept.
+    new = _new_at_onset(members, also)
+    everyone = [anchor, *also, *new, *(m for m in members if m not in also and m not in new)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
         if source is not None:
@@ -240,8 +253,12 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         ),
         title=title,
         summary=(
-            f"Hypothesis: {title}. {len(everyone)} findings agree on it: "
-            + " | ".join(f.title for f in everyone[1 + len(also) : 5 + len(also)])
+            f"Hypothesis: {title}. "
+            + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
+            + f"{len(everyone)} findings agree on it: "
+            + " | ".join(
+                f.title for f in everyone[1 + len(also) + len(new) : 5 + len(also) + len(new)]
+            )
             + ". It is refuted if failures outside the cohort, or before the change, rose as well."
             + "".join(f" Seen at the same time: {a.title} ({_where(a)})." for a in also)
         ),
@@ -252,6 +269,23 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         next_steps=_steps(everyone),
         related=tuple(f.id for f in everyone),
     )
+
+
+def _new_at_onset(members: list[Finding], also: list[Finding]) -> list[Finding]:
+    """The members that say what is new when it began: a field's new format before a new log
+    message, at most ``MAX_NEW``. A field named for how a request ended (``error``) is left
+    out: its new value is the failure itself."""
+    new = [
+        m
+        for m in members
+        if m not in also
+        and (
+            (m.key == "NEW_TEMPLATE" and m.stats.get("new") is True)
+            or (m.key == "FIELD_FORMAT" and not re.search(OUTCOME_NAME, str(m.entities["field"])))
+        )
+    ]
+    new.sort(key=lambda m: (m.key != "FIELD_FORMAT", -m.score, m.subject))
+    return new[:MAX_NEW]
 
 
 def _where(f: Finding) -> str:

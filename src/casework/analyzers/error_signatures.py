@@ -60,6 +60,8 @@ class _Signature:
     first: datetime | None
     last: datetime | None
     files: int
+    #: The file it occurs in, when it is one.
+    file: str | None
 
 
 @analyzer(key="error_signatures", needs=("events",))
@@ -89,7 +91,12 @@ def error_signatures(case: Case) -> Iterator[Finding]:
         " ORDER BY count(*) DESC, klass, sig LIMIT ?",
         (MAX_SIGNATURES,),
     )
-    sigs = [_Signature(r[0], r[1], r[2], r[3], r[4], r[5], len(r[6])) for r in rows]
+    sigs = [
+        _Signature(
+            r[0], r[1], r[2], r[3], r[4], r[5], len(r[6]), str(r[6][0]) if len(r[6]) == 1 else None
+        )
+        for r in rows
+    ]
     scopes = [sum(per_file.get(str(f), 0) for f in row[6]) for row in rows]
     if not sigs:
         return
@@ -251,7 +258,8 @@ def _finding(
         summary=summary,
         window=Window(s.first, s.last) if s.first and s.last else None,
         entities={"signature": text, "level": s.klass}
-        | ({"template_id": s.template_id} if s.template_id else {}),
+        | ({"template_id": s.template_id} if s.template_id else {})
+        | ({"file": s.file} if s.file else {}),
         stats=stats,
         next_steps=_next_steps(new),
     )

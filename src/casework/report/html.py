@@ -17,6 +17,7 @@ from casework.report.findings_json import redaction_counts
 from casework.report.series import Series, load_series
 from casework.report.text import (
     coverage_sentence,
+    headlines,
     inventory_row,
     location,
     run_status,
@@ -58,6 +59,7 @@ def render(inv: Investigation, series: Series | None = None) -> str:
         description="\n".join(quoted(inv.description)) if inv.description else None,
         charts=_charts(series),
         findings=[_finding(f) for f in inv.findings],
+        summary=[_finding(f) for f in headlines(inv.findings)],
         runs=[
             (r.key, r.status, run_status(r), r.findings, seconds_text(r.seconds)) for r in inv.runs
         ],

@@ -11,6 +11,7 @@ from casework.notes import quoted
 from casework.report.findings_json import redaction_counts
 from casework.report.text import (
     coverage_sentence,
+    headlines,
     inventory_row,
     location,
     run_status,
@@ -32,7 +33,7 @@ def render(inv: Investigation) -> str:
     out += ["", "## Summary", ""]
     if not inv.findings:
         out.append("No findings: no analyzer found anything to report (see the runs below).")
-    for f in inv.findings[:5]:
+    for f in headlines(inv.findings):
         out.append(f"{f.rank}. **[{f.severity.upper()}]** {f.title}")
     out += ["", f"## Top findings ({min(DETAILED, len(inv.findings))} of {len(inv.findings)})"]
     for f in inv.findings[:DETAILED]:

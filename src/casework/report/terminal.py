@@ -18,7 +18,15 @@ from casework.engine import AnalyzerRun
 from casework.findings import Finding
 from casework.inventory import FileEntry
 from casework.investigation import Investigation
-from casework.report.text import coverage_sentence, location, run_status, run_time, seconds_text
+from casework.report.text import (
+    HEADLINES,
+    coverage_sentence,
+    headlines,
+    location,
+    run_status,
+    run_time,
+    seconds_text,
+)
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -34,7 +42,6 @@ STATUS_STYLE = {
     "ok": "green",
     "error": "red",
 }
-TOP = 5
 EXCERPT_LINES = 3
 
 
@@ -106,7 +113,7 @@ class RunsView:
         return lines
 
 
-def print_summary(console: Console, inv: Investigation, top: int = TOP) -> None:
+def print_summary(console: Console, inv: Investigation, top: int = HEADLINES) -> None:
     """What ``casework investigate`` prints at the end: inventory, runs, top findings."""
     console.print(InventoryView(inv.inventory))
     console.print(RunsView(inv.runs))
@@ -116,11 +123,12 @@ def print_summary(console: Console, inv: Investigation, top: int = TOP) -> None:
         console.print(Text(f"Time coverage: {coverage}", style="yellow"))
     if not inv.findings:
         console.print("No findings.")
-    for f in inv.findings[:top]:
+    shown = headlines(inv.findings, top)
+    for f in shown:
         console.print(FindingView(f))
-    if len(inv.findings) > top:
+    if len(inv.findings) > len(shown):
         console.print(
-            f"… and {len(inv.findings) - top} more in report.md / report.html", style="dim"
+            f"… and {len(inv.findings) - len(shown)} more in report.md / report.html", style="dim"
         )
 
 

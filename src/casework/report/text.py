@@ -6,13 +6,32 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from casework.engine import AnalyzerRun
-from casework.findings import Evidence, Stat, Window, iso
+from casework.findings import Evidence, Finding, Stat, Window, iso
 from casework.inventory import FileEntry
 from casework.investigation import Investigation
 from casework.timegroups import time_groups
 from casework.timeline import minute
 
 RATE_KEYS = ("rate", "share")
+
+
+#: Findings in a report's summary and the terminal's top.
+HEADLINES = 5
+
+
+def headlines(findings: list[Finding], n: int = HEADLINES) -> list[Finding]:
+    """The first ``n`` findings by rank that a story above them does not already hold: the
+    summary names each line of inquiry once (a story's members follow it in the full list)."""
+    told: set[str] = set()
+    out: list[Finding] = []
+    for f in findings:
+        if f.id in told:
+            continue
+        out.append(f)
+        told.update(f.related)
+        if len(out) == n:
+            break
+    return out
 
 
 def stat_text(key: str, value: Stat) -> str:

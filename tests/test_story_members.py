@@ -1,0 +1,180 @@
+"""One line of inquiry is told once: a story holds what restates it, and names what is new at its onset.
+
+Found by a new-user check (0.3% of payment captures fail after a release changed how a
+timestamp is written): the summary listed the story and then four of its own members, a
+logger that writes nothing but errors was offered as "who fails", and the field whose
+new format caused it all was counted on a sample, dated 26 minutes late and shown with
+records that did not hold the new format.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from casework.analyzers.cohort import share
+from casework.analyzers.novelty import novelty
+from casework.case import Case
+from casework.contrast import contrast
+from casework.findings import Finding
+from casework.report.text import headlines
+from casework.store import Store
+from casework.story import merge
+
+START = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
+ONSET = START + timedelta(hours=6, minutes=43)
+
+
+def _shift(file: str, key: str = "CHANGEPOINT_5XX") -> Finding:
+    return Finding(
+        key=key, analyzer="changepoints", subject=f"{file}|{key}", severity="high",
+        score=1.0, title="At 06:43 UTC the rate of HTTP 500 on POST /v2/pay rose", summary="",
+        entities={"series": "5xx", "subject": "HTTP 500 on POST /v2/pay", "file": file},
+        stats={"onset_epoch": ONSET.timestamp(), "earliest_epoch": ONSET.timestamp() - 1800,
+               "latest_epoch": ONSET.timestamp(), "increased": True,
+               "before_rate": 0.0, "after_rate": 0.0027},
+    )  # fmt: skip
+
+
+def _format(field: str, file: str) -> Finding:
+    return Finding(
+        key="FIELD_FORMAT", analyzer="novelty", subject=f"{file}:{field}", severity="medium",
+        score=0.7, title=f'Field "{field}" in {file} has a new format since 06:43', summary="",
+        entities={"field": field, "file": file, "shape": "x", "previous_shape": "y"},
+        stats={"onset_epoch": ONSET.timestamp() + 30, "new": True},
+    )  # fmt: skip
+
+
+def _time_cohort(file: str, low: float, high: float) -> Finding:
+    return Finding(
+        key="FAILURE_COHORT", analyzer="cohort", subject=f"{file}:errors:{high}", severity="low",
+        score=0.72, title="Since 06:43:30 UTC, 0.28% of events fail", summary="",
+        entities={"time": ">= 2026-11-03 06:43:30 UTC", "file": file, "failure": "error records"},
+        stats={"since_epoch": high, "since_low": low, "since_high": high},
+    )  # fmt: skip
+
+
+def test_a_story_names_a_field_s_new_format_at_its_onset_but_not_its_error_text() -> None:
+    api = "payments/api.jsonl"
+    shift, cause, error_text = _shift(api), _format("captured_at", api), _format("error", api)
+    errors = _shift(api, "CHANGEPOINT_ERRORS")
+    story = next(f for f in merge([shift, errors, cause, error_text]) if f.key == "INCIDENT")
+    assert {cause.id, error_text.id} <= set(story.related)
+    new = story.summary.split("New at the onset: ", 1)[1]
+    assert cause.title in new and error_text.title not in new.split(" findings agree")[0]
+
+
+def test_a_cohort_that_names_only_a_time_joins_the_story_it_overlaps_from_any_file() -> None:
+    shift = _shift("payments/api.jsonl")
+    at = ONSET.timestamp()
+    overlapping = _time_cohort("ledger/ledger.log", at - 1500, at + 10)
+    a_day_later = _time_cohort("ledger/ledger.log", at + 86400, at + 86500)
+    errors = _shift("payments/api.jsonl", "CHANGEPOINT_ERRORS")
+    merged = merge([shift, errors, overlapping, a_day_later])
+    story = next(f for f in merged if f.key == "INCIDENT")
+    assert overlapping.id in story.related and a_day_later.id not in story.related
+    # A cohort that names someone is not swallowed by time alone.
+    named = Finding(
+        key="FAILURE_COHORT", analyzer="cohort", subject="ledger:tier", severity="low",
+        score=0.7, title="Since 06:43:30 UTC, 40% of events where tier = gold fail", summary="",
+        entities={**overlapping.entities, "tier": "= gold"}, stats=overlapping.stats,
+    )  # fmt: skip
+    story = next(f for f in merge([shift, errors, named]) if f.key == "INCIDENT")
+    assert named.id not in story.related
+
+
+def test_the_summary_names_each_line_of_inquiry_once() -> None:
+    api = "payments/api.jsonl"
+    shift, cause = _shift(api), _format("captured_at", api)
+    other = Finding(
+        key="WARN_SIGNATURE", analyzer="error_signatures", subject="warn:fx", severity="info",
+        score=0.17, title='WARN "fx rate cache stale" ×628, steady', summary="",
+    )  # fmt: skip
+    errors = _shift(api, "CHANGEPOINT_ERRORS")
+    ranked = sorted(merge([shift, errors, cause, other]), key=lambda f: f.key != "INCIDENT")
+    shown = headlines(ranked, 5)
+    assert [f.key for f in shown] == ["INCIDENT", "WARN_SIGNATURE"]
+    # Without a story every finding is its own line.
+    assert headlines([shift, cause, other], 2) == [shift, cause]
+
+
+def test_failure_rates_keep_two_significant_digits() -> None:
+    assert [share(x) for x in (1.0, 0.4518, 0.045, 0.0027, 0.0)] == [
+        "100%", "45%", "4.5%", "0.27%", "0.00%",
+    ]  # fmt: skip
+
+
+def test_a_logger_that_writes_only_errors_is_where_they_are_logged_not_who_fails() -> None:
+    """Errors come from a parser class that logs nothing else, and concentrate in one region;
+    a second logger writes both and fails more often than the rest (a real concentration)."""
+    rng = random.Random(5)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE r (id INTEGER, ts TIMESTAMPTZ, logger VARCHAR, region VARCHAR, ok BOOLEAN)"
+    )
+    rows = []
+    for i in range(6000):
+        region = rng.choice(["eu", "us", "ap"])
+        fails = region == "eu" and rng.random() < 0.3
+        logger = "EntryParser" if fails else rng.choice(["EntryWriter", "Scheduler"])
+        rows.append((i, START + timedelta(seconds=i), logger, region, not fails))
+    con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)", rows)
+    plain = contrast(con, "SELECT * FROM r", "NOT ok", columns=("logger", "region"), attrs=None)
+    assert any("EntryParser" in s.describe() for s in plain)  # the trap, without the rule
+    splits = contrast(
+        con,
+        "SELECT * FROM r",
+        "NOT ok",
+        columns=("logger", "region"),
+        attrs=None,
+        writers=("logger",),
+    )
+    assert splits and all("EntryParser" not in s.describe() for s in splits)
+    assert "region" in splits[0].describe()
+
+
+def _format_case(path: Path, n: int, new_every: int, onset_at: int) -> tuple[Case, list[int]]:
+    """``n`` records a second apart; from ``onset_at`` on, every ``new_every``-th writes
+    ``captured_at`` without milliseconds and with an offset."""
+    store = Store(path)
+    new_lines = []
+    for i in range(n):
+        ts = START + timedelta(seconds=i)
+        if i >= onset_at and i % new_every == 0:
+            value = f"{ts:%Y-%m-%dT%H:%M:%S}+00:00"
+            new_lines.append(i + 1)
+        else:
+            value = f"{ts:%Y-%m-%dT%H:%M:%S}.{i % 1000:03d}Z"
+        attrs = f'{{"captured_at":"{value}","amount":{i % 97}}}'
+        store.add("events", ("api.jsonl", i + 1, i + 1, ts, "info", None, None,
+                             "payment captured", "t1", attrs))  # fmt: skip
+    store.close()
+    return Case.open(str(path)), new_lines
+
+
+def test_a_new_format_is_counted_and_dated_on_every_record_when_the_stream_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sample of 2,000 of 20,000 records: the first new values are likely not in it.
+    monkeypatch.setattr(sys.modules["casework.analyzers.novelty"], "SAMPLE_EVENTS", 2000)
+    case, new_lines = _format_case(tmp_path / "case.duckdb", 20000, 20, 12000)
+    found = [f for f in novelty.run(case) if f.key == "FIELD_FORMAT"]
+    assert len(found) == 1
+    f = found[0]
+    first = START + timedelta(seconds=new_lines[0] - 1)
+    assert f.stats["count"] == len(new_lines)
+    assert f.stats["onset_epoch"] == first.timestamp()
+    assert f.stats["before"] == new_lines[0] - 1
+    # The evidence holds the new format, from its first record on.
+    assert [e.lines for e in f.evidence] == [(n, n) for n in new_lines[:2]]
+    assert all("+00:00" in e.excerpt for e in f.evidence)
+    # Above the exact bound the counts are the sample's, and the finding says so.
+    monkeypatch.setattr(sys.modules["casework.analyzers.novelty"], "EXACT_EVENTS", 10000)
+    sampled = next(f for f in novelty.run(case) if f.key == "FIELD_FORMAT")
+    assert "in the sample" in sampled.title and "count_in_sample" in sampled.stats
+    assert int(sampled.stats["count_in_sample"] or 0) < len(new_lines)
