@@ -9,7 +9,10 @@ what is new. The merged finding states what fails, since when, for whom,
 what changed before, how much, and the evidence, and lists the members in
 ``related``; the members stay in the list below it. Two stories whose onsets
 overlap are one incident seen from two places (a caller's 500s, the called
-service's exceptions): the second joins the first as another view of it.
+service's exceptions): the second joins the first as another view of it. So
+does a cohort that names only a time, and the other cohorts of the anchor's
+failure in its file. A field's new format or a new message at the onset is
+named in the hypothesis: it is often the cause.
 """
 
 from __future__ import annotations

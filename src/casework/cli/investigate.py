@@ -21,6 +21,7 @@ from casework.pipeline import Options, investigate
 from casework.pipeline import Progress as PipelineProgress
 from casework.remote import display, is_url, parse_storage_options
 from casework.report.terminal import print_summary
+from casework.report.text import HEADLINES
 
 
 class _BarProgress(PipelineProgress):
@@ -125,7 +126,7 @@ def _short(name: str, width: int = 40) -> str:
     help="fsspec option for a bundle URL (repeatable), e.g. endpoint_url=http://minio:9000; "
     "credentials otherwise come from the environment as the backend reads them.",
 )
-@click.option("--top", type=int, default=5, show_default=True, help="Findings to show.")
+@click.option("--top", type=int, default=HEADLINES, show_default=True, help="Findings to show.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @friendly_errors
 def command(
