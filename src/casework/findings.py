@@ -118,6 +118,11 @@ class Finding:
         return out
 
 
+def count_text(value: Stat) -> str:
+    """``1,192``: a count as findings write it, with thousands separators (anything else as it is)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def iso(ts: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix, second precision unless sub-second matters."""
     text = ts.isoformat(timespec="milliseconds" if ts.microsecond else "seconds")

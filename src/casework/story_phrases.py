@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from casework.contrast_terms import estimated
-from casework.findings import Finding, Stat
+from casework.findings import Finding, Stat, count_text
 
 
 def what_fails(anchor: Finding, cp: Finding | None) -> str:
@@ -60,18 +60,13 @@ def how_much(cohort: Finding | None, cp: Finding | None, onset: float | None = N
             else ""
         )
         return (
-            f"{_pct(s.get('rate'))} of them fail ({about}{_count(s.get('failing'))} of"
-            f" {about}{_count(s.get('total'))}{counted}, {_pct(s.get('baseline_rate'), 2)}"
+            f"{_pct(s.get('rate'))} of them fail ({about}{count_text(s.get('failing'))} of"
+            f" {about}{count_text(s.get('total'))}{counted}, {_pct(s.get('baseline_rate'), 2)}"
             " elsewhere)"
         )
     if cp is not None:
         return f"{_pct(s.get('before_rate'), 2)} → {_pct(s.get('after_rate'), 2)}"
     return ""
-
-
-def _count(value: Stat) -> str:
-    """A count with thousands separators, as every other title writes it."""
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _pct(value: Stat, digits: int = 0) -> str:

@@ -307,13 +307,6 @@ def _format_finding(
         f'Field "{key}" in {stream} has a new format since {minute(first)}: {shape} ({counted},'
         f" e.g. {example}); before, {before:,} values had other formats (mostly {old})"
     )
-    # A record of the shape is at ``first`` itself: an hour from it bounds the scan of a large stream.
-    evidence = case.rows(
-        f"SELECT file, line, ts, message, value FROM {_values(stream, key)}"
-        f" WHERE value IS NOT NULL AND ts >= ? AND ts < ? AND {SHAPE_SQL} = ?"
-        " ORDER BY ts, line LIMIT 2",
-        (first, first + timedelta(hours=1), shape),
-    )
     return Finding(
         key="FIELD_FORMAT",
         analyzer="novelty",
@@ -336,13 +329,12 @@ def _format_finding(
             "p_value": p,
             "new": True,
         },
-        evidence=tuple(
-            Evidence(
-                file=str(f),
-                lines=(int(ln), int(ln)) if ln is not None else None,
-                excerpt=f"{minute(ts)} {str(m)[:200]} ({key} = {str(v)[:100]})",
-            )
-            for f, ln, ts, m, v in evidence
+        evidence=_evidence(
+            case,
+            f"value IS NOT NULL AND {SHAPE_SQL} = '{_q(shape)}'",
+            first,
+            _values(stream, key),
+            key,
         ),
         next_steps=(
             f"Check which producer writes {key} in the new format and since which release.",
@@ -351,18 +343,26 @@ def _format_finding(
     )
 
 
-def _evidence(case: Case, where: str, since: datetime) -> tuple[Evidence, ...]:
+def _evidence(
+    case: Case, where: str, since: datetime, source: str = "events", field: str | None = None
+) -> tuple[Evidence, ...]:
+    """The first two records of ``source`` where ``where`` holds from ``since`` on (one is at
+    ``since`` itself: an hour from it bounds the scan of a large stream); with ``field``, the
+    excerpt shows its value (``source`` then has a ``value`` column)."""
     rows = case.rows(
-        f"SELECT file, line, ts, message FROM events WHERE {where} AND ts >= ? ORDER BY ts LIMIT 2",
-        (since,),
+        f"SELECT file, line, ts, message, {'value' if field else 'NULL'} FROM {source}"
+        f" WHERE {where} AND ts >= ? AND ts < ? ORDER BY ts, line LIMIT 2",
+        (since, since + timedelta(hours=1)),
     )
     return tuple(
         Evidence(
             file=str(f),
             lines=(int(n), int(n)) if n is not None else None,
-            excerpt=f"{minute(ts)} {str(m)[:300]}",
+            excerpt=f"{minute(ts)} {str(m)[:300]}"
+            if field is None
+            else f"{minute(ts)} {str(m)[:200]} ({field} = {str(v)[:100]})",
         )
-        for f, n, ts, m in rows
+        for f, n, ts, m, v in rows
     )
 
 

@@ -13,10 +13,10 @@ from casework.bugreport.facts import Change, change_of, cohort_of, failing_statu
 from casework.bugreport.impact import impact
 from casework.bugreport.model import BugReport, FindingFacts, Impact, ReproFiles
 from casework.bugreport.scope import Scope, scope_of
-from casework.bugreport.timefmt import count, dt, percent, when
+from casework.bugreport.timefmt import dt, percent, when
 from casework.described import GAP_KEYS
 from casework.errors import CaseworkError
-from casework.findings import Evidence
+from casework.findings import Evidence, count_text
 from casework.notes import description, quoted
 from casework.report.text import location
 
@@ -137,14 +137,16 @@ def _title(
     since = when(imp.get("first_failure"))
     after = f", after {change}" if change else ""
     who = identities(imp)
-    failures = f"{count(failing)} failures" + (f", {who[0][0]} {who[0][2]}" if who else "")
+    failures = f"{count_text(failing)} failures" + (f", {who[0][0]} {who[0][2]}" if who else "")
     if scope.table == "requests":
         method, path = route_of(base)
         route = f"{method} {path}" if method else str(path)
         title = f"{route} returns {status_text(base)} for {percent(imp.get('share_since_first_failure'))} of requests since {since}{after} ({failures})"
     else:
         label = base.entities.get("signature") or _first_line(base.evidence)
-        title = f'Error "{_clip(label, 70)}" logged {count(failing)} times since {since}{after}'
+        title = (
+            f'Error "{_clip(label, 70)}" logged {count_text(failing)} times since {since}{after}'
+        )
     if cohort and len(title) + len(cohort[0]) < MAX_TITLE:
         title += f", only where {cohort[0]}"
     return _clip(title)
@@ -217,7 +219,7 @@ def _expected(f: FindingFacts, imp: Impact, scope: Scope | None) -> str:
     if scope is not None and scope.table == "requests" and imp.get("failing"):
         ok = imp.get("succeeded_before_first_failure")
         low, _, _ = failing_status(f)
-        return f"A response below HTTP {low}, as for all {count(ok)} requests in scope before the first failure ({first})."
+        return f"A response below HTTP {low}, as for all {count_text(ok)} requests in scope before the first failure ({first})."
     if scope is not None and imp.get("failing"):
         return f"No such record, as before {first}."
     return "The behaviour before the onset of this finding (see the timeline)."
@@ -230,10 +232,10 @@ def _actual(f: FindingFacts, imp: Impact, scope: Scope | None) -> str:
         return f.title
     if scope.table == "requests":
         return (
-            f"{count(failing)} of {count(since)} requests in scope ({percent(imp.get('share_since_first_failure'))})"
+            f"{count_text(failing)} of {count_text(since)} requests in scope ({percent(imp.get('share_since_first_failure'))})"
             f" failed from {first} to {last}, with {status_text(f)}."
         )
-    return f"{count(failing)} records between {first} and {last}."
+    return f"{count_text(failing)} records between {first} and {last}."
 
 
 def _dedupe(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:

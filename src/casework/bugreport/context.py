@@ -9,7 +9,8 @@ import duckdb
 from casework.bugreport.environment import changes, previous_version
 from casework.bugreport.facts import Change, change_of
 from casework.bugreport.model import FindingFacts, Impact, Moment
-from casework.bugreport.timefmt import count, dt, percent, when
+from casework.bugreport.timefmt import dt, percent, when
+from casework.findings import count_text
 
 MAX_CORROBORATING = 3
 
@@ -88,5 +89,5 @@ def workaround(
     version, ts, where = prev
     return (
         f"Roll back {change.what} to {version} (deployed {when(ts.isoformat())}, {where}):"
-        f" no failures were recorded while it ran; {count(ok)} requests in scope succeeded before the first failure.",
+        f" no failures were recorded while it ran; {count_text(ok)} requests in scope succeeded before the first failure.",
     )

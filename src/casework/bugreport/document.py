@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from casework.bugreport.build import identity_lines
 from casework.bugreport.model import BugReport, Number
 from casework.bugreport.scope import inline
-from casework.bugreport.timefmt import count, percent, when
-from casework.findings import iso
+from casework.bugreport.timefmt import percent, when
+from casework.findings import count_text, iso
 from casework.report.text import location, stat_text
 
 MAX_EXCERPT_LINES = 30
@@ -110,13 +110,13 @@ def _impact(r: BugReport) -> list[Block]:
     ongoing = "yes" if imp.get("ongoing") else "no"
     lines = [
         f"Scope: {imp.scope}.",
-        f"Failing: {count(imp.get('failing'))} of {count(imp.get('volume_since_first_failure'))}"
+        f"Failing: {count_text(imp.get('failing'))} of {count_text(imp.get('volume_since_first_failure'))}"
         " from the first failure on"
         f" ({percent(imp.get('share_since_first_failure'))}); {percent(imp.get('share_of_all'))} of all"
         " records of this kind in the case.",
         f"Since: {when(imp.get('first_failure'))}; last seen {when(imp.get('last_failure'))}.",
         f"Still going on at the end of the evidence ({when(imp.get('evidence_end'))}): {ongoing}"
-        f" ({count(imp.get('failing_in_last_15_min'))} failures in its last 15 minutes).",
+        f" ({count_text(imp.get('failing_in_last_15_min'))} failures in its last 15 minutes).",
     ]
     lines += [f"Affected: {line}." for line in identity_lines(imp)]
     lines += [f"Who: the failing records share {c}." for c in r.cohort]

@@ -1,4 +1,4 @@
-"""Times, counts and shares as the bug report and the customer update print them."""
+"""Times and shares as the bug report and the customer update print them."""
 
 from __future__ import annotations
 
@@ -11,11 +11,6 @@ def when(value: Stat) -> str:
     """``2026-11-20 13:04 UTC`` from an ISO timestamp (minutes are enough for people)."""
     ts = dt(value)
     return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else "—"
-
-
-def count(value: Stat) -> str:
-    """``1,192``: a count as the findings write it (anything else as it is)."""
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def percent(value: Stat) -> str:

@@ -17,6 +17,7 @@ from casework.bugreport.build import build, status_text
 from casework.bugreport.facts import Change, change_of, failing_status, route_of
 from casework.bugreport.model import BugReport, FindingFacts
 from casework.described import GAP_KEYS
+from casework.findings import count_text
 from casework.update.plain import jargon_in, sanitize
 
 __all__ = ["CustomerUpdate", "draft", "jargon_in", "render", "sanitize", "who_fails"]
@@ -144,11 +145,12 @@ def _known(r: BugReport, others: list[FindingFacts], change: Change | None) -> l
         )
         out.append(
             f"Since {first}, {_pct(imp.get('share_since_first_failure'))} of {route} requests have failed with {kind}:"
-            f" {imp.get('failing')} of {imp.get('volume_since_first_failure')} requests in the logs you sent."
+            f" {count_text(imp.get('failing'))} of {count_text(imp.get('volume_since_first_failure'))}"
+            " requests in the logs you sent."
         )
     else:
         out.append(
-            f"Since {first}, the logs you sent show the same error {imp.get('failing')} times."
+            f"Since {first}, the logs you sent show the same error {count_text(imp.get('failing'))} times."
         )
     who = who_fails(r.cohort)
     if who:
