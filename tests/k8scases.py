@@ -19,6 +19,7 @@ class Truth:
     pod: str
     container: str
     needle: str  # text the rank-1 finding must contain
+    kills: int = 0  # how many times the container was killed
 
 
 def _stamp(t: datetime) -> str:
@@ -161,7 +162,7 @@ def oom_case(root: Path, seed: int) -> Truth:
     (root / "k8s" / "events.json").write_text(
         json.dumps({"apiVersion": "v1", "kind": "List", "items": events}, indent=2)
     )
-    return Truth(pod, container, job_word)
+    return Truth(pod, container, job_word, len(kills))
 
 
 _CRASHES = (

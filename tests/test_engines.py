@@ -11,7 +11,7 @@ import orjson
 import pyarrow as pa
 import pytest
 
-from casework.changepoint import rate_shift
+from casework.changepoint import bursts, rate_shift
 from casework.contrast import contrast
 from casework.periodicity import align, find_period
 
@@ -81,6 +81,23 @@ def test_rate_shift_sets_bursts_aside() -> None:
     hits[::24] = 40  # a daily burst, same before and after any split
     shift = rate_shift(hits.tolist(), totals.tolist())
     assert shift is None or shift.p_value > 1e-3
+
+
+def test_bursts_that_recur_only_after_a_point_are_a_regime_that_began_with_the_first() -> None:
+    """Failures that come and go since a release: each burst stands alone among its
+    neighbours, but together they are the change, and the first one is its onset."""
+    rng = np.random.default_rng(4)
+    totals = np.full(240, 500)
+    hits = np.zeros(240, dtype=int)
+    first = int(rng.integers(80, 120))
+    at = first
+    while at < 240:
+        hits[at] = int(rng.integers(30, 60))
+        at += int(rng.integers(12, 20))
+    assert not bursts(hits.astype(float), totals.astype(float)).any()
+    shift = rate_shift(hits.tolist(), totals.tolist())
+    assert shift is not None and shift.increased and shift.p_value < 1e-6
+    assert shift.split == first
 
 
 def test_period_phase_and_alignment() -> None:

@@ -88,6 +88,74 @@ def test_a_cohort_that_names_only_a_time_joins_the_story_it_overlaps_from_any_fi
     assert named.id not in story.related
 
 
+def _route_rising(file: str, route: str) -> Finding:
+    """An http_status finding without an onset: its rate rose from the first half to the second."""
+    method, path = route.split(" ", 1)
+    return Finding(
+        key="HTTP_4XX_ROUTE", analyzer="http_status", subject=f"{file}|{route}|4xx",
+        severity="low", score=0.3, title=f"{route}: 0.7% of requests return 4xx, rising", summary="",
+        entities={"route": route, "method": method, "path": path, "file": file, "status_class": "4xx"},
+        stats={"new": True, "p_halves": 0.004},
+    )  # fmt: skip
+
+
+def test_an_undated_finding_joins_a_story_only_about_the_same_route_not_the_same_file() -> None:
+    api = "payments/api.jsonl"
+    shift, errors = _shift(api), _shift(api, "CHANGEPOINT_ERRORS")
+    other_route = _route_rising(api, "GET /v1/cart/items/{id}")
+    same_route = _route_rising(api, "POST /v2/pay")
+    story = next(f for f in merge([shift, errors, other_route, same_route]) if f.key == "INCIDENT")
+    assert same_route.id in story.related and other_route.id not in story.related
+
+
+def test_a_cohort_that_restates_the_anchor_s_subject_names_no_one_and_joins() -> None:
+    api = "payments/api.jsonl"
+    shift, errors = _shift(api), _shift(api, "CHANGEPOINT_ERRORS")
+    at = ONSET.timestamp()
+    restating = Finding(
+        key="FAILURE_COHORT", analyzer="cohort", subject="api:path", severity="medium", score=0.75,
+        title="Between 06:42 and 06:44, 66% of requests where http.path = /v2/pay fail", summary="",
+        entities={"http.path": "/v2/pay", "time": "< 2026-11-03 06:44:00 UTC", "file": api,
+                  "failure": "HTTP 500"},
+        stats={"since_epoch": at, "since_low": at - 100, "since_high": at},
+    )  # fmt: skip
+    someone = Finding(
+        key="FAILURE_COHORT", analyzer="cohort", subject="api:tier", severity="medium", score=0.75,
+        title="Between 06:42 and 06:44, 66% of requests where tier = gold fail", summary="",
+        entities={**restating.entities, "tier": "= gold"}, stats=restating.stats,
+    )  # fmt: skip
+    story = next(f for f in merge([shift, errors, restating, someone]) if f.key == "INCIDENT")
+    assert restating.id in story.related and someone.id not in story.related
+
+
+def test_what_the_kubelet_says_of_the_restarting_pods_joins_the_story_as_why() -> None:
+    api = "payments/api.jsonl"
+    shift, errors = _shift(api), _shift(api, "CHANGEPOINT_ERRORS")
+    at_restarts = Finding(
+        key="FAILURES_AT_RESTARTS", analyzer="restart_failures", subject="r", severity="high",
+        score=0.9, title="40 of 40 HTTP 500 on POST /v2/pay came within 60 s of a restart of ledger",
+        summary="", entities={"route": "POST /v2/pay", "file": api, "failure": "HTTP 500",
+                              "restarted": "ledger", "objects": "Pod/ledger-5d8-abcde, Pod/ledger-5d8-fghij"},
+        stats={"onset_epoch": ONSET.timestamp() + 20},
+    )  # fmt: skip
+
+    def k8s(key: str, obj: str, score: float, **more: str) -> Finding:
+        return Finding(key=key, analyzer="k8s", subject=f"{key}:{obj}", severity="high", score=score,
+                       title=f"{key} {obj}", summary="", entities={"object": obj, **more})  # fmt: skip
+
+    crash = k8s("K8S_CRASHLOOP", "Pod/ledger-5d8-abcde", 0.9)
+    oom = k8s("K8S_OOMKILLED", "ledger (2 pods)", 0.8,
+              objects="Pod/ledger-5d8-abcde, Pod/ledger-5d8-fghij")  # fmt: skip
+    elsewhere = k8s("K8S_OOMKILLED", "Pod/search-7f9-zzzzz", 0.95)
+    story = next(f for f in merge([shift, errors, at_restarts, crash, oom, elsewhere])
+                 if f.key == "INCIDENT")  # fmt: skip
+    assert {at_restarts.id, crash.id, oom.id} <= set(story.related)
+    assert elsewhere.id not in story.related
+    assert f"It fails at restarts: {at_restarts.title}" in story.summary
+    # a kill for memory says why before a crash loop does
+    assert f"Why they restart: {oom.title}" in story.summary
+
+
 def test_the_summary_names_each_line_of_inquiry_once() -> None:
     api = "payments/api.jsonl"
     shift, cause = _shift(api), _format("captured_at", api)

@@ -30,6 +30,11 @@ BURST_P = 1e-6
 MIN_SIDE = 20
 BURST_NEIGHBOURS = 12
 BURST_WIDTH = 3
+#: Bursts too many to all fall after the first of them by chance, were they spread over the
+#: series like its traffic (probability below ``REGIME_P``), are no bursts but a new regime
+#: that began with the first: failures that come and go since a release.
+MIN_REGIME = 3
+REGIME_P = 0.01
 
 __all__ = ["Shift", "rate_shift"]
 
@@ -122,7 +127,8 @@ def bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Buckets far above both neighbourhoods (a step has one high side; a burst has none).
 
     The neighbourhoods skip the ``BURST_WIDTH`` buckets next to each bucket, so a
-    burst a few buckets long is not its own neighbour.
+    burst a few buckets long is not its own neighbour. Bursts that recur only after
+    some point are a regime (see ``REGIME_P``): none is set aside.
     """
     n = len(t)
     ch, ct = np.concatenate(([0.0], np.cumsum(h))), np.concatenate(([0.0], np.cumsum(t)))
@@ -139,4 +145,10 @@ def bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
     left = rate(idx - BURST_WIDTH - BURST_NEIGHBOURS, idx - BURST_WIDTH, 0.0)
     right = rate(idx + 1 + BURST_WIDTH, idx + 1 + BURST_WIDTH + BURST_NEIGHBOURS, 1.0)
     expected = np.maximum(t * np.maximum(left, right), 1e-9)
-    return np.asarray((poisson.sf(h - 1, expected) < BURST_P) & (h >= 5), dtype=bool)
+    flagged = np.asarray((poisson.sf(h - 1, expected) < BURST_P) & (h >= 5), dtype=bool)
+    found = np.nonzero(flagged)[0]
+    if len(found) >= MIN_REGIME and ct[n] > 0:
+        after = (ct[n] - ct[found[0]]) / ct[n]
+        if after ** len(found) < REGIME_P:
+            return np.zeros(n, dtype=bool)
+    return flagged

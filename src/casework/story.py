@@ -10,9 +10,10 @@ what changed before, how much, and the evidence, and lists the members in
 ``related``; the members stay in the list below it. Two stories whose onsets
 overlap are one incident seen from two places (a caller's 500s, the called
 service's exceptions): the second joins the first as another view of it. So
-does a cohort that names only a time, and the other cohorts of the anchor's
-failure in its file. A field's new format or a new message at the onset is
-named in the hypothesis: it is often the cause.
+does a cohort that names only a time (or, besides it, only what the anchor's
+subject says), and the other cohorts of the anchor's failure in its file. A field's new format or a new message at the onset is
+named in the hypothesis: it is often the cause; so are failures that come with a
+workload's restarts.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ JOINERS = (
     "FIELD_FORMAT",
     "HTTP_",
     "ERROR_SIG",
+    "FAILURES_AT_RESTARTS",
 )
 MAX_STEPS = 6
 #: The entities of a cohort that names no one, only a time (and its file and failure).
@@ -71,9 +73,15 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             anchor.key != "FAILURE_COHORT" or not members
         ):
             continue
-        # Other cohorts of the same failures in the same stream are variants of this one.
+        # Other cohorts of the same failures in the same stream are variants of this one; what
+        # the kubelet says of the pods whose restarts the failures come with is why they restart.
+        restarted = {o for m in members for o in _objects(m)}
         members += [
-            f for f in items if f.id not in used and f not in members and _variant(anchor, f)
+            f
+            for f in items
+            if f.id not in used
+            and f not in members
+            and (_variant(anchor, f) or (f.key.startswith("K8S_") and _objects(f) & restarted))
         ]
         used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
@@ -147,6 +155,27 @@ def _tokens(f: Finding) -> set[str]:
     return out
 
 
+def _restates(anchor: Finding, cohort: Finding) -> bool:
+    """A cohort in the anchor's file whose every value is a word of the anchor's subject
+    (``http.path = /api/checkout`` of "HTTP 504 on POST /api/checkout") names no one: it
+    says when the anchor's failure happened."""
+    named = [str(v) for k, v in cohort.entities.items() if k not in _TIME_ONLY]
+    about = set(str(anchor.entities.get("subject", "")).split())
+    return (
+        bool(named)
+        and cohort.entities.get("file") == anchor.entities.get("file")
+        and all(v.removeprefix("= ").strip() in about for v in named)
+    )
+
+
+def _objects(f: Finding) -> set[str]:
+    """The Kubernetes objects a finding is about: its own, or the pods whose restarts it counts."""
+    if not f.key.startswith("K8S_") and f.key != "FAILURES_AT_RESTARTS":
+        return set()
+    named = [str(f.entities.get("object", "")), *str(f.entities.get("objects", "")).split(", ")]
+    return {o for o in named if o.startswith("Pod/")}
+
+
 def _variant(anchor: Finding, f: Finding) -> bool:
     same = ("file", "failure")
     return (
@@ -171,7 +200,7 @@ def _interval(f: Finding) -> tuple[float, float] | None:
 
 def _joins(anchor: Finding, f: Finding) -> bool:
     a, b = _interval(anchor), _interval(f)
-    if f.key == "FAILURE_COHORT" and set(f.entities) <= _TIME_ONLY:
+    if f.key == "FAILURE_COHORT" and (set(f.entities) <= _TIME_ONLY or _restates(anchor, f)):
         # A cohort that says only "since 06:43" is a shift seen from the failures' side: like
         # a folded story, it is the same incident when the onsets' intervals overlap.
         return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
@@ -183,7 +212,12 @@ def _joins(anchor: Finding, f: Finding) -> bool:
             return False
     elif not f.stats.get("new"):
         return False
-    return bool(_tokens(anchor) & _tokens(f)) or (f.key == "CHANGE_BEFORE_ONSET" and a is not None)
+    shared = _tokens(anchor) & _tokens(f)
+    if a is not None and b is None:
+        # Undated, a finding is a dated incident's only when it is about the same route, stream
+        # or template: one file holds many (a route's 404s rising over the day share its file).
+        shared.discard(str(f.entities.get("file", "")))
+    return bool(shared) or (f.key == "CHANGE_BEFORE_ONSET" and a is not None)
 
 
 def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Finding:
@@ -230,7 +264,12 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     # Another place's view of the incident comes right after the anchor, then what is new at
     # the onset (a field's new format is often the cause): their evidence is kept.
     new = _new_at_onset(members, also)
-    everyone = [anchor, *also, *new, *(m for m in members if m not in also and m not in new)]
+    # When it fails: the restarts its failures come with, and why they restart (a kill for
+    # memory before a crash loop), say what to look at next.
+    when = [m for m in members if m.key == "FAILURES_AT_RESTARTS" and m not in also][:1]
+    why = sorted((m for m in members if m.key.startswith("K8S_")), key=_why_order)[:1]
+    named = [*also, *new, *when, *why]
+    everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
         if source is not None:
@@ -258,10 +297,10 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         summary=(
             f"Hypothesis: {title}. "
             + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
+            + "".join(f"It fails at restarts: {f.title}. " for f in when)
+            + "".join(f"Why they restart: {f.title}. " for f in why)
             + f"{len(everyone)} findings agree on it: "
-            + " | ".join(
-                f.title for f in everyone[1 + len(also) + len(new) : 5 + len(also) + len(new)]
-            )
+            + " | ".join(f.title for f in everyone[1 + len(named) : 5 + len(named)])
             + ". It is refuted if failures outside the cohort, or before the change, rose as well."
             + "".join(f" Seen at the same time: {a.title} ({_where(a)})." for a in also)
         ),
@@ -289,6 +328,12 @@ def _new_at_onset(members: list[Finding], also: list[Finding]) -> list[Finding]:
     ]
     new.sort(key=lambda m: (m.key != "FIELD_FORMAT", -m.score, m.subject))
     return new[:MAX_NEW]
+
+
+def _why_order(f: Finding) -> tuple[int, float, str]:
+    """A kill for memory says why before a crash loop, a probe or a schedule does."""
+    order = ("K8S_OOMKILLED", "K8S_CRASHLOOP")
+    return (order.index(f.key) if f.key in order else len(order), -f.score, f.subject)
 
 
 def _where(f: Finding) -> str:

@@ -43,6 +43,7 @@ from casework.analyzers.plan_subplan import plan_subplan
 from casework.analyzers.plan_triggers import plan_triggers
 from casework.analyzers.quiet_failures import quiet_failures
 from casework.analyzers.reported_symptoms import reported_symptoms
+from casework.analyzers.restart_failures import restart_failures
 from casework.analyzers.retry_storms import retry_storms
 from casework.analyzers.trace_clock_skew import trace_clock_skew
 from casework.analyzers.trace_critical_path import trace_critical_path
@@ -85,6 +86,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     k8s_crashloop,
     k8s_events,
     k8s_restarts,
+    restart_failures,
     trace_error_origin,
     trace_slow,
     trace_n_plus_one,

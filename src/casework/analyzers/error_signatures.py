@@ -223,7 +223,8 @@ def _finding(
     since = ""
     if new and rose(change) and window:
         onset_ts = bucket_start(window, width, change.split)
-        stats.update(onset=minute(onset_ts), before=change.before_hits, after=change.after_hits)
+        stats.update(onset=minute(onset_ts), onset_epoch=onset_ts.timestamp(),
+                     before=change.before_hits, after=change.after_hits)  # fmt: skip
         stats["p_onset"] = change.p_value
         near = change_before(case, onset_ts, width)
         after = ""

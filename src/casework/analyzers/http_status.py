@@ -226,6 +226,7 @@ def _finding(
         since_ts = bucket_start(window, width, change.split)
         stats.update(
             onset=minute(since_ts),
+            onset_epoch=since_ts.timestamp(),
             baseline_rate=change.before_rate,
             rate_after=change.after_rate,
             failures_after=change.after_hits,

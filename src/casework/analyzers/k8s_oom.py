@@ -21,6 +21,7 @@ import orjson
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window, iso
+from casework.workloads import workload
 
 LOOKBACK = timedelta(minutes=15)
 _MEMORY = re.compile(
@@ -37,24 +38,37 @@ def k8s_oom(case: Case) -> Iterator[Finding]:
         "SELECT ts, object, container, count, attrs, file, line FROM k8s "
         "WHERE reason = 'OOMKilled' OR reason = 'OOMKilling' OR message ILIKE '%OOMKilled%' ORDER BY ts NULLS LAST"
     )
-    by_container: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    # The pods of one workload are killed for the same reason: one finding for them all.
+    by_workload: dict[tuple[str, str], dict[str, list[tuple[Any, ...]]]] = defaultdict(dict)
     for row in rows:
-        by_container[(row[1], row[2] or "")].append(row)
-    for (obj, container), kills in sorted(by_container.items()):
-        yield _finding(case, obj, container, kills)
+        by_workload[(workload(row[1]), row[2] or "")].setdefault(row[1], []).append(row)
+    for (name, container), pods in sorted(by_workload.items()):
+        yield _finding(case, name, container, pods)
 
 
-def _finding(case: Case, obj: str, container: str, kills: list[tuple[Any, ...]]) -> Finding:
+def _finding(
+    case: Case, group: str, container: str, pods: dict[str, list[tuple[Any, ...]]]
+) -> Finding:
+    kills = [k for rows in pods.values() for k in rows]
     attrs = [orjson.loads(k[4]) if isinstance(k[4], str) else (k[4] or {}) for k in kills]
     limit = next(
         (a.get("limits", {}).get("memory") for a in attrs if a.get("limits", {}).get("memory")),
         None,
     )
-    restarts = max((int(a.get("restarts") or 0) for a in attrs), default=0)
-    times = sorted({k[0] for k in kills if k[0] is not None} | _restarts(case, obj, container))
-    count = max(len(times), sum(int(k[3] or 1) for k in kills if k[0] is None) or len(kills))
+    restarts = count = 0
+    every: set[datetime] = set()
+    for obj, rows in pods.items():
+        pod_attrs = [orjson.loads(k[4]) if isinstance(k[4], str) else (k[4] or {}) for k in rows]
+        restarts += max((int(a.get("restarts") or 0) for a in pod_attrs), default=0)
+        dated = {k[0] for k in rows if k[0] is not None}
+        pod_times = dated | _restarts(case, obj, container, dated)
+        every |= pod_times
+        undated = sum(int(k[3] or 1) for k in rows if k[0] is None)
+        count += max(len(pod_times), undated or len(rows))
+    times = sorted(every)
     cause = _preceding_template(case, times) if len(times) >= 2 else None
     memory = _memory_before(case, times[-1]) if times else None
+    obj = next(iter(pods)) if len(pods) == 1 else f"{group} ({len(pods)} pods)"
     name = f"{obj}" + (f" container {container}" if container else "")
     title = f"{name} was OOMKilled {count} time{'s' if count != 1 else ''}"
     title += (
@@ -65,15 +79,18 @@ def _finding(case: Case, obj: str, container: str, kills: list[tuple[Any, ...]])
     stats: dict[str, int | float | str | bool | None] = {
         "kills": count,
         "restarts": restarts,
+        "pods": len(pods),
         "limit": limit,
     }
     evidence = [
         Evidence(
             k[5], (k[6], k[6]), f"{k[1]} {k[2] or ''} OOMKilled {iso(k[0]) if k[0] else ''}".strip()
         )
-        for k in kills[:3]
+        for k in [rows[0] for rows in pods.values()][:3]
     ]
     summary = f"The kernel killed {name} for exceeding its memory limit ({limit or 'unknown'}); restart count {restarts}."
+    if len(pods) > 1:
+        summary += f" The pods: {', '.join(pods)}."
     if memory:
         stats["memory_mib_before"] = round(memory[0], 1)
         summary += f" The last memory figure logged before a kill was {memory[0]:.0f} MiB."
@@ -95,16 +112,19 @@ def _finding(case: Case, obj: str, container: str, kills: list[tuple[Any, ...]])
         key="K8S_OOMKILLED", analyzer="k8s_oom", subject=f"{obj}/{container}", severity="high",
         score=min(0.6 + 0.05 * count + (0.2 if cause else 0.0), 0.97), title=title, summary=summary,
         window=Window(times[0], times[-1]) if times else None,
-        entities={"object": obj, "container": container, **({"limit": str(limit)} if limit else {})},
+        entities={"object": obj, "container": container, **({"limit": str(limit)} if limit else {}),
+                  **({"objects": ", ".join(pods)} if len(pods) > 1 else {})},
         stats=stats, evidence=tuple(evidence), next_steps=tuple(steps),
     )  # fmt: skip
 
 
-def _restarts(case: Case, obj: str, container: str) -> set[datetime]:
-    """When the container started again: each start after the first follows a kill.
+def _restarts(case: Case, obj: str, container: str, dated: set[datetime]) -> set[datetime]:
+    """When the container started again after a kill no record dates: each start after the
+    first follows a kill.
 
-    The pod status keeps only the last termination; the kubelet's ``Started``
-    events (or, failing those, the app's own restarts) date the earlier ones.
+    The pod status keeps only the last termination (``dated``); the kubelet's
+    ``Started`` events date the earlier ones. The first start at or after a dated
+    kill is that kill's own restart, not another kill.
     """
     starts = [
         t for (t,) in case.rows(
@@ -112,7 +132,12 @@ def _restarts(case: Case, obj: str, container: str) -> set[datetime]:
             "AND ts IS NOT NULL ORDER BY ts", [obj, container],
         )
     ]  # fmt: skip
-    return set(starts[1:])
+    later = starts[1:]
+    for kill in dated:
+        after = [s for s in later if s >= kill]
+        if after:
+            later.remove(after[0])
+    return set(later)
 
 
 def _preceding_template(case: Case, times: list[datetime]) -> dict[str, Any] | None:
