@@ -23,6 +23,7 @@ from casework.findings import Finding
 from casework.pipeline import investigate
 from casework.update import draft, jargon_in
 from casework.update import render as render_update
+from tracegen import SERVER, TraceMaker
 
 HAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "har"
 FIREFOX = HAR / "mitmproxy__har_files_firefox.har"
@@ -137,6 +138,34 @@ def test_a_status_the_evidence_never_shows_is_named_with_what_it_shows(tmp_path:
     assert report.caveats == (mine[0].title,) and "Caution" in render_md(report)
     # The status the gateway does send is not questioned.
     assert not _mine(_run(tmp_path / "again", {"case.md": "We get 502s.\n", "access.log": log}))
+
+
+def test_a_status_server_spans_answered_with_is_seen(tmp_path: Path) -> None:
+    """Traces record the status each server span answered: a 504 there is in the evidence."""
+    m = TraceMaker(seed=2)
+    for i in range(40):
+        m.new_trace()
+        status = 504 if i % 8 == 0 else 200
+        m.span("frontend", "POST /api/checkout", 0, 30, kind=SERVER,
+               attrs={"http.route": "/api/checkout", "http.response.status_code": status})  # fmt: skip
+    m.write_lines(tmp_path / "traces.jsonl")
+    traces = (tmp_path / "traces.jsonl").read_text()
+    assert not _mine(
+        _run(
+            tmp_path / "a",
+            {"case.md": "Checkout returns 504 errors since noon.\n", "t.jsonl": traces},
+        )
+    )
+    # A status they never answered with is named with what they did answer.
+    mine = _mine(
+        _run(
+            tmp_path / "b",
+            {"case.md": "Checkout returns 500 errors since noon.\n", "t.jsonl": traces},
+        )
+    )
+    assert [f.key for f in mine] == ["REPORTED_STATUS_NOT_SEEN"]
+    assert mine[0].stats["responses"] == 40 and "504 ×5" in mine[0].title
+    assert mine[0].evidence and all(e.kind == "spans" for e in mine[0].evidence)
 
 
 def test_logs_that_time_nothing_say_the_wait_cannot_be_checked(tmp_path: Path) -> None:

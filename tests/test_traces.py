@@ -295,6 +295,37 @@ def test_error_origin_two_hops_down(shop: Case) -> None:
     assert "payment" in f.summary  # the other origin is named
 
 
+def test_error_origin_passes_through_a_client_span_the_caller_did_not_mark(
+    tmp_path: Path,
+) -> None:
+    """Some instrumentations leave the caller's client span unmarked when the call failed: the
+    error still comes from the server side below it. An error handled below a step that
+    succeeded is not followed."""
+    m = TraceMaker(seed=3)
+    for i in range(30):
+        m.new_trace()
+        root = m.span("frontend", "POST /api/checkout", 0, 5030, kind=tracegen.SERVER,
+                      attrs={"http.response.status_code": 504}, error=("GatewayTimeout", "timed out"))  # fmt: skip
+        cached = m.span("frontend", "load session", 1, 3, parent=root)
+        m.span("frontend", "GET", 1, 1, parent=cached, kind=tracegen.CLIENT,
+               attrs={"db.system": "redis"}, error=("CacheMiss", "no such key"))  # fmt: skip
+        call = m.span(
+            "frontend", "POST payment.Authorize", 5, 5010, parent=root, kind=tracegen.CLIENT
+        )
+        srv = m.span("payment", "payment.Authorize", 6, 5000 + i, parent=call, kind=tracegen.SERVER,
+                     error=("DeadlineExceeded", "context deadline exceeded"))  # fmt: skip
+        m.span("payment", "SELECT ledger", 8, 4990, parent=srv, kind=tracegen.CLIENT,
+               attrs={"db.system": "postgresql"})  # fmt: skip
+    case = load_case(tmp_path / "case.db", m.write_lines(tmp_path / "traces.jsonl"))
+    f = _only(list(trace_error_origin.run(case)), endpoint="frontend POST /api/checkout")
+    assert (f.entities["origin_service"], f.entities["origin_operation"]) == (
+        "payment",
+        "payment.Authorize",
+    )
+    assert f.stats["origin_traces"] == 30 and f.stats["hops"] == 1  # frontend → payment
+    case.con.close()
+
+
 def test_n_plus_one(shop: Case) -> None:
     f = _only(list(trace_n_plus_one.run(shop)), service="orders")
     assert f.entities["statement"] == "SELECT * FROM items WHERE id = ?"
@@ -307,6 +338,22 @@ def test_slow_shard_is_named(shop: Case) -> None:
     assert f.entities["operation"] == "SELECT profiles"
     assert f.entities["db.namespace"] == "shard-3"
     assert isinstance(f.stats["growth_share"], float) and f.stats["growth_share"] > 0.8
+    # shard-3 holds every slow trace, 25 times the normal median: the whole slowdown
+    assert f.severity == "high"
+
+
+def test_a_mild_slowdown_of_a_shard_is_not_the_whole_story(tmp_path: Path) -> None:
+    m = TraceMaker(seed=4)
+    for i in range(80):
+        m.new_trace()
+        db_ms = (18.0 if i % 4 == 3 else 8.0) + m.rng.uniform(0, 2)
+        root = m.span("profile", "GET /profile", 0, db_ms + 12, kind=tracegen.SERVER)
+        m.span("profile", "SELECT profiles", 5, db_ms, parent=root, kind=tracegen.CLIENT,
+               attrs={"db.system": "postgresql", "db.name": f"shard-{i % 4}"})  # fmt: skip
+    case = load_case(tmp_path / "case.db", m.write_lines(tmp_path / "traces.jsonl"))
+    f = _only(list(trace_slow.run(case)), endpoint="profile GET /profile")
+    assert f.entities["db.namespace"] == "shard-3" and f.severity == "medium"
+    case.con.close()
 
 
 def test_parallel_branches_only_the_slowest_is_critical(shop: Case) -> None:

@@ -196,8 +196,8 @@ def _status(case: Case, claim: Claim) -> Finding | None:
     code = int(claim.value)
     low, high = (code, code + 99) if claim.status_class else (code, code)
     seen = case.rows(
-        "SELECT status, count(*) n FROM requests WHERE status IS NOT NULL"
-        " GROUP BY status ORDER BY n DESC, status"
+        f"SELECT status, count(*) n FROM (SELECT status FROM requests UNION ALL {_SPAN_STATUS})"
+        " WHERE status IS NOT NULL GROUP BY status ORDER BY n DESC, status"
     )
     total = sum(int(n) for _, n in seen)
     if any(low <= int(s) <= high for s, _ in seen):
@@ -210,7 +210,7 @@ def _status(case: Case, claim: Claim) -> Finding | None:
             score=0.4,
             title=(
                 f"The description reports HTTP {claim.phrase}; no file in the evidence records"
-                " HTTP responses (no access log, HAR, capture or request log)"
+                " HTTP responses (no access log, HAR, capture, request log or server span)"
             ),
             summary=(
                 f"The case description names HTTP {claim.phrase}, but nothing in the bundle"
@@ -228,6 +228,12 @@ def _status(case: Case, claim: Claim) -> Finding | None:
         for f, line, m, r, s in case.rows(
             f"SELECT file, line, method, {ROUTE_SQL}, status FROM requests"
             " WHERE status >= 400 ORDER BY status DESC, ts, file, line LIMIT 3"
+        )
+    ) or tuple(
+        Evidence(str(f), None, f"{service} {name} → {status}", (f"trace {t}",), "spans")
+        for f, t, service, name, status in case.rows(
+            f"SELECT file, trace_id, service, name, status FROM ({_SPAN_STATUS_ROWS})"
+            " WHERE status >= 400 ORDER BY status DESC, start, trace_id LIMIT 3"
         )
     )
     return finding(
@@ -251,6 +257,14 @@ def _status(case: Case, claim: Claim) -> Finding | None:
             " client showed the status.",
         ),
     )
+
+
+#: The HTTP status a server span answered with (semconv names are normalized at ingest).
+_SPAN_STATUS_ROWS = (
+    "SELECT file, trace_id, service, name, start, TRY_CAST(json_extract_string(attrs,"
+    " '$.\"http.response.status_code\"') AS INTEGER) AS status FROM spans WHERE kind = 'SERVER'"
+)
+_SPAN_STATUS = f"SELECT status FROM ({_SPAN_STATUS_ROWS})"
 
 
 def _maker(subject: str, reported: str) -> Callable[..., Finding]:

@@ -27,6 +27,10 @@ MIN_TRACES = 20
 MIN_SLOW = 5
 MAX_SIDE = 1000
 MIN_RATIO = 1.5
+#: A slowdown is the whole story (high) when a cohort holds this share of the slow traces
+#: and their median is this many times the normal one.
+WHOLE_COVERAGE = 0.8
+WHOLE_RATIO = 5.0
 MAX_ENDPOINTS = 10
 _SIDES = "_cw_trace_sides"
 #: Attributes that describe the instrumentation or restate the outcome, not the request.
@@ -187,7 +191,14 @@ def _finding(
         "Refute by finding slow traces without it, or normal traces where it is just as slow."
     )
     strong = split is not None or share >= 0.5
-    severity: Severity = "medium" if strong else "low"
+    # Who is slow (a cohort in most slow traces) and by how much (many times the normal
+    # median) both said: the whole slowdown, not a part of it.
+    whole = (
+        split is not None
+        and split.coverage >= WHOLE_COVERAGE
+        and sides.slow_ms >= WHOLE_RATIO * sides.normal_ms
+    )
+    severity: Severity = "high" if whole else "medium" if strong else "low"
     stats: dict[str, Stat] = {
         "slow_traces": len(sides.slow),
         "normal_traces": len(sides.normal),
@@ -211,7 +222,7 @@ def _finding(
         analyzer="trace_slow",
         subject=f"{ep.service}\x00{ep.name}",
         severity=severity,
-        score=(0.6 if strong else 0.35) * (0.7 + 0.3 * min(1.0, share)),
+        score=(0.8 if whole else 0.6 if strong else 0.35) * (0.7 + 0.3 * min(1.0, share)),
         title=title,
         summary=" ".join(lines),
         window=case.window,

@@ -3,7 +3,9 @@
 Starting at a failing root, follow the failed children down: at each step
 take the failed child that finished first (the error that came back first is
 the one the parent reacted to) until a failed span has no failed child. That
-span is the origin; the chain above it only passed the error on.
+span is the origin; the chain above it only passed the error on. A client span
+not marked failed whose call failed on the server's side passes the error on
+too (instrumentations differ in whether they mark the caller's side).
 """
 
 from __future__ import annotations
@@ -27,11 +29,24 @@ def origin(trace: Trace) -> list[Span] | None:
         return None
     chain = [span]
     while True:
-        failed = [c for c in span.children if c.error]
+        failed = _failed_below(span)
         if not failed:
             return chain
-        span = min(failed, key=lambda c: (c.end, c.start))
-        chain.append(span)
+        path = min(failed, key=lambda p: (p[-1].end, p[-1].start))
+        chain.extend(path)
+        span = path[-1]
+
+
+def _failed_below(span: Span) -> list[list[Span]]:
+    """The failed children, each as a path from ``span``'s child: through a client span that
+    is not marked failed to its failed server side."""
+    out: list[list[Span]] = []
+    for child in span.children:
+        if child.error:
+            out.append([child])
+        elif child.kind == "CLIENT":
+            out.extend([child, *p] for p in _failed_below(child) if p[-1].kind == "SERVER")
+    return out
 
 
 def reason(attrs: Mapping[str, Any]) -> str:
