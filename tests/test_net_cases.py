@@ -128,6 +128,55 @@ def test_refusals_are_rated_by_how_many_attempts_fail(tmp_path: Path) -> None:
         assert f.title.endswith(f"; {opened} others to it opened") == (opened > 1)
 
 
+def _unreachable_from(path: Path, before: int, after: int, mixed: bool = False) -> Path:
+    """TLS connections to 10.2.0.12:443 for api.partner.example, ``before`` of them opening,
+    then ``after`` whose SYN and its three retransmissions go unanswered (with ``mixed``, one
+    more opens after the first failure)."""
+    rng = random.Random(12)
+    w = PcapWriter()
+    t = T0
+    plan = [True] * before + [False] * after + ([True] if mixed else [])
+    for i, opens in enumerate(plan):
+        conn = TcpConn(w, "10.1.0.20", 45000 + i, "10.2.0.12", 443, rng)
+        t += rng.uniform(2.0, 5.0)
+        if opens:
+            end = conn.handshake(t)
+            conn.seg(
+                end + 0.001, True, PSH | ACK, tls_client_hello("api.partner.example", (0x0304,))
+            )
+            conn.seg(end + 0.03, False, ACK)
+        else:
+            for back in (0.0, 1.0, 3.0, 7.0):
+                conn.seg(t + back, True, SYN, seq=conn.cseq)
+    return w.write(path)
+
+
+def test_a_server_unreachable_from_a_moment_says_since_when_and_its_name(tmp_path: Path) -> None:
+    case = load_case(tmp_path, [_unreachable_from(tmp_path / "node.pcap", 12, 9)])
+    (f,) = list(net_connect_failures.run(case))
+    assert f.key == "NET_SYN_UNANSWERED" and f.severity == "high" and f.stats["since"] is True
+    assert f.stats["connections"] == 9 and f.stats["syns"] == 36 and f.stats["opened"] == 12
+    assert f.entities["host"] == "api.partner.example"
+    assert "(api.partner.example) never answered (36 SYNs) since " in f.title
+    assert f.title.endswith("every attempt since failed; 12 before it opened")
+    first_failure = min(
+        t
+        for (t,) in case.rows("SELECT start FROM flows WHERE attrs->>'$.handshake' = 'unanswered'")
+    )
+    assert f.stats["onset_epoch"] == first_failure.timestamp()
+    # Their resent SYNs are failed connections, not data lost on the way.
+    assert not list(net_retransmissions.run(case))
+    # One attempt that opened after the first failure: no moment it became unreachable.
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (g,) = list(
+        net_connect_failures.run(
+            load_case(folder, [_unreachable_from(folder / "n.pcap", 12, 9, True)])
+        )
+    )
+    assert g.stats["since"] is False and "since" not in g.title and g.severity == "medium"
+
+
 def _resends(path: Path, segments: int, resent: set[int]) -> Path:
     """A server sending ``segments`` segments to one client; those in ``resent`` are sent
     again 0.3 s later (a retransmission timeout), then acknowledged."""

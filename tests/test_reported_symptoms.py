@@ -168,6 +168,28 @@ def test_a_status_server_spans_answered_with_is_seen(tmp_path: Path) -> None:
     assert mine[0].evidence and all(e.kind == "spans" for e in mine[0].evidence)
 
 
+def test_durations_log_records_carry_are_measured_waits(tmp_path: Path) -> None:
+    """A service that logs how long each call took (``elapsed_ms``, ``took``) measures the
+    wait; its request lines are counted once, as requests."""
+    rng = random.Random(3)
+    lines, slow = [], 0
+    for i in range(400):
+        ts = f"2026-04-07T13:{i // 60:02d}:{i % 60:02d}Z"
+        ms = 10_000 if i % 9 == 0 else round(rng.uniform(20, 300), 1)
+        slow += ms >= 10_000
+        key = "elapsed_ms" if i % 2 else "took_ms"
+        lines.append(json.dumps({"time": ts, "level": "error" if ms >= 10_000 else "info",
+                                 "msg": "partner call failed" if ms >= 10_000 else "partner call ok",
+                                 key: ms}))  # fmt: skip
+        lines.append(json.dumps({"time": ts, "level": "info", "msg": "request done", "status": 200,
+                                 "latency_ms": 20_000}))  # fmt: skip
+    ticket = "Calls to the partner time out after 10 seconds since this morning.\n"
+    mine = _mine(_run(tmp_path, {"case.md": ticket, "svc.jsonl": "\n".join(lines) + "\n"}))
+    assert [f.key for f in mine] == ["REPORTED_WAIT_SEEN"]
+    assert mine[0].stats["logged_durations"] == 400 and mine[0].stats["requests"] == 400
+    assert mine[0].stats["near"] == slow + 400  # the 20 s request lines, and the 10 s calls
+
+
 def test_logs_that_time_nothing_say_the_wait_cannot_be_checked(tmp_path: Path) -> None:
     app = "".join(
         f"2026-04-07 13:{m:02d}:00,000 INFO  [main] c.e.Export - export {m} done\n"

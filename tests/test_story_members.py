@@ -156,6 +156,33 @@ def test_what_the_kubelet_says_of_the_restarting_pods_joins_the_story_as_why() -
     assert f"Why they restart: {oom.title}" in story.summary
 
 
+def test_a_server_a_capture_shows_unreachable_since_the_onset_joins_from_another_file() -> None:
+    api = "payments/api.jsonl"
+    shift, errors = _shift(api), _shift(api, "CHANGEPOINT_ERRORS")
+    at = ONSET.timestamp()
+
+    def unanswered(since: bool, first: float) -> Finding:
+        return Finding(
+            key="NET_SYN_UNANSWERED", analyzer="net_connect_failures", subject=f"node.pcap|{first}",
+            severity="high" if since else "medium", score=0.9,
+            title=f"9 connections to 10.2.0.12:443 never answered (36 SYNs) ({since}, {first})",
+            summary="", entities={"server": "10.2.0.12:443"},
+            stats={"since": since, **({"onset_epoch": first, "latest_epoch": first,
+                                       "earliest_epoch": first - 4} if since else {})},
+        )  # fmt: skip
+
+    same_moment, a_day_later = unanswered(True, at - 2), unanswered(True, at + 86400)
+    scattered = unanswered(False, at)
+    story = next(
+        f
+        for f in merge([shift, errors, same_moment, a_day_later, scattered])
+        if f.key == "INCIDENT"
+    )
+    assert same_moment.id in story.related
+    assert a_day_later.id not in story.related and scattered.id not in story.related
+    assert f"On the network: {same_moment.title}" in story.summary
+
+
 def test_the_summary_names_each_line_of_inquiry_once() -> None:
     api = "payments/api.jsonl"
     shift, cause = _shift(api), _format("captured_at", api)

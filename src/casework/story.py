@@ -11,7 +11,8 @@ what changed before, how much, and the evidence, and lists the members in
 overlap are one incident seen from two places (a caller's 500s, the called
 service's exceptions): the second joins the first as another view of it. So
 does a cohort that names only a time (or, besides it, only what the anchor's
-subject says), and the other cohorts of the anchor's failure in its file. A field's new format or a new message at the onset is
+subject says), a server a capture shows unreachable from a moment the onsets
+share, and the other cohorts of the anchor's failure in its file. A field's new format or a new message at the onset is
 named in the hypothesis: it is often the cause; so are failures that come with a
 workload's restarts.
 """
@@ -45,6 +46,8 @@ JOINERS = (
     "ERROR_SIG",
     "FAILURES_AT_RESTARTS",
 )
+#: A server unreachable since a moment (a capture's view) is the incident whose onset it shares.
+NETWORK = ("NET_SYN_UNANSWERED", "NET_CONNECT_REFUSED")
 MAX_STEPS = 6
 #: The entities of a cohort that names no one, only a time (and its file and failure).
 _TIME_ONLY = frozenset({"time", "file", "failure"})
@@ -200,7 +203,9 @@ def _interval(f: Finding) -> tuple[float, float] | None:
 
 def _joins(anchor: Finding, f: Finding) -> bool:
     a, b = _interval(anchor), _interval(f)
-    if f.key == "FAILURE_COHORT" and (set(f.entities) <= _TIME_ONLY or _restates(anchor, f)):
+    if (f.key == "FAILURE_COHORT" and (set(f.entities) <= _TIME_ONLY or _restates(anchor, f))) or (
+        f.key in NETWORK and f.stats.get("since") is True
+    ):
         # A cohort that says only "since 06:43" is a shift seen from the failures' side: like
         # a folded story, it is the same incident when the onsets' intervals overlap.
         return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
@@ -268,7 +273,8 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     # memory before a crash loop), say what to look at next.
     when = [m for m in members if m.key == "FAILURES_AT_RESTARTS" and m not in also][:1]
     why = sorted((m for m in members if m.key.startswith("K8S_")), key=_why_order)[:1]
-    named = [*also, *new, *when, *why]
+    wire = [m for m in members if m.key in NETWORK][:1]
+    named = [*also, *new, *when, *why, *wire]
     everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -299,6 +305,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
             + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
             + "".join(f"It fails at restarts: {f.title}. " for f in when)
             + "".join(f"Why they restart: {f.title}. " for f in why)
+            + "".join(f"On the network: {f.title}. " for f in wire)
             + f"{len(everyone)} findings agree on it: "
             + " | ".join(f.title for f in everyone[1 + len(named) : 5 + len(named)])
             + ". It is refuted if failures outside the cohort, or before the change, rose as well."

@@ -1,4 +1,8 @@
-"""TCP retransmissions per server: how much of the traffic was resent, and which kind (RTO, fast, spurious)."""
+"""TCP retransmissions per server: how much of the traffic was resent, and which kind (RTO, fast, spurious).
+
+Connections that never opened are left out: their resent SYNs are connection
+failures (``net_connect_failures``), not data lost on the way.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ KINDS = ("retrans", "fast_retrans", "spurious_retrans")
 def net_retransmissions(case: Case) -> Iterator[Finding]:
     """Servers whose conversations saw at least 1% retransmitted segments."""
     groups: dict[tuple[str, str, int], list[Flow]] = defaultdict(list)
-    for f in flows(case, "proto = 'tcp'"):
+    opened = "coalesce(attrs->>'$.handshake', '') NOT IN ('refused', 'unanswered')"
+    for f in flows(case, f"proto = 'tcp' AND {opened}"):
         groups[(f.file, f.dst, f.dport)].append(f)
     for (file, server, port), items in groups.items():
         kinds = {k: sum(int(f.attrs.get("analysis", {}).get(k, 0)) for f in items) for k in KINDS}

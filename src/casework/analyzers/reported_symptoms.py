@@ -10,6 +10,7 @@ the right files before anyone reads the rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -18,6 +19,7 @@ from casework.case import ROUTE_SQL, Case
 from casework.described import Claim, durations, statuses
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding
+from casework.formats.httpfields import duration_unit
 from casework.notes import description
 from casework.plans.load import case_plans, slow_queries
 from casework.report.text import seconds_text
@@ -65,8 +67,8 @@ def _wait(case: Case, claim: Claim) -> Finding:
             score=0.4,
             title=(
                 f"The description reports waits of {said}; nothing in the evidence"
-                " measures a duration (no request times, spans, plans, slow statements or"
-                " Lambda reports)"
+                " measures a duration (no request times, spans, plans, slow statements,"
+                " Lambda reports or durations in log records)"
             ),
             summary=(
                 f"The case description says {claim.phrase!r}. No file in the bundle records how"
@@ -147,13 +149,54 @@ _MEASURED = (
 )  # fmt: skip
 
 
+#: Log records whose keys are read for duration names (the first ones of the store).
+KEY_SAMPLE = 200_000
+_PLAIN_KEY = re.compile(r"[\w.\-]{1,64}")
+
+
+def _logged(case: Case) -> tuple[str, str, str, str, str] | None:
+    """Durations log records carry in a duration-named attribute (``elapsed_ms``, ``took``),
+    as a row of ``_MEASURED``; records of HTTP requests are left to the requests."""
+    keys = [
+        str(k)
+        for (k,) in case.rows(
+            "SELECT DISTINCT unnest(json_keys(attrs)) AS k FROM (SELECT attrs FROM events"
+            f" WHERE attrs IS NOT NULL LIMIT {KEY_SAMPLE}) ORDER BY k"
+        )
+    ]
+    # Keys go into the SQL text: only plain names (a duration name has no quote in it anyway).
+    named = [
+        (k, f)
+        for k in keys
+        if _PLAIN_KEY.fullmatch(k) and not k.startswith("http.") and (f := duration_unit(k))
+    ]
+    if not named:
+        return None
+    values = []
+    for key, factor in named:
+        v = f"TRY_CAST(json_extract_string(attrs, '$.\"{key}\"') AS DOUBLE)"
+        # An integer too large for a request's milliseconds is a Go duration in ns.
+        values.append(
+            f"CASE WHEN {v} >= 1e7 AND {v} = floor({v}) THEN {v} * 1e-6 ELSE {v} END"
+            if factor == 1.0 else f"{v} * {factor}"
+        )  # fmt: skip
+    # A substring test skips the records without those keys before any JSON is parsed.
+    holds = " OR ".join(f"contains(attrs::VARCHAR, '\"{k}\"')" for k, _ in named)
+    return (
+        "logged duration", "events", f"coalesce({', '.join(values)})",
+        f"({holds}) AND json_extract(attrs, '$.\"http.status\"') IS NULL",
+        "file, line, NULL, left(message, 80)",
+    )  # fmt: skip
+
+
 def _slowest(case: Case, near: float) -> tuple[list[_Timed], dict[str, int], int]:
     """The three slowest of each kind of timed thing, how many of each the case holds, and
     how many of them all took ``near`` ms or more."""
     timed: list[_Timed] = []
     counts: dict[str, int] = {}
     reached = 0
-    for kind, table, ms_sql, where, shown in _MEASURED:
+    logged = _logged(case)
+    for kind, table, ms_sql, where, shown in (*_MEASURED, *([logged] if logged else [])):
         rows = f"FROM (SELECT *, {ms_sql} AS ms FROM {table} WHERE {where}) WHERE ms IS NOT NULL"
         row = case.one(f"SELECT count(*), count(*) FILTER (WHERE ms >= ?) {rows}", (near,))
         counts[kind] = int(row[0]) if row else 0

@@ -81,11 +81,16 @@ def _duration_unit(norm: str) -> float | None:
     return None
 
 
+def duration_unit(key: str) -> float | None:
+    """Factor to milliseconds when ``key`` names a duration (``elapsed_ms``, ``took``), else None."""
+    return _duration_unit(_norm(key))
+
+
 def duration_in(attrs: Mapping[str, Any]) -> float | None:
     """Milliseconds of the first duration-named attribute (``elapsed_ms``, ``took``,
     ``duration: "1.5s"``) that holds one, else None."""
     for key, value in attrs.items():
-        factor = _duration_unit(_norm(key))
+        factor = duration_unit(key)
         if factor is not None:
             found = duration_ms(value, factor)
             if found is not None:
