@@ -415,6 +415,7 @@ def test_cors_slow_phase_and_big_payload(tmp_path: Path) -> None:
     assert phase[0].entities["phase"] == "wait" and float(phase[0].stats["share"] or 0) > 0.9
     big = list(har_big_payloads.run(case))
     assert big[0].stats["largest_bytes"] == 2_000_000
+    assert big[0].title == "1 response of 1 MB or more: 2.0 MB from GET api.example.com/v1/report"
 
 
 def test_failed_requests_rank_by_how_often_they_fail(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding
-from casework.net.casedata import Req, entries, requests, window
+from casework.net.casedata import Req, count_of, entries, requests, window
 
 BIG_BYTES = 1_000_000
 
@@ -30,8 +30,13 @@ def har_big_payloads(case: Case) -> Iterator[Finding]:
             subject=f"{file}|big",
             severity="low",
             score=min(0.5, 0.2 + total / 50e6),
-            title=f"{len(big)} responses of 1 MB or more ({total / 1e6:.1f} MB); largest"
-            f" {(top.bytes or 0) / 1e6:.1f} MB from {top.method} {top.host}{top.route}",
+            title=(
+                f"1 response of 1 MB or more: {total / 1e6:.1f} MB from"
+                if len(big) == 1
+                else f"{count_of(len(big), 'response')} of 1 MB or more ({total / 1e6:.1f} MB);"
+                f" largest {(top.bytes or 0) / 1e6:.1f} MB from"
+            )
+            + f" {top.method} {top.host}{top.route}",
             summary=(
                 f"The largest response took {top.duration_ms or 0:.0f} ms. Check compression,"
                 " pagination and caching of these URLs."

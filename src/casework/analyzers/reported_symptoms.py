@@ -67,8 +67,8 @@ def _wait(case: Case, claim: Claim) -> Finding:
             score=0.4,
             title=(
                 f"The description reports waits of {said}; nothing in the evidence"
-                " measures a duration (no request times, spans, plans, slow statements,"
-                " Lambda reports or durations in log records)"
+                " measures a duration (no request times, page loads, spans, plans, slow"
+                " statements, Lambda reports or durations in log records)"
             ),
             summary=(
                 f"The case description says {claim.phrase!r}. No file in the bundle records how"
@@ -141,6 +141,15 @@ _MEASURED = (
      f" AND starts_with({ROUTE_SQL}, '/') THEN host || {ROUTE_SQL} ELSE {ROUTE_SQL} END"),
     ("span", "spans", "duration_ms", "TRUE",
      "file, NULL, span_id, coalesce(service, '?') || ': ' || name"),
+    # A browser's page: its requests from the first start to the last response's end.
+    ("page load",
+     "(SELECT file, min(line) AS line, any_value(attrs->>'$.pageref') AS page,"
+     " epoch_ms(max(ts + to_microseconds(CAST(coalesce(duration_ms, 0) * 1000 AS BIGINT))))"
+     " - epoch_ms(min(ts)) AS duration_ms FROM requests"
+     " WHERE json_extract_string(attrs, '$.source') = 'har' AND ts IS NOT NULL"
+     " GROUP BY file, attrs->>'$.pageref')",
+     "duration_ms", "TRUE",
+     "file, line, NULL, 'page ' || coalesce(page, '(no page id)') || ', first request to last response'"),
     # A Lambda invocation's duration from its REPORT line (``formats.lambdalog``).
     ("invocation", "events",
      "TRY_CAST(json_extract_string(attrs, '$.\"lambda.duration_ms\"') AS DOUBLE)",
