@@ -46,6 +46,10 @@ def test_each_bad_input_is_inventoried_with_a_reason_and_the_rest_analyzed(tmp_p
         "truncated.log.1.gz": gz(GOOD * 20)[:700],
         "invalid.json": b'{"resourceSpans": [ {"scopeSpans": [',
         "unknown.txt": b"\n".join(b"%d;%d;%d" % (i, i * 3, i * 7) for i in range(100)),
+        # a query beside its plan, as customers send it (a real one, comment first)
+        "slow.sql": (
+            SHARED / "plans" / "pev2_samples" / "03_three_joins_missing_an_index.sql"
+        ).read_bytes(),
     }
     inv = run(tmp_path, files)
     assert inv["good/app.jsonl"].status == "parsed"
@@ -58,6 +62,9 @@ def test_each_bad_input_is_inventoried_with_a_reason_and_the_rest_analyzed(tmp_p
     for name in ("invalid.json", "unknown.txt"):
         assert inv[name].status in {"skipped", "partial"}, name
         assert inv[name].reason, name
+    # What to send instead: a query is not a plan.
+    assert inv["slow.sql"].status == "skipped" and "EXPLAIN (ANALYZE" in inv["slow.sql"].reason
+    assert "SQL" not in inv["unknown.txt"].reason
     assert (tmp_path / "out" / "findings.json").is_file()
 
 

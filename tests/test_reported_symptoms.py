@@ -26,7 +26,8 @@ from casework.update import draft, jargon_in
 from casework.update import render as render_update
 from tracegen import SERVER, TraceMaker
 
-HAR = Path(__file__).resolve().parents[2] / "shared" / "data" / "har"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+HAR = SHARED / "har"
 FIREFOX = HAR / "mitmproxy__har_files_firefox.har"
 
 
@@ -42,6 +43,11 @@ FIREFOX = HAR / "mitmproxy__har_files_firefox.har"
         ("checkout is slow; 5 minutes ago it was fine", []),
         ("0.3% of payments fail since a maintenance release", []),
         ("we deploy every 15 minutes and run 3 s health checks", []),  # no slowness named
+        ("the report query now takes minutes instead of seconds", [60_000.0, 1_000.0]),
+        ("the nightly export takes 2 hours to load", [7_200_000.0]),
+        ("page loads hang for a few seconds", [1_000.0]),
+        ("slow in the last few minutes; fine a few hours ago", []),  # spans of time
+        ("it takes several minutes, and it froze every few minutes", [60_000.0]),
     ],
 )
 def test_reported_waits_are_read(text: str, ms: list[float]) -> None:
@@ -214,6 +220,18 @@ def test_a_page_load_in_a_har_is_a_measured_wait(tmp_path: Path) -> None:
     (mine,) = _mine(_run(tmp_path, {"ticket.md": ticket}, har=har))
     assert mine.key == "REPORTED_WAIT_SEEN" and mine.stats["page_loads"] == 1
     assert mine.stats["slowest_ms"] == pytest.approx(span_ms, abs=1.0)
+
+
+def test_a_query_said_to_take_minutes_with_a_plan_of_milliseconds_leads(tmp_path: Path) -> None:
+    """The attached EXPLAIN ANALYZE is not the slow run: the reporter's "minutes" against the
+    plan's own execution time."""
+    plan = SHARED / "plans" / "pev2_samples" / "03_three_joins_missing_an_index.json"
+    executed = json.loads(plan.read_text())[0]["Execution Time"]
+    ticket = "The monthly report query now takes minutes instead of seconds. Plan attached.\n"
+    found = _run(tmp_path, {"ticket.md": ticket, "report.json": plan.read_text()})
+    assert found[0].key == "REPORTED_WAIT_NOT_SEEN" and found[0].stats["plans"] == 1
+    assert found[0].stats["reported_ms"] == 60_000.0
+    assert found[0].stats["slowest_ms"] == pytest.approx(executed, rel=0.05)
 
 
 def test_logs_that_time_nothing_say_the_wait_cannot_be_checked(tmp_path: Path) -> None:

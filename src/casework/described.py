@@ -3,7 +3,8 @@
 A reporter writes "the dashboard takes 20+ seconds to load", "refunds return
 500", "a 3-second latency spike every 12 minutes". Two kinds of claim are read:
 
-- a **duration** the reporter felt: a number with a unit (ms, s, min) in a
+- a **duration** the reporter felt: a number with a unit (ms, s, min, h), or a
+  plural unit alone ("takes minutes": one of it, the least it can mean), in a
   sentence about slowness (slow, latency, takes, hangs, waits, times out,
   loads, responds, delay, spike, lag, stall, freeze). A period ("every 12
   minutes", "for the last 2 minutes", "5 minutes ago") is not one. A usual
@@ -16,6 +17,8 @@ A reporter writes "the dashboard takes 20+ seconds to load", "refunds return
 [Claim(value=20000.0, phrase='20+ seconds'), Claim(value=300.0, phrase='300 ms')]
 >>> durations("a 3-second latency spike every 12 minutes")
 [Claim(value=3000.0, phrase='3-second')]
+>>> durations("The report query now takes minutes instead of seconds.")
+[Claim(value=60000.0, phrase='minutes'), Claim(value=1000.0, phrase='seconds')]
 >>> statuses("refunds return 500, but only for accounts created after March 1st")
 [Claim(value=500.0, phrase='500')]
 >>> statuses("500 users got 502s from the gateway")
@@ -37,16 +40,19 @@ GAP_KEYS = frozenset(
         "REPORTED_STATUS_UNMEASURED",
     }
 )
-_UNIT_MS = {"ms": 1.0, "s": 1e3, "min": 6e4}
+_UNIT_MS = {"ms": 1.0, "s": 1e3, "min": 6e4, "h": 3.6e6}
 _UNITS = {
     "ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisecond": "ms",
     "milliseconds": "ms", "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
     "min": "min", "mins": "min", "minute": "min", "minutes": "min",
+    "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
 }  # fmt: skip
+#: A wait with a number ("20+ seconds"), or a plural unit alone ("takes minutes", "a few
+#: seconds"), read as one of that unit: the least it can mean.
 _DURATION = re.compile(
-    r"(?<![\w.])(?P<num>\d+(?:[.,]\d+)?)(?:\s*\+)?\s*-?\s*(?P<unit>"
+    r"(?<![\w.])(?:(?P<num>\d+(?:[.,]\d+)?)(?:\s*\+)?\s*-?\s*(?P<unit>"
     + "|".join(sorted(_UNITS, key=len, reverse=True))
-    + r")\b",
+    + r")|(?:(?:a\s+)?(?:few|several|many|couple\s+of)\s+)?(?P<bare>seconds|minutes|hours))\b",
     re.IGNORECASE,
 )
 _SLOWNESS = re.compile(
@@ -103,8 +109,8 @@ def durations(text: str) -> list[Claim]:
         for m in _DURATION.finditer(part):
             if _PERIOD_BEFORE.search(part[: m.start()]) or _AGO_AFTER.match(part[m.end() :]):
                 continue
-            number = float(m["num"].replace(",", "."))
-            unit = _UNITS[m["unit"].lower()]
+            number = float(m["num"].replace(",", ".")) if m["num"] else 1.0
+            unit = _UNITS[(m["unit"] or m["bare"]).lower()]
             if number > 0:
                 out.append(Claim(number * _UNIT_MS[unit], m.group(0).strip()))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import lzma
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -169,4 +170,16 @@ def _unknown_reason(head: bytes) -> str:
     odd = sum(1 for b in sample if b not in text_bytes and b < 128)
     if b"\x00" in sample or odd > 0.3 * len(sample):
         return "binary content of an unknown kind; not a log, capture, trace, plan or config casework reads"
+    if _SQL.match(sample.decode("utf-8", "replace")):
+        return (
+            "SQL text: casework reads query plans, not queries; for a slow query attach"
+            " EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output of it"
+        )
     return "text of an unknown format; if it is a log, send a sample so a parser can be added"
+
+
+#: A statement first, after comments and blank lines.
+_SQL = re.compile(
+    r"(?is)\A\ufeff?(?:\s+|--[^\n]*\n|/\*.*?\*/)*"
+    r"(?:SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|ALTER|EXPLAIN)\b"
+)
