@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import random
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
 
 from casework.analyzers.har_auth import har_auth
 from casework.analyzers.har_oauth_refresh import har_oauth_refresh
@@ -33,6 +37,7 @@ from netgen import (
     write_har,
 )  # fmt: skip
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 
 
@@ -416,6 +421,59 @@ def test_cors_slow_phase_and_big_payload(tmp_path: Path) -> None:
     big = list(har_big_payloads.run(case))
     assert big[0].stats["largest_bytes"] == 2_000_000
     assert big[0].title == "1 response of 1 MB or more: 2.0 MB from GET api.example.com/v1/report"
+
+
+def test_a_real_page_load_is_split_into_the_site_third_parties_and_idle_time(
+    tmp_path: Path,
+) -> None:
+    from datetime import datetime
+
+    from casework.analyzers.har_page_load import har_page_load
+
+    har = SHARED / "har" / "haralyzer__cnn-chrome.har"
+    entries = json.loads(har.read_text())["log"]["entries"]
+    starts = [datetime.fromisoformat(e["startedDateTime"].replace("Z", "+00:00")) for e in entries]
+    first = min(starts)
+    spans = sorted(
+        ((t - first).total_seconds() * 1000, (t - first).total_seconds() * 1000 + max(e["time"], 0))
+        for t, e in zip(starts, entries, strict=True)
+    )
+    busy, end = 0.0, float("-inf")
+    for a, b in spans:  # the time at least one request was in flight
+        if b > end:
+            busy, end = busy + b - max(a, end), b
+    site = [e for e in entries if urlsplit(e["request"]["url"]).hostname.endswith("cnn.com")]
+    (f,) = list(har_page_load.run(load_case(tmp_path, [har])))
+    assert f.stats["requests"] == len(entries) and f.stats["site_requests"] == len(site)
+    assert f.stats["span_ms"] == pytest.approx(max(b for _, b in spans), abs=0.1)
+    assert f.stats["busy_ms"] == pytest.approx(busy, abs=0.1)
+    assert f.entities["site"] == "cnn.com"
+
+
+def test_third_parties_that_keep_a_page_loading_are_named(tmp_path: Path) -> None:
+    from casework.analyzers.har_page_load import har_page_load
+
+    entries = [
+        har_entry("2026-01-01T10:00:00.000Z", "GET", "https://www.shop.co.uk/", 200, time=300)
+    ]
+    for i in range(12):  # the site's own assets, done by 1.5 s
+        entries.append(har_entry(f"2026-01-01T10:00:00.{300 + i * 50:03d}Z", "GET",
+                                 f"https://static.shop.co.uk/app-{i}.js", 200, time=400))  # fmt: skip
+    for i in range(4):  # a chat widget and an ad tag until 6 s
+        entries.append(har_entry(f"2026-01-01T10:00:0{1 + i}.600Z", "GET",
+                                 f"https://{'widget.chatvendor.io' if i % 2 else 'ads.tracker.net'}/t?{i}",
+                                 200, time=1200))  # fmt: skip
+    for e in entries:
+        e["pageref"] = "page_1"
+    (f,) = list(har_page_load.run(load_case(tmp_path, [write_har(tmp_path / "shop.har", entries)])))
+    assert f.entities["site"] == "shop.co.uk" and f.stats["site_requests"] == 13
+    assert f.stats["site_end_ms"] == pytest.approx(1250.0) and f.stats["span_ms"] == pytest.approx(
+        5800.0
+    )
+    assert f.severity == "medium" and "only third parties (" in f.title
+    assert "widget.chatvendor.io" in f.title and "ads.tracker.net" in f.title
+    # nothing in flight between the last asset (1.25 s) and the first widget call (1.6 s)
+    assert f.stats["idle_ms"] == pytest.approx(350.0)
 
 
 def test_failed_requests_rank_by_how_often_they_fail(tmp_path: Path) -> None:

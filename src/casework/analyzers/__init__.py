@@ -11,6 +11,7 @@ from casework.analyzers.har_big_payloads import har_big_payloads
 from casework.analyzers.har_cors import har_cors
 from casework.analyzers.har_failed_requests import har_failed_requests
 from casework.analyzers.har_oauth_refresh import har_oauth_refresh
+from casework.analyzers.har_page_load import har_page_load
 from casework.analyzers.har_post_redirect import har_post_redirect
 from casework.analyzers.har_redirects import har_redirects
 from casework.analyzers.har_slow_phases import har_slow_phases
@@ -66,6 +67,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     har_oauth_refresh,
     har_slow_phases,
     har_big_payloads,
+    har_page_load,
     net_idle_resets,
     net_connect_failures,
     net_retransmissions,
