@@ -12,9 +12,10 @@ overlap are one incident seen from two places (a caller's 500s, the called
 service's exceptions): the second joins the first as another view of it. So
 does a cohort that names only a time (or, besides it, only what the anchor's
 subject says), a server a capture shows unreachable from a moment the onsets
-share, and the other cohorts of the anchor's failure in its file. A field's new format or a new message at the onset is
-named in the hypothesis: it is often the cause; so are failures that come with a
-workload's restarts.
+share, and the other cohorts of the anchor's failure in its file. The hypothesis
+names what is often the cause: a field's new format or a new message at the
+onset, failures that come with a workload's restarts (and why it restarts), a
+server the network shows unreachable.
 """
 
 from __future__ import annotations
@@ -206,8 +207,9 @@ def _joins(anchor: Finding, f: Finding) -> bool:
     if (f.key == "FAILURE_COHORT" and (set(f.entities) <= _TIME_ONLY or _restates(anchor, f))) or (
         f.key in NETWORK and f.stats.get("since") is True
     ):
-        # A cohort that says only "since 06:43" is a shift seen from the failures' side: like
-        # a folded story, it is the same incident when the onsets' intervals overlap.
+        # A cohort that says only "since 06:43" (or restates the anchor's subject) is a shift
+        # seen from the failures' side, and a server unreachable since a moment is one seen
+        # from the network: like a folded story, the same incident when the onsets overlap.
         return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
     if not f.key.startswith(JOINERS) or f.key == anchor.key:
         return False

@@ -49,16 +49,14 @@ def k8s_oom(case: Case) -> Iterator[Finding]:
 def _finding(
     case: Case, group: str, container: str, pods: dict[str, list[tuple[Any, ...]]]
 ) -> Finding:
-    kills = [k for rows in pods.values() for k in rows]
-    attrs = [orjson.loads(k[4]) if isinstance(k[4], str) else (k[4] or {}) for k in kills]
-    limit = next(
-        (a.get("limits", {}).get("memory") for a in attrs if a.get("limits", {}).get("memory")),
-        None,
-    )
+    limit: Any = None
     restarts = count = 0
     every: set[datetime] = set()
     for obj, rows in pods.items():
         pod_attrs = [orjson.loads(k[4]) if isinstance(k[4], str) else (k[4] or {}) for k in rows]
+        limit = limit or next(
+            (a["limits"]["memory"] for a in pod_attrs if a.get("limits", {}).get("memory")), None
+        )
         restarts += max((int(a.get("restarts") or 0) for a in pod_attrs), default=0)
         dated = {k[0] for k in rows if k[0] is not None}
         pod_times = dated | _restarts(case, obj, container, dated)

@@ -46,7 +46,7 @@ _REASONS = ("Killing", "OOMKilled", "OOMKilling", "BackOff", "Started")
 
 @dataclass(frozen=True, slots=True)
 class _Episode:
-    """Merged restart windows: when, how many restarts, and the first restart's line."""
+    """Merged restart windows: when, how many restart events (kills, starts), and the first's line."""
 
     lo: datetime
     hi: datetime
