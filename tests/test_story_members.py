@@ -17,11 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from casework.analyzers.cohort import share
 from casework.analyzers.novelty import novelty
 from casework.case import Case
 from casework.contrast import contrast
-from casework.findings import Finding
+from casework.findings import Finding, rate_text
 from casework.report.text import headlines
 from casework.store import Store
 from casework.story import merge
@@ -199,7 +198,7 @@ def test_the_summary_names_each_line_of_inquiry_once() -> None:
 
 
 def test_failure_rates_keep_two_significant_digits() -> None:
-    assert [share(x) for x in (1.0, 0.4518, 0.045, 0.0027, 0.0)] == [
+    assert [rate_text(x) for x in (1.0, 0.4518, 0.045, 0.0027, 0.0)] == [
         "100%", "45%", "4.5%", "0.27%", "0.00%",
     ]  # fmt: skip
 

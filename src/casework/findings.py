@@ -118,6 +118,12 @@ class Finding:
         return out
 
 
+def rate_text(rate: float) -> str:
+    """A failure rate to two significant digits at most: 45%, 4.5%, 0.27% (a 0.27% rate is
+    not "0%")."""
+    return f"{rate:.0%}" if rate >= 0.095 else f"{rate:.1%}" if rate >= 0.0095 else f"{rate:.2%}"
+
+
 def count_text(value: Stat) -> str:
     """``1,192``: a count as findings write it, with thousands separators (anything else as it is)."""
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

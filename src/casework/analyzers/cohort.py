@@ -22,7 +22,7 @@ from casework.contrast import Split, contrast
 from casework.contrast_tables import TableRows
 from casework.contrast_terms import estimated
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding, Severity, Stat, Window
+from casework.findings import Evidence, Finding, Severity, Stat, Window, rate_text
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
 from casework.timeline import (
     RateChange,
@@ -124,12 +124,6 @@ def _failure_groups(case: Case) -> list[tuple[str, int]]:
     return [(f, c) for f, c, _, _ in kept[:MAX_SOURCES]]
 
 
-def share(rate: float) -> str:
-    """A failure rate to two significant digits at most: 45%, 4.5%, 0.27% (a 0.27% rate is
-    not "0%")."""
-    return f"{rate:.0%}" if rate >= 0.095 else f"{rate:.1%}" if rate >= 0.0095 else f"{rate:.2%}"
-
-
 def _finding(
     case: Case,
     table: str,
@@ -151,7 +145,7 @@ def _finding(
         when = when.replace("Before and", "Before")
     about = estimated(s.sample)
     title = (
-        f"{when}{share(s.rate)} of {table}{' where ' + cohort_text if who else ''} fail ({what}:"
+        f"{when}{rate_text(s.rate)} of {table}{' where ' + cohort_text if who else ''} fail ({what}:"
         f" {about}{s.failing_in:,} of {about}{s.total_in:,}) vs {s.baseline_rate:.2%} elsewhere;"
         f" {s.coverage:.0%} of all failures" + (background.suffix() if background else "")
     )

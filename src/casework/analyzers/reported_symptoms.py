@@ -19,7 +19,7 @@ from casework.case import ROUTE_SQL, Case
 from casework.described import Claim, durations, statuses
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding
-from casework.formats.httpfields import duration_unit
+from casework.formats.httpfields import GO_NANOSECONDS, duration_unit
 from casework.notes import description
 from casework.plans.load import case_plans, slow_queries
 from casework.report.text import seconds_text
@@ -186,7 +186,7 @@ def _logged(case: Case) -> tuple[str, str, str, str, str] | None:
         v = f"TRY_CAST(json_extract_string(attrs, '$.\"{key}\"') AS DOUBLE)"
         # An integer too large for a request's milliseconds is a Go duration in ns.
         values.append(
-            f"CASE WHEN {v} >= 1e7 AND {v} = floor({v}) THEN {v} * 1e-6 ELSE {v} END"
+            f"CASE WHEN {v} >= {GO_NANOSECONDS} AND {v} = floor({v}) THEN {v} * 1e-6 ELSE {v} END"
             if factor == 1.0 else f"{v} * {factor}"
         )  # fmt: skip
     # A substring test skips the records without those keys before any JSON is parsed.

@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from casework.analyzers.cohort import share
 from casework.analyzers.error_signatures import ERROR_LEVELS
 from casework.case import ROUTE_SQL, Case
 from casework.contrast_terms import fisher_greater
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding, Window, count_text, iso
+from casework.findings import Evidence, Finding, Window, count_text, iso, rate_text
 from casework.workloads import workload
 
 #: How far either side of a restart its failures may fall (a kill, the pod's start, readiness).
@@ -93,7 +92,8 @@ class _Series:
 @analyzer(key="restart_failures", needs=())
 def restart_failures(case: Case) -> Iterator[Finding]:
     """Failures that come within a minute of a workload's restarts and hardly ever otherwise."""
-    groups = [g for g in _groups(case) if len(g.episodes) <= MAX_EPISODES]
+    # Fewer episodes than a series must fail in cannot explain one: no scan for them.
+    groups = [g for g in _groups(case) if MIN_EPISODES <= len(g.episodes) <= MAX_EPISODES]
     # Per series, the workload whose restarts explain it best.
     best: dict[tuple[str, str], tuple[float, _Series, _Group]] = {}
     for group in groups:
@@ -272,13 +272,13 @@ def _finding(s: _Series, group: _Group, p: float) -> Finding:
     whose = f"{group.name} ({pods} pods)" if pods > 1 and not group.sources else group.name
     title = (
         f"{count_text(s.f_in)} of {count_text(total)} {s.label} came within {seconds} s of a restart of "
-        f"{whose}: {share(inside)} failed then, {share(outside)} at other times "
+        f"{whose}: {rate_text(inside)} failed then, {rate_text(outside)} at other times "
         f"({len(s.hit)} of {len(group.episodes)} restart episodes had failures)"
     )
     unit = "requests" if "route" in s.entities else "records"
     summary = (
-        f"In {s.file}, {share(inside)} of {unit} within {seconds} s of a restart of {whose} failed "
-        f"({count_text(s.f_in)} of {count_text(s.n_in)}), against {share(outside)} at other times "
+        f"In {s.file}, {rate_text(inside)} of {unit} within {seconds} s of a restart of {whose} failed "
+        f"({count_text(s.f_in)} of {count_text(s.n_in)}), against {rate_text(outside)} at other times "
         f"({count_text(s.f_out)} of {count_text(s.n_out)}; one-sided Fisher "
         f"{f'p = {p:.2g}' if p >= 1e-300 else 'p < 1e-300'}). {len(group.episodes)} restart "
         f"episodes ({group.restarts} {group.unit}); {len(s.hit)} had failures. "

@@ -54,6 +54,8 @@ _SUFFIXES = (
 )  # fmt: skip
 #: Unitless duration keys known to be in seconds (nginx ``$request_time``).
 _SECONDS = {"requesttime", "upstreamresponsetime", "responsetime.s"}
+#: An integer "milliseconds" this large (2.8 hours and more) is a Go ``time.Duration`` in ns.
+GO_NANOSECONDS = 10**7
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}
 _norm_cache: dict[str, str] = {}
@@ -105,7 +107,7 @@ def duration_ms(value: Any, factor: float) -> float | None:
     if isinstance(value, int | float):
         # An integer too large for milliseconds of one request (2.8 hours and more) is a Go
         # time.Duration in ns (Traefik's ``Duration``: 120 ms is 120000000).
-        if factor == 1.0 and isinstance(value, int) and value >= 10**7:
+        if factor == 1.0 and isinstance(value, int) and value >= GO_NANOSECONDS:
             factor = 1e-6
         return float(value) * factor
     if isinstance(value, str) and 0 < len(value) <= 64:
