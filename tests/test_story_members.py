@@ -272,3 +272,52 @@ def test_a_new_format_is_counted_and_dated_on_every_record_when_the_stream_allow
     sampled = next(f for f in novelty.run(case) if f.key == "FIELD_FORMAT")
     assert "in the sample" in sampled.title and "count_in_sample" in sampled.stats
     assert int(sampled.stats["count_in_sample"] or 0) < len(new_lines)
+
+
+def test_a_duration_the_failures_all_ran_to_is_a_limit_not_who_fails() -> None:
+    """Partner calls time out at exactly 10,000 ms, more often in one region; the successes
+    took 20-900 ms. A second case's failures are slow database reads spread over 3-9 s: that
+    duration can be a cause, and stays a cohort."""
+    rng = random.Random(8)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE r (id INTEGER, ts TIMESTAMPTZ, region VARCHAR, elapsed_ms DOUBLE,"
+        " db_ms DOUBLE, ok BOOLEAN)"
+    )
+    rows = []
+    for i in range(5000):
+        region = rng.choice(["eu", "us", "ap"])
+        fails = rng.random() < (0.25 if region == "eu" else 0.01)
+        elapsed = 10000.0 if fails else round(rng.uniform(20, 900), 1)
+        slow_db = round(rng.uniform(3000, 9000), 1) if fails else round(rng.uniform(1, 400), 1)
+        rows.append((i, START + timedelta(seconds=i), region, elapsed, slow_db, not fails))
+    con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?, ?)", rows)
+    timeouts = contrast(
+        con, "SELECT * FROM r", "NOT ok", columns=("region", "elapsed_ms"), attrs=None
+    )
+    assert timeouts and all("elapsed_ms" not in s.describe() for s in timeouts)
+    assert "region" in timeouts[0].describe()
+    slow = contrast(con, "SELECT * FROM r", "NOT ok", columns=("region", "db_ms"), attrs=None)
+    assert slow and "db_ms" in slow[0].describe()
+
+
+def test_a_duration_written_as_one_value_from_the_onset_is_not_a_new_format(
+    tmp_path: Path,
+) -> None:
+    """From the onset every 10th call times out and logs ``elapsed_ms: 10000`` (before, every
+    duration had a fraction), and every 10th payment writes ``amount: "0E-8"`` (a number
+    serializer's zero): one value each, but only the amount is a new way of writing values."""
+    store = Store(tmp_path / "case.duckdb")
+    rng = random.Random(4)
+    for i in range(3000):
+        ts = START + timedelta(seconds=i)
+        late = i >= 2000 and i % 10 == 0
+        elapsed = 10000 if late else round(rng.uniform(20, 900), 1) + 0.1
+        amount = "0E-8" if late else f"{rng.randint(1, 900)}.{rng.randint(10, 99)}"
+        attrs = f'{{"elapsed_ms":{elapsed},"amount":"{amount}"}}'
+        store.add("events", ("api.jsonl", i + 1, i + 1, ts, "info", None, None,
+                             "payment captured", "t1", attrs))  # fmt: skip
+    store.close()
+    found = [f for f in novelty.run(Case.open(str(tmp_path / "case.duckdb")))
+             if f.key == "FIELD_FORMAT"]  # fmt: skip
+    assert [f.entities["field"] for f in found] == ["amount"]

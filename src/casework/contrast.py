@@ -53,6 +53,7 @@ from casework.contrast_terms import (
     fisher_greater,
     value_sql,
 )
+from casework.formats.httpfields import duration_unit
 
 ID_DISTINCT_SHARE = 0.2
 ID_MIN_DISTINCT = 100
@@ -235,6 +236,8 @@ def _profile(
             k for k, kind in kinds.items()
             if kind == "categorical" and (k in writers or re.search(OUTCOME_NAME, k))
         ],
+    ) | _limits(
+        con, [k for k, kind in kinds.items() if kind == "numeric" and duration_unit(display(k))]
     )  # fmt: skip
     out = []
     ok_all = total_all - failing_all
@@ -302,6 +305,25 @@ def _outcome_fields(con: duckdb.DuckDBPyConnection, named: list[str]) -> set[str
         [named, named],
     ).fetchall()
     return {str(k) for k, only, all_ in rows if only and only >= OUTCOME_SHARE * all_}
+
+
+def _limits(con: duckdb.DuckDBPyConnection, keys: list[str]) -> set[str]:
+    """Of duration-named keys (``elapsed_ms``, ``took``), those whose failing records nearly
+    all (``OUTCOME_SHARE``) ran to one value that no succeeding record reached: a limit (a
+    timeout of 10000 ms). The failures' duration says how they ended, not whom they hit."""
+    if not keys:
+        return set()
+    rows = con.execute(
+        "WITH f AS (SELECT k, TRY_CAST(v AS DOUBLE) x, sum(w) n FROM _cw_long"
+        "  WHERE fail AND k IN (SELECT unnest(?::VARCHAR[])) GROUP BY k, x),"
+        " top AS (SELECT k, arg_max(x, n) x, max(n) n, sum(n) total FROM f GROUP BY k),"
+        " ok AS (SELECT k, max(TRY_CAST(v AS DOUBLE)) hi FROM _cw_long"
+        "  WHERE NOT fail AND k IN (SELECT unnest(?::VARCHAR[])) GROUP BY k)"
+        " SELECT top.k FROM top LEFT JOIN ok USING (k)"
+        " WHERE top.n >= ? * top.total AND (ok.hi IS NULL OR ok.hi < top.x)",
+        [keys, keys, OUTCOME_SHARE],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def _mirrors_outcome(stats: list[Any]) -> bool:

@@ -20,6 +20,7 @@ from casework.case import Case
 from casework.contrast import fisher_greater
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
+from casework.formats.httpfields import duration_unit
 from casework.shifts import ERROR_LEVELS, STREAM_SQL
 from casework.timeline import minute
 
@@ -229,16 +230,20 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
         f"WITH vals AS (SELECT s, k, value, count(*) n, min(ts) first, {SHAPE_SQL} shape"
         "  FROM _nov_vals GROUP BY s, k, value),"
         " per AS (SELECT s, k, shape, sum(n) n, min(first) first,"
-        "  arg_min(left(value, 80), first) ex FROM vals GROUP BY ALL),"
+        "  arg_min(left(value, 80), first) ex, count(*) distinct_values FROM vals GROUP BY ALL),"
         " keyed AS (SELECT s, k, min(first) k0, sum(n) total FROM vals GROUP BY s, k"
         "  HAVING count(DISTINCT shape) <= ?)"
-        " SELECT per.s, per.k, per.shape, per.n, per.first, per.ex, keyed.total"
+        " SELECT per.s, per.k, per.shape, per.n, per.first, per.ex, keyed.total, per.distinct_values"
         " FROM per JOIN keyed USING (s, k) WHERE per.n >= ? AND epoch(per.first) - epoch(keyed.k0) > ?"
         " ORDER BY per.s, per.k, per.shape",
         (MAX_SHAPES_PER_KEY, MIN_COUNT, MARGIN * span),
     )
     counted = []
-    for s, k, shape, n, first, example, total in rows:
+    for s, k, shape, n, first, example, total, distinct in rows:
+        if distinct == 1 and duration_unit(str(k)) is not None:
+            # One duration from then on (elapsed_ms 10000 ×129) is a limit the failures ran
+            # to, a timeout: a new value, not a new way of writing values.
+            continue
         # Only the few late shapes get the count of their key's values before them.
         row = case.one(
             "SELECT count(*) FROM _nov_vals WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
