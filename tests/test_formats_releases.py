@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+from casework.formats.description import named
 from casework.formats.description import sniff as sniff_description
 from casework.formats.releases import sniff as sniff_releases
 from casework.model import ChangeRecord
+from casework.pipeline import Options, investigate
 from formats_support import fixture, kind_of, parse
 
 
@@ -56,3 +59,25 @@ def test_description_rejects_tables_and_code() -> None:
     assert sniff_description(sql) == 0.0
     prose = b"Hi team, after the deploy, refunds fail for new accounts.\nIt started at 14:05.\n"
     assert sniff_description(prose * 3) > 0.5
+
+
+def test_a_terse_description_is_read_when_its_name_says_it_is_one(tmp_path: Path) -> None:
+    """Four words are too few for the prose sniff; a file named for a ticket holds the case
+    description all the same. The same words under another name, a one-word status file, and
+    a ticket-named file of key/value lines or timestamped lines are not descriptions."""
+    terse = b"Orders fail with 500."
+    assert sniff_description(terse) == 0.0
+    for name in ("ticket.md", "case.txt", "CASE-1234", "notes/issue_42.txt", "README.md"):
+        assert named(name, terse), name
+    assert not named("orders.log", terse) and not named("status.txt", b"ok\n")
+    assert not named("ticket.md", b"priority: P1\nstatus: open\n")
+    assert not named("case.txt", b"2026-11-26 10:14:05 order 17 failed\n")
+    assert not named("ticket.md", b'{"title": "Orders fail"}')
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "ticket.md").write_bytes(terse)
+    (bundle / "orders.log").write_bytes(terse)
+    run = investigate(bundle, tmp_path / "out", Options(workers=1))
+    kinds = {e.path: e.kind for e in run.inventory}
+    assert kinds["ticket.md"] == "description" and kinds["orders.log"] != "description"
+    assert run.description == "Orders fail with 500."

@@ -45,6 +45,28 @@ def sniff(head: bytes) -> float:
     return 0.75 if any(_HEADING.match(line) for line in lines[:40]) else 0.6
 
 
+#: Names a case description goes by (``ticket.txt``, ``CASE-1234``), before any extension.
+_DESCRIPTION_NAME = re.compile(
+    r"(?i)(?:^|[_-])(?:ticket|case|description|issue|problem|summary)(?:[-_ ]?\d+)?(?:\.txt)?$"
+)
+
+
+def named(name: str, head: bytes) -> bool:
+    """A short text too terse for the sniff ("Orders fail with 500.") is the case description
+    when its name says so (a Markdown file, ``ticket.txt``): at most ten lines of words, none
+    starting with a time, not ``key: value`` lines, not JSON or markup."""
+    base = name.rsplit("/", 1)[-1]
+    if not (base.lower().endswith(".md") or _DESCRIPTION_NAME.search(base)):
+        return False
+    lines = text_lines(head, 20)
+    return (
+        0 < len(lines) <= 10
+        and not lines[0].lstrip().startswith(("{", "[", "<"))
+        and all(any(c.isalpha() for c in line) and not _starts_with_time(line) for line in lines)
+        and not any(_KEY_VALUE.match(line) for line in lines)
+    )
+
+
 def _starts_with_time(line: str) -> bool:
     found = find_any(line)
     return found is not None and found[2].start <= 1

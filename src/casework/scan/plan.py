@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from casework.bundle import Member
-from casework.formats import Format, sniff
+from casework.formats import Format, description, sniff
 from casework.inventory import FileEntry
 from casework.redact import RedactionPolicy, Redactor
 from casework.remote import storage_error
@@ -121,6 +121,8 @@ def _sniffed(member: Member, entry: FileEntry) -> tuple[Format | None, bytes]:
         entry.reason = "empty file"
         return None, head
     fmt, _confidence = sniff(head)
+    if fmt is None and description.named(member.name, head):
+        fmt = description.FORMAT
     if fmt is None:
         entry.reason = _unknown_reason(head)
     return fmt, head
