@@ -6,6 +6,7 @@ from casework.analyzers.changepoints import changepoints
 from casework.analyzers.cohort import cohort
 from casework.analyzers.env_diff import env_diff
 from casework.analyzers.error_signatures import error_signatures
+from casework.analyzers.failure_values import failure_values
 from casework.analyzers.har_auth import har_auth
 from casework.analyzers.har_big_payloads import har_big_payloads
 from casework.analyzers.har_cors import har_cors
@@ -76,6 +77,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     net_zero_window,
     error_signatures,
     quiet_failures,
+    failure_values,
     changepoints,
     cohort,
     what_changed,
