@@ -226,3 +226,16 @@ def test_a_rise_still_going_at_the_end_of_the_window_is_no_burst() -> None:
     flagged = bursts(hits, totals)
     assert not flagged[177:].any()
     assert flagged[90]
+
+
+def test_a_burst_the_last_buckets_return_from_is_a_burst() -> None:
+    """A spike every 12 buckets, the last one four buckets before the logs end and over by
+    then: like the others it is set aside, and no change of rate is left to report."""
+    totals = np.full(240, 800.0)
+    hits = np.full(240, 40.0)
+    hits[5:240:12] = 300.0
+    hits[236] = 300.0  # the last spike; the three buckets after it are back to normal
+    flagged = bursts(hits, totals)
+    assert flagged[236] and flagged[5:240:12].all() and flagged.sum() == 21
+    shift = rate_shift(hits.tolist(), totals.tolist())
+    assert shift is None or shift.p_value > 1e-3

@@ -48,6 +48,9 @@ FIREFOX = HAR / "mitmproxy__har_files_firefox.har"
         ("page loads hang for a few seconds", [1_000.0]),
         ("slow in the last few minutes; fine a few hours ago", []),  # spans of time
         ("it takes several minutes, and it froze every few minutes", [60_000.0]),
+        # a period's range is not a wait; a wait's range is read at its upper end
+        ("pages freeze for about 3 seconds, maybe every 10-15 minutes", [3_000.0]),
+        ("the export takes 10-15 minutes to load", [900_000.0]),
     ],
 )
 def test_reported_waits_are_read(text: str, ms: list[float]) -> None:

@@ -321,3 +321,23 @@ def test_a_duration_written_as_one_value_from_the_onset_is_not_a_new_format(
     found = [f for f in novelty.run(Case.open(str(tmp_path / "case.duckdb")))
              if f.key == "FIELD_FORMAT"]  # fmt: skip
     assert [f.entities["field"] for f in found] == ["amount"]
+
+
+def test_clients_with_one_failure_each_are_no_set_that_fails() -> None:
+    """Checkout fails 2% of the time whoever calls it; 2,500 clients make a few calls each. The
+    clients with a failure, picked for their rate, would look like a cohort (one failure in
+    four calls is 25%); the route is what the failures share."""
+    rng = random.Random(9)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE r (id INTEGER, ts TIMESTAMPTZ, client VARCHAR, route VARCHAR,"
+                " ok BOOLEAN)")  # fmt: skip
+    rows = []
+    for i in range(40000):
+        route = rng.choice(["/api/checkout"] + ["/api/products"] * 9)
+        fails = route == "/api/checkout" and rng.random() < 0.02
+        client = f"10.2.{rng.randint(0, 9)}.{rng.randint(2, 251)}"
+        rows.append((i, START + timedelta(seconds=i), client, route, not fails))
+    con.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?)", rows)
+    splits = contrast(con, "SELECT * FROM r", "NOT ok", columns=("client", "route"), attrs=None)
+    assert splits and all("client" not in s.describe() for s in splits)
+    assert "route = /api/checkout" in splits[0].describe()

@@ -141,9 +141,12 @@ def bursts(h: np.ndarray, t: np.ndarray) -> np.ndarray:
         )
 
     # Past the start, the other side judges alone. Past the end the rate could be anything:
-    # logs are collected while it still fails, so a rise at the end is a step, not a burst.
+    # logs are collected while it still fails, so a rise that lasts to the end is a step, not
+    # a burst. One the last buckets return from is a burst: near the end, every bucket after
+    # it is its right side (the last bucket has none).
     left = rate(idx - BURST_WIDTH - BURST_NEIGHBOURS, idx - BURST_WIDTH, 0.0)
-    right = rate(idx + 1 + BURST_WIDTH, idx + 1 + BURST_WIDTH + BURST_NEIGHBOURS, 1.0)
+    far = rate(idx + 1 + BURST_WIDTH, idx + 1 + BURST_WIDTH + BURST_NEIGHBOURS, np.nan)
+    right = np.where(np.isnan(far), rate(idx + 1, idx + 1 + BURST_WIDTH, 1.0), far)
     expected = np.maximum(t * np.maximum(left, right), 1e-9)
     flagged = np.asarray((poisson.sf(h - 1, expected) < BURST_P) & (h >= 5), dtype=bool)
     found = np.nonzero(flagged)[0]

@@ -27,6 +27,9 @@ from casework.contrast_terms import (
 )
 
 MIN_SUPPORT = 5
+#: A value with fewer failures is no concentration: picked for its rate from hundreds, one
+#: failure in four requests looks like 25% by chance.
+MIN_VALUE_FAILURES = 3
 MAX_VALUES_PER_KEY = 400
 MAX_SET_VALUES = 6
 TOP_TERMS = 12
@@ -47,7 +50,11 @@ def categorical(
         [key, MIN_SUPPORT, MAX_VALUES_PER_KEY],
     ).fetchall()
     base = failing_all / total_all
-    vals = [(str(v), float(f or 0), float(t)) for v, f, t in rows if (f or 0) / t > base]
+    vals = [
+        (str(v), float(f or 0), float(t))
+        for v, f, t in rows
+        if (f or 0) / t > base and (f or 0) >= MIN_VALUE_FAILURES
+    ]
     vals.sort(key=lambda x: (-x[1] / x[2], -x[2], x[0]))
     best: tuple[float, int] = (0.0, 0)
     fi = ti = 0.0

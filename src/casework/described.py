@@ -61,9 +61,11 @@ _SLOWNESS = re.compile(
     r"|p\d\d(?:\.\d+)?|percentile\w*|duration\w*)\b",
     re.IGNORECASE,
 )
-#: Words before a duration that make it a period or a span of time, not a wait.
+#: Words before a duration that make it a period or a span of time, not a wait (also before
+#: a range's upper end: "every 10-15 minutes").
 _PERIOD_BEFORE = re.compile(
-    r"\b(?:every|each|per|once|last|past|since|within|over|in the)\s+(?:the\s+)?(?:last\s+)?$",
+    r"\b(?:every|each|per|once|last|past|since|within|over|in the)\s+(?:the\s+)?(?:last\s+)?"
+    r"(?:\d+(?:[.,]\d+)?\s*(?:-|–|to|or)\s*)?$",
     re.IGNORECASE,
 )
 _AGO_AFTER = re.compile(r"^\s*(?:ago|later|earlier)\b", re.IGNORECASE)
