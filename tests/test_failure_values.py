@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -116,3 +117,49 @@ def test_failures_spread_over_many_addresses_name_no_one_nor_their_date(tmp_path
     ]  # fmt: skip
     (bundle / "backup.log").write_text("\n".join(backups) + "\n")
     assert _values(bundle, tmp_path / "out") == []
+
+
+def test_one_merchant_named_by_every_new_failure_is_in_the_story(tmp_path: Path) -> None:
+    """Charges fail for one merchant since a moment (its gateway credentials rotated); the
+    merchant is only in the message text (``merchant m-4417``: the miner makes it ``m-<*>``),
+    among steady declines for merchants all over. The failures also carry an error code and
+    a stack frame, the same in each."""
+    rng = random.Random(3)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    target = f"m-{rng.randint(1000, 9999)}"
+    t = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    onset = t + timedelta(minutes=100)
+    lines, rejected = [], 0
+    while t < onset + timedelta(minutes=80):
+        t += timedelta(milliseconds=rng.randint(50, 900))
+        merchant, amount = (
+            f"m-{rng.randint(100, 999)}",
+            f"{rng.randint(1, 500)}.{rng.randint(0, 99):02d}",
+        )
+        if t >= onset and rng.random() < 0.08:
+            rejected += 1
+            level, text = (
+                "error",
+                f"charge failed for merchant {target} amount {amount} EUR: gateway auth rejected"
+                " (401) code 0x80070005 at com.pay.Gateway.charge(Gateway.java:212)",
+            )
+        elif rng.random() < 0.01:
+            level, text = (
+                "error",
+                f"charge failed for merchant {merchant} amount {amount} EUR: card_declined",
+            )
+        else:
+            level, text = "info", f"charge ok for merchant {merchant} amount {amount} EUR"
+        lines.append(json.dumps({"ts": t.isoformat(), "level": level, "logger": "payments.charge",
+                                 "msg": text, "trace_id": f"{rng.getrandbits(64):016x}"}))  # fmt: skip
+    (bundle / "payments.jsonl").write_text("\n".join(lines) + "\n")
+    run = investigate(bundle, tmp_path / "out", Options(workers=1))
+    # the constant error code and the stack frame's file are in every failure too: not who
+    [value] = [f for f in run.findings if f.key == "FAILURE_VALUE"]
+    assert value.subject == target and "every one of" in value.title
+    assert "0x8007" not in value.title and "Gateway.java" not in value.title
+    assert value.stats["records"] == value.stats["total"] == rejected
+    story = run.findings[0]
+    assert story.key == "INCIDENT" and f"the failures name {target} ({rejected:,} of" in story.title
+    assert value.id in story.related

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 
 from casework.contrast import OUTCOME_NAME
-from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window
+from casework.findings import SEVERITY_WEIGHT, Evidence, Finding, Stat, Window, count_text
 from casework.story_phrases import gap_text, how_much, minute_text, what_fails, who
 
 #: The key of a merged story.
@@ -79,13 +79,19 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             continue
         # Other cohorts of the same failures in the same stream are variants of this one; what
         # the kubelet says of the pods whose restarts the failures come with is why they restart.
+        # So is the value the failures of its messages name (a merchant, an address).
         restarted = {o for m in members for o in _objects(m)}
+        templates = {t for m in (anchor, *members) for t in _templates(m)}
         members += [
             f
             for f in items
             if f.id not in used
             and f not in members
-            and (_variant(anchor, f) or (f.key.startswith("K8S_") and _objects(f) & restarted))
+            and (
+                _variant(anchor, f)
+                or (f.key.startswith("K8S_") and _objects(f) & restarted)
+                or (f.key == "FAILURE_VALUE" and _templates(f) & templates)
+            )
         ]
         used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
@@ -180,6 +186,15 @@ def _objects(f: Finding) -> set[str]:
     return {o for o in named if o.startswith("Pod/")}
 
 
+def _templates(f: Finding) -> set[str]:
+    """The template a finding is about: its template id, or the subject of a template series."""
+    if "template_id" in f.entities:
+        return {str(f.entities["template_id"])}
+    if f.entities.get("series") == "template":
+        return {str(f.entities.get("subject", ""))}
+    return set()
+
+
 def _variant(anchor: Finding, f: Finding) -> bool:
     same = ("file", "failure")
     return (
@@ -260,6 +275,14 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     how = how_much(cohort, cp, onset)
     if how:
         title += f": {how}"
+    # Whom the failures name, when no cohort says who.
+    whom = sorted((m for m in members if m.key == "FAILURE_VALUE"), key=lambda m: -m.score)[:1]
+    if whom and not (cohort is not None and who(cohort)):
+        v = whom[0]
+        title += (
+            f"; the failures name {v.entities['value']}"
+            f" ({count_text(v.stats.get('records'))} of {count_text(v.stats.get('total'))})"
+        )
     if change is not None:
         at = change.stats.get("change_epoch")
         gap = (
@@ -276,7 +299,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     when = [m for m in members if m.key == "FAILURES_AT_RESTARTS" and m not in also][:1]
     why = sorted((m for m in members if m.key.startswith("K8S_")), key=_why_order)[:1]
     wire = [m for m in members if m.key in NETWORK][:1]
-    named = [*also, *new, *when, *why, *wire]
+    named = [*also, *new, *whom, *when, *why, *wire]
     everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -305,6 +328,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         summary=(
             f"Hypothesis: {title}. "
             + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
+            + "".join(f"Whom they name: {f.title}. " for f in whom)
             + "".join(f"It fails at restarts: {f.title}. " for f in when)
             + "".join(f"Why they restart: {f.title}. " for f in why)
             + "".join(f"On the network: {f.title}. " for f in wire)

@@ -6,11 +6,14 @@ cohort sees it. A failure message is a template whose text says something
 failed (``quiet_failures.FAILURE_WORDS``) or whose records are at error level.
 Each of its records is matched against the template (one group per wildcard);
 in each place, the most common value is reported when it holds a large share
-of the records and the place holds other values too (a place with one value
-is part of the message, and a place of all-different values names no one).
+of the records (a place of all-different values names no one; one whose every
+record names the same merchant names it most clearly, when the value is an
+identifier: digits in it, or a prefix such as ``m-`` before it in the template).
 One finding per value, with every failure message it leads. Short numbers
-(ports, counts, codes), dates and times are not who fails. Messages of very large templates are
-read from a deterministic sample.
+(ports, counts, codes), dates and times are not who fails, unless an identifier's
+prefix stands before them in the template (``m-<*>``: the merchant m-4417); nor
+are a stack frame's source files and hex error codes. Messages of very large
+templates are read from a deterministic sample.
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ MIN_SHARE = 0.3
 MAX_TEMPLATES = 12
 SAMPLE = 5000
 MAX_FINDINGS = 4
+#: A source file in a stack frame, a hex error code: where and what, never who.
+_NEVER_WHO = re.compile(
+    r"(?i)[\w$.\-/]+\.(?:go|py|java|kt|scala|groovy|js|mjs|cjs|ts|tsx|jsx|rb|cs|php|c|cpp|cxx|h"
+    r"|hpp|exs|erl|swift|lua|dart)|0x[0-9a-f]+"
+)
 #: Ports, counts, status codes, uids say how, not who; dates and times say when.
 _NOT_WHO = re.compile(
     r"\d{1,5}|(?:19|20)\d\d[./-]\d\d[./-]\d\d\b.*|\d\d[./-]\d\d[./-](?:19|20)\d\d\b.*"
@@ -101,7 +109,9 @@ def _leads(
 ) -> Iterator[tuple[str, _Lead]]:  # fmt: skip
     """Each place's leading value in the records of one template, where it leads enough; a
     value in the same records as an earlier place's (a host and its address) is its alias."""
-    rx = param_pattern(tuple(tok.replace(WILDCARD, VAR) for tok in pattern.split(" ")))
+    tokens = pattern.split(" ")
+    rx = param_pattern(tuple(tok.replace(WILDCARD, VAR) for tok in tokens))
+    prefixes = [p for tok in tokens for p in _prefixes(tok)]
     found: list[tuple[int, tuple[str, ...]]] = []
     for i, (_, _, _, message) in enumerate(records):
         m = rx.match(" ".join(message.split()))
@@ -112,10 +122,19 @@ def _leads(
     for place in range(width):
         counts = Counter(g[place] for _, g in found if g[place])
         ranked = counts.most_common(2)
-        if len(ranked) < 2:
-            continue  # one value: part of the message, not a place that names someone
+        if not ranked:
+            continue
         value, count = ranked[0]
-        if count < MIN_COUNT or count < MIN_SHARE * len(found) or _NOT_WHO.fullmatch(value):
+        prefix = prefixes[place] if place < len(prefixes) else None
+        if (
+            count < MIN_COUNT
+            or count < MIN_SHARE * len(found)
+            or (prefix is None and _NOT_WHO.fullmatch(value))
+            or _NEVER_WHO.fullmatch(value)
+            or (len(counts) == 1 and prefix is None and not any(c.isdigit() for c in value))
+        ):
+            # One word in every record is likely a constant the miner took for a value
+            # (``tty=NODEVssh``); one identifier (an address, ``standard-v2``) names someone.
             continue
         held = frozenset(i for i, g in found if g[place] == value)
         same = next((lead for _, lead, h in leads if h == held), None)
@@ -124,12 +143,26 @@ def _leads(
             continue
         lead = _Lead(
             template=template, pattern=pattern, count=count, matched=len(found),
-            distinct=len(counts), runner_up=ranked[1], sampled=sampled,
-            records=[records[i] for i in sorted(held)[:2]],
+            distinct=len(counts),
+            runner_up=(f"{prefix or ''}{ranked[1][0]}", ranked[1][1]) if len(ranked) > 1 else None,
+            sampled=sampled, records=[records[i] for i in sorted(held)[:2]],
         )  # fmt: skip
-        leads.append((value, lead, held))
+        leads.append((f"{prefix or ''}{value}", lead, held))
     for value, lead, _ in leads:
         yield value, lead
+
+
+#: Literal text before a wildcard that makes its value an identifier (``m-<*>``, ``acct_<*>``,
+#: ``#<*>``): the value is shown with it, and is one even when it is a short number.
+_ID_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]*[-_#]|#")
+
+
+def _prefixes(token: str) -> list[str | None]:
+    """Per wildcard of a template token: the identifier prefix its value is shown with, or None."""
+    parts = token.split(WILDCARD)
+    if len(parts) == 2 and not parts[1] and _ID_PREFIX.fullmatch(parts[0]):
+        return [parts[0]]
+    return [None] * (len(parts) - 1)
 
 
 def _finding(value: str, leads: list[_Lead]) -> Finding:
@@ -159,7 +192,10 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
         severity=severity,
         score=round(min(0.7, 0.35 + 0.3 * share), 4),
         title=(
-            f'{named} is in {top.count:,} of {top.matched:,} records of "{_short(top.pattern)}"'
+            f'{named} is in every one of the {top.count:,} records of "{_short(top.pattern)}"'
+            f"{sample}{more}"
+            if top.distinct == 1
+            else f'{named} is in {top.count:,} of {top.matched:,} records of "{_short(top.pattern)}"'
             f"{sample} ({rate_text(share)}; {top.distinct - 1:,} other values there){more}"
         ),
         summary=(
