@@ -448,6 +448,32 @@ def test_a_real_page_load_is_split_into_the_site_third_parties_and_idle_time(
     assert f.stats["span_ms"] == pytest.approx(max(b for _, b in spans), abs=0.1)
     assert f.stats["busy_ms"] == pytest.approx(busy, abs=0.1)
     assert f.entities["site"] == "cnn.com"
+    # The browser's own page timings, counted from the first request's start.
+    (page,) = json.loads(har.read_text())["log"]["pages"]
+    offset = (
+        datetime.fromisoformat(page["startedDateTime"].replace("Z", "+00:00")) - first
+    ).total_seconds() * 1000
+    load = offset + page["pageTimings"]["onLoad"]
+    assert f.stats["load_ms"] == pytest.approx(load, abs=0.1)
+    assert f.stats["content_loaded_ms"] == pytest.approx(
+        offset + page["pageTimings"]["onContentLoad"], abs=0.1
+    )
+    assert f.stats["after_load_requests"] == sum(1 for _, b in spans if b > load)
+    assert "the load event at" in f.title and "DOMContentLoaded" in f.title
+
+
+def test_a_page_without_page_timings_says_nothing_of_them(tmp_path: Path) -> None:
+    from casework.analyzers.har_page_load import har_page_load
+
+    entries = [
+        har_entry(f"2026-01-01T10:00:0{i // 5}.{i % 5 * 150:03d}Z", "GET",
+                  f"https://www.shop.example/a{i}.js", 200, time=900)
+        for i in range(12)
+    ]  # fmt: skip
+    for e in entries:
+        e["pageref"] = "page_1"
+    (f,) = list(har_page_load.run(load_case(tmp_path, [write_har(tmp_path / "shop.har", entries)])))
+    assert "load_ms" not in f.stats and "load event" not in f.title
 
 
 def test_third_parties_that_keep_a_page_loading_are_named(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Where a page's load time went: its requests' span, the time nothing was in flight, and
-the third parties that kept it going after the site's own last response.
+"""Where a page's load time went: its requests' span, the time nothing was in flight, the
+third parties that kept it going after the site's own last response, and when the browser
+fired DOMContentLoaded and the load event (the HAR's page timings).
 
 A page (the HAR's ``pageref``) lasts from its first request's start to its last
 response's end. The time no request was in flight is the browser's own work
@@ -81,6 +82,26 @@ def _page(file: str, page: str, reqs: list[Req]) -> Finding | None:
             f"; the last {seconds_text(tail / 1000)} ({tail / total:.0%}) only third parties"
             f" ({shown}) after {site}'s last response"
         )
+    load = _load_events(reqs, start)
+    load_stats: dict[str, float | int] = {}
+    load_text = ""
+    if load is not None:
+        content_at, load_at = load
+        after = [r for _, b, r in spans if load_at is not None and b > load_at]
+        if content_at is not None:
+            load_stats["content_loaded_ms"] = round(content_at, 1)
+            load_text = f"DOMContentLoaded at {seconds_text(content_at / 1000)}"
+        if load_at is not None:
+            load_stats |= {"load_ms": round(load_at, 1), "after_load_requests": len(after)}
+            load_text = f"the load event at {seconds_text(load_at / 1000)}" + (
+                f" (DOMContentLoaded {seconds_text(content_at / 1000)})" if content_at else ""
+            )
+            if after and total - load_at >= SHOWN_TAIL * total:
+                load_text += (
+                    f", {count_of(len(after), 'request')} going on"
+                    f" {seconds_text((total - load_at) / 1000)} after it"
+                )
+        title += f"; the browser timed {load_text}"
     severity: Severity = "medium" if late and tail >= TAIL_SHARE * total else "low"
     last = max(spans, key=lambda s: s[1])[2]
     return Finding(
@@ -98,6 +119,13 @@ def _page(file: str, page: str, reqs: list[Req]) -> Finding | None:
             f"{seconds_text(busy / 1000)} of it; the rest is the browser's own work or waits "
             f"between requests. {site}'s last response ended at {seconds_text(own_end / 1000)}"
             + (f"; {count_of(len(late), 'third-party request')} went on after it." if late else ".")
+            + (
+                f" The browser timed {load_text} (the HAR's page timings, counted here from the"
+                " first request's start): the user waits up to the load event; requests after"
+                " it are beacons, ads and lazy content."
+                if load_text
+                else ""
+            )
         ),
         window=window([start, start + timedelta(milliseconds=total)]),
         entities={"page": name, "site": site},
@@ -111,6 +139,7 @@ def _page(file: str, page: str, reqs: list[Req]) -> Finding | None:
             "third_party_hosts": len(third_hosts),
             "site_end_ms": round(own_end, 1),
             "third_party_tail_ms": round(max(tail, 0.0), 1),
+            **load_stats,
         },
         evidence=(entries(file, [reqs[0], *sorted(late, key=lambda r: -(r.duration_ms or 0))]),),
         next_steps=(
@@ -118,6 +147,24 @@ def _page(file: str, page: str, reqs: list[Req]) -> Finding | None:
             "profile in the browser's developer tools).",
             "Load the page with the third parties blocked and compare its load time.",
         ),
+    )
+
+
+def _load_events(reqs: list[Req], start: datetime) -> tuple[float | None, float | None] | None:
+    """When DOMContentLoaded and the load event fired, in ms after the first request's start,
+    from the page timings the browser wrote (None: the HAR has none)."""
+    timed = next((r.attrs for r in reqs if "page.started" in r.attrs), None)
+    if timed is None:
+        return None
+    try:
+        page_start = datetime.fromisoformat(str(timed["page.started"]))
+    except ValueError:
+        return None
+    offset = (page_start - start).total_seconds() * 1000
+    content, load = timed.get("page.content_loaded_ms"), timed.get("page.load_ms")
+    return (
+        offset + float(content) if isinstance(content, int | float) else None,
+        offset + float(load) if isinstance(load, int | float) else None,
     )
 
 

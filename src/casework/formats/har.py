@@ -12,7 +12,7 @@ from typing import BinaryIO
 from casework.formats.base import Format, ParseContext
 from casework.model import Record
 from casework.net.har import looks_like_har, read
-from casework.net.har_entry import entry_record
+from casework.net.har_entry import entry_record, page_timings
 
 #: A HAR is one JSON document; beyond this it is refused rather than exhausting memory.
 MAX_HAR_BYTES = 1 << 30
@@ -35,9 +35,10 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[Record]:
     if log.error:
         ctx.bad(1, log.error)
         return
+    pages = page_timings(log.pages)
     for index, entry in enumerate(log.entries, start=1):
         try:
-            yield entry_record(index, entry)
+            yield entry_record(index, entry, pages)
         except (TypeError, ValueError, AttributeError) as exc:
             ctx.bad(index, f"entry {index}: {type(exc).__name__}")
 

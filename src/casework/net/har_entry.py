@@ -31,8 +31,31 @@ REQUEST_HEADERS = (
 MAX_BODY = 65536
 
 
-def entry_record(index: int, entry: dict[str, Any]) -> RequestRecord:
-    """The request row of the ``index``-th (1-based) entry."""
+def page_timings(pages: list[Any]) -> dict[str, dict[str, Any]]:
+    """Per page id, what the browser timed of it: the page's start and, in ms after it, when
+    DOMContentLoaded and the load event fired (``pageTimings``; -1 or absent: not timed)."""
+    out: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        if not isinstance(page, dict) or not isinstance(page.get("id"), str):
+            continue
+        started = _time(page.get("startedDateTime"))
+        timed = page.get("pageTimings")
+        if not isinstance(timed, dict):
+            continue
+        facts: dict[str, Any] = {}
+        for name, key in (("onContentLoad", "page.content_loaded_ms"), ("onLoad", "page.load_ms")):
+            value = timed.get(name)
+            if started is not None and _is_number(value) and value >= 0:
+                facts[key] = round(float(value), 1)
+        if facts and started is not None:
+            out[page["id"]] = {"page.started": started.isoformat(), **facts}
+    return out
+
+
+def entry_record(
+    index: int, entry: dict[str, Any], pages: dict[str, dict[str, Any]] | None = None
+) -> RequestRecord:
+    """The request row of the ``index``-th (1-based) entry, with its page's timings."""
     req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
     assert isinstance(req, dict)
     resp = response(entry)
@@ -44,6 +67,8 @@ def entry_record(index: int, entry: dict[str, Any]) -> RequestRecord:
     for key in ("pageref", "serverIPAddress", "connection"):
         if entry.get(key) not in (None, ""):
             attrs[key] = entry[key]
+    if pages and isinstance(entry.get("pageref"), str):
+        attrs.update(pages.get(entry["pageref"], {}))
     _timings(timings(entry), attrs)
     if error_text(entry):
         attrs["error"] = error_text(entry)
