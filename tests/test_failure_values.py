@@ -130,7 +130,8 @@ def test_one_merchant_named_by_every_new_failure_is_in_the_story(tmp_path: Path)
     target = f"m-{rng.randint(1000, 9999)}"
     t = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
     onset = t + timedelta(minutes=100)
-    lines, rejected = [], 0
+    lines: list[str] = []
+    rejected: list[datetime] = []
     while t < onset + timedelta(minutes=80):
         t += timedelta(milliseconds=rng.randint(50, 900))
         merchant, amount = (
@@ -138,7 +139,7 @@ def test_one_merchant_named_by_every_new_failure_is_in_the_story(tmp_path: Path)
             f"{rng.randint(1, 500)}.{rng.randint(0, 99):02d}",
         )
         if t >= onset and rng.random() < 0.08:
-            rejected += 1
+            rejected.append(t)
             level, text = (
                 "error",
                 f"charge failed for merchant {target} amount {amount} EUR: gateway auth rejected"
@@ -159,7 +160,12 @@ def test_one_merchant_named_by_every_new_failure_is_in_the_story(tmp_path: Path)
     [value] = [f for f in run.findings if f.key == "FAILURE_VALUE"]
     assert value.subject == target and "every one of" in value.title
     assert "0x8007" not in value.title and "Gateway.java" not in value.title
-    assert value.stats["records"] == value.stats["total"] == rejected
+    assert value.stats["records"] == value.stats["total"] == len(rejected)
+    assert value.window is not None
+    assert (value.window.start, value.window.end) == (min(rejected), max(rejected))
     story = run.findings[0]
-    assert story.key == "INCIDENT" and f"the failures name {target} ({rejected:,} of" in story.title
+    assert (
+        story.key == "INCIDENT"
+        and f"the failures name {target} ({len(rejected):,} of" in story.title
+    )
     assert value.id in story.related

@@ -276,7 +276,9 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     if how:
         title += f": {how}"
     # Whom the failures name, when no cohort says who.
-    whom = sorted((m for m in members if m.key == "FAILURE_VALUE"), key=lambda m: -m.score)[:1]
+    whom = sorted(
+        (m for m in members if m.key == "FAILURE_VALUE"), key=lambda m: (-m.score, m.subject)
+    )[:1]
     if whom and not (cohort is not None and who(cohort)):
         v = whom[0]
         title += (

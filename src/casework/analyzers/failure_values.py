@@ -63,7 +63,10 @@ class _Lead:
     distinct: int
     runner_up: tuple[str, int] | None
     sampled: bool
+    #: The first two records naming the value (the evidence), and when it was first and last named.
     records: list[tuple[str, int, datetime | None, str]] = field(default_factory=list)
+    first: datetime | None = None
+    last: datetime | None = None
     #: Values another place holds in exactly the same records (a host name beside its address).
     aliases: list[str] = field(default_factory=list)
 
@@ -117,7 +120,7 @@ def _leads(
         m = rx.match(" ".join(message.split()))
         if m is not None:
             found.append((i, m.groups()))
-    width = min((len(g) for _, g in found), default=0)
+    width = len(found[0][1]) if found else 0  # one pattern: every match has its groups
     leads: list[tuple[str, _Lead, frozenset[int]]] = []
     for place in range(width):
         counts = Counter(g[place] for _, g in found if g[place])
@@ -141,11 +144,13 @@ def _leads(
         if same is not None:
             same.aliases.append(value)
             continue
+        times = [t for i in held if (t := records[i][2]) is not None]
         lead = _Lead(
             template=template, pattern=pattern, count=count, matched=len(found),
             distinct=len(counts),
             runner_up=(f"{prefix or ''}{ranked[1][0]}", ranked[1][1]) if len(ranked) > 1 else None,
             sampled=sampled, records=[records[i] for i in sorted(held)[:2]],
+            first=min(times, default=None), last=max(times, default=None),
         )  # fmt: skip
         leads.append((f"{prefix or ''}{value}", lead, held))
     for value, lead, _ in leads:
@@ -182,7 +187,8 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
         + ")"
         for x in leads
     )
-    times = [r[2] for x in leads for r in x.records if r[2] is not None]
+    firsts = [x.first for x in leads if x.first is not None]
+    lasts = [x.last for x in leads if x.last is not None]
     files = sorted({r[0] for x in leads for r in x.records})
     severity: Severity = "medium" if share >= 0.5 and top.count >= 50 else "low"
     return Finding(
@@ -203,7 +209,7 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
             " A failure concentrated on one value points at who fails (a client, a user, a host,"
             " an account), not at the service."
         ),
-        window=Window(min(times), max(times)) if len(times) >= 2 else None,
+        window=Window(min(firsts), max(lasts)) if firsts and lasts else None,
         entities={
             "value": shown,
             "template_id": top.template,
