@@ -201,3 +201,27 @@ Events:
     oom = next(r for r in records if r.reason == "OOMKilled")
     assert oom.attrs["limits"]["memory"] == "512Mi" and oom.attrs["restarts"] == 7
     assert next(r for r in records if r.reason == "BackOff").count == 30
+
+
+def test_a_crashloop_described_by_kubectl_is_one_finding_with_its_restarts_and_back_offs(
+    tmp_path: Path,
+) -> None:
+    """`kubectl describe pod` of a worker in CrashLoopBackOff: its state names the container,
+    its BackOff event only in the message. With the previous container's log, one finding says
+    how often it restarted and backed off and what the last run died of."""
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "k8s"
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    describe = (fixtures / "describe-crashloop.txt").read_text()
+    (bundle / "describe-pod.txt").write_text(describe)
+    (bundle / "worker-previous.log").write_bytes((fixtures / "worker-previous.log").read_bytes())
+    restarts = int(describe.split("Restart Count:")[1].split()[0])
+    backoffs = int(describe.split("BackOff")[-1].split("(x")[1].split()[0])
+    result = investigate(bundle, tmp_path / "case", Options(workers=1))
+    loops = [f for f in result.findings if f.key == "K8S_CRASHLOOP"]
+    assert len(loops) == 1, [f.title for f in loops]
+    (loop,) = loops
+    assert loop.entities["container"] == "worker"
+    assert (loop.stats["restarts"], loop.stats["backoffs"]) == (restarts, backoffs)
+    assert f"({restarts} restarts, {backoffs} back-offs, last exit code 1)" in loop.title
+    assert "DATABASE_URL is not set" in loop.title and loop.rank == 1

@@ -32,22 +32,30 @@ _ERROR_TEXT = re.compile(
 @analyzer(key="k8s_crashloop", needs=("k8s",))
 def k8s_crashloop(case: Case) -> Iterator[Finding]:
     """Containers in CrashLoopBackOff, with the error their previous run died of."""
+    # A back-off event names its container only in its message; the pod's state names it.
     rows = case.rows(
-        f"SELECT object, container, sum(count), min(file), min(line), any_value(attrs), max(ts) FROM k8s "
-        f"WHERE {_BACKOFF} GROUP BY object, container ORDER BY object, container"
+        "SELECT object, coalesce(container, nullif(regexp_extract(message,"
+        " 'failed container[= ]([^ ]+)', 1), '')) AS c,"
+        " coalesce(sum(count) FILTER (WHERE reason <> 'CrashLoopBackOff'), 0),"
+        " max(TRY_CAST(json_extract(attrs, '$.restarts') AS BIGINT)), min(file), min(line)"
+        f" FROM k8s WHERE {_BACKOFF} GROUP BY object, c ORDER BY object, c"
     )
     exits = _exit_codes(case)
-    for obj, container, count, file, line, attrs_text, _last in rows:
-        attrs = orjson.loads(attrs_text) if isinstance(attrs_text, str) else {}
+    for obj, container, count, restarted, file, line in rows:
         pod = obj.split("/", 1)[-1]
         cause = _previous_error(case, pod, container)
         code = exits.get((obj, container or ""))
-        restarts = max(int(attrs.get("restarts") or 0), int(count or 0))
+        backoffs, restarts = int(count or 0), int(restarted or 0)
         who = f"{obj}" + (f" container {container}" if container else "")
-        title = f"{who} is in CrashLoopBackOff ({restarts} back-offs"
-        title += f", last exit code {code})" if code is not None else ")"
-        evidence = [Evidence(file, (line, line), f"{obj} BackOff x{count}")]
-        stats: dict[str, int | float | str | bool | None] = {"backoffs": int(count or 0), "restarts": restarts,
+        counted = [
+            *([f"{restarts} restarts"] if restarts else []),
+            *([f"{backoffs} back-offs"] if backoffs else []),
+            *([f"last exit code {code}"] if code is not None else []),
+        ]
+        title = f"{who} is in CrashLoopBackOff" + (f" ({', '.join(counted)})" if counted else "")
+        evidence = [Evidence(file, (line, line), f"{obj} BackOff x{backoffs}")]
+        stats: dict[str, int | float | str | bool | None] = {"backoffs": backoffs,
+                                                             "restarts": restarts,
                                                              "exit_code": code}  # fmt: skip
         if cause:
             message, cfile, cline = cause
