@@ -169,3 +169,22 @@ def test_one_merchant_named_by_every_new_failure_is_in_the_story(tmp_path: Path)
         and f"the failures name {target} ({len(rejected):,} of" in story.title
     )
     assert value.id in story.related
+
+
+def test_records_are_matched_to_their_template_word_by_word() -> None:
+    """Each word of a record takes its template token's place (a token may hold several values,
+    ``<*>:<*>``); a record with other words or another length does not fit. Word by word, a
+    record that does not fit costs one pass, where one regular expression over the message
+    backtracks through every split of it."""
+    from casework.analyzers.failure_values import _matcher
+
+    template = "Failed password for <*> from <*>:<*> port <*> ssh2"
+    match = _matcher(template.split(" "))
+    assert match("Failed password for root from 10.0.0.7:4242 port 22 ssh2") == (
+        "root", "10.0.0.7", "4242", "22",
+    )  # fmt: skip
+    assert match("Failed  password for root\tfrom 10.0.0.7:4242 port 22 ssh2") is not None
+    assert match("Failed password for invalid user root from 10.0.0.7:4242 port 22 ssh2") is None
+    assert match("Failed password for root from 10.0.0.7 port 22 ssh2") is None  # no ":"
+    long = "Failed password for " + " ".join(["x"] * 400) + " NOPE"
+    assert match(long) is None

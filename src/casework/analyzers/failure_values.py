@@ -4,7 +4,8 @@
 address most of them come from is in the message, not in any field, so no
 cohort sees it. A failure message is a template whose text says something
 failed (``quiet_failures.FAILURE_WORDS``) or whose records are at error level.
-Each of its records is matched against the template (one group per wildcard);
+Each of its records is matched against the template word by word (one value per
+wildcard);
 in each place, the most common value is reported when it holds a large share
 of the records (a place of all-different values names no one; one whose every
 record names the same merchant names it most clearly, when the value is an
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,8 +30,7 @@ from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window, rate_text
-from casework.mining.align import param_pattern
-from casework.mining.masks import VAR, WILDCARD
+from casework.mining.masks import WILDCARD
 
 #: A failure message needs this many records, and its leading value this many and this share.
 MIN_RECORDS = 20
@@ -113,13 +113,13 @@ def _leads(
     """Each place's leading value in the records of one template, where it leads enough; a
     value in the same records as an earlier place's (a host and its address) is its alias."""
     tokens = pattern.split(" ")
-    rx = param_pattern(tuple(tok.replace(WILDCARD, VAR) for tok in tokens))
+    match = _matcher(tokens)
     prefixes = [p for tok in tokens for p in _prefixes(tok)]
     found: list[tuple[int, tuple[str, ...]]] = []
     for i, (_, _, _, message) in enumerate(records):
-        m = rx.match(" ".join(message.split()))
-        if m is not None:
-            found.append((i, m.groups()))
+        groups = match(message)
+        if groups is not None:
+            found.append((i, groups))
     width = len(found[0][1]) if found else 0  # one pattern: every match has its groups
     leads: list[tuple[str, _Lead, frozenset[int]]] = []
     for place in range(width):
@@ -155,6 +155,36 @@ def _leads(
         leads.append((f"{prefix or ''}{value}", lead, held))
     for value, lead, _ in leads:
         yield value, lead
+
+
+def _matcher(tokens: list[str]) -> Callable[[str], tuple[str, ...] | None]:
+    """The wildcards' values in a message with as many words as the template has tokens, word
+    by word (a regular expression over the whole message can take exponential time on one that
+    does not fit); a message of another length does not fit."""
+    parts = [
+        re.compile("(.+?)".join(re.escape(p) for p in tok.split(WILDCARD)), re.DOTALL)
+        if WILDCARD in tok
+        else None
+        for tok in tokens
+    ]
+
+    def match(message: str) -> tuple[str, ...] | None:
+        words = message.split()
+        if len(words) != len(tokens):
+            return None
+        out: list[str] = []
+        for token, word, part in zip(tokens, words, parts, strict=True):
+            if part is None:
+                if word != token:
+                    return None
+                continue
+            m = part.fullmatch(word)
+            if m is None:
+                return None
+            out.extend(m.groups())
+        return tuple(out)
+
+    return match
 
 
 #: Literal text before a wildcard that makes its value an identifier (``m-<*>``, ``acct_<*>``,
