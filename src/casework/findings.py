@@ -124,6 +124,11 @@ def rate_text(rate: float) -> str:
     return f"{rate:.0%}" if rate >= 0.095 else f"{rate:.1%}" if rate >= 0.0095 else f"{rate:.2%}"
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def count_text(value: Stat) -> str:
     """``1,192``: a count as findings write it, with thousands separators (anything else as it is)."""
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from casework.case import Case
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding, Severity, Window
+from casework.findings import Evidence, Finding, Severity, Window, clip
 from casework.signature_sql import normalized_sql
 from casework.timegroups import time_groups, window_table
 from casework.timeline import (
@@ -305,4 +305,4 @@ def _short(text: str, limit: int = 160) -> str:
     frame = _FRAME.search(text)
     if frame:
         text = text[: frame.start()].rstrip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)

@@ -29,7 +29,7 @@ from casework.analyzers.error_signatures import ERROR_LEVELS
 from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
 from casework.case import Case
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding, Severity, Window, rate_text
+from casework.findings import Evidence, Finding, Severity, Window, clip, rate_text
 from casework.mining.masks import WILDCARD
 
 #: A failure message needs this many records, and its leading value this many and this share.
@@ -204,13 +204,13 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
     leads = sorted(leads, key=lambda x: (-x.count, x.template))
     top = leads[0]
     share = top.count / top.matched
-    shown = _short(value, 80)
-    named = shown + (f" ({', '.join(_short(a, 80) for a in top.aliases)})" if top.aliases else "")
+    shown = clip(value, 80)
+    named = shown + (f" ({', '.join(clip(a, 80) for a in top.aliases)})" if top.aliases else "")
     sample = " (in a sample of its records)" if top.sampled else ""
     others = len(leads) - 1
     more = f", and leads {others} more failure message{'s' if others > 1 else ''}" if others else ""
     places = "; ".join(
-        f'"{_short(x.pattern)}": {x.count:,} of {x.matched:,} ({rate_text(x.count / x.matched)},'
+        f'"{clip(x.pattern, 120)}": {x.count:,} of {x.matched:,} ({rate_text(x.count / x.matched)},'
         f" {x.distinct - 1:,} other values there"
         + (f", next {x.runner_up[0]} ×{x.runner_up[1]:,}" if x.runner_up else "")
         + (", sampled" if x.sampled else "")
@@ -228,10 +228,10 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
         severity=severity,
         score=round(min(0.7, 0.35 + 0.3 * share), 4),
         title=(
-            f'{named} is in every one of the {top.count:,} records of "{_short(top.pattern)}"'
+            f'{named} is in every one of the {top.count:,} records of "{clip(top.pattern, 120)}"'
             f"{sample}{more}"
             if top.distinct == 1
-            else f'{named} is in {top.count:,} of {top.matched:,} records of "{_short(top.pattern)}"'
+            else f'{named} is in {top.count:,} of {top.matched:,} records of "{clip(top.pattern, 120)}"'
             f"{sample} ({rate_text(share)}; {top.distinct - 1:,} other values there){more}"
         ),
         summary=(
@@ -243,7 +243,7 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
         entities={
             "value": shown,
             "template_id": top.template,
-            "template": _short(top.pattern),
+            "template": clip(top.pattern, 120),
             **({"file": files[0]} if len(files) == 1 else {}),
         },
         stats={
@@ -263,7 +263,3 @@ def _finding(value: str, leads: list[_Lead]) -> Finding:
             f"Read a failure naming {shown} beside one naming another value: what else differs.",
         ),
     )
-
-
-def _short(text: str, most: int = 120) -> str:
-    return text if len(text) <= most else text[: most - 1] + "…"

@@ -82,25 +82,24 @@ def _page(file: str, page: str, reqs: list[Req]) -> Finding | None:
             f"; the last {seconds_text(tail / 1000)} ({tail / total:.0%}) only third parties"
             f" ({shown}) after {site}'s last response"
         )
-    load = _load_events(reqs, start)
+    content_at, load_at = _load_events(reqs, start)
     load_stats: dict[str, float | int] = {}
     load_text = ""
-    if load is not None:
-        content_at, load_at = load
-        after = [r for _, b, r in spans if load_at is not None and b > load_at]
-        if content_at is not None:
-            load_stats["content_loaded_ms"] = round(content_at, 1)
-            load_text = f"DOMContentLoaded at {seconds_text(content_at / 1000)}"
-        if load_at is not None:
-            load_stats |= {"load_ms": round(load_at, 1), "after_load_requests": len(after)}
-            load_text = f"the load event at {seconds_text(load_at / 1000)}" + (
-                f" (DOMContentLoaded {seconds_text(content_at / 1000)})" if content_at else ""
+    if content_at is not None:
+        load_stats["content_loaded_ms"] = round(content_at, 1)
+        load_text = f"DOMContentLoaded at {seconds_text(content_at / 1000)}"
+    if load_at is not None:
+        after = [r for _, b, r in spans if b > load_at]
+        load_stats |= {"load_ms": round(load_at, 1), "after_load_requests": len(after)}
+        load_text = f"the load event at {seconds_text(load_at / 1000)}" + (
+            f" (DOMContentLoaded {seconds_text(content_at / 1000)})" if content_at else ""
+        )
+        if after and total - load_at >= SHOWN_TAIL * total:
+            load_text += (
+                f", {count_of(len(after), 'request')} going on"
+                f" {seconds_text((total - load_at) / 1000)} after it"
             )
-            if after and total - load_at >= SHOWN_TAIL * total:
-                load_text += (
-                    f", {count_of(len(after), 'request')} going on"
-                    f" {seconds_text((total - load_at) / 1000)} after it"
-                )
+    if load_text:
         title += f"; the browser timed {load_text}"
     severity: Severity = "medium" if late and tail >= TAIL_SHARE * total else "low"
     last = max(spans, key=lambda s: s[1])[2]
@@ -150,16 +149,16 @@ def _page(file: str, page: str, reqs: list[Req]) -> Finding | None:
     )
 
 
-def _load_events(reqs: list[Req], start: datetime) -> tuple[float | None, float | None] | None:
+def _load_events(reqs: list[Req], start: datetime) -> tuple[float | None, float | None]:
     """When DOMContentLoaded and the load event fired, in ms after the first request's start,
-    from the page timings the browser wrote (None: the HAR has none)."""
+    from the page timings the browser wrote (None where the HAR has none)."""
     timed = next((r.attrs for r in reqs if "page.started" in r.attrs), None)
     if timed is None:
-        return None
+        return None, None
     try:
         page_start = datetime.fromisoformat(str(timed["page.started"]))
     except ValueError:
-        return None
+        return None, None
     offset = (page_start - start).total_seconds() * 1000
     content, load = timed.get("page.content_loaded_ms"), timed.get("page.load_ms")
     return (

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from casework.case import Case
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding, Severity
+from casework.findings import Evidence, Finding, Severity, clip
 from casework.traces import query
 
 MIN_REPEATS = 10
@@ -120,5 +120,4 @@ def trace_n_plus_one(case: Case) -> Iterator[Finding]:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(" ".join(str(text).split()), limit)
