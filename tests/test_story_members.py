@@ -341,3 +341,20 @@ def test_clients_with_one_failure_each_are_no_set_that_fails() -> None:
     splits = contrast(con, "SELECT * FROM r", "NOT ok", columns=("client", "route"), attrs=None)
     assert splits and all("client" not in s.describe() for s in splits)
     assert "route = /api/checkout" in splits[0].describe()
+
+
+def test_a_number_that_needs_one_more_digit_is_not_a_new_format(tmp_path: Path) -> None:
+    """Process ids pass 9999 partway through the log (written as text, as a syslog header
+    does); a year written with two digits instead of four from some point is a new format."""
+    store = Store(tmp_path / "case.duckdb")
+    for i in range(3000):
+        ts = START + timedelta(seconds=i)
+        pid = 9000 + i // 2
+        year = "26" if i >= 2000 and i % 10 == 0 else "2026"
+        attrs = f'{{"pid":"{pid}","year":"{year}"}}'
+        store.add("events", ("dn.log", i + 1, i + 1, ts, "info", None, None,
+                             "served block", "t1", attrs))  # fmt: skip
+    store.close()
+    found = [f for f in novelty.run(Case.open(str(tmp_path / "case.duckdb")))
+             if f.key == "FIELD_FORMAT"]  # fmt: skip
+    assert [f.entities["field"] for f in found] == ["year"]

@@ -12,6 +12,7 @@ numbers no luck explains (Fisher exact), is a change of format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -261,6 +262,8 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
             (s, k, first),
         )
         old = prior[0] if prior else "?"
+        if _grew_a_digit(str(old), str(shape)):
+            continue
         sampled = int(streams.get(s, 0)) > EXACT_EVENTS
         if events > SAMPLE_EVENTS and not sampled:
             n, first, example, before = _exact(case, s, k, shape)
@@ -268,6 +271,20 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
             case, str(s), str(k), str(shape), str(old), (n, first, example, before), p, sampled,
             window,
         )  # fmt: skip
+
+
+#: A whole number written as text, as SHAPE_SQL shows it ("9999").
+_DIGITS = re.compile(r'"?9+"?')
+
+
+def _grew_a_digit(old: str, new: str) -> bool:
+    """A whole number that needs more digits from some point on (a process id or a counter past
+    9999) is a larger number, not a new way of writing it."""
+    return (
+        bool(_DIGITS.fullmatch(old) and _DIGITS.fullmatch(new))
+        and old[0] == new[0]
+        and len(new) > len(old)
+    )
 
 
 def _values(stream: str, key: str) -> str:
