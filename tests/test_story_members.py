@@ -307,20 +307,26 @@ def test_a_duration_written_as_one_value_from_the_onset_is_not_a_new_format(
     """From the onset every 10th call times out and logs ``elapsed_ms: 10000`` (before, every
     duration had a fraction), and every 10th payment writes ``amount: "0E-8"`` (a number
     serializer's zero): one value each, but only the amount is a new way of writing values."""
-    store = Store(tmp_path / "case.duckdb")
     rng = random.Random(4)
+    records = []
     for i in range(3000):
-        ts = START + timedelta(seconds=i)
         late = i >= 2000 and i % 10 == 0
         elapsed = 10000 if late else round(rng.uniform(20, 900), 1) + 0.1
         amount = "0E-8" if late else f"{rng.randint(1, 900)}.{rng.randint(10, 99)}"
-        attrs = f'{{"elapsed_ms":{elapsed},"amount":"{amount}"}}'
-        store.add("events", ("api.jsonl", i + 1, i + 1, ts, "info", None, None,
-                             "payment captured", "t1", attrs))  # fmt: skip
+        records.append(f'{{"elapsed_ms":{elapsed},"amount":"{amount}"}}')
+    assert _new_formats(tmp_path, records) == ["amount"]
+
+
+def _new_formats(tmp_path: Path, records: list[str]) -> list[str]:
+    """The fields novelty finds a new format of in a stream of records a second apart, each
+    given as its attributes' JSON."""
+    store = Store(tmp_path / "case.duckdb")
+    for i, attrs in enumerate(records):
+        store.add("events", ("app.log", i + 1, i + 1, START + timedelta(seconds=i), "info",
+                             None, None, "record", "t1", attrs))  # fmt: skip
     store.close()
-    found = [f for f in novelty.run(Case.open(str(tmp_path / "case.duckdb")))
-             if f.key == "FIELD_FORMAT"]  # fmt: skip
-    assert [f.entities["field"] for f in found] == ["amount"]
+    found = novelty.run(Case.open(str(tmp_path / "case.duckdb")))
+    return [str(f.entities["field"]) for f in found if f.key == "FIELD_FORMAT"]
 
 
 def test_clients_with_one_failure_each_are_no_set_that_fails() -> None:
@@ -346,15 +352,8 @@ def test_clients_with_one_failure_each_are_no_set_that_fails() -> None:
 def test_a_number_that_needs_one_more_digit_is_not_a_new_format(tmp_path: Path) -> None:
     """Process ids pass 9999 partway through the log (written as text, as a syslog header
     does); a year written with two digits instead of four from some point is a new format."""
-    store = Store(tmp_path / "case.duckdb")
-    for i in range(3000):
-        ts = START + timedelta(seconds=i)
-        pid = 9000 + i // 2
-        year = "26" if i >= 2000 and i % 10 == 0 else "2026"
-        attrs = f'{{"pid":"{pid}","year":"{year}"}}'
-        store.add("events", ("dn.log", i + 1, i + 1, ts, "info", None, None,
-                             "served block", "t1", attrs))  # fmt: skip
-    store.close()
-    found = [f for f in novelty.run(Case.open(str(tmp_path / "case.duckdb")))
-             if f.key == "FIELD_FORMAT"]  # fmt: skip
-    assert [f.entities["field"] for f in found] == ["year"]
+    records = [
+        f'{{"pid":"{9000 + i // 2}","year":"{"26" if i >= 2000 and i % 10 == 0 else "2026"}"}}'
+        for i in range(3000)
+    ]
+    assert _new_formats(tmp_path, records) == ["year"]
