@@ -83,3 +83,9 @@ def test_a_cohort_without_an_onset_joins_the_story_of_its_failure() -> None:
     stories = [f for f in merge([always, route, errors, new_5xx]) if f.key == "INCIDENT"]
     assert len(stories) == 1
     assert set(stories[0].related) == {always.id, route.id, errors.id, new_5xx.id}
+
+
+def test_a_small_cohort_rate_keeps_its_digits() -> None:
+    """0.3% of payments failing is not "0% of them fail"."""
+    small = _cohort(rate=0.0027, failing=27, total=10000, baseline_rate=0.0001)
+    assert how_much(small, None, None).startswith("0.27% of them fail (27 of 10,000")

@@ -249,14 +249,20 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     # takes its share); the cohort's own failure ("HTTP 500") comes before another code's.
     failure = str(cohort.entities.get("failure", "")) if cohort else ""
     # An anchor that is itself a shift (the 5xx series) is a candidate: its numbers are the title's.
+    # A shift of failures comes first, and among those one that carries at least half the most
+    # excess records of any (13 errors in a log's last minute do not head 223 failed logins).
+    rising = [
+        m for m in (anchor, *members) if m.key in CP_ORDER and m.stats.get("increased") is not False
+    ]
+    most = max(
+        (_number(m.stats.get("excess"), 0.0) for m in rising if m.stats.get("failure")), default=0.0
+    )
     shifts = sorted(
-        (
-            m
-            for m in (anchor, *members)
-            if m.key in CP_ORDER and m.stats.get("increased") is not False
-        ),
+        rising,
         key=lambda m: (
             bool(failure) and failure not in m.title,
+            m.stats.get("failure") is False,
+            _number(m.stats.get("excess"), most) < most / 2,
             CP_ORDER.index(m.key),
             -m.score,
             m.subject,
@@ -276,8 +282,11 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     if how:
         title += f": {how}"
     # Whom the failures name, when no cohort says who.
+    # The value named in the headline's own message first.
+    heading = _templates(cp) if cp is not None else set()
     whom = sorted(
-        (m for m in members if m.key == "FAILURE_VALUE"), key=lambda m: (-m.score, m.subject)
+        (m for m in members if m.key == "FAILURE_VALUE"),
+        key=lambda m: (not _templates(m) & heading, -m.score, m.subject),
     )[:1]
     if whom and not (cohort is not None and who(cohort)):
         v = whom[0]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from casework.contrast_terms import estimated
-from casework.findings import Finding, Stat, count_text
+from casework.findings import Finding, Stat, count_text, rate_text
 
 
 def what_fails(anchor: Finding, cp: Finding | None) -> str:
@@ -60,7 +60,7 @@ def how_much(cohort: Finding | None, cp: Finding | None, onset: float | None = N
             else ""
         )
         return (
-            f"{_pct(s.get('rate'))} of them fail ({about}{count_text(s.get('failing'))} of"
+            f"{_rate(s.get('rate'))} of them fail ({about}{count_text(s.get('failing'))} of"
             f" {about}{count_text(s.get('total'))}{counted}, {_pct(s.get('baseline_rate'), 2)}"
             " elsewhere)"
         )
@@ -69,7 +69,12 @@ def how_much(cohort: Finding | None, cp: Finding | None, onset: float | None = N
     return ""
 
 
-def _pct(value: Stat, digits: int = 0) -> str:
+def _rate(value: Stat) -> str:
+    """A cohort's failure rate to two significant digits (0.27%, not "0%"), ``?`` when missing."""
+    return rate_text(float(value)) if isinstance(value, int | float) else "?"
+
+
+def _pct(value: Stat, digits: int) -> str:
     """A rate as a percentage, ``?`` when it is missing."""
     return f"{float(value):.{digits}%}" if isinstance(value, int | float) else "?"
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 
+from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
@@ -53,10 +54,16 @@ def _finding(
         f" the {named} {verb}"
         f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after)"
     )
-    level = patterns.get(o.subject, ("", ""))[1] if o.kind == "template" else ""
-    failure = o.kind in ("5xx", "errors", "latency") or level in ("error", "fatal", "critical")
+    failure = o.kind in ("5xx", "errors", "latency") or (
+        o.kind == "template" and _failure_template(*patterns.get(o.subject, ("", "")))
+    )
     strength = evidence_strength(s.p_value)
-    size = min(1.0, math.log10(max(s.ratio if math.isfinite(s.ratio) else 1e4, 1.0)) / 3)
+    # How large: the rise's ratio and the records beyond the rate before (a thousand-fold
+    # rise, a thousand records), both: ten records that rose a hundredfold are one user's
+    # retries, a tenth more of a busy message is traffic.
+    ratio = min(1.0, math.log10(max(s.ratio if math.isfinite(s.ratio) else 1e4, 1.0)) / 3)
+    excess = s.after_hits - s.before_rate * s.after_total
+    size = math.sqrt(ratio * min(1.0, math.log10(max(excess, 1.0)) / 3))
     score = 0.5 * strength + 0.3 * size + (0.2 if failure and s.increased else 0.0)
     severity: Severity = (
         ("high" if s.after_hits >= 10 else "medium")
@@ -99,6 +106,9 @@ def _finding(
             "after_rate": s.after_rate,
             "p_value": s.p_value,
             "increased": s.increased,
+            # records beyond what the rate before would give: the shift's size in records
+            "excess": round(excess, 1),
+            "failure": failure,
         },
         evidence=_evidence(case, o),
         next_steps=(
@@ -106,6 +116,14 @@ def _finding(
             "Refute: if the same shift shows in an unrelated source at the same time, look for a shared cause (clock, collector).",
         ),
     )
+
+
+def _failure_template(pattern: str, level: str) -> bool:
+    """A template of error level, or one whose records carry no level and whose text says
+    something failed (sshd's "Failed password for root from <*>" has no level to count)."""
+    if level in ("error", "fatal", "critical"):
+        return True
+    return not level and bool(FAILURE_WORDS.search(pattern)) and not NEGATED.search(pattern)
 
 
 def between(at: datetime, earliest: datetime, latest: datetime) -> str:
