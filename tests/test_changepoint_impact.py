@@ -125,3 +125,8 @@ def test_a_real_sshd_log_s_story_follows_its_largest_rise_of_failures(tmp_path: 
     assert rising
     head = next(m for m in rising if m.stats["onset_epoch"] == story.stats["onset_epoch"])
     assert head.stats["excess"] >= max(m.stats["excess"] for m in rising) / 2
+    # Whom the headline names is a value of the headline's own message.
+    named = story.title.partition("; the failures name ")[2].partition(" (")[0]
+    if named:
+        value = next(m for m in members if m.key == "FAILURE_VALUE" and m.subject == named)
+        assert value.entities["template_id"] == head.entities["subject"], (value.title, head.title)
