@@ -282,11 +282,8 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     if how:
         title += f": {how}"
     # Whom the failures name, when no cohort says who.
-    # The value named in the headline's own message first.
-    heading = _templates(cp) if cp is not None else set()
     whom = sorted(
-        (m for m in members if m.key == "FAILURE_VALUE"),
-        key=lambda m: (not _templates(m) & heading, -m.score, m.subject),
+        (m for m in members if m.key == "FAILURE_VALUE"), key=lambda m: (-m.score, m.subject)
     )[:1]
     if whom and not (cohort is not None and who(cohort)):
         v = whom[0]
