@@ -61,6 +61,27 @@ def test_a_story_anchored_on_a_route_shift_states_that_route_s_rates() -> None:
     story = next(f for f in merge([route, errors]) if f.key == "INCIDENT")
     assert story.title.startswith("HTTP 503 on GET /api/reports/export")
     assert story.title.endswith("0.00% → 42.00%")
+    # Also when the log's errors are many more records than the route's 503s.
+    route.stats.update(excess=105.0, failure=True)
+    errors.stats.update(excess=795.0, failure=True)
+    story = next(f for f in merge([route, errors]) if f.key == "INCIDENT")
+    assert story.title.endswith("0.00% → 42.00%"), story.title
+
+
+def test_a_story_states_the_shift_with_the_most_failures_beside_a_small_one() -> None:
+    """A template shift of 223 failed logins anchors the story; a dozen error lines in the
+    log's last minute (a member) do not give its numbers, though the error share comes first
+    among shifts of equal size."""
+    logins = _shift("CHANGEPOINT_TEMPLATE", "template", "failed logins", 0.06, 0.2875)
+    logins.entities["file"] = "router.log"
+    errors = _shift("CHANGEPOINT_ERRORS", "errors", "error-level records", 0.0025, 0.10)
+    logins.stats.update(excess=223.0, failure=True)
+    errors.stats.update(excess=13.7, failure=True)
+    story = next(f for f in merge([logins, errors]) if f.key == "INCIDENT")
+    assert story.title.endswith("6.00% → 28.75%"), story.title
+    errors.stats.update(excess=230.0)
+    story = next(f for f in merge([logins, errors]) if f.key == "INCIDENT")
+    assert story.title.endswith("0.25% → 10.00%"), story.title
 
 
 def test_a_cohort_without_an_onset_joins_the_story_of_its_failure() -> None:

@@ -9,6 +9,7 @@ around it, so its time is known to the minute rather than to the bucket.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +103,19 @@ WHAT = {
     "template": "rate of template {s}",
     "latency": "share of slow requests (above the route's p90) on {s}",
 }
+
+
+def template_patterns(case: Case, onsets: Iterable[Onset]) -> dict[str, tuple[str, str]]:
+    """Template id -> (its text, its level in lower case) for the template series among ``onsets``."""
+    ids = [o.subject for o in onsets if o.kind == "template"]
+    if not ids:
+        return {}
+    rows = case.rows(
+        "SELECT template_id, pattern, coalesce(level, '') FROM templates"
+        " WHERE template_id IN (SELECT unnest(?))",
+        (ids,),
+    )
+    return {str(r[0]): (str(r[1]), str(r[2]).lower()) for r in rows}
 
 
 def describe(o: Onset, patterns: dict[str, tuple[str, str]]) -> str:

@@ -249,8 +249,9 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     # takes its share); the cohort's own failure ("HTTP 500") comes before another code's.
     failure = str(cohort.entities.get("failure", "")) if cohort else ""
     # An anchor that is itself a shift (the 5xx series) is a candidate: its numbers are the title's.
-    # A shift of failures comes first, and among those one that carries at least half the most
-    # excess records of any (13 errors in a log's last minute do not head 223 failed logins).
+    # A shift of failures comes first; another shift than the anchor only when it carries at
+    # least half the most excess records of any (13 errors in a log's last minute do not head
+    # 223 failed logins; a route's 500s keep their own numbers beside all the log's errors).
     rising = [
         m for m in (anchor, *members) if m.key in CP_ORDER and m.stats.get("increased") is not False
     ]
@@ -262,7 +263,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         key=lambda m: (
             bool(failure) and failure not in m.title,
             m.stats.get("failure") is False,
-            _number(m.stats.get("excess"), most) < most / 2,
+            m is not anchor and _number(m.stats.get("excess"), most) < most / 2,
             CP_ORDER.index(m.key),
             -m.score,
             m.subject,

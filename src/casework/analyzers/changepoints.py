@@ -11,7 +11,7 @@ from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
-from casework.shifts import Onset, describe, detect
+from casework.shifts import Onset, describe, detect, template_patterns
 from casework.timeline import evidence_strength, minute
 
 MAX_FINDINGS = 20
@@ -21,24 +21,13 @@ MAX_FINDINGS = 20
 def changepoints(case: Case) -> Iterator[Finding]:
     """Change points of failure, template and latency rates, each with a time interval."""
     onsets = detect(case)[:MAX_FINDINGS]
-    patterns = _patterns(case, [o.subject for o in onsets if o.kind == "template"])
+    patterns = template_patterns(case, onsets)
     # The same series from two sources (an access log and the app's own request log) would read
     # the same; then the title names the source.
     sources = Counter((o.kind, o.subject) for o in onsets)
     findings = [_finding(case, o, patterns, sources[o.kind, o.subject] > 1) for o in onsets]
     findings.sort(key=lambda f: (-f.score, f.subject))
     yield from findings
-
-
-def _patterns(case: Case, ids: list[str]) -> dict[str, tuple[str, str]]:
-    if not ids:
-        return {}
-    rows = case.rows(
-        "SELECT template_id, pattern, coalesce(level, '') FROM templates"
-        " WHERE template_id IN (SELECT unnest(?))",
-        (ids,),
-    )
-    return {str(r[0]): (str(r[1]), str(r[2]).lower()) for r in rows}
 
 
 def _finding(

@@ -1,10 +1,10 @@
 """What changed: the release, deploy, config change or restart that most nearly precedes each change point.
 
-For each significant rise (from :func:`casework.shifts.detect`) the nearest
-change in the ``changes`` table before the onset's latest candidate time is
-named with its gap ("14 minutes after release 2.14.3"). How telling the
-alignment is depends on how often things change: the chance that a random
-moment falls that soon after some change is about gap / (typical spacing of
+For each significant rise (from :func:`casework.shifts.detect`) the change in
+the ``changes`` table nearest its likeliest minute, up to its latest candidate
+time, is named with its gap ("14 minutes after release 2.14.3"). How telling
+the alignment is depends on how often things change: the chance that a random
+moment falls that near some change is about |gap| / (typical spacing of
 changes), reported as ``chance``.
 """
 
@@ -19,7 +19,7 @@ from statistics import median
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
-from casework.shifts import Onset, describe, detect
+from casework.shifts import Onset, describe, detect, template_patterns
 from casework.timeline import minute
 
 HORIZON = timedelta(hours=24)
@@ -56,13 +56,14 @@ def what_changed(case: Case) -> Iterator[Finding]:
         return
     spacing = _spacing(changes, case)
     onsets = [o for o in detect(case) if o.increased][:MAX_ONSETS]
+    patterns = template_patterns(case, onsets)
     seen: set[tuple[str, datetime]] = set()
     for o in onsets:
         change = _preceding(changes, o)
         if change is None or (change.name, change.ts) in seen:
             continue
         seen.add((change.name, change.ts))
-        yield _finding(o, change, spacing)
+        yield _finding(o, change, spacing, describe(o, patterns))
 
 
 def _spacing(changes: list[_Change], case: Case) -> float:
@@ -77,11 +78,15 @@ def _spacing(changes: list[_Change], case: Case) -> float:
 
 
 def _preceding(changes: list[_Change], o: Onset) -> _Change | None:
-    """The last change before the onset; a restart of a version names the release of it instead."""
-    before = [c for c in changes if o.at - HORIZON <= c.ts <= o.latest]
-    if not before:
+    """The change nearest the onset: the last one before it, or one after its likeliest minute
+    that is still among its candidate times and nearer (a deploy 30 s after the bucket the rise
+    is dated to, not one 20 minutes on that a wide interval happens to reach). A restart of a
+    version names the release of it instead."""
+    candidates = [c for c in changes if o.at - HORIZON <= c.ts <= o.latest]
+    if not candidates:
         return None
-    last = before[-1]
+    last = min(candidates, key=lambda c: (abs((o.at - c.ts).total_seconds()), c.ts))
+    before = [c for c in candidates if c.ts <= last.ts]
     if last.version:
         same = [
             c
@@ -99,10 +104,10 @@ def _bare(version: str) -> str:
     return version.lower().removeprefix("v")
 
 
-def _finding(o: Onset, c: _Change, spacing: float) -> Finding:
+def _finding(o: Onset, c: _Change, spacing: float, what: str) -> Finding:
+    """``what``: the series in words (``describe``)."""
     gap = (o.at - c.ts).total_seconds()
-    chance = min(1.0, max(gap, 60.0) / spacing)
-    what = describe(o, {})
+    chance = min(1.0, max(abs(gap), 60.0) / spacing)
     when = _gap_text(gap)
     s = o.shift
     title = (
@@ -118,7 +123,7 @@ def _finding(o: Onset, c: _Change, spacing: float) -> Finding:
         score=round(0.5 + 0.5 * (1 - chance), 4),
         title=title,
         summary=(
-            f"{c.name} (at {minute(c.ts)}, from {c.source}) is the last change before the onset of"
+            f"{c.name} (at {minute(c.ts)}, from {c.source}) is the change nearest the onset of"
             f" the {what} at {minute(o.at)}; the onset's candidate times span {minute(o.earliest)}"
             f" to {minute(o.latest)}{', which includes the change' if inside else ''}. Changes"
             f" happen about every {_gap_text(spacing, bare=True)} here, so a chance alignment this"

@@ -1,0 +1,72 @@
+"""Which change a rise is put after: the nearest one, not the last one a wide interval reaches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from casework.analyzers.what_changed import _Change, _finding, _preceding, what_changed
+from casework.case import Case
+from casework.changepoint import Shift
+from casework.shifts import Onset
+from casework.store import Store
+
+AT = datetime(2024, 6, 12, 11, 24, tzinfo=UTC)
+
+
+def _onset(earliest: timedelta, latest: timedelta) -> Onset:
+    shift = Shift(split=10, lo=8, hi=30, before_hits=1, before_total=9000, after_hits=18,
+                  after_total=11000, p_value=1e-6, llr=20.0)  # fmt: skip
+    return Onset(kind="errors", subject="error-level records", file="app.jsonl", table="events",
+                 where="TRUE", hit="TRUE", shift=shift, at=AT, earliest=AT + earliest,
+                 latest=AT + latest)  # fmt: skip
+
+
+def _deploy(minutes: float, what: str, version: str) -> _Change:
+    return _Change(AT + timedelta(minutes=minutes), "deploy", what, version, "releases.csv", 2)
+
+
+def test_a_deploy_after_the_rise_does_not_win_over_the_one_just_before_it() -> None:
+    """An interval reaching 25 minutes past the likeliest minute includes a later deploy: the
+    one 5 minutes before the rise is nearer, and it is named."""
+    o = _onset(timedelta(minutes=-4), timedelta(minutes=25))
+    changes = [_deploy(-185, "billing", "7.1"), _deploy(-5, "reports-api", "2024.06.12-2"),
+               _deploy(21, "frontend", "2024.06.12-3")]  # fmt: skip
+    chosen = _preceding(changes, o)
+    assert chosen is not None and chosen.what == "reports-api"
+    found = _finding(o, chosen, 3 * 3600.0, "share of error-level records")
+    assert "5 minutes after deploy reports-api" in found.title
+
+
+def test_a_deploy_seconds_after_the_bucket_a_rise_is_dated_to_is_named() -> None:
+    """Onsets are dated to a bucket's start: a deploy 40 s later, inside the interval, is nearer
+    than one three hours before, and its alignment is as telling as 40 s before would be."""
+    o = _onset(timedelta(minutes=-1), timedelta(minutes=2))
+    changes = [_deploy(-185, "billing", "7.1"), _deploy(40 / 60, "reports-api", "2.0")]
+    chosen = _preceding(changes, o)
+    assert chosen is not None and chosen.what == "reports-api"
+    later = _finding(o, chosen, 3 * 3600.0, "share of error-level records")
+    earlier = _finding(o, _deploy(-40 / 60, "reports-api", "2.0"), 3 * 3600.0, "errors")
+    assert later.stats["chance"] == earlier.stats["chance"] < 0.01
+    far = _finding(o, _deploy(21, "frontend", "3"), 3 * 3600.0, "errors")
+    assert far.stats["chance"] > 0.1 and far.score < later.score
+
+
+def test_a_template_s_rise_after_a_release_is_named_by_its_text(tmp_path: Path) -> None:
+    store = Store(tmp_path / "case.duckdb")
+    start = AT - timedelta(hours=2)
+    for i in range(2400):  # a record every 3 s; from record 1400 on, every fourth is "slow"
+        slow = i >= 1400 and i % 4 == 0
+        store.add(
+            "events",
+            ("app.log", i + 1, i + 1, start + timedelta(seconds=3 * i), "warn" if slow else "info",
+             None, None, "slow request" if slow else "ok", "t-slow" if slow else "t-ok", None),
+        )  # fmt: skip
+    for tid, text in (("t-slow", "slow request"), ("t-ok", "ok")):
+        store.add("templates", (tid, text, None, None, None, None, None))
+    store.add("changes", (start + timedelta(seconds=3 * 1380), "deploy", "reports-api", "2.0",
+                          "releases.csv", 2, None))  # fmt: skip
+    path = store.path
+    store.close()
+    found = [f for f in what_changed.run(Case.open(str(path))) if f.entities["subject"] == "t-slow"]
+    assert found and 'template "slow request"' in found[0].title, [f.title for f in found]
