@@ -57,6 +57,8 @@ def generate(out: Path, seed: int, hours: int = 2) -> Truth:
         pick(rng, RETRY_KEYS),
     )
     clients = [(sdk, f"key_{rng.getrandbits(40):010x}") for sdk in SDKS]
+    # Each client calls from a few hosts of its own; a request and its retries from one.
+    hosts = {key: [f"198.51.100.{rng.randrange(256)}" for _ in range(3)] for _, key in clients}
     bad = pick(rng, clients)
     events: list[tuple[datetime, str, str, bool]] = []  # (ts, agent, key, storm)
     for sdk, key in clients:
@@ -75,7 +77,7 @@ def generate(out: Path, seed: int, hours: int = 2) -> Truth:
     maintenance = start + timedelta(minutes=rng.randrange(30, 90))
     for ts, sdk, key, storm in events:
         if storm:
-            recs += _storm(rng, ts, sdk, key, names, agent_key, key_key, retry_key)
+            recs += _storm(rng, ts, sdk, key, names, agent_key, key_key, retry_key, hosts[key])
             continue
         route = pick(rng, ("/v2/orders", "/v2/orders", "/v2/customers", "/v2/invoices"))
         status, extra = 200, {}
@@ -83,14 +85,20 @@ def generate(out: Path, seed: int, hours: int = 2) -> Truth:
         if rng.random() < 0.01 or ts < allowed.get(key, ts):
             wait = rng.randrange(2, 10)
             status, extra = 429, {retry_key: wait}
-            recs.append(_rec(rng, ts, sdk, key, route, status, extra, names, agent_key, key_key))
+            host = pick(rng, hosts[key])
+            recs.append(
+                _rec(rng, ts, sdk, key, route, status, extra, names, agent_key, key_key, host)
+            )
             allowed[key] = ts + timedelta(seconds=wait)
             retry = ts + timedelta(seconds=wait + rng.random())
-            recs.append(_rec(rng, retry, sdk, key, route, 200, {}, names, agent_key, key_key))
+            recs.append(_rec(rng, retry, sdk, key, route, 200, {}, names, agent_key, key_key, host))
             continue
         if maintenance <= ts < maintenance + timedelta(minutes=3):
             status, extra = 503, {retry_key: 30}
-        recs.append(_rec(rng, ts, sdk, key, route, status, extra, names, agent_key, key_key))
+        recs.append(
+            _rec(rng, ts, sdk, key, route, status, extra, names, agent_key, key_key,
+                 pick(rng, hosts[key]))
+        )  # fmt: skip
     recs.sort(key=lambda r: r.ts)
     writer = JsonWriter(rng)
     write_lines(out / "gateway" / "gateway.jsonl", (writer.line(r) for r in recs))
@@ -123,17 +131,20 @@ def _storm(
     agent_key: str,
     key_key: str,
     retry_key: str,
+    hosts: list[str],
 ) -> list[Rec]:
     """A burst over the limit, then immediate retries of every 429 for a minute or two."""
     out = []
+    host = pick(rng, hosts)
     t, until = ts, ts + timedelta(seconds=rng.randrange(30, 60))
     while t < until:
         wait = rng.randrange(3, 10)
         out.append(
-            _rec(rng, t, sdk, key, "/v2/orders", 429, {retry_key: wait}, names, agent_key, key_key)
-        )
+            _rec(rng, t, sdk, key, "/v2/orders", 429, {retry_key: wait}, names, agent_key,
+                 key_key, host)
+        )  # fmt: skip
         t += timedelta(milliseconds=rng.randrange(60, 250))
-    out.append(_rec(rng, t, sdk, key, "/v2/orders", 200, {}, names, agent_key, key_key))
+    out.append(_rec(rng, t, sdk, key, "/v2/orders", 200, {}, names, agent_key, key_key, host))
     return out
 
 
@@ -148,6 +159,7 @@ def _rec(
     names: dict[str, str],
     agent_key: str,
     key_key: str,
+    host: str,
 ) -> Rec:
     fields = {
         names["method"]: "POST" if route == "/v2/orders" else "GET",
@@ -157,6 +169,6 @@ def _rec(
         agent_key: sdk,
         key_key: key,
         "request_id": request_id(rng),
-        "client_ip": f"198.51.100.{rng.randrange(256)}",
+        "client_ip": host,
     } | extra
     return Rec(ts, "warn" if status == 429 else "info", "request", fields)

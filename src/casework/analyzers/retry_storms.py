@@ -12,6 +12,7 @@ throttled too are its contrast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from casework.contrast import contrast
 from casework.contrast_tables import TableRows
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding
+from casework.formats.httpfields import canonical_key
 from casework.shifts import STREAM_SQL
 from casework.timeline import minute
 
@@ -30,6 +32,11 @@ DEFAULT_WAIT_S = 1.0
 STORM_GAP_S = 60.0
 #: Header names are protocol, not customer vocabulary: Retry-After in any spelling.
 RETRY_AFTER_KEY = r"(?i)(^|[._-])retry[._-]?after([._-]?s(ec(onds)?)?)?$"
+CLIENT_IP = "json_extract_string(attrs, '$.\"client.ip\"')"
+USER_AGENT = "json_extract_string(attrs, '$.\"http.user_agent\"')"
+#: What a request's attributes may say of who sent it; the others (path, route, method,
+#: status, size, referer) describe the request, and a path that draws 503s is not a client.
+WHO = ("http.user_agent", "client.ip", "client.id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +44,10 @@ class _Client:
     value: str
     throttled: int
     fast: int
-    median_gap: float
+    median_gap: float | None  # None: no request followed a throttled one
+    pace: float | None  # the median gap after its other requests (None: it had none)
     retry_after: float | None
+    statuses: str  # the throttling codes it got: "429", "503" or "429 and 503"
     storms: int
     first: object
     last: object
@@ -54,7 +63,8 @@ def retry_storms(case: Case) -> Iterator[Finding]:
     ):
         rows = TableRows("requests", f"{STREAM_SQL} = '{_q(stream)}'")
         source = rows.sql()
-        retry_key = _retry_key(case, source)
+        keys = _throttled_keys(case, source)
+        retry_key = next((k for k in keys if re.search(RETRY_AFTER_KEY, k)), None)
         outcome = ("status", "duration_ms", "bytes", "route", "method", "url")
         splits = contrast(
             case.con,
@@ -62,7 +72,7 @@ def retry_storms(case: Case) -> Iterator[Finding]:
             THROTTLED,
             columns=("client",),
             outcome=outcome,
-            exclude=(retry_key,) if retry_key else (),
+            exclude=[k for k in keys if k == retry_key or canonical_key(k) not in (None, *WHO)],
             time_column=None,
             max_terms=1,
             max_results=3,
@@ -89,21 +99,30 @@ def retry_storms(case: Case) -> Iterator[Finding]:
         yield _finding(case, str(stream), term.attr, term.expr, worst, total, polite, aliases)
 
 
-def _retry_key(case: Case, source: str) -> str | None:
-    row = case.one(
+def _throttled_keys(case: Case, source: str) -> list[str]:
+    """The attribute keys of (up to 2,000 of) the throttled requests, commonest first."""
+    rows = case.rows(
         f"SELECT k FROM (SELECT unnest(json_keys(attrs)) k FROM ({source}) WHERE {THROTTLED} LIMIT 2000)"
-        " WHERE regexp_matches(k, ?) GROUP BY k ORDER BY count(*) DESC LIMIT 1",
-        (RETRY_AFTER_KEY,),
+        " GROUP BY k ORDER BY count(*) DESC, k"
     )
-    return str(row[0]) if row else None
+    return [str(k) for (k,) in rows]
 
 
 def _ignores(c: _Client) -> bool:
+    """Retries at once: most throttled requests followed sooner than the wait asked, and in
+    half the client's usual pace at most (an identity many users share, a browser's user
+    agent, sends its next request at once after any answer)."""
     wait = c.retry_after if c.retry_after else DEFAULT_WAIT_S
-    return c.fast >= 0.5 * c.throttled and c.median_gap < 0.5 * wait
+    if c.median_gap is None or not c.fast >= 0.5 * c.throttled:
+        return False
+    return c.median_gap < 0.5 * wait and (c.pace is None or c.median_gap < 0.5 * c.pace)
 
 
 def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[_Client]:
+    # A user agent is shared by everyone running that browser or library: where the identity
+    # is one (the requests' ``client`` column is, for want of a client id), the client is one
+    # address sending it.
+    client = f"{expr}, CASE WHEN {expr} = {USER_AGENT} THEN {CLIENT_IP} END"
     after = (
         f"TRY_CAST(json_extract_string(attrs, '$.\"{retry_key}\"') AS DOUBLE)"
         if retry_key
@@ -111,14 +130,17 @@ def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[
     )
     rows = case.rows(
         f"WITH r AS (SELECT ts, status, {expr} AS who, {after} AS ra,"
-        f" lead(ts) OVER (PARTITION BY {expr} ORDER BY ts) AS nxt"
+        f" lead(ts) OVER (PARTITION BY {client} ORDER BY ts) AS nxt"
         f" FROM ({source}) s WHERE {expr} IS NOT NULL),"
-        f" t AS (SELECT *, epoch(nxt) - epoch(ts) AS gap,"
-        f" lag(ts) OVER (PARTITION BY who ORDER BY ts) AS prev_throttled FROM r WHERE {THROTTLED})"
+        " g AS (SELECT *, epoch(nxt) - epoch(ts) AS gap FROM r),"
+        f" t AS (SELECT *, lag(ts) OVER (PARTITION BY who ORDER BY ts) AS prev_throttled"
+        f" FROM g WHERE {THROTTLED}),"
+        f" p AS (SELECT who, median(gap) AS pace FROM g WHERE NOT ({THROTTLED}) GROUP BY who)"
         " SELECT who, count(*), count(*) FILTER (WHERE gap < coalesce(ra, ?)),"
-        " median(gap), median(ra), count(*) FILTER (WHERE prev_throttled IS NULL"
-        " OR epoch(ts) - epoch(prev_throttled) > ?), min(ts), max(ts)"
-        " FROM t GROUP BY who ORDER BY count(*) DESC LIMIT 50",
+        " median(gap), any_value(p.pace), median(ra), count(*) FILTER (WHERE prev_throttled IS NULL"
+        " OR epoch(ts) - epoch(prev_throttled) > ?), min(ts), max(ts),"
+        " string_agg(DISTINCT status::VARCHAR, ' and ' ORDER BY status::VARCHAR)"
+        " FROM t LEFT JOIN p USING (who) GROUP BY who ORDER BY count(*) DESC, who LIMIT 50",
         (DEFAULT_WAIT_S, STORM_GAP_S),
     )
     return [
@@ -126,13 +148,15 @@ def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[
             str(w),
             int(n),
             int(fast),
-            float(gap) if gap is not None else 1e9,
+            float(gap) if gap is not None else None,
+            float(pace) if pace is not None else None,
             float(ra) if ra is not None else None,
+            str(codes),
             int(storms),
             first,
             last,
         )
-        for w, n, fast, gap, ra, storms, first, last in rows
+        for w, n, fast, gap, pace, ra, storms, first, last, codes in rows
     ]
 
 
@@ -151,11 +175,14 @@ def _finding(
     # The requests' own client column needs no name ("Client client = ..." says nothing).
     who = c.value if attr == "client" else f"{attr} = {c.value}"
     title = (
-        f"Client {who}{also} ignores back-off: {c.fast:,} of its {c.throttled:,} HTTP 429/503"
-        f" were retried after a median {c.median_gap:.2f} s ({wait}), in {c.storms} storm(s);"
+        f"Client {who}{also} ignores back-off: {c.fast:,} of its {c.throttled:,} HTTP {c.statuses}"
+        f" were retried after a median {c.median_gap or 0:.2f} s ({wait}), in {c.storms} storm(s);"
         f" {c.throttled / total:.0%} of all throttled requests"
     )
-    others = ", ".join(f"{p.value} (median wait {p.median_gap:.1f} s)" for p in polite[:3])
+    others = ", ".join(
+        f"{p.value} ({'no retry' if p.median_gap is None else f'median wait {p.median_gap:.1f} s'})"
+        for p in polite[:3]
+    )
     return Finding(
         key="RETRY_STORM",
         analyzer="retry_storms",
@@ -166,7 +193,7 @@ def _finding(
         summary=(
             f"In {stream}, requests are identified by {attr}. {c.value} received {c.throttled:,}"
             f" throttling responses and retried {c.fast:,} of them sooner than the server asked"
-            f" ({wait}), so each burst over the limit turns into a storm of 429s."
+            f" ({wait}), so each burst over the limit turns into a storm of HTTP {c.statuses}."
             + (f" Other throttled clients wait as told: {others}." if others else "")
         ),
         entities={"client": c.value, "identity": attr, "file": stream}

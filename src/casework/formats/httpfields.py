@@ -83,6 +83,11 @@ def _duration_unit(norm: str) -> float | None:
     return None
 
 
+def canonical_key(key: str) -> str | None:
+    """The canonical key a record's own field name maps to (``req.path`` → ``http.path``), or None."""
+    return _NAMES.get(_norm(key))
+
+
 def duration_unit(key: str) -> float | None:
     """Factor to milliseconds when ``key`` names a duration (``elapsed_ms``, ``took``), else None."""
     return _duration_unit(_norm(key))
