@@ -86,8 +86,8 @@ def find_period(series: np.ndarray, min_period: int = 3) -> Period | None:
     phase = float(np.argmax(profile))
     base = float(np.median(profile))
     peak = float(profile.max())
-    above = profile > base + 0.5 * (peak - base)
-    half_width = max(1.0, float(above.sum()) / 2)
+    cut = base + 0.5 * (peak - base)
+    half_width = max(1.0, float((profile > cut).sum()) / 2)
     return Period(
         period=period,
         acf=float(acf[lag]),
@@ -96,7 +96,7 @@ def find_period(series: np.ndarray, min_period: int = 3) -> Period | None:
         peak=peak + float(np.median(x - y)),
         baseline=base + float(np.median(x - y)),
         cycles=int(n // period),
-        consistency=_consistency(y, period, phase, half_width),
+        consistency=_consistency(y, period, phase, half_width, cut),
     )
 
 
@@ -153,9 +153,12 @@ def _refine(y: np.ndarray, lag: int) -> float:
     return round(best, 3)
 
 
-def _consistency(y: np.ndarray, period: float, phase: float, half_width: float) -> float:
-    """Share of whole cycles whose peak-phase bins are above the series' 75th percentile."""
-    cut = float(np.quantile(y, 0.75))
+def _consistency(
+    y: np.ndarray, period: float, phase: float, half_width: float, cut: float
+) -> float:
+    """Share of whole cycles whose peak-phase bins reach ``cut``, half the folded peak's height
+    above its baseline: a cycle of noise that crosses the series' upper quartile does not show
+    the burst (four cycles of 30 s timeouts would otherwise make nine "consistent")."""
     hits = total = 0
     start = phase
     while start + half_width < len(y):
