@@ -92,6 +92,67 @@ def test_env_names_from_folders_and_file_names() -> None:
     assert env_of("staging-eu/values.yaml") is None
     assert env_of("deploy/values-staging.yaml") == "staging"
     assert env_of("x/y.yaml", {"x": "blue"}) == "blue"
+    # The two sides of a change are environments of their own, inside an environment too.
+    assert env_of("config/before-2.13.4/application-prod.yml") == "before-2.13.4"
+    assert env_of("prod/after/app.yaml") == "after"
+    assert env_of("after-2.14.0/prod/app.yaml") == "after-2.14.0"
+    assert env_of("newrelic/app.yaml") is None  # a word that only starts like one
+
+
+def _pool_bundle(root: Path, rng: random.Random, exhausted: bool) -> None:
+    """A service's config before and after an upgrade (its pool shrunk from 40 to 8, and four
+    harmless differences), and its logback log: steady requests, and with ``exhausted`` the
+    pool's timeouts, which state the pool's count, at the day's peaks."""
+    base = {
+        "server.port": "8080",
+        "app.pool.max-size": "40",
+        "app.pool.idle-timeout": "600000",
+        "app.cache.ttl": "300s",
+        "logging.level.root": "INFO",
+        "app.feature.beta": "false",
+    }
+    after = base | {"app.pool.max-size": "8", "app.cache.ttl": "600s", "app.feature.beta": "true",
+                    "logging.level.root": "WARN", "app.batch.size": "500"}  # fmt: skip
+    for name, conf in (("before-3.1.0", base), ("after-3.2.0", after)):
+        folder = root / "config" / name
+        folder.mkdir(parents=True)
+        (folder / "application.properties").write_text(
+            "".join(f"{k}={v}\n" for k, v in conf.items())
+        )
+    t, lines = datetime(2026, 2, 3, 9, 0, tzinfo=UTC), []
+    while t < datetime(2026, 2, 3, 12, 0, tzinfo=UTC):
+        t += timedelta(milliseconds=rng.randint(50, 900))
+        stamp = t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d}"
+        thread = f"http-nio-8080-exec-{rng.randint(1, 40)}"
+        peak = t.minute % 20 < 3 and t.hour >= 10
+        if exhausted and peak and rng.random() < 0.3:
+            waiting = rng.randint(3, 60)
+            lines.append(f"{stamp} ERROR 1 --- [{thread}] c.e.orders.OrderRepository : Could not"
+                         f" get a connection: pool exhausted after 30000ms (total=8, active=8,"
+                         f" idle=0, waiting={waiting})")  # fmt: skip
+        else:
+            lines.append(f"{stamp} INFO 1 --- [{thread}] c.e.orders.OrderController : order"
+                         f" {rng.getrandbits(32):08x} placed in {rng.randint(8, 90)} ms")  # fmt: skip
+    (root / "orders.log").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("exhausted", [True, False])
+def test_a_pool_shrunk_by_an_upgrade_is_named_by_the_count_its_errors_state(
+    tmp_path: Path, exhausted: bool
+) -> None:
+    _pool_bundle(tmp_path / "bundle", random.Random(11), exhausted)
+    found = investigate(tmp_path / "bundle", tmp_path / "case", Options(workers=1)).findings
+    diffs = {f.entities["key"]: f for f in found if f.key == "ENV_CONFIG_DIFF"}
+    pool = diffs.get("app.pool.max-size")
+    if not exhausted:  # nothing in the evidence points at it
+        assert pool is None or pool.stats["promoted"] is False
+        return
+    assert pool is not None, sorted(diffs)
+    assert (pool.entities["env_failing"], pool.entities["env_working"]) == (
+        "after-3.2.0", "before-3.1.0",
+    )  # fmt: skip
+    assert pool.stats["promoted"] is True and pool.severity == "high"
+    assert "total=8" in pool.evidence[-1].excerpt
 
 
 def test_difference_kinds() -> None:

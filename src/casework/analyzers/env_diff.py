@@ -11,12 +11,14 @@ clock settings. Benign differences (hosts, replicas, log levels) rank low.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from casework.case import Case
 from casework.configs.diffkind import Difference, classify, is_clock_key, number_of
+from casework.configs.envname import side
 from casework.configs.symptoms import Symptoms, failing_env, gather
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity
@@ -44,8 +46,10 @@ def env_diff(case: Case) -> Iterator[Finding]:
     ]
     if len(envs) < 2:
         return
-    bad = failing_env(case, envs) or ("prod" if "prod" in envs else envs[-1])
-    good = next((e for e in _PREFERRED_WORKING if e in envs and e != bad), None)
+    after = next((e for e in envs if side(e) == "after"), None)
+    bad = failing_env(case, envs) or after or ("prod" if "prod" in envs else envs[-1])
+    before = next((e for e in envs if side(e) == "before" and e != bad), None)
+    good = before or next((e for e in _PREFERRED_WORKING if e in envs and e != bad), None)
     good = good or next(e for e in envs if e != bad)
     a, b = _values(case, good), _values(case, bad)
     diffs = [
@@ -102,11 +106,32 @@ def _score(
                 + f", within 10% of this key's {value:.0f} ms"
             )
             evidence += tuple(s.evidence.get("abort", [])[:3])
+    lowered = _lowered_limit(d)
+    if not because and lowered is not None and s.limits[lowered] >= max(3, s.limit_total // 2):
+        score += PROMOTION + 0.1
+        because = (
+            f"{s.limits[lowered]} of {s.limit_total} error records that state a pool's or a"
+            f" limit's count give {lowered}, this key's value in the failing environment"
+        )
+        evidence += tuple(s.evidence.get("limit", [])[:3])
     if not because and s.clock_errors and is_clock_key(d.key):
         score += PROMOTION
         because = f"{s.clock_errors} errors say a token is not yet valid or the clock is off"
         evidence += tuple(s.evidence.get("clock", [])[:3])
     return _Scored(d, min(score, 1.0), because, evidence)
+
+
+#: Key names of a bounded resource's size: a pool, a limit, connections, workers.
+_CAPACITY = re.compile(r"(?i)(pool|max|limit|size|capacity|connections|threads|workers|concurren)")
+
+
+def _lowered_limit(d: Difference) -> int | None:
+    """The failing side's value of a capacity key it lowered (a pool of 50 set to 10), else None."""
+    a, b = number_of(d.a), number_of(d.b)
+    leaf = d.key.rsplit(".", 1)[-1]
+    if a is None or b is None or not b < a or not b.is_integer() or not _CAPACITY.search(leaf):
+        return None
+    return int(b)
 
 
 def _as_ms(key: str, value: str) -> float | None:
@@ -125,11 +150,11 @@ def _config_evidence(
     d: Difference, a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]
 ) -> tuple[Evidence, ...]:
     out = []
-    for side, values, value in (("A", a, d.a), ("B", b, d.b)):
+    for name, values, value in (("A", a, d.a), ("B", b, d.b)):
         if d.key in values:
             where = values[d.key][1]
             file, _, line = where.rpartition(":")
-            out.append(Evidence(file, (int(line), int(line)), f"{d.key}: {value}  ({side})"))
+            out.append(Evidence(file, (int(line), int(line)), f"{d.key}: {value}  ({name})"))
     return tuple(out)
 
 

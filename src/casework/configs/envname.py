@@ -12,6 +12,15 @@ ENV_NAMES: dict[str, str] = {
     "qa": "qa", "test": "test", "testing": "test", "uat": "uat", "sandbox": "sandbox",
 }  # fmt: skip
 
+#: Words that open a folder holding one side of a change: the configs before it (the working
+#: side) and after it (the failing side), as ``before-2.13.4/`` and ``after-2.14.0/``.
+SIDES: dict[str, str] = {
+    "before": "before", "old": "before", "previous": "before", "prev": "before",
+    "baseline": "before", "working": "before", "good": "before",
+    "after": "after", "new": "after", "current": "after", "broken": "after",
+    "failing": "after", "bad": "after",
+}  # fmt: skip
+
 _SPLIT = re.compile(r"[/\\._\-]+")
 
 
@@ -19,7 +28,8 @@ def env_of(path: str, overrides: dict[str, str] | None = None) -> str | None:
     """The environment a bundle path belongs to, or None when nothing names one.
 
     ``overrides`` maps path prefixes to environment names (``--env-a``/``--env-b``)
-    and wins over inference. Folder names are preferred over file-name parts,
+    and wins over inference. A folder named for a side of a change (``before-2.13.4``)
+    is its own environment; then folder names are preferred over file-name parts,
     the innermost folder first.
     """
     if overrides:
@@ -27,6 +37,10 @@ def env_of(path: str, overrides: dict[str, str] | None = None) -> str | None:
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return env
     parts = path.replace("\\", "/").split("/")
+    # The two sides of a change outrank the environment both are in (``before/app-prod.yml``).
+    for folder in reversed(parts[:-1]):
+        if side(folder) is not None:
+            return folder
     for folder in reversed(parts[:-1]):
         name = ENV_NAMES.get(folder.lower())
         if name:
@@ -36,3 +50,8 @@ def env_of(path: str, overrides: dict[str, str] | None = None) -> str | None:
         if name:
             return name
     return None
+
+
+def side(env: str) -> str | None:
+    """ "before" or "after" for an environment named for a side of a change, else None."""
+    return SIDES.get(_SPLIT.split(env.lower())[0])

@@ -30,6 +30,11 @@ _TIMEOUT_TEXT = re.compile(
     r"(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?)\b",
     re.IGNORECASE,
 )
+#: A count a failure message states of a bounded resource: "(total=10, active=10, idle=0".
+_AT_LIMIT = re.compile(
+    r"\b(?:total|max(?:imum)?|limit|size|pool|capacity|active|permits)\s*[=:]\s*(\d+)\b",
+    re.IGNORECASE,
+)
 _MEDIAN = "failing requests stop at {ms} (median)"
 _STATED = "records that say they timed out or were cancelled give {ms}"
 _FAILED = "(status >= 500 OR status = 0 OR status IN (408, 499) OR status IS NULL)"
@@ -48,6 +53,10 @@ class Symptoms:
     #: times that records saying they timed out or were cancelled give (the commonest).
     abort_seen: str = ""
     clock_errors: int = 0
+    #: The counts failure messages state of a bounded resource ("total=10"), and how many
+    #: failure messages were read.
+    limits: Counter[int] = field(default_factory=Counter)
+    limit_total: int = 0
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     envs: dict[str, str | None] = field(default_factory=dict)
 
@@ -83,6 +92,7 @@ def gather(case: Case, env: str | None) -> Symptoms:
     _redirects(case, env, found)
     _aborts(case, env, found)
     _clock(case, env, found)
+    _limits(case, env, found)
     return found
 
 
@@ -183,3 +193,23 @@ def _clock(case: Case, env: str | None, found: Symptoms) -> None:
             found.evidence.setdefault("clock", []).append(
                 Evidence(file, (line, line), (text or "")[:200])
             )
+
+
+def _limits(case: Case, env: str | None, found: Symptoms) -> None:
+    """Counts of a bounded resource that error records state ("Connection is not available …
+    (total=10, active=10, idle=0, waiting=37)"): a pool or a limit that the failing side set
+    to that number is what ran out."""
+    rows = case.rows(
+        "SELECT file, line, message FROM events WHERE upper(level) IN ('ERROR', 'FATAL', 'CRITICAL')"
+        " AND regexp_matches(message, '(?i)(total|max|limit|size|pool|capacity|active|permits)"
+        "\\s*[=:]\\s*\\d') ORDER BY file, line LIMIT 5000"
+    )
+    for file, line, message in rows:
+        if not found.in_env(file, env):
+            continue
+        numbers = {int(n) for n in _AT_LIMIT.findall(message)}
+        if not numbers:
+            continue
+        found.limit_total += 1
+        found.limits.update(numbers)
+        found.evidence.setdefault("limit", []).append(Evidence(file, (line, line), message[:200]))
