@@ -386,6 +386,22 @@ def test_oauth_refresh_race_and_expired_jwt(tmp_path: Path) -> None:
     assert auth["HAR_JWT_EXPIRED"].stats["max_seconds"] == 301.0  # sent at 10:00:01, exp 09:55:00
 
 
+def test_a_jwt_used_before_its_nbf_is_named_with_how_early(tmp_path: Path) -> None:
+    """A token issued by a server whose clock runs 90 s ahead: its time claims (iat, nbf) are
+    times, not secrets, so the redactor keeps them and the check can run."""
+    early = _jwt('{"sub":"u1","iat":1767261690,"nbf":1767261690,"exp":1767262590}')
+    entries = [
+        har_entry("2026-01-01T10:00:00.000Z", "GET", "https://api.example.com/v1/me", 401,
+                  req_headers={"Authorization": f"Bearer {early}"},
+                  resp_headers={"WWW-Authenticate":
+                                'Bearer error="invalid_token", error_description="not yet valid"'}),
+    ]  # fmt: skip
+    case = load_case(tmp_path, [write_har(tmp_path / "login.har", entries)])
+    auth = {f.key: f for f in har_auth.run(case)}
+    assert auth["HAR_JWT_NOT_YET_VALID"].stats["max_seconds"] == 90.0  # sent at 10:00:00
+    assert early not in repr([f.to_json() for f in auth.values()])
+
+
 def test_cors_slow_phase_and_big_payload(tmp_path: Path) -> None:
     from casework.analyzers.har_big_payloads import har_big_payloads
     from casework.analyzers.har_cors import har_cors

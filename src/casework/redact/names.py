@@ -102,6 +102,7 @@ _DESCRIPTIVE = frozenset(
     budget kind label description desc help scope scopes audience id_hint host port user
     username login email template ref refs env var variable status error errors invalid valid
     expired missing request requests flow tokenizer tokenizers tokenize tokenized tokenization
+    iat nbf
     mismatch strength complexity history attempts retries placeholder encoding tokens cc py go
     java js ts c h cpp hpp rs rb php cs kt swift scala json yaml yml xml txt log sh conf cfg ini
     toml md html css pem crt func function fn callback handler loader getter setter factory
