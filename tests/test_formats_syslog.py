@@ -108,3 +108,36 @@ def test_a_level_the_program_wrote_counts_when_the_line_has_no_pri() -> None:
     found, _ = parse("\n".join(lines).encode(), "syslog")
     levels = [r.level for r in found if isinstance(r, LogRecord)]
     assert levels == ["ERROR", "WARN", "FATAL", "FATAL", None, None, None, "ERROR"]
+
+
+def test_a_year_less_log_takes_the_year_of_the_bundle_s_dated_files(tmp_path: Path) -> None:
+    """A syslog attached to a ticket today, beside a gateway's JSON log of May 2024: its
+    "May 14" lines are of 2024, not of the year the file was written to disk."""
+    import os
+
+    import duckdb
+
+    from casework.pipeline import investigate
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "gateway.jsonl").write_text(
+        "".join(
+            f'{{"ts":"2024-05-14T09:{m:02d}:00.000Z","level":"info","msg":"request completed"}}\n'
+            for m in range(30, 50)
+        )
+    )
+    syslog = bundle / "nodes-syslog.log"
+    syslog.write_text(
+        "May 14 09:38:01 gw-3 chronyd[812]: Can't synchronise: no selectable sources\n"
+        "May 14 09:52:40 gw-3 chronyd[812]: System clock wrong by -91.4 seconds\n"
+    )
+    written = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).timestamp()
+    os.utime(syslog, (written, written))
+    investigate(bundle, tmp_path / "case")
+    con = duckdb.connect(str(tmp_path / "case" / "case.duckdb"), read_only=True)
+    years = con.execute(
+        "SELECT list(DISTINCT year(ts AT TIME ZONE 'UTC')) FROM events WHERE file = ?",
+        [syslog.name],
+    ).fetchone()
+    assert years == ([2024],)

@@ -110,3 +110,24 @@ def test_a_small_cohort_rate_keeps_its_digits() -> None:
     """0.3% of payments failing is not "0% of them fail"."""
     small = _cohort(rate=0.0027, failing=27, total=10000, baseline_rate=0.0001)
     assert how_much(small, None, None).startswith("0.27% of them fail (27 of 10,000")
+
+
+def test_a_story_names_no_change_the_evidence_never_mentions() -> None:
+    route = _shift("CHANGEPOINT_5XX", "5xx", "HTTP 401 on GET /v1/me", 0.0, 0.25)
+    errors = _shift("CHANGEPOINT_ERRORS", "errors", "error-level records", 0.0, 0.08)
+
+    def deploy(named: bool) -> Finding:
+        return Finding(
+            key="CHANGE_BEFORE_ONSET", analyzer="what_changed",
+            subject="router.log:5xx:x:deploy notifications-svc v3.8.1", severity="medium",
+            score=0.6, title="The rate of HTTP 401 rose …, 5 minutes after deploy notifications-svc",
+            summary="", entities={"change": "deploy notifications-svc v3.8.1", "file": "router.log",
+                                  "subject": "HTTP 401 on GET /v1/me"},
+            stats={"change_epoch": SINCE - 300, "onset_epoch": SINCE, "chance": 0.05,
+                   "gap_seconds": 300.0, "named": named},
+        )  # fmt: skip
+
+    told = next(f for f in merge([route, errors, deploy(True)]) if f.key == "INCIDENT")
+    assert "after deploy notifications-svc" in told.title
+    untold = next(f for f in merge([route, errors, deploy(False)]) if f.key == "INCIDENT")
+    assert "notifications-svc" not in untold.title, untold.title

@@ -8,6 +8,7 @@ from pathlib import Path
 from casework.analyzers.what_changed import _Change, _finding, _preceding, what_changed
 from casework.case import Case
 from casework.changepoint import Shift
+from casework.findings import Finding
 from casework.shifts import Onset
 from casework.store import Store
 
@@ -34,7 +35,7 @@ def test_a_deploy_after_the_rise_does_not_win_over_the_one_just_before_it() -> N
                _deploy(21, "frontend", "2024.06.12-3")]  # fmt: skip
     chosen = _preceding(changes, o)
     assert chosen is not None and chosen.what == "reports-api"
-    found = _finding(o, chosen, 3 * 3600.0, "share of error-level records")
+    found = _finding(o, chosen, 3 * 3600.0, "share of error-level records", True)
     assert "5 minutes after deploy reports-api" in found.title
 
 
@@ -45,28 +46,56 @@ def test_a_deploy_seconds_after_the_bucket_a_rise_is_dated_to_is_named() -> None
     changes = [_deploy(-185, "billing", "7.1"), _deploy(40 / 60, "reports-api", "2.0")]
     chosen = _preceding(changes, o)
     assert chosen is not None and chosen.what == "reports-api"
-    later = _finding(o, chosen, 3 * 3600.0, "share of error-level records")
-    earlier = _finding(o, _deploy(-40 / 60, "reports-api", "2.0"), 3 * 3600.0, "errors")
+    later = _finding(o, chosen, 3 * 3600.0, "share of error-level records", True)
+    earlier = _finding(o, _deploy(-40 / 60, "reports-api", "2.0"), 3 * 3600.0, "errors", True)
     assert later.stats["chance"] == earlier.stats["chance"] < 0.01
-    far = _finding(o, _deploy(21, "frontend", "3"), 3 * 3600.0, "errors")
+    far = _finding(o, _deploy(21, "frontend", "3"), 3 * 3600.0, "errors", True)
     assert far.stats["chance"] > 0.1 and far.score < later.score
 
 
-def test_a_template_s_rise_after_a_release_is_named_by_its_text(tmp_path: Path) -> None:
-    store = Store(tmp_path / "case.duckdb")
+def _slow_requests(
+    tmp: Path, deploys: list[tuple[int, str]], file: str = "app.log"
+) -> list[Finding]:
+    """A record every 3 s for two hours; from record 1400 on, every fourth is "slow request".
+    ``deploys``: (the record index it comes just after, the service) in ``releases.csv``."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    store = Store(tmp / "case.duckdb")
     start = AT - timedelta(hours=2)
-    for i in range(2400):  # a record every 3 s; from record 1400 on, every fourth is "slow"
+    for i in range(2400):
         slow = i >= 1400 and i % 4 == 0
         store.add(
             "events",
-            ("app.log", i + 1, i + 1, start + timedelta(seconds=3 * i), "warn" if slow else "info",
+            (file, i + 1, i + 1, start + timedelta(seconds=3 * i), "warn" if slow else "info",
              None, None, "slow request" if slow else "ok", "t-slow" if slow else "t-ok", None),
         )  # fmt: skip
     for tid, text in (("t-slow", "slow request"), ("t-ok", "ok")):
         store.add("templates", (tid, text, None, None, None, None, None))
-    store.add("changes", (start + timedelta(seconds=3 * 1380), "deploy", "reports-api", "2.0",
-                          "releases.csv", 2, None))  # fmt: skip
+    for at, service in deploys:
+        store.add("changes", (start + timedelta(seconds=3 * at), "deploy", service, "2.0",
+                              "releases.csv", 2, None))  # fmt: skip
+    for path in (file, "releases.csv"):
+        store.add("files", (path, "log", "log", 1, None, "parsed", "", 1, None, None, None, None))
     path = store.path
     store.close()
-    found = [f for f in what_changed.run(Case.open(str(path))) if f.entities["subject"] == "t-slow"]
+    found = what_changed.run(Case.open(str(path)))
+    return [f for f in found if f.entities["subject"] == "t-slow"]
+
+
+def test_a_template_s_rise_after_a_release_is_named_by_its_text(tmp_path: Path) -> None:
+    found = _slow_requests(tmp_path, [(1380, "reports-api")])
     assert found and 'template "slow request"' in found[0].title, [f.title for f in found]
+
+
+def test_a_deploy_of_something_the_evidence_names_is_preferred_over_a_nearer_one(
+    tmp_path: Path,
+) -> None:
+    """reports-api's log shows the rise; notifications-svc, deployed a minute later and closer
+    to the rise, appears nowhere in the evidence but the releases file."""
+    both = [(1340, "reports-api"), (1380, "notifications-svc")]
+    (found,) = _slow_requests(tmp_path / "a", both, "reports-api/app.log")
+    assert found.entities["change"] == "deploy reports-api 2.0" and found.severity == "high"
+    assert found.stats["named"] is True
+    (alone,) = _slow_requests(tmp_path / "b", both[1:], "reports-api/app.log")
+    assert alone.entities["change"] == "deploy notifications-svc 2.0"
+    assert alone.stats["named"] is False and alone.severity == "medium"
+    assert "names notifications-svc nowhere else" in alone.summary

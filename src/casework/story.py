@@ -408,7 +408,8 @@ def _nearest_change(
     onset: float | None,
     interval: tuple[float, float] | None,
 ) -> Finding | None:
-    """The change that most nearly precedes the story's onset (and is unlikely to precede it by chance)."""
+    """The change that most nearly precedes the story's onset (and is unlikely to precede it by
+    chance), of something the failing file names."""
     latest = interval[1] if interval else onset
     candidates = [
         m
@@ -417,6 +418,7 @@ def _nearest_change(
         and isinstance(m.stats.get("change_epoch"), int | float)
         and (latest is None or _number(m.stats.get("change_epoch"), 0.0) <= latest)
         and (_number(m.stats.get("chance"), 1.0) <= MAX_CHANCE or _inside(m, cohort))
+        and m.stats.get("named") is not False
     ]
     if not candidates:
         return None

@@ -57,13 +57,17 @@ def what_changed(case: Case) -> Iterator[Finding]:
     spacing = _spacing(changes, case)
     onsets = [o for o in detect(case) if o.increased][:MAX_ONSETS]
     patterns = template_patterns(case, onsets)
+    names = _evidence_names(case)
     seen: set[tuple[str, datetime]] = set()
     for o in onsets:
-        change = _preceding(changes, o)
+        # The evidence's own things first: a deploy of a service nothing names, a minute before
+        # the rise, does not hide the deploy of the failing one three minutes before it.
+        named = [c for c in changes if _named(names, c, o)]
+        change = _preceding(named, o) or _preceding(changes, o)
         if change is None or (change.name, change.ts) in seen:
             continue
         seen.add((change.name, change.ts))
-        yield _finding(o, change, spacing, describe(o, patterns))
+        yield _finding(o, change, spacing, describe(o, patterns), change in named)
 
 
 def _spacing(changes: list[_Change], case: Case) -> float:
@@ -104,8 +108,31 @@ def _bare(version: str) -> str:
     return version.lower().removeprefix("v")
 
 
-def _finding(o: Onset, c: _Change, spacing: float, what: str) -> Finding:
-    """``what``: the series in words (``describe``)."""
+def _evidence_names(case: Case) -> list[str]:
+    """What the evidence names, lower-cased: its files' paths, its records' services and
+    loggers, its requests' hosts (each distinct value once)."""
+    rows = case.rows(
+        "SELECT lower(path) FROM files UNION SELECT DISTINCT lower(service) FROM events"
+        " UNION SELECT DISTINCT lower(logger) FROM events UNION SELECT DISTINCT lower(host)"
+        " FROM requests"
+    )
+    return [str(r[0]) for r in rows if r[0]]
+
+
+def _named(names: list[str], c: _Change, o: Onset) -> bool:
+    """Whether the evidence names the changed thing beyond the list of changes it is in (a
+    deploy of notifications-svc explains little of a bundle that never mentions it). A restart
+    a service logged, or a change read from the file of the rise, is named by that log."""
+    what = c.what.strip().lower().rsplit("/", 1)[-1]  # a repository's name without its owner
+    if not what or c.kind == "restart" or c.source == o.file:
+        return True
+    source = c.source.lower()
+    return any(what in n for n in names if n != source)
+
+
+def _finding(o: Onset, c: _Change, spacing: float, what: str, named: bool) -> Finding:
+    """``what``: the series in words (``describe``); ``named``: whether the evidence names the
+    changed thing (see ``_named``)."""
     gap = (o.at - c.ts).total_seconds()
     chance = min(1.0, max(abs(gap), 60.0) / spacing)
     when = _gap_text(gap)
@@ -119,8 +146,8 @@ def _finding(o: Onset, c: _Change, spacing: float, what: str) -> Finding:
         key="CHANGE_BEFORE_ONSET",
         analyzer="what_changed",
         subject=f"{o.file}:{o.kind}:{o.subject}:{c.name}",
-        severity="high" if chance < 0.2 else "medium",
-        score=round(0.5 + 0.5 * (1 - chance), 4),
+        severity="high" if chance < 0.2 and named else "medium",
+        score=round((0.5 + 0.5 * (1 - chance)) * (1.0 if named else 0.7), 4),
         title=title,
         summary=(
             f"{c.name} (at {minute(c.ts)}, from {c.source}) is the change nearest the onset of"
@@ -128,6 +155,7 @@ def _finding(o: Onset, c: _Change, spacing: float, what: str) -> Finding:
             f" to {minute(o.latest)}{', which includes the change' if inside else ''}. Changes"
             f" happen about every {_gap_text(spacing, bare=True)} here, so a chance alignment this"
             f" close has probability about {chance:.2f}."
+            + ("" if named else f" The evidence names {c.what} nowhere else: a weaker link.")
         ),
         window=Window(min(c.ts, o.earliest), o.latest),
         entities={
@@ -147,6 +175,7 @@ def _finding(o: Onset, c: _Change, spacing: float, what: str) -> Finding:
             "earliest_epoch": o.earliest.timestamp(),
             "latest_epoch": o.latest.timestamp(),
             "spacing_seconds": spacing,
+            "named": named,
         },
         evidence=(
             Evidence(

@@ -6,7 +6,7 @@ import hashlib
 import lzma
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,6 +60,7 @@ class Settings:
 def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
     """One entry per member; tasks for those with a known format."""
     out = Plan()
+    firsts: dict[str, str] = {}  # file -> its first line, for the bundle's years
     for member in members:
         entry = FileEntry(path=redactor.text(member.name), bytes=member.bytes)
         out.entries[entry.path] = entry
@@ -67,6 +68,7 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
         if fmt is None:
             continue
         entry.kind, entry.category = fmt.kind, fmt.category
+        firsts[entry.path] = head.split(b"\n", 1)[0].decode("utf-8", "replace")
         location = member.location
         assert location is not None
         cuts = [0, member.bytes]
@@ -97,7 +99,40 @@ def plan(members: list[Member], settings: Settings, redactor: Redactor) -> Plan:
                     out=out_dir(settings.work.as_posix(), index), storage=member.storage,
                 )
             )  # fmt: skip
+    _years_from_the_bundle(out, firsts)
     return out
+
+
+def _years_from_the_bundle(out: Plan, firsts: dict[str, str]) -> None:
+    """A year-less file (syslog's ``May 14 09:38:01``) takes the year that puts its first line
+    nearest the first lines of the bundle's dated files, when it has any: files attached to a
+    ticket are often written (and so dated on disk) long after their lines."""
+    dated: list[float] = []
+    yearless: set[str] = set()
+    for file, first in firsts.items():
+        this, other = find_any(first, UTC, 2001), find_any(first, UTC, 2002)
+        if this is None or other is None:
+            continue
+        if this[2].ts.year != other[2].ts.year:
+            yearless.add(file)
+        else:
+            dated.append(this[2].ts.timestamp())
+    if not dated or not yearless:
+        return
+    middle = sorted(dated)[len(dated) // 2]
+    years = {datetime.fromtimestamp(t, UTC).year for t in dated}
+    for i, task in enumerate(out.tasks):
+        if task.file not in yearless:
+            continue
+        best = None
+        for year in sorted(years | {y - 1 for y in years}):
+            found = find_any(firsts[task.file], UTC, year)
+            if found is not None:
+                gap = abs(found[2].ts.timestamp() - middle)
+                if best is None or gap < best[0]:
+                    best = (gap, year)
+        if best is not None:
+            out.tasks[i] = replace(task, year=best[1])
 
 
 def _sniffed(member: Member, entry: FileEntry) -> tuple[Format | None, bytes]:
