@@ -9,6 +9,7 @@ from casework.analyzers.error_signatures import error_signatures
 from casework.analyzers.failure_values import failure_values
 from casework.analyzers.har_auth import har_auth
 from casework.analyzers.har_big_payloads import har_big_payloads
+from casework.analyzers.har_clock_skew import har_clock_skew
 from casework.analyzers.har_cors import har_cors
 from casework.analyzers.har_failed_requests import har_failed_requests
 from casework.analyzers.har_oauth_refresh import har_oauth_refresh
@@ -65,6 +66,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     har_post_redirect,
     har_cors,
     har_auth,
+    har_clock_skew,
     har_oauth_refresh,
     har_slow_phases,
     har_big_payloads,

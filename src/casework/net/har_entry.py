@@ -19,11 +19,12 @@ from urllib.parse import parse_qsl, urlsplit
 from casework.model import RequestRecord
 from casework.net.har import PHASES, error_text, response, ssl_outside_connect, timings
 
-#: Response headers kept for the CORS, redirect and auth analyzers.
+#: Response headers kept for the CORS, redirect, auth and server-clock analyzers.
 RESPONSE_HEADERS = (
     "location", "www-authenticate", "content-type", "access-control-allow-origin",
     "access-control-allow-methods", "access-control-allow-headers",
-    "access-control-allow-credentials",
+    "access-control-allow-credentials", "date", "age", "x-served-by", "x-backend-server",
+    "x-upstream",
 )  # fmt: skip
 REQUEST_HEADERS = (
     "origin", "access-control-request-method", "access-control-request-headers", "content-type",
