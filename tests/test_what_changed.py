@@ -11,6 +11,7 @@ from casework.changepoint import Shift
 from casework.findings import Finding
 from casework.shifts import Onset
 from casework.store import Store
+from casework.timeline import change_before
 
 AT = datetime(2024, 6, 12, 11, 24, tzinfo=UTC)
 
@@ -99,3 +100,14 @@ def test_a_deploy_of_something_the_evidence_names_is_preferred_over_a_nearer_one
     assert alone.entities["change"] == "deploy notifications-svc 2.0"
     assert alone.stats["named"] is False and alone.severity == "medium"
     assert "names notifications-svc nowhere else" in alone.summary
+
+
+def test_a_title_s_change_just_before_an_onset_is_one_the_evidence_names(tmp_path: Path) -> None:
+    """error_signatures and http_status say "just after the deploy of …": of reports-api, whose
+    log this is, not of notifications-svc, deployed later and named nowhere else."""
+    _slow_requests(tmp_path, [(1340, "reports-api"), (1380, "notifications-svc")],
+                   "reports-api/app.log")  # fmt: skip
+    case = Case.open(str(tmp_path / "case.duckdb"))
+    onset = AT - timedelta(hours=2) + timedelta(seconds=3 * 1400)
+    found = change_before(case, onset, 60)
+    assert found is not None and "reports-api" in found[1], found

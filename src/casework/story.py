@@ -409,7 +409,7 @@ def _nearest_change(
     interval: tuple[float, float] | None,
 ) -> Finding | None:
     """The change that most nearly precedes the story's onset (and is unlikely to precede it by
-    chance), of something the failing file names."""
+    chance), of something the evidence names."""
     latest = interval[1] if interval else onset
     candidates = [
         m

@@ -11,6 +11,7 @@ Bonferroni correction for the number of candidate splits).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -255,16 +256,54 @@ def relation(onset_ts: datetime, change: tuple[datetime, str], width: int) -> st
 
 
 def change_before(case: Case, onset_ts: datetime, width: int) -> tuple[datetime, str] | None:
-    """The latest change (release, deploy, restart) shortly before an onset, with a label.
+    """The latest change (release, deploy, restart) shortly before an onset, with a label, of
+    something the evidence names (``names_change``).
 
     An onset is only known to a bucket, so a change up to one bucket after its
     start still counts.
     """
-    row = case.one(
-        "SELECT ts, kind || ' of ' || concat_ws(' ', nullif(what, ''), nullif(version, ''))"
+    rows = case.rows(
+        "SELECT ts, kind || ' of ' || concat_ws(' ', nullif(what, ''), nullif(version, '')),"
+        " kind, coalesce(what, ''), coalesce(source, '')"
         " FROM changes WHERE ts BETWEEN ? AND ?"
         # A release or deploy says more than the restart it causes.
-        " ORDER BY kind = 'restart', ts DESC, what LIMIT 1",
+        " ORDER BY kind = 'restart', ts DESC, what",
         (onset_ts - CHANGE_LOOKBACK, onset_ts + timedelta(seconds=width)),
     )
-    return (row[0], f"{row[1]} at {row[0]:%H:%M:%S} UTC") if row else None
+    for ts, label, kind, what, source in rows:
+        if names_change(case, str(kind), str(what), str(source)):
+            return ts, f"{label} at {ts:%H:%M:%S} UTC"
+    return None
+
+
+def names_change(case: Case, kind: str, what: str, source: str) -> bool:
+    """Whether the evidence names a changed thing beyond the list of changes it is in: a file's
+    path, a record's service or logger, a request's host or route holds a word of its name (a
+    deploy of notifications-svc explains little of a bundle that never mentions it; one of
+    refund-service does explain /v1/refunds). A restart a service logged is named by its log;
+    a repository's owner is dropped (``acme/payments`` is payments)."""
+    words = [
+        w
+        for w in re.split(r"[^a-z0-9]+", what.lower().rsplit("/", 1)[-1])
+        if len(w) >= 4 and w not in _GENERIC
+    ]
+    if not words or kind == "restart":
+        return True
+    names = case.memo(("timeline.evidence_names",), lambda: _evidence_names(case))
+    source = source.lower()
+    return any(w in n for n in names if n != source for w in words)
+
+
+#: Words in service names that name no service of their own.
+_GENERIC = frozenset(("service", "server", "worker", "deploy", "release", "prod", "main"))
+
+
+def _evidence_names(case: Case) -> list[str]:
+    """What the evidence names, lower-cased: its files' paths, its records' services and
+    loggers, its requests' hosts and routes (each distinct value once)."""
+    rows = case.rows(
+        "SELECT lower(path) FROM files UNION SELECT DISTINCT lower(service) FROM events"
+        " UNION SELECT DISTINCT lower(logger) FROM events UNION SELECT DISTINCT lower(host)"
+        " FROM requests UNION SELECT DISTINCT lower(route) FROM requests"
+    )
+    return [str(r[0]) for r in rows if r[0]]

@@ -20,7 +20,7 @@ from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
 from casework.shifts import Onset, describe, detect, template_patterns
-from casework.timeline import minute
+from casework.timeline import minute, names_change
 
 HORIZON = timedelta(hours=24)
 MAX_ONSETS = 6
@@ -57,12 +57,11 @@ def what_changed(case: Case) -> Iterator[Finding]:
     spacing = _spacing(changes, case)
     onsets = [o for o in detect(case) if o.increased][:MAX_ONSETS]
     patterns = template_patterns(case, onsets)
-    names = _evidence_names(case)
     seen: set[tuple[str, datetime]] = set()
     for o in onsets:
         # The evidence's own things first: a deploy of a service nothing names, a minute before
         # the rise, does not hide the deploy of the failing one three minutes before it.
-        named = [c for c in changes if _named(names, c, o)]
+        named = [c for c in changes if _named(case, c, o)]
         change = _preceding(named, o) or _preceding(changes, o)
         if change is None or (change.name, change.ts) in seen:
             continue
@@ -108,26 +107,10 @@ def _bare(version: str) -> str:
     return version.lower().removeprefix("v")
 
 
-def _evidence_names(case: Case) -> list[str]:
-    """What the evidence names, lower-cased: its files' paths, its records' services and
-    loggers, its requests' hosts (each distinct value once)."""
-    rows = case.rows(
-        "SELECT lower(path) FROM files UNION SELECT DISTINCT lower(service) FROM events"
-        " UNION SELECT DISTINCT lower(logger) FROM events UNION SELECT DISTINCT lower(host)"
-        " FROM requests"
-    )
-    return [str(r[0]) for r in rows if r[0]]
-
-
-def _named(names: list[str], c: _Change, o: Onset) -> bool:
-    """Whether the evidence names the changed thing beyond the list of changes it is in (a
-    deploy of notifications-svc explains little of a bundle that never mentions it). A restart
-    a service logged, or a change read from the file of the rise, is named by that log."""
-    what = c.what.strip().lower().rsplit("/", 1)[-1]  # a repository's name without its owner
-    if not what or c.kind == "restart" or c.source == o.file:
-        return True
-    source = c.source.lower()
-    return any(what in n for n in names if n != source)
+def _named(case: Case, c: _Change, o: Onset) -> bool:
+    """Whether the evidence names the changed thing (``timeline.names_change``); a change read
+    from the file of the rise is named by it."""
+    return c.source == o.file or names_change(case, c.kind, c.what, c.source)
 
 
 def _finding(o: Onset, c: _Change, spacing: float, what: str, named: bool) -> Finding:
