@@ -19,7 +19,7 @@ import pytest
 
 from casework.bugreport import report_for_case
 from casework.bugreport.render_md import render as render_md
-from casework.described import GAP_KEYS, durations, statuses
+from casework.described import GAP_KEYS, durations, failures, statuses
 from casework.findings import Finding
 from casework.pipeline import investigate
 from casework.update import draft, jargon_in
@@ -249,3 +249,47 @@ def test_logs_that_time_nothing_say_the_wait_cannot_be_checked(tmp_path: Path) -
 def test_without_a_description_nothing_is_claimed(tmp_path: Path) -> None:
     log, _ = access_log(random.Random(3), 0.0, [200])
     assert not _mine(_run(tmp_path, {"access.log": log}))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Our nightly job is slow. Some tasks seem to fail.", ["Some tasks seem to fail."]),
+        ("Checkout errors since 9:40, users get kicked out.", ["Checkout errors since 9:40, users get kicked out."]),
+        ("It runs without errors in dev. Prod is just slow.", []),
+        ("No failures, only latency of 3 seconds.", []),
+    ],
+)  # fmt: skip
+def test_reported_failures_are_read(text: str, said: list[str]) -> None:
+    assert failures(text) == said
+
+
+def _log_with_ticket(tmp_path: Path, log: Path) -> list[Finding]:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    shutil.copy(log, bundle / log.name.lower())
+    (bundle / "ticket.md").write_text(
+        "Our nightly job has been slow and some tasks seem to fail; what is going on?\n"
+    )
+    return investigate(bundle, tmp_path / "case").findings
+
+
+def test_failures_the_evidence_never_shows_are_said_to_be_elsewhere(tmp_path: Path) -> None:
+    """loghub's Spark log: one executor's 2,000 INFO lines over half a minute, nothing failing."""
+    log = SHARED / "loghub2k" / "Spark" / "Spark_2k.log"
+    found = {f.key: f for f in _log_with_ticket(tmp_path, log)}
+    unseen = found["REPORTED_FAILURE_NOT_SEEN"]
+    lines = len(log.read_text().splitlines())
+    assert unseen.stats["records"] == lines
+    assert "some tasks seem to fail" in unseen.title and f"{lines:,} records" in unseen.title
+    assert unseen.rank == 1, unseen.rank
+    # No record failed, so the bug report calls none of them a failure.
+    report = report_for_case(tmp_path / "case")
+    assert report.finding.key == "REPORTED_FAILURE_NOT_SEEN"
+    assert 'Error "' not in render_md(report)
+
+
+def test_failures_in_the_evidence_are_not_said_to_be_missing(tmp_path: Path) -> None:
+    """loghub's OpenSSH log: failed logins (no level) and sshd's own error lines."""
+    found = _log_with_ticket(tmp_path, SHARED / "loghub2k" / "OpenSSH" / "OpenSSH_2k.log")
+    assert not any(f.key == "REPORTED_FAILURE_NOT_SEEN" for f in found)

@@ -38,8 +38,11 @@ GAP_KEYS = frozenset(
         "REPORTED_WAIT_UNMEASURED",
         "REPORTED_STATUS_NOT_SEEN",
         "REPORTED_STATUS_UNMEASURED",
+        "REPORTED_FAILURE_NOT_SEEN",
     }
 )
+#: The gap that says the evidence holds no failure at all.
+NO_FAILURE_KEY = "REPORTED_FAILURE_NOT_SEEN"
 _UNIT_MS = {"ms": 1.0, "s": 1e3, "min": 6e4, "h": 3.6e6}
 _UNITS = {
     "ms": "ms", "msec": "ms", "msecs": "ms", "millis": "ms", "millisecond": "ms",
@@ -132,3 +135,22 @@ def statuses(text: str) -> list[Claim]:
         value = float(code[0]) * 100 if code.endswith("xx") else float(code)
         out.setdefault(code, Claim(value, m.group(0)))
     return list(out.values())
+
+
+#: Words a reporter uses when something fails ("some tasks seem to fail", "errors since 9");
+#: a timeout is a wait, which ``durations`` reads.
+_FAILING = re.compile(
+    r"\b(?:fail(?:s|ed|ing|ures?)?|errors?|crash(?:es|ed|ing)?|broken|exceptions?|rejected"
+    r"|refused)\b",
+    re.IGNORECASE,
+)
+_NOT_FAILING = re.compile(r"\b(?:no|not|without|never|zero)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def failures(text: str) -> list[str]:
+    """The sentences of a description that report something failing, in the order written."""
+    out = []
+    for part in _SENTENCE_END.split(text):
+        if any(not _NOT_FAILING.search(part[: m.start()]) for m in _FAILING.finditer(part)):
+            out.append(part.strip())
+    return out

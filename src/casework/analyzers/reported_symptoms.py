@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
+from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
 from casework.case import ROUTE_SQL, Case
-from casework.described import Claim, durations, statuses
+from casework.described import NO_FAILURE_KEY, Claim, durations, failures, statuses
 from casework.engine import analyzer
-from casework.findings import Evidence, Finding
+from casework.findings import Evidence, Finding, clip
 from casework.formats.httpfields import GO_NANOSECONDS, duration_unit
 from casework.notes import description
 from casework.plans.load import case_plans, slow_queries
@@ -52,6 +53,11 @@ def reported_symptoms(case: Case) -> Iterator[Finding]:
         found = _status(case, claim)
         if found is not None:
             yield found
+    said = failures(text)
+    if said:
+        unseen = _failures(case, said[0])
+        if unseen is not None:
+            yield unseen
 
 
 def _wait(case: Case, claim: Claim) -> Finding:
@@ -307,6 +313,60 @@ def _status(case: Case, claim: Claim) -> Finding | None:
         next_steps=(
             "Ask for the access log or a HAR from the minutes the failures were seen, and which"
             " client showed the status.",
+        ),
+    )
+
+
+def _failures(case: Case, said: str) -> Finding | None:
+    """The description says something fails, and no record in the evidence is a failure: none
+    at error or warning level, no message saying something failed, no HTTP 5xx, no span in
+    error. The failures are elsewhere (another node, another time, the driver's log)."""
+    records = case.one("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM requests)")
+    total = int(records[0]) if records else 0
+    if total == 0:
+        return None
+    loud = case.one(
+        "SELECT count(*) FROM events WHERE upper(level) IN ('ERROR', 'FATAL', 'CRITICAL',"
+        " 'WARN', 'WARNING')"
+    )
+    failed_requests = case.one("SELECT count(*) FROM requests WHERE status >= 500 OR status = 0")
+    failed_spans = case.one("SELECT count(*) FROM spans WHERE status = 'ERROR'")
+    worded = [
+        str(p)
+        for (p,) in case.rows("SELECT pattern FROM templates")
+        if FAILURE_WORDS.search(str(p)) and not NEGATED.search(str(p))
+    ]
+    counts = [int(x[0]) if x else 0 for x in (loud, failed_requests, failed_spans)]
+    if any(counts) or worded:
+        return None
+    window = case.window
+    span = f" over {seconds_text((window.end - window.start).total_seconds())}" if window else ""
+    files = [
+        str(f)
+        for (f,) in case.rows(
+            "SELECT file FROM events UNION SELECT file FROM requests ORDER BY file LIMIT 6"
+        )
+    ]
+    return _maker("failures", said)(
+        key=NO_FAILURE_KEY,
+        severity="medium",
+        score=0.72,
+        title=(
+            f'The description reports failures ("{clip(said, 100)}"); none of the {total:,}'
+            f" records in the evidence is one: 0 at error or warning level, 0 messages that say"
+            f" something failed, 0 HTTP 5xx, 0 spans in error{span}"
+        ),
+        summary=(
+            f'The case description says: "{clip(said, 300)}". The bundle\'s {total:,} records'
+            f" ({', '.join(files[:5])}{' and more' if len(files) > 5 else ''}) hold no failure:"
+            " whatever else the report says about them describes work that went through. The"
+            " failing runs are in other files (another node, another time, the component that"
+            " saw the failure)."
+        ),
+        stats={"records": total, "error_or_warning": 0, "failure_messages": 0},
+        next_steps=(
+            "Ask for the logs of a failing run, from the component that reported the failure"
+            " (a job's driver, the client), for the minutes it failed.",
         ),
     )
 

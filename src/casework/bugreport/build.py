@@ -14,7 +14,7 @@ from casework.bugreport.impact import impact
 from casework.bugreport.model import BugReport, FindingFacts, Impact, ReproFiles
 from casework.bugreport.scope import Scope, scope_of
 from casework.bugreport.timefmt import dt, percent, when
-from casework.described import GAP_KEYS
+from casework.described import GAP_KEYS, NO_FAILURE_KEY
 from casework.errors import CaseworkError
 from casework.findings import Evidence, count_text
 from casework.notes import description, quoted
@@ -35,7 +35,9 @@ def pick(doc: Mapping[str, Any], finding_id: str | None) -> FindingFacts:
     if not findings:
         raise CaseworkError("the case has no findings; there is nothing to report")
     if finding_id is None:
-        return next((f for f in findings if f.key not in GAP_KEYS), findings[0])
+        # With no failure anywhere in the evidence, no other finding is a problem to report.
+        nothing = next((f for f in findings if f.key == NO_FAILURE_KEY), None)
+        return nothing or next((f for f in findings if f.key not in GAP_KEYS), findings[0])
     for f in findings:
         if finding_id in (f.id, str(f.rank)):
             return f
