@@ -97,6 +97,7 @@ def test_env_names_from_folders_and_file_names() -> None:
     assert env_of("prod/after/app.yaml") == "after"
     assert env_of("after-2.14.0/prod/app.yaml") == "after-2.14.0"
     assert env_of("newrelic/app.yaml") is None  # a word that only starts like one
+    assert env_of("new-relic/app.yaml") is None and env_of("old_v3/app.yaml") == "old_v3"
 
 
 def _pool_bundle(root: Path, rng: random.Random, exhausted: bool) -> None:

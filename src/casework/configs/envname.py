@@ -12,13 +12,12 @@ ENV_NAMES: dict[str, str] = {
     "qa": "qa", "test": "test", "testing": "test", "uat": "uat", "sandbox": "sandbox",
 }  # fmt: skip
 
-#: Words that open a folder holding one side of a change: the configs before it (the working
-#: side) and after it (the failing side), as ``before-2.13.4/`` and ``after-2.14.0/``.
+#: Words that name a folder holding one side of a change: the configs before it (the working
+#: side) and after it (the failing side), as ``before/`` or ``after-2.14.0/``.
 SIDES: dict[str, str] = {
     "before": "before", "old": "before", "previous": "before", "prev": "before",
-    "baseline": "before", "working": "before", "good": "before",
-    "after": "after", "new": "after", "current": "after", "broken": "after",
-    "failing": "after", "bad": "after",
+    "baseline": "before", "after": "after", "new": "after", "broken": "after",
+    "failing": "after",
 }  # fmt: skip
 
 _SPLIT = re.compile(r"[/\\._\-]+")
@@ -53,5 +52,10 @@ def env_of(path: str, overrides: dict[str, str] | None = None) -> str | None:
 
 
 def side(env: str) -> str | None:
-    """ "before" or "after" for an environment named for a side of a change, else None."""
-    return SIDES.get(_SPLIT.split(env.lower())[0])
+    """ "before" or "after" for an environment named for a side of a change: the word alone or
+    with a version (``after-2.14.0``, ``old_v3``), not a name that starts with it
+    (``new-relic``), else None."""
+    first, *rest = _SPLIT.split(env.lower())
+    if rest and not any(c.isdigit() for c in "".join(rest)):
+        return None
+    return SIDES.get(first)
