@@ -250,6 +250,33 @@ def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
     slow = {f.entities["statement"]: f for f in by_key["SLOW_QUERY_FINGERPRINT"]}
     events = slow["select * from events_log where account_id = ?"]
     assert events.stats["count"] == 3 and "plan" in events.entities
+    # Of the statement's plans (the fast one before, the slow one after, those the log holds),
+    # the slow executions are linked to the slowest.
+    from casework.case import Case
+    from casework.plans.load import case_plans
+
+    plans = {p.plan_id: p for p in case_plans(Case.open(str(result.case_path)))}
+    chosen = plans[events.entities["plan"]]
+    linked = [p for p in plans.values() if p.relations() == chosen.relations()]
+    assert len(linked) >= 2 and chosen.total_ms == max(p.total_ms or 0.0 for p in linked)
+    assert not events.entities["plan"].endswith("orders_before.json")
     assert float(events.stats["p95_ms"] or 0) >= float(events.stats["p50_ms"] or 0) > 0
     logged = [f for f in by_key["PLAN_SEQSCAN_FILTER"] if "postgresql.log" in f.entities["plan"]]
     assert {f.entities["table"] for f in logged} >= {"events_log", "orders", "customers"}
+
+
+def test_slow_executions_are_linked_to_the_slow_plan_of_a_pair(captured: dict[str, Any]) -> None:
+    """The same statement planned before its index was dropped (fast) and after (a Seq Scan):
+    its slow executions ran the slow plan, whichever file comes first."""
+    from casework.analyzers.plan_slow_queries import _linked_plan
+    from casework.plans.slowlog import FingerprintStats, SlowQuery, fingerprint
+
+    fast = _plan(captured["fixed"]["seqscan"], "a-before.json")
+    slow = _plan(captured["plans"]["seqscan"], "b-after.json")
+    statement = CASES["seqscan"].statement
+    stats = FingerprintStats(fingerprint(statement), statement,
+                             SlowQuery(900.0, statement, "pg.log", 1))  # fmt: skip
+    for order in ([fast, slow], [slow, fast]):
+        linked = _linked_plan(stats, order)
+        assert linked is not None and linked == (slow, "same tables")
+    assert (slow.total_ms or 0) > (fast.total_ms or 0)

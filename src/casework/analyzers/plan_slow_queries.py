@@ -39,16 +39,18 @@ def plan_slow_queries(case: Case) -> Iterator[Finding]:
 
 
 def _linked_plan(stats: FingerprintStats, plans: list[Plan]) -> tuple[Plan, str] | None:
-    """The plan of the same statement; else, a plan over exactly the statement's tables."""
-    for plan in plans:
-        if plan.query and fingerprint(plan.query) == stats.fingerprint:
-            return plan, "same statement"
+    """The plan of the same statement; else, a plan over exactly the statement's tables. Of
+    several, the slowest: slow executions ran the slow plan of a before/after pair, not the
+    fast one."""
+    how = "same statement"
+    linked = [p for p in plans if p.query and fingerprint(p.query) == stats.fingerprint]
     wanted = tables(stats.example.statement)
-    if wanted:
-        for plan in plans:
-            if plan.relations() and plan.relations() == wanted:
-                return plan, "same tables"
-    return None
+    if not linked and wanted:
+        how = "same tables"
+        linked = [p for p in plans if p.relations() and p.relations() == wanted]
+    if not linked:
+        return None
+    return max(linked, key=lambda p: (p.total_ms or 0.0, p.plan_id)), how
 
 
 def _finding(
