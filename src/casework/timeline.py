@@ -289,9 +289,12 @@ def names_change(case: Case, kind: str, what: str, source: str) -> bool:
     ]
     if not words or kind == "restart":
         return True
-    names = case.memo(("timeline.evidence_names",), lambda: _evidence_names(case))
-    source = source.lower()
-    return any(w in n for n in names if n != source for w in words)
+
+    def named() -> bool:  # every onset asks of the same changes: one pass over the names each
+        names = case.memo(("timeline.evidence_names",), lambda: _evidence_names(case))
+        return any(w in n for n in names if n != source.lower() for w in words)
+
+    return case.memo(("timeline.names_change", what, source), named)
 
 
 #: Words in service names that name no service of their own.

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 
-from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
+from casework.analyzers.quiet_failures import says_failed
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
@@ -112,7 +112,7 @@ def _failure_template(pattern: str, level: str) -> bool:
     something failed (sshd's "Failed password for root from <*>" has no level to count)."""
     if level in ("error", "fatal", "critical"):
         return True
-    return not level and bool(FAILURE_WORDS.search(pattern)) and not NEGATED.search(pattern)
+    return not level and says_failed(pattern)
 
 
 def between(at: datetime, earliest: datetime, latest: datetime) -> str:

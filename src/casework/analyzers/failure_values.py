@@ -3,7 +3,7 @@
 "Failed password for <*> from <*> port <*> ssh2" counts failed logins; which
 address most of them come from is in the message, not in any field, so no
 cohort sees it. A failure message is a template whose text says something
-failed (``quiet_failures.FAILURE_WORDS``) or whose records are at error level.
+failed (``quiet_failures.says_failed``) or whose records are at error level.
 Each of its records is matched against the template word by word (one value per
 wildcard);
 in each place, the most common value is reported when it holds a large share
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from casework.analyzers.error_signatures import ERROR_LEVELS
-from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
+from casework.analyzers.quiet_failures import says_failed
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window, clip, rate_text
@@ -84,7 +84,7 @@ def failure_values(case: Case) -> Iterator[Finding]:
             " GROUP BY c.template_id HAVING sum(c.n) >= ? ORDER BY sum(c.n) DESC, c.template_id",
             (f"%{WILDCARD}%", MIN_RECORDS),
         )
-        if at_error or (FAILURE_WORDS.search(str(p)) and not NEGATED.search(str(p)))
+        if at_error or says_failed(str(p))
     ][:MAX_TEMPLATES]
     if not candidates:
         return

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
+from casework.analyzers.har_failed_requests import AUTH_STATUSES
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Finding, Severity, count_text
@@ -25,7 +26,6 @@ from casework.net.casedata import Req, entries, requests, window
 MIN_SKEW_S = 5.0
 #: Response headers naming the node that answered, as the HAR keeps them.
 NODE_HEADERS = ("response.x-served-by", "response.x-backend-server", "response.x-upstream")
-AUTH_STATUSES = (401, 403)
 
 
 def skew_seconds(req: Req) -> float | None:

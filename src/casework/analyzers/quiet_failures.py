@@ -31,6 +31,13 @@ NEGATED = re.compile(
     r"|errors?)\b|\b(?:failed|failures?)\s*[=:]\s*0\b",
     re.IGNORECASE,
 )
+
+
+def says_failed(text: str) -> bool:
+    """Whether a message (or its template) says something failed, and not that nothing did."""
+    return bool(FAILURE_WORDS.search(text)) and not NEGATED.search(text)
+
+
 #: A quiet failure must be this many records and this share of its file's records.
 MIN_RECORDS = 20
 MIN_SHARE = 0.01
@@ -55,7 +62,7 @@ def quiet_failures(case: Case) -> Iterator[Finding]:
     made = []
     for file, template, pattern, n, loud_cells, levels, first, last in rows:
         text = str(pattern)
-        if loud_cells or not FAILURE_WORDS.search(text) or NEGATED.search(text):
+        if loud_cells or not says_failed(text):
             continue
         share = int(n) / max(int(totals.get(file, 0)), 1)
         if share < MIN_SHARE:

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from casework.analyzers.quiet_failures import FAILURE_WORDS, NEGATED
+from casework.analyzers.error_signatures import ERROR_LEVELS, WARN_LEVELS
+from casework.analyzers.quiet_failures import says_failed
 from casework.case import ROUTE_SQL, Case
 from casework.described import NO_FAILURE_KEY, Claim, durations, failures, statuses
 from casework.engine import analyzer
@@ -326,16 +327,12 @@ def _failures(case: Case, said: str) -> Finding | None:
     if total == 0:
         return None
     loud = case.one(
-        "SELECT count(*) FROM events WHERE upper(level) IN ('ERROR', 'FATAL', 'CRITICAL',"
-        " 'WARN', 'WARNING')"
+        "SELECT count(*) FROM events WHERE lower(level) IN (SELECT unnest(?))",
+        (list(ERROR_LEVELS + WARN_LEVELS),),
     )
     failed_requests = case.one("SELECT count(*) FROM requests WHERE status >= 500 OR status = 0")
     failed_spans = case.one("SELECT count(*) FROM spans WHERE status = 'ERROR'")
-    worded = [
-        str(p)
-        for (p,) in case.rows("SELECT pattern FROM templates")
-        if FAILURE_WORDS.search(str(p)) and not NEGATED.search(str(p))
-    ]
+    worded = [p for (p,) in case.rows("SELECT pattern FROM templates") if says_failed(str(p))]
     counts = [int(x[0]) if x else 0 for x in (loud, failed_requests, failed_spans)]
     if any(counts) or worded:
         return None

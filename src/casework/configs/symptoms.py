@@ -31,10 +31,8 @@ _TIMEOUT_TEXT = re.compile(
     re.IGNORECASE,
 )
 #: A count a failure message states of a bounded resource: "(total=10, active=10, idle=0".
-_AT_LIMIT = re.compile(
-    r"\b(?:total|max(?:imum)?|limit|size|pool|capacity|active|permits)\s*[=:]\s*(\d+)\b",
-    re.IGNORECASE,
-)
+_LIMIT_WORDS = r"(?:total|max(?:imum)?|limit|size|pool|capacity|active|permits)"
+_AT_LIMIT = re.compile(rf"\b{_LIMIT_WORDS}\s*[=:]\s*(\d+)\b", re.IGNORECASE)
 _MEDIAN = "failing requests stop at {ms} (median)"
 _STATED = "records that say they timed out or were cancelled give {ms}"
 _FAILED = "(status >= 500 OR status = 0 OR status IN (408, 499) OR status IS NULL)"
@@ -201,8 +199,8 @@ def _limits(case: Case, env: str | None, found: Symptoms) -> None:
     to that number is what ran out."""
     rows = case.rows(
         "SELECT file, line, message FROM events WHERE upper(level) IN ('ERROR', 'FATAL', 'CRITICAL')"
-        " AND regexp_matches(message, '(?i)(total|max|limit|size|pool|capacity|active|permits)"
-        "\\s*[=:]\\s*\\d') ORDER BY file, line LIMIT 5000"
+        " AND regexp_matches(message, ?) ORDER BY file, line LIMIT 5000",
+        (f"(?i){_LIMIT_WORDS}\\s*[=:]\\s*\\d",),
     )
     for file, line, message in rows:
         if not found.in_env(file, env):

@@ -121,18 +121,16 @@ def _years_from_the_bundle(out: Plan, firsts: dict[str, str]) -> None:
         return
     middle = sorted(dated)[len(dated) // 2]
     years = {datetime.fromtimestamp(t, UTC).year for t in dated}
-    for i, task in enumerate(out.tasks):
-        if task.file not in yearless:
-            continue
-        best = None
-        for year in sorted(years | {y - 1 for y in years}):
-            found = find_any(firsts[task.file], UTC, year)
-            if found is not None:
-                gap = abs(found[2].ts.timestamp() - middle)
-                if best is None or gap < best[0]:
-                    best = (gap, year)
-        if best is not None:
-            out.tasks[i] = replace(task, year=best[1])
+    chosen: dict[str, int] = {}
+    for file in yearless:
+        gaps = [
+            (abs(found[2].ts.timestamp() - middle), year)
+            for year in sorted(years | {y - 1 for y in years})
+            if (found := find_any(firsts[file], UTC, year)) is not None
+        ]
+        if gaps:
+            chosen[file] = min(gaps)[1]
+    out.tasks = [replace(t, year=chosen[t.file]) if t.file in chosen else t for t in out.tasks]
 
 
 def _sniffed(member: Member, entry: FileEntry) -> tuple[Format | None, bytes]:
