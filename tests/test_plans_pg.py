@@ -229,40 +229,6 @@ def _bundle(captured: dict[str, Any], root: Path) -> Path:
     return bundle
 
 
-def _without_auto_explain(log: str) -> str:
-    """The server log as a server without auto_explain writes it: durations and statements only."""
-    records = re.split(r"(?m)^(?=\d{4}-\d\d-\d\d )", log)
-    return "".join(r for r in records if "  plan:" not in r.split("\n", 1)[0])
-
-
-def test_slow_statement_linked_to_the_slow_plan_of_a_before_after_pair(
-    captured: dict[str, Any], tmp_path: Path
-) -> None:
-    from casework.analyzers import BUILTIN
-    from casework.pipeline import Options, investigate
-
-    bundle = _bundle(captured, tmp_path)
-    log = _without_auto_explain(captured["log"])
-    assert "duration:" in log and "plan:" not in log
-    (bundle / "logs" / "postgresql.log").write_text(log)
-    # named by the day each was captured, so the fast plan is the first file
-    (bundle / "plans" / "orders_before.json").rename(bundle / "plans" / "2024-03-01-orders.json")
-    (bundle / "plans" / "orders_after.json").rename(bundle / "plans" / "2024-03-08-orders.json")
-    plan_analyzers = [a for a in BUILTIN if a.key.startswith("plan_")]
-    result = investigate(bundle, tmp_path / "out", Options(workers=1), analyzers=plan_analyzers)
-    [events] = [
-        f
-        for f in result.findings
-        if f.key == "SLOW_QUERY_FINGERPRINT"
-        and f.entities["statement"] == "select * from events_log where account_id = ?"
-    ]
-    # The pair's plan files hold no statement text: they are linked by the tables they read.
-    before = _plan(captured["fixed"]["seqscan"]).total_ms or 0.0
-    after = _plan(captured["plans"]["seqscan"]).total_ms or 0.0
-    slower = "2024-03-08-orders.json" if after > before else "2024-03-01-orders.json"
-    assert events.entities["plan"].endswith(slower)
-
-
 def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
     from casework.analyzers import BUILTIN
     from casework.pipeline import Options, investigate
