@@ -9,6 +9,7 @@ records that did not hold the new format.
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from datetime import UTC, datetime, timedelta
@@ -327,6 +328,45 @@ def _new_formats(tmp_path: Path, records: list[str]) -> list[str]:
     store.close()
     found = novelty.run(Case.open(str(tmp_path / "case.duckdb")))
     return [str(f.entities["field"]) for f in found if f.key == "FIELD_FORMAT"]
+
+
+def test_fields_that_take_new_formats_together_are_one_finding(tmp_path: Path) -> None:
+    """Two gateways log browsers' requests; from one minute on a partner's batch job calls
+    both, writing its own client id, user and agent. Hours later one gateway's release starts
+    writing a duration as text. The job is one finding naming its fields and both files; the
+    release is a finding of its own."""
+    rng = random.Random(12)
+    store = Store(tmp_path / "case.duckdb")
+    agents = ["Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0", "Mozilla/5.0 (Macintosh) Safari/17"]
+    job_from, release_from = 1800, 5400
+    for file in ("gw-1.access.jsonl", "gw-2.access.jsonl"):
+        for i in range(7200):
+            ts = START + timedelta(seconds=i, milliseconds=rng.randint(0, 999))
+            job = i >= job_from and rng.random() < 0.1
+            attrs = {
+                "client_id": "partner-reporting-batch" if job else f"web-{rng.randint(1, 40)}",
+                "user": f"svc_partner_{rng.randint(1000, 1002)}" if job else f"u{rng.randint(10**5, 10**6)}",
+                "user_agent": "python-requests/2.31.0" if job else rng.choice(agents),
+                "took": f"{rng.randint(1, 900)}ms" if file == "gw-1.access.jsonl" and i >= release_from else rng.randint(1, 900),
+                "status": 200,
+            }  # fmt: skip
+            store.add("events", (file, i + 1, i + 1, ts, "info", None, None, "request completed",
+                                 "t1", json.dumps(attrs)))  # fmt: skip
+    store.close()
+    found = [
+        f for f in novelty.run(Case.open(str(tmp_path / "case.duckdb"))) if f.key == "FIELD_FORMAT"
+    ]
+    by_fields = {str(f.entities["field"]): f for f in found}
+    assert set(by_fields) == {"client_id, user, user_agent", "took"}, by_fields.keys()
+    job = by_fields["client_id, user, user_agent"]
+    assert job.entities["file"] == "gw-1.access.jsonl, gw-2.access.jsonl"
+    assert job.stats["fields"] == 3 and job.stats["files"] == 2
+    assert abs(float(job.stats["onset_epoch"] or 0) - (START.timestamp() + job_from)) < 60
+    assert '"partner-reporting-batch"' in job.title and "3 fields" in job.title
+    assert {e.file for e in job.evidence} == {"gw-1.access.jsonl", "gw-2.access.jsonl"}
+    release = by_fields["took"]
+    assert release.entities["file"] == "gw-1.access.jsonl"
+    assert abs(float(release.stats["onset_epoch"] or 0) - (START.timestamp() + release_from)) < 2
 
 
 def test_clients_with_one_failure_each_are_no_set_that_fails() -> None:

@@ -357,15 +357,20 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
 
 def _new_at_onset(members: list[Finding], also: list[Finding]) -> list[Finding]:
     """The members that say what is new when it began: a field's new format before a new log
-    message, at most ``MAX_NEW``. A field named for how a request ended (``error``) is left
-    out: its new value is the failure itself."""
+    message, at most ``MAX_NEW``. Fields named only for how a request ended (``error``) are
+    left out: their new value is the failure itself."""
     new = [
         m
         for m in members
         if m not in also
         and (
             (m.key == "NEW_TEMPLATE" and m.stats.get("new") is True)
-            or (m.key == "FIELD_FORMAT" and not re.search(OUTCOME_NAME, str(m.entities["field"])))
+            or (
+                m.key == "FIELD_FORMAT"
+                and not all(
+                    re.search(OUTCOME_NAME, f) for f in str(m.entities["field"]).split(", ")
+                )
+            )
         )
     ]
     new.sort(key=lambda m: (m.key != "FIELD_FORMAT", -m.score, m.subject))

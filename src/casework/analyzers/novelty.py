@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,10 @@ EXACT_EVENTS = 2_000_000
 PROBE_EVENTS = 3_000
 MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
+#: New formats that begin this close together are one change.
+TOGETHER = timedelta(minutes=2)
+#: Fields a grouped finding names in its title.
+MAX_FIELDS_NAMED = 4
 #: Templates whose records before and after are counted in one pass over their stream.
 COUNTS_PER_PASS = 100
 #: A bare number's integer part is one ``#`` whatever its length: a counter passing 999 or a
@@ -240,6 +245,7 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
         (MAX_SHAPES_PER_KEY, MIN_COUNT, MARGIN * span),
     )
     counted = []
+    found: list[_NewFormat] = []
     for s, k, shape, n, first, example, total, distinct in rows:
         if distinct == 1 and duration_unit(str(k)) is not None:
             # One duration from then on (elapsed_ms 10000 ×129) is a limit the failures ran
@@ -267,10 +273,47 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
         sampled = int(streams.get(s, 0)) > EXACT_EVENTS
         if events > SAMPLE_EVENTS and not sampled:
             n, first, example, before = _exact(case, s, k, shape)
-        yield _format_finding(
-            case, str(s), str(k), str(shape), str(old), (n, first, example, before), p, sampled,
-            window,
-        )  # fmt: skip
+        found.append(
+            _NewFormat(
+                str(s), str(k), str(shape), str(old), (n, first, example, before), p, sampled
+            )
+        )
+    for group in _together(found):
+        if len(group) == 1:
+            yield _format_finding(case, group[0], window)
+        else:
+            yield _formats_finding(case, group, window)
+
+
+@dataclass(frozen=True, slots=True)
+class _NewFormat:
+    """A field's new shape in one stream: (count, first time, first value, values before)."""
+
+    stream: str
+    key: str
+    shape: str
+    old: str
+    seen: tuple[int, datetime, str, int]
+    p: float
+    sampled: bool
+
+    @property
+    def first(self) -> datetime:
+        return self.seen[1]
+
+
+def _together(found: list[_NewFormat]) -> list[list[_NewFormat]]:
+    """The new formats that began within ``TOGETHER`` of the one before, in any stream, as one
+    group: a new client or job writes every field of its records its own way (its id, its
+    user, its agent, its paths), and a release changes several fields at once. Seen one field
+    and one file at a time, one such event filled the findings (16 on a gateway's four logs)."""
+    groups: list[list[_NewFormat]] = []
+    for f in sorted(found, key=lambda f: (f.first, f.stream, f.key, f.shape)):
+        if groups and f.first - groups[-1][-1].first <= TOGETHER:
+            groups[-1].append(f)
+        else:
+            groups.append([f])
+    return groups
 
 
 #: A whole number written as text, as SHAPE_SQL shows it ("9999").
@@ -312,18 +355,9 @@ def _exact(case: Case, stream: str, key: str, shape: str) -> tuple[int, datetime
     return int(row[0]), row[1], str(row[2]), int(before[0]) if before else 0
 
 
-def _format_finding(
-    case: Case,
-    stream: str,
-    key: str,
-    shape: str,
-    old: str,
-    seen: tuple[int, datetime, str, int],
-    p: float,
-    sampled: bool,
-    window: Window,
-) -> Finding:
-    n, first, example, before = seen
+def _format_finding(case: Case, f: _NewFormat, window: Window) -> Finding:
+    stream, key, shape, old, p, sampled = f.stream, f.key, f.shape, f.old, f.p, f.sampled
+    n, first, example, before = f.seen
     counted = f"×{n:,} in the sample" if sampled else f"×{n:,}"
     title = (
         f'Field "{key}" in {stream} has a new format since {minute(first)}: {shape} ({counted},'
@@ -360,6 +394,77 @@ def _format_finding(
         ),
         next_steps=(
             f"Check which producer writes {key} in the new format and since which release.",
+            "Confirm by parsing one new-format value with the consumer's parser.",
+        ),
+    )
+
+
+def _formats_finding(case: Case, group: list[_NewFormat], window: Window) -> Finding:
+    """One finding for the fields whose new formats began together, in one file or several."""
+    first = group[0].first
+    by_key: dict[str, _NewFormat] = {}
+    for f in sorted(group, key=lambda f: (-f.seen[0], f.first, f.stream)):
+        by_key.setdefault(f.key, f)
+    files = sorted({f.stream for f in group})
+    largest = max(group, key=lambda f: (f.seen[0], -f.first.timestamp()))
+    n, before = largest.seen[0], largest.seen[3]
+    sampled = any(f.sampled for f in group)
+    shown = list(by_key.values())[:MAX_FIELDS_NAMED]
+    named = ", ".join(f"{f.key} = {f.seen[2]}" for f in shown)
+    more = len(by_key) - len(shown)
+    where = files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more file(s)"
+    what = f'Field "{largest.key}"' if len(by_key) == 1 else f"{len(by_key)} fields"
+    title = (
+        f"{what} in {where} {'has a new format' if len(by_key) == 1 else 'have new formats'}"
+        f" since {minute(first)}: {named}{f' and {more} more' if more else ''}; up to {n:,}"
+        f" values{' in the sample' if sampled else ''} of a new format, where the {before:,}"
+        f" values of {largest.key} before were {largest.old}"
+    )
+    return Finding(
+        key="FIELD_FORMAT",
+        analyzer="novelty",
+        subject=f"{files[0]}:{','.join(by_key)}",
+        severity="medium",
+        score=0.7,
+        title=title,
+        summary=(
+            f"{len(group)} new formats of {len(by_key)} fields began between {minute(first)}"
+            f" and {minute(group[-1].first)}, each within {TOGETHER.total_seconds():.0f} s of"
+            f" the one before, in {len(files)} file(s)"
+            f" ({', '.join(files)}); each alone is unlikely by chance (the weakest Fisher p ="
+            f" {max(f.p for f in group):.1g}). Fields changing together are one change: a new"
+            " client or job writing its records its own way, or a release of their producer."
+        ),
+        window=Window(first, window.end),
+        entities={
+            "field": ", ".join(by_key),
+            "file": ", ".join(files),
+            "shape": largest.shape,
+            "previous_shape": largest.old,
+        },
+        stats={
+            "count" if not sampled else "count_in_sample": n,
+            "before": before,
+            "onset_epoch": first.timestamp(),
+            "p_value": max(f.p for f in group),
+            "new": True,
+            "fields": len(by_key),
+            "files": len(files),
+        },
+        evidence=tuple(
+            e
+            for f in [next(g for g in group if g.stream == file) for file in files[:3]]
+            for e in _evidence(
+                case,
+                f"value IS NOT NULL AND {SHAPE_SQL} = '{_q(f.shape)}'",
+                f.first,
+                _values(f.stream, f.key),
+                f.key,
+            )[:1]
+        ),
+        next_steps=(
+            f"Find what began writing {', '.join(by_key)} at {minute(first)}: a new client or"
+            " job (its records' ids and user agent say which) or a release of their producer.",
             "Confirm by parsing one new-format value with the consumer's parser.",
         ),
     )
