@@ -68,3 +68,21 @@ def test_kind_and_time_range(name: str) -> None:
     assert ctx.bad_records == 0
     assert len(records) == len(stamps) == 2000  # one record per line, each with a time
     assert (min(stamps), max(stamps)) == annotated_range(name)
+
+
+def test_a_syslog_line_inside_another_log_s_line_is_read_as_syslog() -> None:
+    """Thunderbird's lines wrap a syslog line (``- 1131566461 2005.11.09 dn228 Nov 9 12:01:01
+    dn228/dn228 crond(pam_unix)[2915]: session closed …``): its program is the record's service,
+    its host an attribute, and the message is loghub's annotated Content."""
+    name = "Thunderbird"
+    data = (LOGHUB / name / f"{name}_2k.log").read_bytes()
+    records = list(format_named(kind_of(data)).parse(io.BytesIO(data), ParseContext(name)))
+    with (LOGHUB / name / f"{name}_2k.log_structured.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(records) == len(rows)
+    pairs = list(zip(records, rows, strict=True))
+    same = sum(" ".join(r.message.split()) == " ".join(row["Content"].split()) for r, row in pairs)
+    program = sum((r.service or "") == row["Component"] for r, row in pairs)
+    host = sum(r.attrs.get("host") == row["Location"] for r, row in pairs)
+    # loghub's own regex takes the "- User ID:" of nine untagged kernel lines for a component
+    assert same >= 0.99 * len(rows) and program >= 0.99 * len(rows) and host == len(rows)

@@ -30,6 +30,13 @@ _3164_START = re.compile(
     r"(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S"
 )
 _TAGGED = re.compile(r"\s*(\S+) ([^\s:\[]{1,64})(?:\[([^\]]{0,32})\])?:(?: |$)")
+#: An RFC 3164 header inside another log's line, after that log's own time and at most three
+#: fields of its own (loghub's Thunderbird: ``- 1131566461 2005.11.09 dn228 Nov 9 12:01:01
+#: dn228/dn228 crond[2915]: msg``; a collector that stamps the lines it forwards).
+_EMBEDDED = re.compile(
+    r"((?:\S+ ){0,3}?)(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]?\d"
+    r" \d\d:\d\d:\d\d (\S+) (?:([^\s:\[]{1,64})(?:\[([^\]]{0,32})\])?:(?: |$))?"
+)
 _SD_ELEMENT = re.compile(r'\[([^\s\]=]+)((?: [^\s=\]]+="[^"\\]*(?:\\.[^"\\]*)*")*)\]')
 _SD_PARAM = re.compile(r'([^\s=\]]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
 _FACILITIES = [
@@ -58,6 +65,16 @@ _FACILITIES = [
     "local6",
     "local7",
 ]
+
+
+def embedded(message: str) -> tuple[str, str, str | None, str | None, str] | None:
+    """(fields before it, host, program, pid, message) of a syslog header that starts
+    ``message`` after at most three fields, or None. A kernel's untagged lines have no program."""
+    m = _EMBEDDED.match(message)
+    if m is None:
+        return None
+    lead, host, program, pid = m.groups()
+    return lead.strip(), host, program, pid, message[m.end() :]
 
 
 def sniff(head: bytes) -> float:

@@ -19,6 +19,7 @@ import orjson
 
 from casework.formats.base import Format, ParseContext, in_batches, iter_lines
 from casework.formats.httpfields import add_embedded_request
+from casework.formats.syslog import embedded
 from casework.formats.textheader import (
     COMMON_HEADER,
     LETTER_LEVELS,
@@ -126,6 +127,13 @@ class _Reader:
         done = self.finish()
         if "\t" in header.message or header.message.startswith(("stdout ", "stderr ")):
             header = refine(header, attrs)
+        service = None
+        inner = embedded(header.message) if header.logger is None else None
+        if inner is not None:  # a forwarded syslog line: its program is the service
+            lead, attrs["host"], service, pid, message = inner
+            if lead:
+                attrs["prefix"] = f"{attrs['prefix']} {lead}" if "prefix" in attrs else lead
+            header = Header(header.level, None, header.thread, pid or header.pid, message)
         if header.thread is not None:
             attrs["thread"] = header.thread
         if header.pid is not None:
@@ -136,6 +144,7 @@ class _Reader:
             message=header.message,
             ts=stamp.ts if stamp else None,
             level=header.level,
+            service=service,
             logger=header.logger,
             attrs=attrs,
             ts_assumed=stamp.assumed if stamp else False,
