@@ -267,6 +267,38 @@ def test_a_new_template_counts_the_records_before_it_exactly(tmp_path: Path) -> 
     assert found[0].stats["other_records"] == (first_new // 10) * 10
 
 
+def test_messages_that_appear_together_are_one_finding(tmp_path: Path) -> None:
+    """A cluster's syslog: cron and ntpd all along; five nodes reboot and their kernels write
+    eight messages never seen before within a minute; an hour later a new error appears alone;
+    at last cron and ntpd stop. The boot is one finding, led by the error among its messages;
+    the later error is its own; the stop is one."""
+    rng = random.Random(5)
+    store = Store(tmp_path / "case.duckdb")
+    boot_at, nfs_at, stop_at = 3600, 7200, 9000
+    boot = [(f"boot-{k}", "error" if k == 5 else "info") for k in range(8)]
+    line = 0
+    for second in range(3 * 3600):
+        ts = START + timedelta(seconds=second)
+        picks = [("cron", "info"), ("ntpd", "info")] if second % 7 == 0 and second < stop_at else []
+        if boot_at <= second < boot_at + 40:
+            picks.append(boot[(second - boot_at) // 5])
+        if second >= nfs_at and rng.random() < 0.05:
+            picks.append(("nfs-down", "error"))
+        for tid, level in picks:
+            line += 1
+            store.add("events", ("messages", line, line, ts, level, None, None, tid, tid, None))
+    case = _open(store)
+    found = [f for f in novelty.run(case) if f.key == "NEW_TEMPLATE"]
+    assert len(found) == 2
+    together, alone = sorted(found, key=lambda f: float(f.stats["onset_epoch"] or 0))
+    assert together.stats["templates"] == len(boot) and together.entities["template_id"] == "boot-5"
+    assert together.stats["onset_epoch"] == (START + timedelta(seconds=boot_at)).timestamp()
+    assert together.severity == "high" and f"{len(boot)} new log messages" in together.title
+    assert alone.entities["template_id"] == "nfs-down" and "templates" not in alone.stats
+    [stop] = [f for f in novelty.run(case) if f.key == "VANISHED_TEMPLATE"]
+    assert stop.stats["templates"] == 2 and "2 log messages stopped" in stop.title
+
+
 def test_change_point_interval_names_the_day_when_it_changes() -> None:
     day = datetime(2015, 8, 24, 11, 5, tzinfo=UTC)
     same = between(day, day - timedelta(minutes=7), day + timedelta(minutes=9))

@@ -13,10 +13,10 @@ numbers no luck explains (Fisher exact), is a change of format.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from casework.case import Case
 from casework.contrast import fisher_greater
@@ -38,8 +38,8 @@ MAX_SHAPES_PER_KEY = 40
 MAX_FINDINGS = 12
 #: New formats that begin this close together are one change.
 TOGETHER = timedelta(minutes=2)
-#: Fields a grouped finding names in its title.
-MAX_FIELDS_NAMED = 4
+#: Fields or messages a grouped finding names in its title.
+MAX_NAMED = 4
 #: Templates whose records before and after are counted in one pass over their stream.
 COUNTS_PER_PASS = 100
 #: A bare number's integer part is one ``#`` whatever its length: a counter passing 999 or a
@@ -69,29 +69,49 @@ def novelty(case: Case) -> Iterator[Finding]:
 def _templates(case: Case, window: Window, span: float) -> Iterator[Finding]:
     rows = _first_last(case, span)
     patterns = dict(case.rows("SELECT template_id, pattern FROM templates"))
+    found: list[_Message] = []
     for s, tid, n, first, last, lvl, before, after, during in rows:
         rate = min(n / max(during, 1), 0.999999)
         p_new, p_gone = (1 - rate) ** before, (1 - rate) ** after
         text = str(patterns.get(tid, tid))[:120]
         if p_new < P_NEW or (p_gone < P_NEW and n >= 4 * MIN_COUNT):
-            key, other, p = (
-                ("NEW_TEMPLATE", before, p_new)
-                if p_new < P_NEW
-                else ("VANISHED_TEMPLATE", after, p_gone)
+            new = p_new < P_NEW
+            other, p = (before, p_new) if new else (after, p_gone)
+            level = str(lvl or "")
+            found.append(
+                _Message(str(s), str(tid), text, int(n), first, last, level, new, int(other), p)
             )
-            yield _template_finding(
-                case,
-                key,
-                str(s),
-                str(tid),
-                text,
-                int(n),
-                first,
-                last,
-                str(lvl or ""),
-                int(other),
-                p,
-            )
+    for group in _together(found):
+        if len(group) == 1:
+            yield _template_finding(case, group[0])
+        else:
+            yield _messages_finding(case, group)
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """A template that appeared (``new``) or vanished in its stream, with the records of the
+    stream on the other side of it (``other``) and the chance of none there by luck."""
+
+    stream: str
+    tid: str
+    text: str
+    n: int
+    start: datetime
+    last: datetime
+    level: str
+    new: bool
+    other: int
+    p: float
+
+    @property
+    def first(self) -> datetime:
+        """When it changed: its first record if new, its last if it vanished."""
+        return self.start if self.new else self.last
+
+    @property
+    def group(self) -> tuple[str, ...]:
+        return (self.stream, str(self.new))
 
 
 def _first_last(case: Case, span: float) -> list[tuple[Any, ...]]:
@@ -140,20 +160,11 @@ def _first_last(case: Case, span: float) -> list[tuple[Any, ...]]:
     return out
 
 
-def _template_finding(
-    case: Case,
-    key: str,
-    stream: str,
-    tid: str,
-    text: str,
-    n: int,
-    first: datetime,
-    last: datetime,
-    level: str,
-    other: int,
-    p: float,
-) -> Finding:
-    new = key == "NEW_TEMPLATE"
+def _template_finding(case: Case, m: _Message) -> Finding:
+    stream, tid, text, n, first, last, level, new, other, p = (
+        m.stream, m.tid, m.text, m.n, m.start, m.last, m.level, m.new, m.other, m.p
+    )  # fmt: skip
+    key = "NEW_TEMPLATE" if new else "VANISHED_TEMPLATE"
     error = level in ERROR_LEVELS
     if new:
         title = f'New log message since {minute(first)}: "{text}" ×{n:,} in {stream}, never in the {other:,} records before'
@@ -191,6 +202,60 @@ def _template_finding(
             else (
                 "Check whether the job or component that wrote this message stopped or lost its logging.",
             )
+        ),
+    )
+
+
+def _messages_finding(case: Case, group: list[_Message]) -> Finding:
+    """One finding for the messages that appeared (or vanished) together in one stream: led by
+    those at error level, then the most frequent."""
+    lead, *rest = sorted(group, key=lambda m: (m.level not in ERROR_LEVELS, -m.n, m.tid))
+    new, stream, first = lead.new, lead.stream, group[0].first
+    shown = [lead, *rest][:MAX_NAMED]
+    named = ", ".join(f'"{m.text}" ×{m.n:,}' for m in shown)
+    more = len(group) - len(shown)
+    other = min(m.other for m in group)
+    total = sum(m.n for m in group)
+    title = (
+        f"{len(group)} new log messages in {stream} since {minute(first)}, together: {named}"
+        f"{f' and {more} more' if more else ''}; none in the {other:,} or more records before"
+        if new
+        else f"{len(group)} log messages stopped in {stream} at {minute(group[-1].first)},"
+        f" together: {named}{f' and {more} more' if more else ''}; none in the {other:,} or"
+        " more records after"
+    )
+    error = any(m.level in ERROR_LEVELS for m in group)
+    finding = _template_finding(case, lead)
+    return Finding(
+        key=finding.key,
+        analyzer="novelty",
+        subject=f"{stream}:{','.join(sorted(m.tid for m in group))}",
+        severity=finding.severity,
+        score=finding.score,
+        title=title,
+        summary=(
+            f"{len(group)} templates ({total:,} records) {'began' if new else 'ended'} between"
+            f" {minute(first)} and {minute(group[-1].first)}, each within"
+            f" {TOGETHER.total_seconds():.0f} s of the one before"
+            f"{', some at error level' if error else ''}; the least likely by chance has"
+            f" p = {max(m.p for m in group):.1g}. Messages that {'appear' if new else 'stop'}"
+            f" together are one change: a {'start or restart' if new else 'stop'} of what writes"
+            " them, a release, or a component switched "
+            f"{'on' if new else 'off'}."
+        ),
+        window=Window(group[0].start, max(m.last for m in group)),
+        entities=finding.entities,
+        stats={
+            **finding.stats,
+            "onset_epoch": first.timestamp(),
+            "templates": len(group),
+            "records": total,
+        },
+        evidence=finding.evidence,
+        next_steps=(
+            f"Find what {'started' if new else 'stopped'} at {minute(first)} in {stream}: a"
+            " restart or boot (its first messages say which), a release, or a configuration"
+            " change.",
         ),
     )
 
@@ -301,19 +366,28 @@ class _NewFormat:
     def first(self) -> datetime:
         return self.seen[1]
 
+    @property
+    def group(self) -> tuple[str, ...]:
+        return ()
 
-def _together(found: list[_NewFormat]) -> list[list[_NewFormat]]:
-    """The new formats that began within ``TOGETHER`` of the one before, in any stream, as one
-    group: a new client or job writes every field of its records its own way (its id, its
-    user, its agent, its paths), and a release changes several fields at once. Seen one field
-    and one file at a time, one such event filled the findings (16 on a gateway's four logs)."""
-    groups: list[list[_NewFormat]] = []
-    for f in sorted(found, key=lambda f: (f.first, f.stream, f.key, f.shape)):
-        if groups and f.first - groups[-1][-1].first <= TOGETHER:
-            groups[-1].append(f)
+
+_Change = TypeVar("_Change", "_NewFormat", "_Message")
+
+
+def _together(found: Sequence[_Change]) -> list[list[_Change]]:
+    """Changes of one kind (``group``) that began within ``TOGETHER`` of the one before, as one
+    group. A new client or job writes every field of its records its own way (its id, user,
+    agent, paths), a release changes several fields at once, and a host that boots writes a
+    score of messages never seen before. Seen one at a time, one such event filled the
+    findings (16 for a batch job on a gateway's four logs, 12 for a node's boot)."""
+    groups: dict[tuple[str, ...], list[list[_Change]]] = {}
+    for f in sorted(found, key=lambda f: (f.first, str(f))):
+        runs = groups.setdefault(f.group, [])
+        if runs and f.first - runs[-1][-1].first <= TOGETHER:
+            runs[-1].append(f)
         else:
-            groups.append([f])
-    return groups
+            runs.append([f])
+    return [run for runs in groups.values() for run in runs]
 
 
 #: A whole number written as text, as SHAPE_SQL shows it ("9999").
@@ -409,7 +483,7 @@ def _formats_finding(case: Case, group: list[_NewFormat], window: Window) -> Fin
     largest = max(group, key=lambda f: (f.seen[0], -f.first.timestamp()))
     n, before = largest.seen[0], largest.seen[3]
     sampled = any(f.sampled for f in group)
-    shown = list(by_key.values())[:MAX_FIELDS_NAMED]
+    shown = list(by_key.values())[:MAX_NAMED]
     named = ", ".join(f"{f.key} = {f.seen[2]}" for f in shown)
     more = len(by_key) - len(shown)
     where = files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more file(s)"
