@@ -8,6 +8,7 @@ the fix casework suggests and captures again, writes a server log with
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,6 +248,12 @@ def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
         f for f in by_key["PLAN_REGRESSION"] if f.entities["after"].endswith("orders_after.json")
     ]
     assert "became Seq Scan on events_log" in regression.title
+    # The after plan estimated its rows well: the index the before plan used is missing.
+    index = next(n.index_name for n in _plan(captured["fixed"]["seqscan"]).nodes if n.index_name)
+    assert regression.entities["index"] == index
+    assert f"CREATE INDEX CONCURRENTLY {index} ON events_log (account_id)" in " ".join(
+        regression.next_steps
+    )
     slow = {f.entities["statement"]: f for f in by_key["SLOW_QUERY_FINGERPRINT"]}
     events = slow["select * from events_log where account_id = ?"]
     assert events.stats["count"] == 3 and "plan" in events.entities
@@ -268,6 +275,35 @@ def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
     assert float(events.stats["p95_ms"] or 0) >= float(events.stats["p50_ms"] or 0) > 0
     logged = [f for f in by_key["PLAN_SEQSCAN_FILTER"] if "postgresql.log" in f.entities["plan"]]
     assert {f.entities["table"] for f in logged} >= {"events_log", "orders", "customers"}
+
+
+def test_a_plan_flip_on_a_wrong_estimate_is_not_a_missing_index(
+    captured: dict[str, Any], tmp_path: Path
+) -> None:
+    """The same pair, but the after plan expected a hundred times the rows its scan found (the
+    statistics of a table that changed since its last ANALYZE): the advice is ANALYZE."""
+    from casework.analyzers import BUILTIN
+    from casework.pipeline import Options, investigate
+
+    bundle = _bundle(captured, tmp_path)
+    after = json.loads(captured["plans"]["seqscan"])
+    scans = [n for n in _walk(after[0]["Plan"]) if n["Node Type"] == "Seq Scan"]
+    for scan in scans:
+        scan["Plan Rows"] = int(scan["Actual Rows"]) * 100 + 1000
+    (bundle / "plans" / "orders_after.json").write_text(json.dumps(after, indent=2))
+    plan_analyzers = [a for a in BUILTIN if a.key == "plan_regression"]
+    result = investigate(bundle, tmp_path / "out", Options(workers=1), analyzers=plan_analyzers)
+    [regression] = [
+        f for f in result.findings if f.entities.get("after", "").endswith("orders_after.json")
+    ]
+    assert scans and "index" not in regression.entities
+    assert "ANALYZE events_log;" in " ".join(regression.next_steps)
+
+
+def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _walk(child)
 
 
 def test_slow_executions_are_linked_to_the_slow_plan_of_a_pair(captured: dict[str, Any]) -> None:
