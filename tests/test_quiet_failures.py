@@ -84,3 +84,29 @@ def test_a_rare_quiet_failure_is_not_reported(tmp_path: Path) -> None:
         for i in range(5000)
     )  # fmt: skip
     assert not _quiet(tmp_path, {"export.jsonl": "".join(json.dumps(r) + "\n" for r in records)})
+
+
+def test_the_values_in_a_logged_statement_say_nothing_of_failure(tmp_path: Path) -> None:
+    """A PostgreSQL log of slow statements whose SQL filters out cancelled orders, and clients
+    that drop their connections (logged at LOG, a quiet failure). Only the second is one."""
+    rng = random.Random(3)
+    lines, dropped = [], 0
+    for i in range(3000):
+        ts = T0 + timedelta(seconds=2 * i, milliseconds=rng.randint(0, 999))
+        stamp = (
+            f"{ts:%Y-%m-%d %H:%M:%S}.{ts.microsecond // 1000:03d} UTC [{rng.randint(1000, 9999)}]"
+        )
+        if rng.random() < 0.1:
+            dropped += 1
+            lines.append(
+                f"{stamp} LOG:  could not receive data from client: Connection reset by peer"
+            )
+            continue
+        lines.append(
+            f"{stamp} LOG:  duration: {rng.uniform(500, 9000):.3f} ms  statement: SELECT count(*)"
+            f" FROM orders o WHERE o.customer_ref = 'CR-{rng.randint(1, 9999):06d}'"
+            " AND o.status <> 'cancelled'"
+        )
+    found = _quiet(tmp_path, {"postgresql-2026-09-14.log": "\n".join(lines) + "\n"})
+    assert [f.stats["records"] for f in found] == [dropped]
+    assert "could not receive data" in found[0].title

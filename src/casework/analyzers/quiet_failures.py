@@ -33,8 +33,20 @@ NEGATED = re.compile(
 )
 
 
+#: Where a logged SQL statement starts (a database's slow-query or statement log): its text
+#: is the query, whose values (``status <> 'cancelled'``) say nothing about how it went.
+SQL_TEXT = re.compile(
+    r"\b(?:statement|query|sql|execute\s+\S+)\s*[:=]\s*(?:select|insert|update|delete|with|merge)\b",
+    re.IGNORECASE,
+)
+
+
 def says_failed(text: str) -> bool:
-    """Whether a message (or its template) says something failed, and not that nothing did."""
+    """Whether a message (or its template) says something failed, and not that nothing did;
+    the text of a SQL statement in it is not read."""
+    sql = SQL_TEXT.search(text)
+    if sql is not None:
+        text = text[: sql.start()]
     return bool(FAILURE_WORDS.search(text)) and not NEGATED.search(text)
 
 
