@@ -22,6 +22,7 @@ from casework.plans.diag_exec import JIT_DOMINANT
 from casework.plans.diagnose import Diagnosis
 from casework.plans.node import Plan
 from casework.plans.read import read_plans
+from casework.timeline import minute
 from pg_server import running_postgres
 from pg_workload import CASES, SETUP, explain_script, logging_script
 
@@ -257,6 +258,7 @@ def test_bundle_end_to_end(captured: dict[str, Any], tmp_path: Path) -> None:
     slow = {f.entities["statement"]: f for f in by_key["SLOW_QUERY_FINGERPRINT"]}
     events = slow["select * from events_log where account_id = ?"]
     assert events.stats["count"] == 3 and "plan" in events.entities
+    assert events.window is not None and f"from {minute(events.window.start)}" in events.title
     # Of the plans the log holds for that statement (auto_explain logged each execution), the
     # slow executions are linked to the slowest; which one that is depends on the machine's load.
     from casework.case import Case

@@ -21,7 +21,7 @@ import pytest
 from casework.analyzers.novelty import novelty
 from casework.case import Case
 from casework.contrast import contrast
-from casework.findings import Finding, rate_text
+from casework.findings import Finding, Window, rate_text
 from casework.report.text import headlines
 from casework.store import Store
 from casework.story import merge
@@ -328,6 +328,43 @@ def _new_formats(tmp_path: Path, records: list[str]) -> list[str]:
     store.close()
     found = novelty.run(Case.open(str(tmp_path / "case.duckdb")))
     return [str(f.entities["field"]) for f in found if f.key == "FIELD_FORMAT"]
+
+
+def _slow(statement: str, start: datetime, plan: str) -> Finding:
+    return Finding(
+        key="SLOW_QUERY_FINGERPRINT", analyzer="plan_slow_queries", subject=statement,
+        severity="high", score=0.8, title=f"355 slow executions of `{statement}`", summary="",
+        window=Window(start, start + timedelta(hours=1)),
+        entities={"statement": statement, "plan": plan}, stats={"count": 355},
+    )  # fmt: skip
+
+
+def _regression(after: str) -> Finding:
+    return Finding(
+        key="PLAN_REGRESSION", analyzer="plan_regression", subject=f"before->{after}",
+        severity="high", score=0.95, title=f"Query plan regressed 36.2x: {after}", summary="",
+        entities={"before": "plans/before.json", "after": after}, stats={"ratio": 36.2},
+    )  # fmt: skip
+
+
+def test_a_statement_slow_since_the_onset_and_its_plan_s_regression_join_the_story() -> None:
+    """The reports route fails from 06:43; the database log's monthly-report statement is slow
+    from 40 s later, its plan regressed; a search statement is slow all day, and another
+    plan regressed that no slow statement ran."""
+    api = "reports/app.jsonl"
+    shift, latency = _shift(api), _shift(api, "CHANGEPOINT_LATENCY")
+    report = _slow(
+        "select date_trunc(?, created_at) …", ONSET + timedelta(seconds=40), "after.json"
+    )
+    search = _slow("select id from products …", ONSET - timedelta(hours=3), "search.json")
+    why, other = _regression("after.json"), _regression("other.json")
+    story = next(
+        f for f in merge([shift, latency, report, search, why, other]) if f.key == "INCIDENT"
+    )
+    assert {report.id, why.id} <= set(story.related)
+    assert not {search.id, other.id} & set(story.related)
+    database = story.summary.split("In the database: ", 1)[1]
+    assert database.startswith(report.title) and why.title in database
 
 
 def test_fields_that_take_new_formats_together_are_one_finding(tmp_path: Path) -> None:

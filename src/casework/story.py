@@ -49,6 +49,9 @@ JOINERS = (
 )
 #: A server unreachable since a moment (a capture's view) is the incident whose onset it shares.
 NETWORK = ("NET_SYN_UNANSWERED", "NET_CONNECT_REFUSED")
+#: A statement whose slow executions began this close (seconds) to a shift's onset is where
+#: the incident's time goes in the database; a plan regression of its plan says why.
+SLOW_NEAR = 600.0
 MAX_STEPS = 6
 #: The entities of a cohort that names no one, only a time (and its file and failure).
 _TIME_ONLY = frozenset({"time", "file", "failure"})
@@ -93,9 +96,30 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
                 or (f.key == "FAILURE_VALUE" and _templates(f) & templates)
             )
         ]
+        members += _database(anchor, members, [f for f in items if f.id not in used])
         used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
     return [_story(anchor, members, also) for anchor, members, also in _fold(groups)] + items
+
+
+def _database(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
+    """The slow statements whose slow executions began within ``SLOW_NEAR`` of the incident's
+    shifts, each with the regression of the plan it is linked to."""
+    shifts = [i for m in (anchor, *members) if m.key in CP_ORDER if (i := _interval(m))]
+    if not shifts:
+        return []
+    low, high = min(i[0] for i in shifts) - SLOW_NEAR, max(i[1] for i in shifts) + SLOW_NEAR
+    slow = [
+        f
+        for f in items
+        if f.key == "SLOW_QUERY_FINGERPRINT"
+        and f.window is not None
+        and low <= f.window.start.timestamp() <= high
+    ]
+    plans = {str(f.entities["plan"]) for f in slow if "plan" in f.entities}
+    return slow + [
+        f for f in items if f.key == "PLAN_REGRESSION" and str(f.entities.get("after")) in plans
+    ]
 
 
 def _fold(
@@ -308,7 +332,11 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     when = [m for m in members if m.key == "FAILURES_AT_RESTARTS" and m not in also][:1]
     why = sorted((m for m in members if m.key.startswith("K8S_")), key=_why_order)[:1]
     wire = [m for m in members if m.key in NETWORK][:1]
-    named = [*also, *new, *whom, *when, *why, *wire]
+    db = sorted(
+        (m for m in members if m.key in ("SLOW_QUERY_FINGERPRINT", "PLAN_REGRESSION")),
+        key=lambda m: (m.key != "SLOW_QUERY_FINGERPRINT", -m.score, m.subject),
+    )[:2]
+    named = [*also, *new, *whom, *when, *why, *wire, *db]
     everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -341,6 +369,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
             + "".join(f"It fails at restarts: {f.title}. " for f in when)
             + "".join(f"Why they restart: {f.title}. " for f in why)
             + "".join(f"On the network: {f.title}. " for f in wire)
+            + (f"In the database: {'; '.join(f.title for f in db)}. " if db else "")
             + f"{len(everyone)} findings agree on it: "
             + " | ".join(f.title for f in everyone[1 + len(named) : 5 + len(named)])
             + ". It is refuted if failures outside the cohort, or before the change, rose as well."

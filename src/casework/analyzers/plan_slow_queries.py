@@ -13,6 +13,7 @@ from casework.plans.fingerprint import fingerprint, tables
 from casework.plans.load import case_plans, slow_queries, statement_endpoints
 from casework.plans.node import Plan
 from casework.plans.slowlog import FingerprintStats, aggregate
+from casework.timeline import minute
 
 #: Most fingerprints reported: the heaviest by total time.
 TOP = 10
@@ -107,8 +108,10 @@ def _finding(
         severity=severity,
         score=min(0.3 + 0.6 * part, 0.9),
         title=(
-            f"{stats.count} slow executions of `{text}`: {fmt_ms(stats.total_ms)} in total "
-            f"({part:.0%} of slow-query time), p50 {fmt_ms(p50)}, p95 {fmt_ms(p95)}"
+            f"{stats.count} slow executions of `{text}`"
+            f"{f' from {minute(window.start)} to {minute(window.end)}' if window else ''}:"
+            f" {fmt_ms(stats.total_ms)} in total ({part:.0%} of slow-query time),"
+            f" p50 {fmt_ms(p50)}, p95 {fmt_ms(p95)}"
         ),
         summary=(
             f"The statement fingerprint {stats.fingerprint} ({example.source}) ran slow "
