@@ -21,7 +21,7 @@ import pytest
 from casework.analyzers.novelty import novelty
 from casework.case import Case
 from casework.contrast import contrast
-from casework.findings import Finding, Window, rate_text
+from casework.findings import Evidence, Finding, Window, rate_text
 from casework.report.text import headlines
 from casework.store import Store
 from casework.story import merge
@@ -328,6 +328,65 @@ def _new_formats(tmp_path: Path, records: list[str]) -> list[str]:
     store.close()
     found = novelty.run(Case.open(str(tmp_path / "case.duckdb")))
     return [str(f.entities["field"]) for f in found if f.key == "FIELD_FORMAT"]
+
+
+def _at(key: str, file: str, subject: str, lo: float, hi: float, **entities: str) -> Finding:
+    """A shift of ``key`` in ``file`` whose data place its onset between ``lo`` and ``hi``
+    seconds after ONSET."""
+    at = ONSET.timestamp()
+    return Finding(
+        key=key, analyzer="changepoints", subject=f"{file}|{subject}", severity="high",
+        score=0.9, title=f"{subject} rose in {file}", summary="",
+        entities={"series": "template" if "TEMPLATE" in key else "5xx", "subject": subject,
+                  "file": file, **entities},
+        stats={"onset_epoch": at + hi, "earliest_epoch": at + lo, "latest_epoch": at + hi,
+               "increased": True, "failure": True, "excess": 100.0},
+    )  # fmt: skip
+
+
+def test_shifts_at_the_same_moment_elsewhere_join_the_story_with_what_joins_them() -> None:
+    """A service's pool runs dry at 06:43: the ingress log's 500s on one route and 503s on
+    another rise in the same minute, the service's log shows a new exception template then, and
+    its error signature two minutes later; the failing environment's config lowered the pool's
+    size and the exception's records state it. A third route's 500s rise 50 minutes later:
+    another incident."""
+    ingress, service = "logs/ingress.log", "logs/orders-service.log"
+    anchor = _at("CHANGEPOINT_5XX", ingress, "HTTP 500 on GET /api/orders/{id}", -60, 0)
+    peer = _at("CHANGEPOINT_5XX", ingress, "HTTP 503 on POST /api/checkout", -40, 10)
+    pool = _at("CHANGEPOINT_TEMPLATE", service, "Connection is not available", -30, 5,
+               template_id="t-pool")  # fmt: skip
+    signature = Finding(
+        key="ERROR_SIGNATURE", analyzer="error_signatures", subject="t-pool", severity="high",
+        score=0.8, title="ERROR Connection is not available ×590", summary="",
+        entities={"template_id": "t-pool", "file": service},
+        stats={"onset_epoch": ONSET.timestamp() + 120},
+    )  # fmt: skip
+    later = _at("CHANGEPOINT_5XX", ingress, "HTTP 500 on GET /api/search", 3000, 3060)
+    cited = (Evidence(file="config/after/app.yml", lines=(3, 3)),
+             Evidence(file=service, lines=(7138, 7138)))  # fmt: skip
+    config = [
+        Finding(
+            key="ENV_CONFIG_DIFF",
+            analyzer="env_diff",
+            subject=key,
+            severity="high",
+            score=0.9,
+            title=f"after sets {key}",
+            summary="",
+            entities={"key": key},
+            stats={"promoted": promoted},
+            evidence=cited,
+        )
+        for key, promoted in (("hikari.maximum-pool-size", True), ("logging.level", False))
+    ]
+    story = next(
+        f
+        for f in merge([anchor, peer, pool, signature, later, *config])
+        if f.key == "INCIDENT" and f.subject == anchor.id
+    )
+    assert {peer.id, pool.id, signature.id, config[0].id} <= set(story.related)
+    assert not {later.id, config[1].id} & set(story.related)
+    assert f"In the configuration: {config[0].title}." in story.summary
 
 
 def _slow(statement: str, start: datetime, plan: str) -> Finding:

@@ -76,6 +76,21 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
         if anchor.id in used:
             continue
         members = [f for f in items if f is not anchor and f.id not in used and _joins(anchor, f)]
+        # A shift seen elsewhere at the same time brings what joins it there (its template's
+        # new messages, its file's error share), as its own story would have.
+        elsewhere = [
+            m
+            for m in members
+            if m.key.startswith("CHANGEPOINT_") and not _tokens(anchor) & _tokens(m)
+        ]
+        members += [
+            f
+            for f in items
+            if f is not anchor
+            and f.id not in used
+            and f not in members
+            and any(_joins(m, f) for m in elsewhere)
+        ]
         if not any(m.key.startswith(("CHANGEPOINT_", "CHANGE_BEFORE")) for m in members) and (
             anchor.key != "FAILURE_COHORT" or not members
         ):
@@ -96,7 +111,8 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
                 or (f.key == "FAILURE_VALUE" and _templates(f) & templates)
             )
         ]
-        members += _database(anchor, members, [f for f in items if f.id not in used])
+        unused = [f for f in items if f.id not in used]
+        members += _database(anchor, members, unused) + _configuration(anchor, members, unused)
         used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
     return [_story(anchor, members, also) for anchor, members, also in _fold(groups)] + items
@@ -119,6 +135,19 @@ def _database(anchor: Finding, members: list[Finding], items: list[Finding]) -> 
     plans = {str(f.entities["plan"]) for f in slow if "plan" in f.entities}
     return slow + [
         f for f in items if f.key == "PLAN_REGRESSION" and str(f.entities.get("after")) in plans
+    ]
+
+
+def _configuration(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
+    """Differences between environments promoted because the failing records state the failing
+    side's value, when those records are in a file the incident is about."""
+    files = {str(m.entities.get("file", "")) for m in (anchor, *members)}
+    return [
+        f
+        for f in items
+        if f.key == "ENV_CONFIG_DIFF"
+        and f.stats.get("promoted") is True
+        and any(e.file in files for e in f.evidence)
     ]
 
 
@@ -250,7 +279,14 @@ def _joins(anchor: Finding, f: Finding) -> bool:
         # seen from the failures' side, and a server unreachable since a moment is one seen
         # from the network: like a folded story, the same incident when the onsets overlap.
         return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
-    if not f.key.startswith(JOINERS) or f.key == anchor.key:
+    if not f.key.startswith(JOINERS):
+        return False
+    # A shift whose own interval overlaps the anchor's is the same incident wherever it is
+    # (another route's 503s, another service's errors in the same minute), as two stories
+    # whose onsets overlap are one.
+    if f.key.startswith("CHANGEPOINT_") and a and b and a[0] <= b[1] and b[0] <= a[1]:
+        return True
+    if f.key == anchor.key:
         return False
     if a is not None and b is not None:
         # Same incident when the onsets' intervals (plus a tolerance) overlap.
@@ -336,7 +372,8 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         (m for m in members if m.key in ("SLOW_QUERY_FINGERPRINT", "PLAN_REGRESSION")),
         key=lambda m: (m.key != "SLOW_QUERY_FINGERPRINT", -m.score, m.subject),
     )[:2]
-    named = [*also, *new, *whom, *when, *why, *wire, *db]
+    config = [m for m in members if m.key == "ENV_CONFIG_DIFF"][:1]
+    named = [*also, *config, *new, *whom, *when, *why, *wire, *db]
     everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -364,6 +401,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         title=title,
         summary=(
             f"Hypothesis: {title}. "
+            + "".join(f"In the configuration: {f.title}. " for f in config)
             + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
             + "".join(f"Whom they name: {f.title}. " for f in whom)
             + "".join(f"It fails at restarts: {f.title}. " for f in when)
