@@ -81,3 +81,41 @@ def test_a_terse_description_is_read_when_its_name_says_it_is_one(tmp_path: Path
     kinds = {e.path: e.kind for e in run.inventory}
     assert kinds["ticket.md"] == "description" and kinds["orders.log"] != "description"
     assert run.description == "Orders fail with 500."
+
+
+def test_feature_flag_audit_logs_are_changes() -> None:
+    """A flag service's audit log in three shapes: JSON lines with a segment, an Unleash event
+    list (camelCase, a JSON array as ``jq .events`` writes it) and a CSV export whose state is
+    a boolean. Each row is a change of kind ``flag`` named by the flag and its new state."""
+    jsonl = (
+        b'{"time": "2025-09-03T14:05:00Z", "flag": "pricing.tiered_discounts", "action": "enabled",'
+        b' "segment": "plan=enterprise", "actor": "r.chen@acme.example"}\n'
+        b'{"time": "2025-09-03T14:40:00Z", "flag": "search.new_ranker", "action": "enabled",'
+        b' "segment": "all", "actor": "s.patel@acme.example"}\n'
+    )
+    unleash = (
+        b'[\n  {"id": 4411, "type": "feature-environment-enabled", "createdBy": "admin",'
+        b' "createdAt": "2025-09-03T14:05:00.118Z", "data": null, "preData": null, "tags": [],'
+        b' "featureName": "pricing.tiered_discounts", "project": "default",'
+        b' "environment": "production"}\n]\n'
+    )
+    csv = b"Date,Feature Key,Enabled,Rollout\n2025-09-03 14:05:00,checkout.express_pay,false,\n"
+    got = {}
+    for name, data in (("audit.jsonl", jsonl), ("events.json", unleash), ("flags.csv", csv)):
+        assert kind_of(data) == "releases", name
+        found, ctx = parse(data, "releases")
+        got[name] = [(c.kind, c.what, c.version) for c in found if isinstance(c, ChangeRecord)]
+        assert ctx.bad_records == 0 and all(
+            c.ts.year == 2025 for c in found if isinstance(c, ChangeRecord)
+        )
+    assert got == {
+        "audit.jsonl": [
+            ("flag", "pricing.tiered_discounts", "enabled for plan=enterprise"),
+            ("flag", "search.new_ranker", "enabled"),
+        ],
+        "events.json": [("flag", "pricing.tiered_discounts", "feature-environment-enabled")],
+        "flags.csv": [("flag", "checkout.express_pay", "disabled")],
+    }
+    # An application log that records which feature served a request is no list of changes.
+    log = b'{"time": "2025-09-03T14:05:01Z", "level": "info", "msg": "quote", "feature": "x"}\n'
+    assert sniff_releases(log * 5) == 0.0

@@ -131,3 +131,11 @@ def test_a_story_names_no_change_the_evidence_never_mentions() -> None:
     assert "after deploy notifications-svc" in told.title
     untold = next(f for f in merge([route, errors, deploy(False)]) if f.key == "INCIDENT")
     assert "notifications-svc" not in untold.title, untold.title
+
+
+def test_a_gap_under_a_minute_and_a_half_is_said_in_seconds() -> None:
+    from casework.story_phrases import gap_text
+
+    assert [gap_text(s) for s in (8.0, -40.0, 95.0, 7200.0, None)] == [
+        "8 s after", "40 s before", "2 minutes after", "2.0 hours after", "after",
+    ]  # fmt: skip

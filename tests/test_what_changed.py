@@ -111,3 +111,57 @@ def test_a_title_s_change_just_before_an_onset_is_one_the_evidence_names(tmp_pat
     onset = AT - timedelta(hours=2) + timedelta(seconds=3 * 1400)
     found = change_before(case, onset, 60)
     assert found is not None and "reports-api" in found[1], found
+
+
+def test_a_flag_turned_on_for_a_segment_is_the_change_before_its_failures(tmp_path: Path) -> None:
+    """A flag enabled for enterprise accounts at 14:05 breaks their quotes (pricing-svc raises,
+    checkout-api returns 502); checkout-api was deployed 45 minutes earlier, and another flag
+    changed half an hour later. The story puts the failures after the flag, not the deploy."""
+    import json
+    import random
+
+    from casework.pipeline import investigate
+
+    rng = random.Random(31)
+    start, flag_at = (
+        datetime(2025, 9, 3, 13, 0, tzinfo=UTC),
+        datetime(2025, 9, 3, 14, 5, tzinfo=UTC),
+    )
+    bundle = tmp_path / "bundle"
+    (bundle / "logs").mkdir(parents=True)
+    (bundle / "flags").mkdir()
+    api, pricing = [], []
+    t = start
+    while t < start + timedelta(hours=2):
+        t += timedelta(milliseconds=rng.randint(100, 900))
+        plan = rng.choice(["free"] * 5 + ["pro"] * 4 + ["enterprise"] * 2)
+        broken = plan == "enterprise" and t >= flag_at + timedelta(seconds=8) and rng.random() < 0.4
+        status = 502 if broken or rng.random() < 0.001 else 200
+        api.append(json.dumps({
+            "level": "error" if status >= 500 else "info", "ts": t.timestamp(),
+            "msg": "upstream pricing error" if status >= 500 else "request completed",
+            "method": "POST", "path": "/v2/checkout/quote", "status": status,
+            "duration_ms": round(rng.uniform(20, 90), 1), "plan": plan,
+            "account_id": f"acc_{rng.randint(1000, 9999)}",
+        }))  # fmt: skip
+        level = "ERROR" if broken else "INFO"
+        text = "quote failed: KeyError: 'tier_3'" if broken else f"quote ok plan={plan}"
+        pricing.append(
+            f"{t:%Y-%m-%d %H:%M:%S},{t.microsecond // 1000:03d} {level} [pricing.quote] {text}"
+        )
+    (bundle / "logs" / "checkout-api.jsonl").write_text("\n".join(api) + "\n")
+    (bundle / "logs" / "pricing-svc.log").write_text("\n".join(pricing) + "\n")
+    (bundle / "deploys.json").write_text(
+        '{"service": "checkout-api", "version": "v1.31.1", "time": "2025-09-03T13:20:04Z"}\n'
+    )
+    (bundle / "flags" / "audit.jsonl").write_text(
+        f'{{"time": "{flag_at:%Y-%m-%dT%H:%M:%SZ}", "flag": "pricing.tiered_discounts",'
+        ' "action": "enabled", "segment": "plan=enterprise", "actor": "r.chen@acme.example"}\n'
+        '{"time": "2025-09-03T14:40:00Z", "flag": "search.new_ranker", "action": "enabled",'
+        ' "segment": "plan=free", "actor": "s.patel@acme.example"}\n'
+    )
+    found = investigate(bundle, tmp_path / "out").findings
+    top = found[0]
+    assert top.key == "INCIDENT" and "plan = enterprise" in top.title, top.title
+    assert top.entities["change"] == "flag pricing.tiered_discounts enabled for plan=enterprise"
+    assert "checkout-api v1.31.1" not in top.title

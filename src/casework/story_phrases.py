@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from casework.contrast_terms import estimated
 from casework.findings import Finding, Stat, count_text, rate_text
+from casework.timeline import gap_text as timeline_gap
 
 
 def what_fails(anchor: Finding, cp: Finding | None) -> str:
@@ -80,15 +81,8 @@ def _pct(value: Stat, digits: int) -> str:
 
 
 def gap_text(seconds: Stat) -> str:
-    """``12 minutes after``, ``2.5 hours after``, ``3 minutes before``."""
-    if not isinstance(seconds, int | float):
-        return "after"
-    minutes = float(seconds) / 60
-    if minutes < 0:
-        return f"{-minutes:.0f} minutes before"
-    if minutes < 90:
-        return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'} after"
-    return f"{minutes / 60:.1f} hours after"
+    """``timeline.gap_text`` of a finding's stat; a missing one reads ``after``."""
+    return timeline_gap(float(seconds)) if isinstance(seconds, int | float) else "after"
 
 
 def minute_text(epoch: float) -> str:

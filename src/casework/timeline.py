@@ -234,6 +234,25 @@ def evidence_strength(p_value: float) -> float:
     return min(1.0, (-math.log10(max(p_value, 1e-300)) - 2.0) / 10.0)
 
 
+def gap_text(seconds: float, bare: bool = False) -> str:
+    """A time between two moments: ``40 s after``, ``12 minutes after``, ``2.5 hours before``,
+    ``3.0 days`` (``bare``: the length alone)."""
+    if seconds < 0:
+        return _gap_length(-seconds) if bare else f"{_gap_length(-seconds)} before"
+    return _gap_length(seconds) if bare else f"{_gap_length(seconds)} after"
+
+
+def _gap_length(seconds: float) -> str:
+    minutes = seconds / 60
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if minutes < 90:
+        return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'}"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} hours"
+    return f"{minutes / 1440:.1f} days"
+
+
 def minute(ts: datetime | None) -> str:
     """A UTC time for titles: ``2026-11-20 14:06 UTC``."""
     return ts.strftime("%Y-%m-%d %H:%M UTC") if ts else "?"

@@ -20,7 +20,7 @@ from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
 from casework.shifts import Onset, describe, detect, template_patterns
-from casework.timeline import minute, names_change
+from casework.timeline import gap_text, minute, names_change
 
 HORIZON = timedelta(hours=24)
 MAX_ONSETS = 6
@@ -118,7 +118,7 @@ def _finding(o: Onset, c: _Change, spacing: float, what: str, named: bool) -> Fi
     changed thing (see ``_named``)."""
     gap = (o.at - c.ts).total_seconds()
     chance = min(1.0, max(abs(gap), 60.0) / spacing)
-    when = _gap_text(gap)
+    when = gap_text(gap)
     s = o.shift
     title = (
         f"The {what} rose at {minute(o.at)}, {when} {c.name}"
@@ -136,7 +136,7 @@ def _finding(o: Onset, c: _Change, spacing: float, what: str, named: bool) -> Fi
             f"{c.name} (at {minute(c.ts)}, from {c.source}) is the change nearest the onset of"
             f" the {what} at {minute(o.at)}; the onset's candidate times span {minute(o.earliest)}"
             f" to {minute(o.latest)}{', which includes the change' if inside else ''}. Changes"
-            f" happen about every {_gap_text(spacing, bare=True)} here, so a chance alignment this"
+            f" happen about every {gap_text(spacing, bare=True)} here, so a chance alignment this"
             f" close has probability about {chance:.2f}."
             + ("" if named else f" The evidence names {c.what} nowhere else: a weaker link.")
         ),
@@ -173,16 +173,3 @@ def _finding(o: Onset, c: _Change, spacing: float, what: str, named: bool) -> Fi
             "Refute: if the rate rose before the change reached this service, the change is not the cause.",
         ),
     )
-
-
-def _gap_text(seconds: float, bare: bool = False) -> str:
-    if seconds < 0:
-        return f"{_gap_text(-seconds, True)} before" if not bare else _gap_text(-seconds, True)
-    minutes = seconds / 60
-    if minutes < 90:
-        text = f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'}"
-    elif minutes < 48 * 60:
-        text = f"{minutes / 60:.1f} hours"
-    else:
-        text = f"{minutes / 1440:.1f} days"
-    return text if bare else f"{text} after"

@@ -1,8 +1,10 @@
-"""Release and deploy lists (CSV with a header, or JSON lines), each row a version at a time.
+"""Release, deploy and feature-flag lists (CSV with a header, or JSON lines), each row a change at a time.
 
 Rows become ``ChangeRecord(kind="deploy" | "release", what=<service>, version=...)``.
 A row is a deploy when a type/kind/event column says so or the columns
 are deploy-shaped (``deployed_at``, ``environment``); otherwise a release.
+A row that names a feature flag (a flag audit log: ``flag``, ``featureName``)
+is ``ChangeRecord(kind="flag", what=<flag>, version="<action> for <segment>")``.
 
 >>> import io
 >>> csv = b"service,version,deployed_at,env\\npayments,2.14.3,2026-03-02T14:01:00Z,prod\\n"
@@ -41,6 +43,12 @@ _VERSIONISH = re.compile(r"^[A-Za-z_-]*v?\d+(?:\.\d+)+[\w.+-]*$")
 MAX_ARRAY_CHARS = 16 << 20
 _DECODER = json.JSONDecoder()
 _KIND_KEYS = ("type", "kind", "event", "action", "change_type")
+FLAG_KEYS = ("flag", "flag_key", "flag_name", "feature", "feature_flag", "feature_name",
+             "feature_key", "toggle")  # fmt: skip
+_FLAG_ACTION_KEYS = ("action", "state", "status", "enabled", "on", *_KIND_KEYS)
+_SEGMENT_KEYS = ("segment", "audience", "targeting", "rule", "rollout", "percentage", "variation")
+#: Segment values that restrict nothing.
+_EVERYONE = frozenset({"", "all", "none", "*", "everyone", "100%"})
 _DEPLOY_HINTS = ("deployed_at", "deploy_time", "environment", "env", "cluster", "namespace")
 
 
@@ -51,8 +59,15 @@ def _pick(keys: Mapping[str, str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def _lowered(names: list[str]) -> dict[str, str]:
-    return {n.strip().lower().replace(" ", "_").replace("-", "_"): n for n in names}
+    """Column names in one spelling: ``createdAt``, ``Created At`` and ``created-at`` are
+    ``created_at``."""
+    return {
+        _CAMEL.sub("_", n.strip()).lower().replace(" ", "_").replace("-", "_"): n for n in names
+    }
 
 
 def _is_change_list(names: list[str], width: int | None = None) -> bool:
@@ -60,7 +75,8 @@ def _is_change_list(names: list[str], width: int | None = None) -> bool:
     so a nested ``creator`` object of a GitHub deployment does not make a row a log)."""
     keys = _lowered(names)
     log_keys = any(k in keys for k in (*LEVEL_KEYS, *MSG_KEYS))
-    return _pick(keys, VERSION_KEYS) is not None and _pick(keys, TIME_KEYS) is not None \
+    changed = _pick(keys, VERSION_KEYS) is not None or _pick(keys, FLAG_KEYS) is not None
+    return changed and _pick(keys, TIME_KEYS) is not None \
         and not log_keys and (len(keys) if width is None else width) <= 24  # fmt: skip
 
 
@@ -123,6 +139,9 @@ def _change(row: Mapping[str, Any], number: int, ctx: ParseContext) -> ChangeRec
     if stamp is None:
         ctx.bad(number, "no readable time")
         return None
+    flag_key = _pick(keys, FLAG_KEYS)
+    if flag_key is not None and version_key is None:
+        return _flag(row, keys, number, stamp[0], flag_key, when_key)
     kind_value = str(row.get(kind_key, "")).lower() if kind_key else ""
     deploy = "deploy" in kind_value or (not kind_value and any(h in keys for h in _DEPLOY_HINTS))
     used = {when_key, version_key, what_key}
@@ -134,6 +153,34 @@ def _change(row: Mapping[str, Any], number: int, ctx: ParseContext) -> ChangeRec
         kind="deploy" if deploy else "release",
         what=str(what) if what not in (None, "") else "",
         version=str(version) if version not in (None, "") else None,
+        attrs={k: v for k, v in row.items() if k not in used and v not in (None, "")},
+    )
+
+
+def _flag(
+    row: Mapping[str, Any],
+    keys: Mapping[str, str],
+    number: int,
+    ts: Any,
+    flag_key: str,
+    when_key: str | None,
+) -> ChangeRecord:
+    """A flag audit row: the flag is what changed, its action and segment the new state."""
+    action_key, segment_key = _pick(keys, _FLAG_ACTION_KEYS), _pick(keys, _SEGMENT_KEYS)
+    value = row.get(action_key) if action_key else None
+    on = {True: "enabled", False: "disabled", "true": "enabled", "false": "disabled"}
+    action = on.get(value if isinstance(value, bool) else str(value).lower(), str(value or ""))
+    segment = str(row.get(segment_key) or "") if segment_key else ""
+    state = " ".join(
+        [action or "changed", *([f"for {segment}"] if segment.lower() not in _EVERYONE else [])]
+    )
+    used = {flag_key, when_key, action_key, segment_key}
+    return ChangeRecord(
+        line=number,
+        ts=ts,
+        kind="flag",
+        what=str(row.get(flag_key)),
+        version=state,
         attrs={k: v for k, v in row.items() if k not in used and v not in (None, "")},
     )
 
@@ -231,5 +278,5 @@ FORMAT = Format(
     category="change",
     sniff=sniff,
     parse=parse,
-    description="release/deploy list (CSV with header or JSON lines: version + time)",
+    description="release, deploy or feature-flag list (CSV with header or JSON lines: version or flag + time)",
 )
