@@ -30,11 +30,12 @@ SDK = "acme-orders-sdk/2.3.1 (python 3.12)"
 HOST = "198.51.100.20"
 
 
-def _shop(path: Path, rng: random.Random, storm: bool) -> int:
+def _shop(path: Path, rng: random.Random, storm: bool, instances: int = 1) -> int:
     """An hour of shop traffic from 400 browsers, with two 4-minute windows in which half the
     requests that need the database get 503 after 30 s (no Retry-After). With ``storm``, an SDK client also calls
     every few seconds from one host and answers each 503 by sending the same request again
-    five times within the second. Returns the SDK's 503s."""
+    five times within the second. With ``instances``, a balancer spreads the requests over
+    that many servers, each writing its own log (``access-1.log`` …). Returns the SDK's 503s."""
     lines: list[tuple[datetime, str]] = []
     dry = [(START + timedelta(minutes=m), START + timedelta(minutes=m + 4)) for m in (17, 41)]
 
@@ -66,14 +67,21 @@ def _shop(path: Path, rng: random.Random, storm: bool) -> int:
                                                 503, 80, SDK, 30.0)))  # fmt: skip
                 failed += 1
     lines.sort(key=lambda x: x[0])
-    path.write_text("".join(text + "\n" for _, text in lines))
+    if instances == 1:
+        path.write_text("".join(text + "\n" for _, text in lines))
+        return failed
+    logs: list[list[str]] = [[] for _ in range(instances)]
+    for _, text in lines:
+        logs[rng.randrange(instances)].append(text + "\n")
+    for k, written in enumerate(logs, start=1):
+        path.with_name(f"{path.stem}-{k}{path.suffix}").write_text("".join(written))
     return failed
 
 
-def _storms(tmp: Path, storm: bool) -> tuple[list[Finding], int]:
+def _storms(tmp: Path, storm: bool, instances: int = 1) -> tuple[list[Finding], int]:
     bundle = tmp / "bundle"
     bundle.mkdir()
-    failed = _shop(bundle / "access.log", random.Random(4), storm)
+    failed = _shop(bundle / "access.log", random.Random(4), storm, instances)
     found = investigate(bundle, tmp / "out", Options(workers=1)).findings
     return [f for f in found if f.key == "RETRY_STORM"], failed
 
@@ -96,3 +104,14 @@ def test_a_client_sending_the_same_request_again_at_once_is_one(tmp_path: Path) 
     assert "HTTP 503" in f.title and "429" not in f.title + f.summary
     # The browsers are throttled too; none is said to wait a billion seconds.
     assert "1000000000" not in f.summary
+
+
+def test_a_client_behind_a_balancer_is_one_client_over_every_server_s_log(tmp_path: Path) -> None:
+    """The same storm, its requests spread over three servers' logs: its next request often
+    reaches another server than the one that throttled it. One finding counts all its 503s."""
+    storms, failed = _storms(tmp_path, storm=True, instances=3)
+    assert len(storms) == 1, [f.title for f in storms]
+    f = storms[0]
+    assert f.stats["throttled"] == failed
+    assert f.entities["file"] == "access-1.log, access-2.log, access-3.log"
+    assert f.stats["retried_at_once"] >= 0.8 * failed * 5 / 6

@@ -56,14 +56,14 @@ class _Client:
 @analyzer(key="retry_storms", needs=("requests",))
 def retry_storms(case: Case) -> Iterator[Finding]:
     """The client that retries 429/503 at once, ignoring Retry-After, and its storms."""
+    identities: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
     for (stream,) in case.rows(
         f"SELECT {STREAM_SQL} s FROM requests WHERE {THROTTLED} GROUP BY s HAVING count(*) >= ?"
         " ORDER BY count(*) DESC LIMIT 3",
         (MIN_THROTTLED,),
     ):
         rows = TableRows("requests", f"{STREAM_SQL} = '{_q(stream)}'")
-        source = rows.sql()
-        keys = _throttled_keys(case, source)
+        keys = _throttled_keys(case, rows.sql())
         retry_key = next((k for k in keys if re.search(RETRY_AFTER_KEY, k)), None)
         outcome = ("status", "duration_ms", "bytes", "route", "method", "url")
         splits = contrast(
@@ -89,14 +89,42 @@ def retry_storms(case: Case) -> Iterator[Finding]:
             and s.terms[0].op == "="
             and (s.failing_in, s.total_in) == (best.failing_in, best.total_in)
         ]
-        clients = _clients(case, source, term.expr, retry_key)
-        offenders = [c for c in clients if c.throttled >= MIN_THROTTLED and _ignores(c)]
-        if not offenders:
-            continue
-        worst = max(offenders, key=lambda c: (c.fast, c.value))
-        total = sum(c.throttled for c in clients)
-        polite = [c for c in clients if c is not worst and c.throttled and not _ignores(c)]
-        yield _finding(case, str(stream), term.attr, term.expr, worst, total, polite, aliases)
+        identities.setdefault((term.attr, term.expr), (retry_key, aliases))
+    for (attr, expr), (retry_key, aliases) in identities.items():
+        yield from _storms(case, attr, expr, retry_key, aliases)
+
+
+def _storms(
+    case: Case, attr: str, expr: str, retry_key: str | None, aliases: list[str]
+) -> Iterator[Finding]:
+    """The clients of one identity that retry at once, over every file the identity was
+    throttled in: a client behind a load balancer is throttled by each instance, and its next
+    request may reach another one (seen one log at a time, its retries look seconds apart)."""
+    streams = [
+        str(s)
+        for (s,) in case.rows(
+            f"SELECT DISTINCT {STREAM_SQL} s FROM requests WHERE {expr} IS NOT NULL"
+            f" AND {THROTTLED} ORDER BY s"
+        )
+    ]
+    listed = ", ".join(f"'{_q(s)}'" for s in streams)
+    clients = _clients(case, TableRows("requests", f"{STREAM_SQL} IN ({listed})").sql(), expr,
+                       retry_key)  # fmt: skip
+    offenders = [c for c in clients if c.throttled >= MIN_THROTTLED and _ignores(c)]
+    if not offenders:
+        return
+    worst = max(offenders, key=lambda c: (c.fast, c.value))
+    total = sum(c.throttled for c in clients)
+    polite = [c for c in clients if c is not worst and c.throttled and not _ignores(c)]
+    files = [
+        str(s)
+        for (s,) in case.rows(
+            f"SELECT DISTINCT {STREAM_SQL} s FROM requests WHERE {expr} = ? AND {THROTTLED}"
+            " ORDER BY s",
+            (worst.value,),
+        )
+    ]
+    yield _finding(case, files, attr, expr, worst, total, polite, aliases)
 
 
 def _throttled_keys(case: Case, source: str) -> list[str]:
@@ -162,7 +190,7 @@ def _clients(case: Case, source: str, expr: str, retry_key: str | None) -> list[
 
 def _finding(
     case: Case,
-    stream: str,
+    streams: list[str],
     attr: str,
     expr: str,
     c: _Client,
@@ -186,17 +214,17 @@ def _finding(
     return Finding(
         key="RETRY_STORM",
         analyzer="retry_storms",
-        subject=f"{stream}:{attr}:{c.value}",
+        subject=f"{streams[0]}:{attr}:{c.value}",
         severity="high",
         score=round(min(1.0, 0.6 + 0.4 * c.fast / max(c.throttled, 1)), 4),
         title=title,
         summary=(
-            f"In {stream}, requests are identified by {attr}. {c.value} received {c.throttled:,}"
+            f"In {', '.join(streams)}, requests are identified by {attr}. {c.value} received {c.throttled:,}"
             f" throttling responses and retried {c.fast:,} of them sooner than the server asked"
             f" ({wait}), so each burst over the limit turns into a storm of HTTP {c.statuses}."
             + (f" Other throttled clients wait as told: {others}." if others else "")
         ),
-        entities={"client": c.value, "identity": attr, "file": stream}
+        entities={"client": c.value, "identity": attr, "file": ", ".join(streams)}
         | ({"same_client": "; ".join(aliases)} if aliases else {}),
         stats={
             "throttled": c.throttled,
@@ -207,7 +235,7 @@ def _finding(
             "share_of_throttled": c.throttled / total,
             "polite_clients": len(polite),
         },
-        evidence=_evidence(case, stream, expr, c.value),
+        evidence=_evidence(case, streams, expr, c.value),
         next_steps=(
             f"Ask the owner of {c.value} to honour Retry-After (exponential back-off with jitter).",
             "Confirm by plotting this client's request times around one storm: retries should cluster within milliseconds.",
@@ -216,11 +244,11 @@ def _finding(
     )
 
 
-def _evidence(case: Case, stream: str, expr: str, value: str) -> tuple[Evidence, ...]:
+def _evidence(case: Case, streams: list[str], expr: str, value: str) -> tuple[Evidence, ...]:
     rows = case.rows(
-        f"SELECT file, line, ts, status FROM requests WHERE {STREAM_SQL} = ? AND {expr} = ?"
-        f" AND {THROTTLED} ORDER BY ts LIMIT 3",
-        (stream, value),
+        f"SELECT file, line, ts, status FROM requests WHERE list_contains(?, {STREAM_SQL})"
+        f" AND {expr} = ? AND {THROTTLED} ORDER BY ts LIMIT 3",
+        (streams, value),
     )
     return tuple(
         Evidence(
