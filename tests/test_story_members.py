@@ -493,3 +493,41 @@ def test_a_number_that_needs_one_more_digit_is_not_a_new_format(tmp_path: Path) 
         for i in range(3000)
     ]
     assert _new_formats(tmp_path, records) == ["year"]
+
+
+def _origin(endpoint: str, first: datetime) -> Finding:
+    return Finding(
+        key="TRACE_ERROR_ORIGIN", analyzer="trace_error_origin", subject=endpoint,
+        severity="high", score=0.8, title=f"96% of failing `{endpoint}` traces originate in pricing-svc",
+        summary="", entities={"endpoint": f"checkout-api {endpoint}", "origin_service": "pricing-svc"},
+        stats={"onset_epoch": first.timestamp(), "latest_epoch": first.timestamp() + 3000},
+    )  # fmt: skip
+
+
+def _new_message(text: str, at: datetime, file: str) -> Finding:
+    return Finding(
+        key="NEW_TEMPLATE", analyzer="novelty", subject=f"{file}:{text}", severity="high",
+        score=0.9, title=f'New log message since {at:%H:%M}: "{text}"', summary="",
+        entities={"template": text, "template_id": text, "file": file},
+        stats={"onset_epoch": at.timestamp(), "new": True},
+    )  # fmt: skip
+
+
+def test_where_the_traces_fail_joins_and_what_began_later_is_not_new_at_the_onset() -> None:
+    """Quotes fail from 06:43 and their traces' errors begin in pricing-svc; another route's
+    traces fail elsewhere. A message new at 06:43 is new at the onset; one that began half an
+    hour later (a throttled client's) is not."""
+    api = "logs/checkout-api.jsonl"
+    shift = _at("CHANGEPOINT_5XX", api, "HTTP 502 on POST /v2/checkout/quote", -60, 0)
+    errors = _at("CHANGEPOINT_ERRORS", api, "error-level records", -60, 0)
+    origin = _origin("POST /v2/checkout/quote", ONSET + timedelta(seconds=90))
+    other = _origin("GET /v2/search", ONSET + timedelta(seconds=90))
+    now = _new_message("upstream pricing error", ONSET, api)
+    later = _new_message("rate limited", ONSET + timedelta(minutes=30), api)
+    story = next(
+        f for f in merge([shift, errors, origin, other, now, later]) if f.key == "INCIDENT"
+    )
+    assert origin.id in story.related and other.id not in story.related
+    assert f"Where the traces fail: {origin.title}." in story.summary
+    new = story.summary.split("New at the onset: ", 1)[1].split(" findings agree")[0]
+    assert now.title in new and later.title not in new

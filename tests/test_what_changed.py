@@ -165,3 +165,8 @@ def test_a_flag_turned_on_for_a_segment_is_the_change_before_its_failures(tmp_pa
     assert top.key == "INCIDENT" and "plan = enterprise" in top.title, top.title
     assert top.entities["change"] == "flag pricing.tiered_discounts enabled for plan=enterprise"
     assert "checkout-api v1.31.1" not in top.title
+    # "just after the …" of the error signatures names the flag and its new state.
+    assert any(
+        "just after the flag pricing.tiered_discounts enabled for plan=enterprise" in f.title
+        for f in found
+    )

@@ -57,6 +57,8 @@ MAX_STEPS = 6
 _TIME_ONLY = frozenset({"time", "file", "failure"})
 #: What is new at the onset, named in the story's summary.
 MAX_NEW = 2
+#: Seconds after a story's onset that something new may begin and still be new at it.
+NEW_AFTER = 120.0
 CP_ORDER = ("CHANGEPOINT_5XX", "CHANGEPOINT_ERRORS", "CHANGEPOINT_TEMPLATE", "CHANGEPOINT_LATENCY")
 #: A change this likely to precede the onset by chance is not named in the story.
 MAX_CHANCE = 0.25
@@ -112,7 +114,11 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             )
         ]
         unused = [f for f in items if f.id not in used]
-        members += _database(anchor, members, unused) + _configuration(anchor, members, unused)
+        members += (
+            _database(anchor, members, unused)
+            + _configuration(anchor, members, unused)
+            + _traces(anchor, members, unused)
+        )
         used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
     return [_story(anchor, members, also) for anchor, members, also in _fold(groups)] + items
@@ -148,6 +154,23 @@ def _configuration(anchor: Finding, members: list[Finding], items: list[Finding]
         if f.key == "ENV_CONFIG_DIFF"
         and f.stats.get("promoted") is True
         and any(e.file in files for e in f.evidence)
+    ]
+
+
+def _traces(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
+    """Where the traces of the incident's route fail: the service and operation its failing
+    traces' errors begin in, when their first failing trace falls in the incident's time."""
+    routes = {t for m in (anchor, *members) for t in _tokens(m) if t.startswith("/")}
+    shifts = [i for m in (anchor, *members) if (i := _interval(m))]
+    if not routes or not shifts:
+        return []
+    low, high = min(i[0] for i in shifts) - TOLERANCE, max(i[1] for i in shifts) + TOLERANCE
+    return [
+        f
+        for f in items
+        if f.key == "TRACE_ERROR_ORIGIN"
+        and _tokens(f) & routes
+        and low <= _number(f.stats.get("onset_epoch"), low - 1) <= high
     ]
 
 
@@ -362,7 +385,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         title += f"; {gap_text(gap)} {change.entities.get('change', 'a change')}"
     # Another place's view of the incident comes right after the anchor, then what is new at
     # the onset (a field's new format is often the cause): their evidence is kept.
-    new = _new_at_onset(members, also)
+    new = _new_at_onset(members, also, onset)
     # When it fails: the restarts its failures come with, and why they restart (a kill for
     # memory before a crash loop), say what to look at next.
     when = [m for m in members if m.key == "FAILURES_AT_RESTARTS" and m not in also][:1]
@@ -373,7 +396,8 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         key=lambda m: (m.key != "SLOW_QUERY_FINGERPRINT", -m.score, m.subject),
     )[:2]
     config = [m for m in members if m.key == "ENV_CONFIG_DIFF"][:1]
-    named = [*also, *config, *new, *whom, *when, *why, *wire, *db]
+    origin = [m for m in members if m.key == "TRACE_ERROR_ORIGIN"][:1]
+    named = [*also, *config, *origin, *new, *whom, *when, *why, *wire, *db]
     everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -402,6 +426,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
         summary=(
             f"Hypothesis: {title}. "
             + "".join(f"In the configuration: {f.title}. " for f in config)
+            + "".join(f"Where the traces fail: {f.title}. " for f in origin)
             + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
             + "".join(f"Whom they name: {f.title}. " for f in whom)
             + "".join(f"It fails at restarts: {f.title}. " for f in when)
@@ -422,14 +447,18 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     )
 
 
-def _new_at_onset(members: list[Finding], also: list[Finding]) -> list[Finding]:
+def _new_at_onset(
+    members: list[Finding], also: list[Finding], onset: float | None
+) -> list[Finding]:
     """The members that say what is new when it began: a field's new format before a new log
     message, at most ``MAX_NEW``. Fields named only for how a request ended (``error``) are
-    left out: their new value is the failure itself."""
+    left out: their new value is the failure itself. What began more than ``NEW_AFTER``
+    seconds after the onset came too late to be why (a client throttled half an hour on)."""
     new = [
         m
         for m in members
         if m not in also
+        and (onset is None or _number(m.stats.get("onset_epoch"), onset) <= onset + NEW_AFTER)
         and (
             (m.key == "NEW_TEMPLATE" and m.stats.get("new") is True)
             or (

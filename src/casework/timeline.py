@@ -282,17 +282,23 @@ def change_before(case: Case, onset_ts: datetime, width: int) -> tuple[datetime,
     start still counts.
     """
     rows = case.rows(
-        "SELECT ts, kind || ' of ' || concat_ws(' ', nullif(what, ''), nullif(version, '')),"
-        " kind, coalesce(what, ''), coalesce(source, '')"
+        "SELECT ts, kind, coalesce(what, ''), coalesce(version, ''), coalesce(source, '')"
         " FROM changes WHERE ts BETWEEN ? AND ?"
         # A release or deploy says more than the restart it causes.
         " ORDER BY kind = 'restart', ts DESC, what",
         (onset_ts - CHANGE_LOOKBACK, onset_ts + timedelta(seconds=width)),
     )
-    for ts, label, kind, what, source in rows:
+    for ts, kind, what, version, source in rows:
         if names_change(case, str(kind), str(what), str(source)):
-            return ts, f"{label} at {ts:%H:%M:%S} UTC"
+            return ts, f"{change_label(str(kind), str(what), str(version))} at {ts:%H:%M:%S} UTC"
     return None
+
+
+def change_label(kind: str, what: str, version: str) -> str:
+    """A change as a sentence names it after "the": ``deploy of payments 2.14.3``; a flag's
+    state says what happened to it (``flag pricing.tiered_discounts enabled for plan=pro``)."""
+    named = " ".join(p for p in (what, version) if p)
+    return f"flag {named}" if kind == "flag" else f"{kind} of {named}"
 
 
 def names_change(case: Case, kind: str, what: str, source: str) -> bool:

@@ -51,9 +51,10 @@ def cohort(case: Case) -> Iterator[Finding]:
     """Failure cohorts: the attribute values (and thresholds) failing records share."""
     found: list[Finding] = []
     request_files = {str(r[0]) for r in case.rows(f"SELECT DISTINCT {STREAM_SQL} FROM requests")}
-    # One contrast per stream and status code: a 500 and a 504 rarely share a cause.
-    for file, code in _failure_groups(case):
-        source = TableRows("requests", f"{STREAM_SQL} = '{_q(file)}'")
+    # One contrast per stream (or peers) and status code: a 500 and a 504 rarely share a cause.
+    for files, code in _failure_groups(case):
+        listed = ", ".join(f"'{_q(f)}'" for f in files)
+        source = TableRows("requests", f"{STREAM_SQL} IN ({listed})")
         failing = f"status = {int(code)}"
         splits = contrast(
             case.con,
@@ -65,7 +66,7 @@ def cohort(case: Case) -> Iterator[Finding]:
             symptom_of="status >= 400",
         )
         found += [
-            _finding(case, "requests", str(file), s, f"HTTP {int(code)}", failing)
+            _finding(case, "requests", files, s, f"HTTP {int(code)}", failing)
             for s in splits[:PER_SOURCE]
         ]
     for (file,) in case.rows(
@@ -89,7 +90,7 @@ def cohort(case: Case) -> Iterator[Finding]:
             _finding(
                 case,
                 "events",
-                str(file),
+                (str(file),),
                 s,
                 "error records",
                 EVENT_FAILURE,
@@ -102,39 +103,66 @@ def cohort(case: Case) -> Iterator[Finding]:
     yield from found
 
 
-def _failure_groups(case: Case) -> list[tuple[str, int]]:
-    """(stream, status) pairs worth a contrast; of two logs of the same traffic, the richer one.
+def _failure_groups(case: Case) -> list[tuple[tuple[str, ...], int]]:
+    """(streams, status) groups worth a contrast; of two logs of the same traffic, the richer one.
 
-    An access log and the application's request log often record the same
-    failures; the one whose records carry more attributes says more.
+    Instances of one service behind a balancer each write a log of the same fields: their
+    failures of one status are one population (contrasted one log at a time, a cohort of 381
+    failures read as four of about 95). An access log and the application's request log often
+    record the same failures; the one whose records carry more attributes says more.
     """
     rows = case.rows(
         f"SELECT {STREAM_SQL} f, status, count(*) n,"
-        " avg(json_array_length(json_keys(attrs))) FROM requests"
+        " avg(json_array_length(json_keys(attrs))),"
+        " list_sort(list_distinct(flatten(list(json_keys(attrs))))) FROM requests"
         f" WHERE {REQUEST_FAILURE} GROUP BY f, status HAVING count(*) >= ?"
-        " ORDER BY n DESC, f LIMIT ?",
-        (MIN_FAILING, MAX_SOURCES * 2),
+        " ORDER BY n DESC, f",
+        (MIN_FAILING,),
     )
-    kept: list[tuple[str, int, int, float]] = []
-    for f, code, n, keys in sorted(rows, key=lambda r: (-float(r[3] or 0), str(r[0]))):
+    # Peers: the same status, and fields in common (a rollout may rename one or two).
+    peers: list[tuple[int, set[str], list[tuple[str, int, float]]]] = []
+    for f, code, n, keys, names in rows:
+        fields = set(names or ())
+        group = next((g for g in peers if g[0] == code and _alike(g[1], fields)), None)
+        if group is None:
+            peers.append((int(code), fields, [(str(f), int(n), float(keys or 0))]))
+        else:
+            group[1].update(fields)
+            group[2].append((str(f), int(n), float(keys or 0)))
+    groups = [
+        (tuple(sorted(f for f, _, _ in members)), code, sum(n for _, n, _ in members), keys)
+        for code, _, members in peers
+        for keys in [max(k for _, _, k in members)]
+    ]
+    kept: list[tuple[tuple[str, ...], int, int, float]] = []
+    for files, code, n, keys in sorted(groups, key=lambda r: (-r[3], r[0])):
         twin = any(c == code and abs(m - n) <= 0.1 * max(m, n) for _, c, m, _ in kept)
         if not twin:
-            kept.append((str(f), int(code), int(n), float(keys or 0)))
+            kept.append((files, code, n, keys))
     kept.sort(key=lambda r: (-r[2], r[0]))
     return [(f, c) for f, c, _, _ in kept[:MAX_SOURCES]]
+
+
+#: Logs whose failing records share this part of their fields (Jaccard) are peers.
+PEER_FIELDS = 0.8
+
+
+def _alike(a: set[str], b: set[str]) -> bool:
+    return bool(a | b) and len(a & b) / len(a | b) >= PEER_FIELDS
 
 
 def _finding(
     case: Case,
     table: str,
-    file: str,
+    files: tuple[str, ...],
     s: Split,
     what: str,
     failing: str,
     background: _Background | None = None,
 ) -> Finding:
-    """The finding of one cohort; a ``background`` one (steady, or an episode that ended) is
-    low and said so."""
+    """The finding of one cohort in ``files`` (a stream, or peers' streams); a ``background``
+    one (steady, or an episode that ended) is low and said so."""
+    file = ", ".join(files)
     since = next((t for t in s.terms if t.kind == "time" and t.op == ">="), None)
     until = next((t for t in s.terms if t.kind == "time" and t.op == "<"), None)
     who = [t for t in s.terms if t.kind != "time"]
@@ -188,7 +216,7 @@ def _finding(
     recent = None
     if since is not None and since.threshold is not None:
         stats.update(since_epoch=since.threshold, since_low=since.lo, since_high=since.hi)
-        recent = _coverage_since(case, table, file, s, failing, since.threshold)
+        recent = _coverage_since(case, table, files, s, failing, since.threshold)
         stats["coverage_since"] = recent
     cut = next((t for t in who if t.threshold is not None), None)
     if cut is not None:
@@ -219,10 +247,10 @@ def _finding(
         score=round(score, 4),
         title=title,
         summary=summary,
-        window=_window(case, table, file, s, failing),
+        window=_window(case, table, files, s, failing),
         entities=entities,
         stats=stats,
-        evidence=_evidence(case, table, file, s, failing),
+        evidence=_evidence(case, table, files, s, failing),
         next_steps=(
             f"Confirm by {_compare[table]} ({s.describe()}).",
             "Look for what these records have in common upstream (a data migration, a new client, a flag).",
@@ -338,7 +366,7 @@ def _background(case: Case, file: str, s: Split) -> _Background | None:
 
 
 def _coverage_since(
-    case: Case, table: str, file: str, s: Split, failing: str, since: float
+    case: Case, table: str, files: tuple[str, ...], s: Split, failing: str, since: float
 ) -> float | None:
     """The cohort's share of the stream's failures from its onset on.
 
@@ -347,8 +375,8 @@ def _coverage_since(
     """
     row = case.one(
         f"SELECT count(*) FILTER (WHERE {s.where}), count(*) FROM {table}"
-        f" WHERE {STREAM_SQL} = ? AND ({failing}) AND epoch(ts) >= ?",
-        (file, since),
+        f" WHERE list_contains(?, {STREAM_SQL}) AND ({failing}) AND epoch(ts) >= ?",
+        (list(files), since),
     )
     return int(row[0]) / int(row[1]) if row and row[1] else None
 
@@ -373,25 +401,29 @@ def _severity(s: Split, coverage_since: float | None = None) -> Severity:
     return "medium" if s.significant and s.lift >= 3 else "low"
 
 
-def _window(case: Case, table: str, file: str, s: Split, failing: str) -> Window | None:
+def _window(
+    case: Case, table: str, files: tuple[str, ...], s: Split, failing: str
+) -> Window | None:
     row = case.one(
-        f"SELECT min(ts), max(ts) FROM {table} WHERE {STREAM_SQL} = ? AND ({s.where})"
-        f" AND ({failing})",
-        (file,),
+        f"SELECT min(ts), max(ts) FROM {table} WHERE list_contains(?, {STREAM_SQL})"
+        f" AND ({s.where}) AND ({failing})",
+        (list(files),),
     )
     return Window(row[0], row[1]) if row and row[0] is not None else None
 
 
-def _evidence(case: Case, table: str, file: str, s: Split, failing: str) -> tuple[Evidence, ...]:
+def _evidence(
+    case: Case, table: str, files: tuple[str, ...], s: Split, failing: str
+) -> tuple[Evidence, ...]:
     cols = (
         "coalesce(method, '') || ' ' || coalesce(route, url, '') || ' -> ' || status"
         if table == "requests"
         else "message"
     )
     rows = case.rows(
-        f"SELECT file, line, ts, {cols}, attrs FROM {table} WHERE {STREAM_SQL} = ?"
+        f"SELECT file, line, ts, {cols}, attrs FROM {table} WHERE list_contains(?, {STREAM_SQL})"
         f" AND ({s.where}) AND ({failing}) ORDER BY ts LIMIT 3",
-        (file,),
+        (list(files),),
     )
     keys = [t.key for t in s.terms if t.key and not t.key.startswith(("\x01", "\x02"))]
     out = []

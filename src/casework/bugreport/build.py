@@ -19,6 +19,7 @@ from casework.errors import CaseworkError
 from casework.findings import Evidence, count_text
 from casework.notes import description, quoted
 from casework.report.text import location
+from casework.timeline import change_label
 
 MAX_EVIDENCE = 5
 MAX_TITLE = 150
@@ -167,7 +168,9 @@ def _summary(
     going = "is still going on" if imp.get("ongoing") else "had stopped"
     text = f"{_actual(base, imp, scope)} It {going} at the end of the evidence ({when(imp.get('evidence_end'))})."
     if change:
-        text += f" It started just after the {change.kind} of {change}."
+        text += (
+            f" It started just after the {change_label(change.kind, change.what, change.version)}."
+        )
     if cohort:
         text += f" The failing records share: {' and '.join(cohort)}."
     who = identity_lines(imp)
