@@ -155,6 +155,8 @@ def test_a_flag_turned_on_for_a_segment_is_the_change_before_its_failures(tmp_pa
         '{"service": "checkout-api", "version": "v1.31.1", "time": "2025-09-03T13:20:04Z"}\n'
     )
     (bundle / "flags" / "audit.jsonl").write_text(
+        '{"time": "2025-08-28T16:03:10Z", "flag": "pricing.tiered_discounts", "action": "created",'
+        ' "segment": "none", "actor": "r.chen@acme.example"}\n'
         f'{{"time": "{flag_at:%Y-%m-%dT%H:%M:%SZ}", "flag": "pricing.tiered_discounts",'
         ' "action": "enabled", "segment": "plan=enterprise", "actor": "r.chen@acme.example"}\n'
         '{"time": "2025-09-03T14:40:00Z", "flag": "search.new_ranker", "action": "enabled",'
@@ -170,3 +172,7 @@ def test_a_flag_turned_on_for_a_segment_is_the_change_before_its_failures(tmp_pa
         "just after the flag pricing.tiered_discounts enabled for plan=enterprise" in f.title
         for f in found
     )
+    # The bug report's workaround sets the flag back; its environment lists flags as flags.
+    report = (tmp_path / "out" / "bugreport.md").read_text()
+    assert "Set flag pricing.tiered_discounts back to its state before" in report
+    assert "| flag pricing.tiered_discounts |" in report and "Roll back pricing" not in report

@@ -69,7 +69,12 @@ def timeline(con: duckdb.DuckDBPyConnection, f: FindingFacts, imp: Impact) -> li
 
 def confirm(f: FindingFacts, change: Change | None) -> tuple[str, ...]:
     steps = list(dict.fromkeys(f.next_steps))
-    if change:
+    if change and change.kind == "flag":
+        steps.append(
+            f"Replay the reproduction with flag {change} and with the flag as it was before:"
+            " it should fail only with the new state."
+        )
+    elif change:
         steps.append(
             f"Replay the reproduction against {change} and against the version before it:"
             " it should fail only on the new one."
@@ -87,7 +92,13 @@ def workaround(
     if prev is None:
         return ()
     version, ts, where = prev
+    undo = (
+        f"Set flag {change.what} back to its state before {change.version}: {version}"
+        f" (set {when(ts.isoformat())}, {where})"
+        if change.kind == "flag"
+        else f"Roll back {change.what} to {version} (deployed {when(ts.isoformat())}, {where})"
+    )
     return (
-        f"Roll back {change.what} to {version} (deployed {when(ts.isoformat())}, {where}):"
-        f" no failures were recorded while it ran; {count_text(ok)} requests in scope succeeded before the first failure.",
+        f"{undo}: no failures were recorded while it ran; {count_text(ok)} requests in scope"
+        " succeeded before the first failure.",
     )

@@ -15,6 +15,7 @@ import duckdb
 from casework.bugreport.model import Fact, FindingFacts, Moment
 from casework.bugreport.scope import Scope, json_attr
 from casework.findings import iso
+from casework.timeline import change_label
 
 #: Entities that describe where the symptom lives rather than what it is.
 _ENV_ENTITIES = re.compile(
@@ -56,7 +57,7 @@ def changes(con: duckdb.DuckDBPyConnection) -> list[Moment]:
         " ORDER BY ts, what, source, line"
     ).fetchall()
     return [
-        Moment(ts, f"{kind} of {what}" + (f" {version}" if version else ""), _where(source, line))
+        Moment(ts, change_label(str(kind), str(what), str(version or "")), _where(source, line))
         for ts, kind, what, version, source, line in rows
     ]
 
@@ -80,14 +81,19 @@ def _running_versions(con: duckdb.DuckDBPyConnection, at: datetime | None) -> li
     """For each changed thing, the version it ran when the failures started (or at the end)."""
     cutoff = "ts <= ?" if at is not None else "TRUE"
     rows = con.execute(
-        "SELECT what, arg_max(version, ts), max(ts), arg_max(source, ts), arg_max(line, ts)"
+        "SELECT what, arg_max(version, ts), max(ts), arg_max(source, ts), arg_max(line, ts),"
+        " arg_max(kind, ts)"
         f" FROM changes WHERE version IS NOT NULL AND ts IS NOT NULL AND {cutoff}"
         " GROUP BY what ORDER BY what",
         [at] if at is not None else [],
     ).fetchall()
     return [
-        Fact(f"{what} version", str(version), f"{_where(source, line)} ({iso(ts)})")
-        for what, version, ts, source, line in rows
+        Fact(
+            f"flag {what}" if kind == "flag" else f"{what} version",
+            str(version),
+            f"{_where(source, line)} ({iso(ts)})",
+        )
+        for what, version, ts, source, line, kind in rows
     ]
 
 

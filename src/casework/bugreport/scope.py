@@ -90,9 +90,12 @@ def _request_scope(
     if method:
         terms.append("method = ?")
         params.append(method)
-    if f.entities.get("file"):
-        terms.append("file = ?")
-        params.append(f.entities["file"])
+    if f.entities.get("file"):  # a file, or the files of peer instances ("a, b")
+        files = f.entities["file"].split(", ")
+        terms.append(
+            "file = ?" if len(files) == 1 else f"file IN ({', '.join('?' for _ in files)})"
+        )
+        params.extend(files)
     population = " AND ".join(terms)
     low, high, _ = failing_status(f)
     where = f"in {f.entities['file']}" if f.entities.get("file") else "in all request sources"
