@@ -51,5 +51,7 @@ def test_a_cohort_over_peer_instances_counts_every_instance_s_failures(tmp_path:
     assert top.entities["file"] == ", ".join(f"checkout-api-{k}.jsonl" for k in range(1, 5))
     assert int(top.stats["failing"] or 0) >= 0.95 * failing
     assert top.entities["plan"] == "enterprise" and "items" in top.entities
-    # One cohort per failure, not one per instance.
+    # One cohort per failure, not one per instance; the story of the failures tells it.
     assert len({f.entities["file"] for f in cohorts}) == 1
+    story = found[0]
+    assert story.key == "INCIDENT" and (story.subject == top.id or top.id in story.related)

@@ -531,3 +531,19 @@ def test_where_the_traces_fail_joins_and_what_began_later_is_not_new_at_the_onse
     assert f"Where the traces fail: {origin.title}." in story.summary
     new = story.summary.split("New at the onset: ", 1)[1].split(" findings agree")[0]
     assert now.title in new and later.title not in new
+
+
+def test_a_cohort_over_peer_instances_is_the_failure_of_a_shift_in_one_of_them() -> None:
+    from casework.story import _one_incident
+
+    peers = "logs/checkout-api-1.jsonl, logs/checkout-api-2.jsonl"
+    cohort = Finding(
+        key="FAILURE_COHORT", analyzer="cohort", subject="c", severity="high", score=0.9,
+        title="47% of requests where plan = enterprise fail (HTTP 502: 96 of 203)", summary="",
+        entities={"plan": "enterprise", "file": peers, "failure": "HTTP 502"},
+    )  # fmt: skip
+    shift = _at(
+        "CHANGEPOINT_5XX", "logs/checkout-api-2.jsonl", "HTTP 502 on POST /v2/quote", -60, 0
+    )
+    elsewhere = _at("CHANGEPOINT_5XX", "logs/search.jsonl", "HTTP 502 on GET /v2/search", -60, 0)
+    assert _one_incident(shift, cohort) and not _one_incident(elsewhere, cohort)

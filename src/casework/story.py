@@ -147,7 +147,7 @@ def _database(anchor: Finding, members: list[Finding], items: list[Finding]) -> 
 def _configuration(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
     """Differences between environments promoted because the failing records state the failing
     side's value, when those records are in a file the incident is about."""
-    files = {str(m.entities.get("file", "")) for m in (anchor, *members)}
+    files = {p for m in (anchor, *members) for p in _files(m)}
     return [
         f
         for f in items
@@ -203,8 +203,12 @@ def _same_failure(cohort: Finding, other: Finding) -> bool:
     """A cohort's failure ("HTTP 504") is what the other finding is about, in the same file."""
     failure = str(cohort.entities.get("failure", ""))
     about = f"{other.entities.get('subject', '')} {other.entities.get('failure', '')}"
-    same_file = cohort.entities.get("file") == other.entities.get("file")
-    return bool(failure) and same_file and failure in about
+    return bool(failure) and bool(_files(cohort) & _files(other)) and failure in about
+
+
+def _files(f: Finding) -> set[str]:
+    """The files a finding is about: one, or peer instances' (``a.log, b.log``)."""
+    return {p for p in str(f.entities.get("file", "")).split(", ") if p}
 
 
 def _number(value: Stat, default: float) -> float:
@@ -249,7 +253,7 @@ def _restates(anchor: Finding, cohort: Finding) -> bool:
     about = set(str(anchor.entities.get("subject", "")).split())
     return (
         bool(named)
-        and cohort.entities.get("file") == anchor.entities.get("file")
+        and bool(_files(cohort) & _files(anchor))
         and all(v.removeprefix("= ").strip() in about for v in named)
     )
 
