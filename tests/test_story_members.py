@@ -547,3 +547,16 @@ def test_a_cohort_over_peer_instances_is_the_failure_of_a_shift_in_one_of_them()
     )
     elsewhere = _at("CHANGEPOINT_5XX", "logs/search.jsonl", "HTTP 502 on GET /v2/search", -60, 0)
     assert _one_incident(shift, cohort) and not _one_incident(elsewhere, cohort)
+
+
+def test_a_hex_id_whose_digits_hold_a_letter_is_no_new_format(tmp_path: Path) -> None:
+    """request_id is a zero-padded hex counter: each time it reaches a value with a letter in a
+    new place (``req-0000a00``) a shape is seen for the first time. order_id gains a prefix at
+    record 2,000: that one is a new way of writing it."""
+    rng = random.Random(21)
+    records = []
+    for i in range(4000):
+        number = rng.randint(10**7, 10**8 - 1)
+        order = str(number) if i < 2000 else f"ORD-{number}"
+        records.append(json.dumps({"request_id": f"req-{3 * i:07x}", "order_id": order}))
+    assert _new_formats(tmp_path, records) == ["order_id"]

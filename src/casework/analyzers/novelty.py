@@ -335,6 +335,10 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
         old = prior[0] if prior else "?"
         if _grew_a_digit(str(old), str(shape)):
             continue
+        if _hex_digits(str(old), str(example)) and n < HEX_TAKEOVER * after:
+            # Hex ids whose digits happen to hold a letter, among others that do not: the
+            # same way of writing them (ids that all turn hex from a moment on are new).
+            continue
         sampled = int(streams.get(s, 0)) > EXACT_EVENTS
         if events > SAMPLE_EVENTS and not sampled:
             n, first, example, before = _exact(case, s, k, shape)
@@ -402,6 +406,22 @@ def _grew_a_digit(old: str, new: str) -> bool:
         and old[0] == new[0]
         and len(new) > len(old)
     )
+
+
+#: A hex-looking new shape that took this share of the values after it is a new format.
+HEX_TAKEOVER = 0.9
+#: A run of hexadecimal digits, as ids and counters write them.
+_HEX = re.compile(r"(?<![0-9a-z])[0-9a-f]{6,}(?![0-9a-z])")
+
+
+def _hex_digits(old: str, example: str) -> bool:
+    """A hexadecimal id or counter (``req-0000a00`` after ``req-0009f00``… or after a run of
+    all-decimal ``req-0000999``) whose digits happen to include a letter: written the old way
+    with its hex digits as digits, it has the old shape."""
+    as_digits = _HEX.sub(lambda m: "9" * len(m.group()), example.lower())
+    if as_digits == example.lower():
+        return False
+    return re.sub(r"[A-Za-z]+", "a", re.sub(r"[0-9]", "9", as_digits)) == old
 
 
 def _values(stream: str, key: str) -> str:
