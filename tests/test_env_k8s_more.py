@@ -145,3 +145,56 @@ def test_traces_end_to_end_through_investigate(tmp_path: Path) -> None:
     assert entry.kind == "otlp-json" and entry.status == "parsed" and entry.records > 0
     origin = next(f for f in result.findings if f.analyzer == "trace_error_origin")
     assert "inventory" in origin.title and "redis" in origin.title.lower()
+
+
+def test_a_setting_the_failing_records_name_is_the_difference_promoted(tmp_path: Path) -> None:
+    """A consumer's release raised max-poll-records tenfold; its Kafka client warns that polls
+    take longer than max.poll.interval.ms and names max.poll.records as the fix. The release
+    also logs the Hikari pool at INFO (a logger whose name every pool warning carries) and
+    doubles a cache's TTL. The setting the warnings name is promoted; the logger is not."""
+    bundle = tmp_path / "bundle"
+    before, after = bundle / "config" / "before-4.7.3", bundle / "config" / "after-4.8.0"
+    before.mkdir(parents=True)
+    after.mkdir(parents=True)
+    common = "spring:\n  kafka:\n    consumer:\n      group-id: ledger\n"
+    (before / "application.yml").write_text(
+        common + "      max-poll-records: 200\nledger:\n  cache-ttl: 5s\n"
+    )
+    (after / "application.yml").write_text(
+        common + "      max-poll-records: 2000\nledger:\n  cache-ttl: 10s\nlogging:\n  level:\n"
+        "    com.zaxxer.hikari.pool.HikariPool: INFO\n"
+    )
+    poll = (
+        "[Consumer clientId=consumer-ledger-1, groupId=ledger] consumer poll timeout has expired."
+        " This means the time between subsequent calls to poll() was longer than the configured"
+        " max.poll.interval.ms, which typically implies that the poll loop is spending too much"
+        " time processing messages. You can address this either by increasing"
+        " max.poll.interval.ms or by reducing the maximum size of batches returned in poll()"
+        " with max.poll.records."
+    )
+    hikari = "HikariPool-1 - Failed to validate connection org.postgresql.jdbc.PgConnection@5e1a (This connection has been closed.)."  # fmt: skip
+    start = datetime(2025, 6, 12, 13, 0, tzinfo=UTC)
+    lines = []
+    for i in range(3000):
+        t = start + timedelta(seconds=2 * i)
+        stamp = f"{t:%Y-%m-%d %H:%M:%S}.{i % 1000:03d}"
+        if i % 400 == 399:
+            lines.append(f"{stamp}  WARN 1 --- [ntainer#0-0-C-1] o.a.k.c.c.internals.ConsumerCoordinator  : {poll}")  # fmt: skip
+        elif i % 300 == 7:
+            lines.append(f"{stamp}  WARN 1 --- [onnection adder] com.zaxxer.hikari.pool.PoolBase        : {hikari}")  # fmt: skip
+        else:
+            lines.append(f"{stamp}  INFO 1 --- [ntainer#0-0-C-1] c.p.ledger.SettlementListener        : Settled payment pay_{i:06d} in 3 ms")  # fmt: skip
+    (bundle / "ledger-consumer.log").write_text("\n".join(lines) + "\n")
+    found = [
+        f for f in investigate(bundle, tmp_path / "out").findings if f.key == "ENV_CONFIG_DIFF"
+    ]
+    by_key = {f.entities["key"]: f for f in found}
+    polls = by_key["spring.kafka.consumer.max-poll-records"]
+    assert polls.severity == "high" and polls.stats["promoted"] is True
+    warned = sum(1 for line in lines if "max.poll.records" in line)
+    assert (
+        f"{warned} warning or error record(s)" in polls.title and "max.poll.records" in polls.title
+    )
+    assert all(
+        f.stats["promoted"] is False for k, f in by_key.items() if k != polls.entities["key"]
+    )

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from casework.case import Case
 from casework.configs.diffkind import Difference, classify, is_clock_key, number_of
 from casework.configs.envname import side
-from casework.configs.symptoms import Symptoms, failing_env, gather
+from casework.configs.symptoms import Symptoms, failing_env, gather, named_keys
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity
 
@@ -60,8 +60,10 @@ def env_diff(case: Case) -> Iterator[Finding]:
     if not diffs:
         return
     symptoms = gather(case, bad)
+    named = named_keys(case, bad, [d.key for d in diffs])
     scored = sorted(
-        (_score(d, symptoms, a, b) for d in diffs), key=lambda s: (-s.score, s.diff.key)
+        (_score(d, symptoms, a, b, named.get(d.key, [])) for d in diffs),
+        key=lambda s: (-s.score, s.diff.key),
     )
     total = len(scored)
     for position, top in enumerate(scored[:MAX_FINDINGS]):
@@ -79,7 +81,11 @@ def _values(case: Case, env: str) -> dict[str, tuple[str, str]]:
 
 
 def _score(
-    d: Difference, s: Symptoms, a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]
+    d: Difference,
+    s: Symptoms,
+    a: dict[str, tuple[str, str]],
+    b: dict[str, tuple[str, str]],
+    named: list[Evidence],
 ) -> _Scored:
     score, because, evidence = d.prior, "", _config_evidence(d, a, b)
     if d.kind == "scheme" and s.redirect_total and (d.b or "").lower().startswith("http://"):
@@ -114,6 +120,13 @@ def _score(
             f" limit's count give {lowered}, this key's value in the failing environment"
         )
         evidence += tuple(s.evidence.get("limit", [])[:3])
+    if not because and named:
+        score += PROMOTION
+        because = (
+            f"{len(named)} warning or error record(s) in the failing environment's evidence name"
+            f' this setting: "{named[0].excerpt}"'
+        )
+        evidence += tuple(named[:3])
     if not because and s.clock_errors and is_clock_key(d.key):
         score += PROMOTION
         because = f"{s.clock_errors} errors say a token is not yet valid or the clock is off"

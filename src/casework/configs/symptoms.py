@@ -59,8 +59,12 @@ class Symptoms:
     envs: dict[str, str | None] = field(default_factory=dict)
 
     def in_env(self, file: str, env: str | None) -> bool:
-        """Whether evidence from ``file`` speaks for ``env`` (files naming no environment speak for all)."""
-        return env is None or self.envs.get(file) in (env, None)
+        return speaks_for(self.envs, file, env)
+
+
+def speaks_for(envs: dict[str, str | None], file: str, env: str | None) -> bool:
+    """Whether evidence from ``file`` speaks for ``env`` (files naming no environment speak for all)."""
+    return env is None or envs.get(file) in (env, None)
 
 
 def failing_env(case: Case, envs: list[str]) -> str | None:
@@ -92,6 +96,47 @@ def gather(case: Case, env: str | None) -> Symptoms:
     _clock(case, env, found)
     _limits(case, env, found)
     return found
+
+
+def _key_pattern(key: str) -> str | None:
+    """A regular expression for a config key's last part as a message would write it
+    (``max-poll-records``: max.poll.records, max_poll_records, maxPollRecords), or None when
+    that part is one short word that prose uses too (``size``, ``enabled``)."""
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf[:1].isupper() or re.search(r"(?i)(^|\.)log(ging)?\.", key):
+        return None  # a class or logger name (logging.level.com.zaxxer.hikari.HikariPool)
+    words = [w for w in re.split(r"[._-]+|(?<=[a-z0-9])(?=[A-Z])", leaf) if w]
+    if len(words) < 2 or sum(map(len, words)) < 8:
+        return None
+    return r"\b" + r"[._-]?".join(re.escape(w.lower()) for w in words) + r"\b"
+
+
+def named_keys(case: Case, env: str | None, keys: list[str]) -> dict[str, list[Evidence]]:
+    """Per config key, the warning and error records of ``env`` that name it ("… reducing the
+    maximum size of batches returned in poll() with max.poll.records"): the software saying
+    which setting it ran into."""
+    patterns = {k: p for k in keys if (p := _key_pattern(k)) is not None}
+    if not patterns:
+        return {}
+    rows = case.rows(
+        "SELECT file, line, message FROM events WHERE upper(level) IN ('WARN', 'WARNING',"
+        " 'ERROR', 'FATAL', 'CRITICAL') AND regexp_matches(lower(message), ?)"
+        " ORDER BY file, line LIMIT 5000",
+        ("|".join(f"(?:{p})" for p in patterns.values()),),
+    )
+    compiled = {k: re.compile(p) for k, p in patterns.items()}
+    envs = case.file_envs()
+    named: dict[str, list[Evidence]] = {}
+    for file, line, message in rows:
+        if not speaks_for(envs, file, env):
+            continue
+        for key, pattern in compiled.items():
+            m = pattern.search(message.lower())
+            if m is not None:  # the excerpt shows where the record names it
+                start = max(0, m.start() - 140)
+                excerpt = ("…" if start else "") + message[start : m.end() + 40]
+                named.setdefault(key, []).append(Evidence(file, (line, line), excerpt))
+    return named
 
 
 def _redirects(case: Case, env: str | None, found: Symptoms) -> None:
