@@ -22,6 +22,7 @@ from casework.analyzers.k8s_crashloop import k8s_crashloop
 from casework.analyzers.k8s_events import k8s_events
 from casework.analyzers.k8s_oom import k8s_oom
 from casework.analyzers.k8s_restarts import k8s_restarts
+from casework.analyzers.metric_shifts import metric_shifts
 from casework.analyzers.net_connect_failures import net_connect_failures
 from casework.analyzers.net_dns_failures import net_dns_failures
 from casework.analyzers.net_idle_resets import net_idle_resets
@@ -84,6 +85,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     cohort,
     what_changed,
     periodic,
+    metric_shifts,
     novelty,
     retry_storms,
     env_diff,
