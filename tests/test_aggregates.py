@@ -16,6 +16,7 @@ import pytest
 from casework import shifts, sketch
 from casework.case import ROUTE_SQL, Case
 from casework.findings import Window
+from casework.levels import ERROR_SQL
 from casework.pipeline import Options, investigate
 from casework.scan import merge, worker
 from casework.scan.aggregates import AGGREGATES as AGGREGATES_OF_PARTS
@@ -358,7 +359,7 @@ def test_change_point_series_of_events_equal_counting_the_events(
     window = Window(first, last)
     assert window.start.microsecond  # a window that starts mid-second
     where = f"{shifts.STREAM_SQL} = '{name}'"
-    hit = f"lower(level) IN {shifts.ERROR_LEVELS}"
+    hit = f"lower(level) IN {ERROR_SQL}"
     width = bucket_seconds(window)
     start = window.start.replace(microsecond=0) + timedelta(seconds=width * 3)
     fine = Window(start, start + timedelta(seconds=7 * width - 1, microseconds=999_999))

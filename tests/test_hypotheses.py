@@ -332,3 +332,18 @@ def test_a_cohort_counted_from_a_sample_says_its_counts_are_estimates(
         assert isinstance(size, int) and 900 <= size <= 1100  # the sample drawn, not all rows
         assert f"≈{f.stats['failing']:,} of ≈{f.stats['total']:,}" in f.title
         assert f"weighted sample of {size:,} of the" in f.summary
+
+
+def test_a_new_message_without_a_level_is_not_one_at_error_level(tmp_path: Path) -> None:
+    """A syslog without levels: a message new from midway is medium; the same at error level
+    would be high (a level-less record had been taken for an error one)."""
+    found = {}
+    for level in (None, "error"):
+        store = Store(tmp_path / f"{level}.duckdb")
+        for i in range(3000):
+            new = i >= 2000 and i % 5 == 0
+            store.add("events", ("messages", i + 1, i + 1, START + timedelta(seconds=i), level,
+                                 None, None, "m", "t-new" if new else "t-old", None))  # fmt: skip
+        [f] = [f for f in novelty.run(_open(store)) if f.key == "NEW_TEMPLATE"]
+        found[level] = f.severity
+    assert found == {None: "medium", "error": "high"}

@@ -19,6 +19,7 @@ import numpy as np
 from casework.case import ROUTE_SQL, Case
 from casework.changepoint import Shift, bursts, rate_shift
 from casework.findings import Window
+from casework.levels import ERROR_SQL
 from casework.sketch import quantiles_sql
 from casework.timeline import bucket_count, bucket_seconds, bucket_sql, bucket_start
 
@@ -34,7 +35,6 @@ STREAM_SQL = (
     " '[-_.]?[0-9]{4}-?[0-9]{2}-?[0-9]{2}([T_-]?[0-9]{2}([-:.]?[0-9]{2}){0,2}(\\.[0-9]{1,9})?)?',"
     " '')"
 )
-ERROR_LEVELS = "('error', 'err', 'fatal', 'critical', 'crit', 'severe', 'alert', 'emerg', 'panic')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def _specs(case: Case) -> list[_Spec]:
         )
     if case.count("events"):
         specs.append(
-            _Spec("errors", "events", "'error-level records'", f"lower(level) IN {ERROR_LEVELS}")
+            _Spec("errors", "events", "'error-level records'", f"lower(level) IN {ERROR_SQL}")
         )
         ids = case.rows(
             "SELECT template_id FROM event_counts WHERE template_id IS NOT NULL"

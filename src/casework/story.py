@@ -12,10 +12,14 @@ overlap are one incident seen from two places (a caller's 500s, the called
 service's exceptions): the second joins the first as another view of it. So
 does a cohort that names only a time (or, besides it, only what the anchor's
 subject says), a server a capture shows unreachable from a moment the onsets
-share, and the other cohorts of the anchor's failure in its file. The hypothesis
-names what is often the cause: a field's new format or a new message at the
-onset, failures that come with a workload's restarts (and why it restarts), a
-server the network shows unreachable.
+share, the other cohorts of the anchor's failure in its file, and a shift whose
+own interval overlaps the anchor's wherever it is (with what joins it there). The
+hypothesis names what is often the cause: a configuration difference the failing
+records point at, where the failing traces' errors begin, a field's new format or
+a new message at the onset (not one that began later), failures that come with a
+workload's restarts (and why it restarts), a server the network shows
+unreachable, and the database's statements that turned slow at the onset with
+the regression of their plan.
 """
 
 from __future__ import annotations

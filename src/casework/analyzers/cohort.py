@@ -2,9 +2,10 @@
 
 Failing requests (HTTP 5xx) are contrasted with the rest of the same source
 on every attribute by the shared engine (:mod:`casework.contrast`), one
-source file at a time so an access log and the application log of the same
-traffic are not mixed. Sources without requests contrast error-level
-records with the others. The cohort states for whom it fails:
+source at a time so an access log and the application log of the same
+traffic are not mixed; the logs of peer instances (failing records with 80%
+of their fields in common) are one source. Sources without requests contrast
+error-level records with the others. The cohort states for whom it fails:
 ``route = POST /v1/refunds and account_created >= 2026-02-15``.
 """
 
@@ -23,7 +24,8 @@ from casework.contrast_tables import TableRows
 from casework.contrast_terms import estimated
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Stat, Window, rate_text
-from casework.shifts import ERROR_LEVELS, STREAM_SQL
+from casework.levels import ERROR_SQL
+from casework.shifts import STREAM_SQL
 from casework.timeline import (
     RateChange,
     bucket_count,
@@ -43,7 +45,7 @@ MIN_FAILING = 8
 MAX_SOURCES = 6
 PER_SOURCE = 2
 REQUEST_FAILURE = "status BETWEEN 500 AND 599"
-EVENT_FAILURE = f"lower(level) IN {ERROR_LEVELS}"
+EVENT_FAILURE = f"lower(level) IN {ERROR_SQL}"
 
 
 @analyzer(key="cohort", needs=())

@@ -20,6 +20,7 @@ from datetime import datetime
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window, clip
+from casework.levels import ERROR_LEVELS, WARN_LEVELS
 from casework.signature_sql import normalized_sql
 from casework.timegroups import time_groups, window_table
 from casework.timeline import (
@@ -40,8 +41,6 @@ from casework.timeline import (
     rose,
 )
 
-ERROR_LEVELS = ("error", "err", "fatal", "critical", "crit", "severe", "alert", "emerg", "panic")
-WARN_LEVELS = ("warn", "warning")
 #: Signatures examined (most frequent first) and findings kept (best first).
 MAX_SIGNATURES = 200
 MAX_FINDINGS = 25

@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from casework.analyzers.error_signatures import ERROR_LEVELS
 from casework.analyzers.quiet_failures import says_failed
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window, clip, rate_text
+from casework.levels import ERROR_LEVELS
 from casework.mining.masks import WILDCARD
 
 #: A failure message needs this many records, and its leading value this many and this share.

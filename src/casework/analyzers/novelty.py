@@ -23,7 +23,8 @@ from casework.contrast import fisher_greater
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
 from casework.formats.httpfields import duration_unit
-from casework.shifts import ERROR_LEVELS, STREAM_SQL
+from casework.levels import ERROR_LEVELS
+from casework.shifts import STREAM_SQL
 from casework.timeline import minute
 
 MIN_COUNT = 5

@@ -21,8 +21,9 @@ import numpy as np
 from casework.case import ROUTE_SQL, Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window
+from casework.levels import ERROR_SQL
 from casework.periodicity import Alignment, Period, align, find_period
-from casework.shifts import ERROR_LEVELS, STREAM_SQL
+from casework.shifts import STREAM_SQL
 from casework.timeline import bucket_count, bucket_sql, label_seconds, minute, origin
 
 MAX_BINS = 8000
@@ -122,14 +123,14 @@ def _targets(case: Case, window: Window, width: int, n: int) -> Iterator[_Target
     streams = [
         stream
         for (stream,) in case.rows(
-            f"SELECT {STREAM_SQL} s FROM event_counts WHERE lower(level) IN {ERROR_LEVELS}"
+            f"SELECT {STREAM_SQL} s FROM event_counts WHERE lower(level) IN {ERROR_SQL}"
             " GROUP BY s HAVING sum(n) >= 50"
         )
     ]
     errors = _by_key(
         case.rows(
             f"SELECT s, {bucket_sql('second', window, width)} b, sum(n) FROM (SELECT {STREAM_SQL} s, second,"
-            f" n FROM event_counts WHERE lower(level) IN {ERROR_LEVELS} AND second IS NOT NULL)"
+            f" n FROM event_counts WHERE lower(level) IN {ERROR_SQL} AND second IS NOT NULL)"
             " SEMI JOIN (SELECT unnest(?) s) USING (s) GROUP BY s, b",
             (streams,),
         )

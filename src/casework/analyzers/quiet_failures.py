@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from casework.analyzers.error_signatures import ERROR_LEVELS, WARN_LEVELS
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Severity, Window
+from casework.levels import ERROR_LEVELS, WARN_LEVELS
 
 #: Words that say an operation did not succeed.
 FAILURE_WORDS = re.compile(

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from casework.analyzers.error_signatures import ERROR_LEVELS, WARN_LEVELS
 from casework.analyzers.quiet_failures import says_failed
 from casework.case import ROUTE_SQL, Case
 from casework.described import NO_FAILURE_KEY, Claim, durations, failures, statuses
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, clip
 from casework.formats.httpfields import GO_NANOSECONDS, duration_unit
+from casework.levels import ERROR_LEVELS, WARN_LEVELS
 from casework.notes import description
 from casework.plans.load import case_plans, slow_queries
 from casework.report.text import seconds_text

@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from casework.analyzers.error_signatures import ERROR_LEVELS
 from casework.case import ROUTE_SQL, Case
 from casework.contrast_terms import fisher_greater
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding, Window, count_text, iso, rate_text
+from casework.levels import ERROR_LEVELS
 from casework.workloads import workload
 
 #: How far either side of a restart its failures may fall (a kill, the pod's start, readiness).

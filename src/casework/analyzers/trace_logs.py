@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from casework.case import Case
 from casework.engine import analyzer
 from casework.findings import Evidence, Finding
+from casework.levels import ERROR_LEVELS
 from casework.traces import query, skew, tree
 from casework.traces.logjoin import LogLine, logs_under_spans, traces_with_logs
 from casework.traces.origin import origin
@@ -21,9 +22,6 @@ from casework.traces.origin import origin
 MAX_CANDIDATES = 5000
 MAX_TRACES = 3
 MAX_LINES_PER_TRACE = 8
-ERROR_LEVELS = frozenset(
-    {"error", "err", "fatal", "critical", "crit", "severe", "panic", "alert", "emerg"}
-)
 
 
 @dataclass(frozen=True, slots=True)
