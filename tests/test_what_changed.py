@@ -174,5 +174,15 @@ def test_a_flag_turned_on_for_a_segment_is_the_change_before_its_failures(tmp_pa
     )
     # The bug report's workaround sets the flag back; its environment lists flags as flags.
     report = (tmp_path / "out" / "bugreport.md").read_text()
+    # Its numbers are the incident's, from the onset, with the route's background apart.
+    import re
+
+    m = re.search(r"([\d,]+) of [\d,]+ requests in scope \([\d.]+%\) failed from the onset at"
+                  r" 2025-09-03 14:05 UTC .*?; ([\d,]+) failed before it", report)  # fmt: skip
+    assert m is not None, report[:600]
+    since, before = (int(g.replace(",", "")) for g in m.groups())
+    failed = [json.loads(line)["status"] >= 500 for line in api]
+    assert since + before == sum(failed) and before >= 1
+    assert "after flag pricing.tiered_discounts" in report.splitlines()[0]
     assert "Set flag pricing.tiered_discounts back to its state before" in report
     assert "| flag pricing.tiered_discounts |" in report and "Roll back pricing" not in report

@@ -16,7 +16,7 @@ from casework.bugreport.scope import Scope, scope_of
 from casework.bugreport.timefmt import dt, percent, when
 from casework.described import GAP_KEYS, NO_FAILURE_KEY
 from casework.errors import CaseworkError
-from casework.findings import Evidence, count_text
+from casework.findings import Evidence, Stat, count_text
 from casework.notes import description, quoted
 from casework.report.text import location
 from casework.timeline import change_label
@@ -134,17 +134,17 @@ def _title(
     change: Change | None,
     cohort: Sequence[str],
 ) -> str:
-    failing = imp.get("failing")
-    if scope is None or not failing:
+    if scope is None or not imp.get("failing"):
         return _clip(f.title)
-    since = when(imp.get("first_failure"))
-    after = f", after {change}" if change else ""
+    failing, share, at = _incident(imp)
+    since = when(at)
+    after = f", after {'flag ' if change.kind == 'flag' else ''}{change}" if change else ""
     who = identities(imp)
     failures = f"{count_text(failing)} failures" + (f", {who[0][0]} {who[0][2]}" if who else "")
     if scope.table == "requests":
         method, path = route_of(base)
         route = f"{method} {path}" if method else str(path)
-        title = f"{route} returns {status_text(base)} for {percent(imp.get('share_since_first_failure'))} of requests since {since}{after} ({failures})"
+        title = f"{route} returns {status_text(base)} for {percent(share)} of requests since {since}{after} ({failures})"
     else:
         label = base.entities.get("signature") or _first_line(base.evidence)
         title = (
@@ -153,6 +153,17 @@ def _title(
     if cohort and len(title) + len(cohort[0]) < MAX_TITLE:
         title += f", only where {cohort[0]}"
     return _clip(title)
+
+
+def _incident(imp: Impact) -> tuple[Stat, Stat, Stat]:
+    """(failures, their share of the scope, since when): from the finding's onset when the
+    scope also failed before it, else from the first failure."""
+    failing = imp.get("failing_since_onset")
+    if failing:
+        volume = imp.get("volume_since_onset")
+        share = float(failing) / float(volume) if isinstance(volume, int) and volume else None
+        return failing, share, imp.get("onset")
+    return imp.get("failing"), imp.get("share_since_first_failure"), imp.get("first_failure")
 
 
 def _summary(
@@ -235,6 +246,14 @@ def _actual(f: FindingFacts, imp: Impact, scope: Scope | None) -> str:
     first, last = when(imp.get("first_failure")), when(imp.get("last_failure"))
     if scope is None or not failing:
         return f.title
+    if scope.table == "requests" and imp.get("failing_since_onset"):
+        onset, share, at = _incident(imp)
+        return (
+            f"{count_text(onset)} of {count_text(imp.get('volume_since_onset'))} requests in scope"
+            f" ({percent(share)}) failed from the onset at {when(at)} to {last}, with"
+            f" {status_text(f)}; {count_text(imp.get('failing_before_onset'))} failed before it,"
+            f" from {first} on."
+        )
     if scope.table == "requests":
         return (
             f"{count_text(failing)} of {count_text(since)} requests in scope ({percent(imp.get('share_since_first_failure'))})"

@@ -37,6 +37,7 @@ def impact(con: duckdb.DuckDBPyConnection, f: FindingFacts, scope: Scope | None 
     numbers = _volume(con, scope)
     if not numbers or not numbers[0].value:
         return Impact(scope=scope.describe, numbers=tuple(numbers), note="no failing records found")
+    numbers += _since_onset(con, scope, f)
     numbers += _identities(con, scope)
     series, minutes = _series(con, scope)
     return Impact(
@@ -156,6 +157,57 @@ def _volume(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
         )
     )
     return numbers
+
+
+#: Failures this long before the finding's onset are counted apart from the incident's.
+BACKGROUND_S = 60
+
+
+def _since_onset(con: duckdb.DuckDBPyConnection, s: Scope, f: FindingFacts) -> list[Number]:
+    """From the finding's onset on: the failures and the volume, when the scope also failed
+    before it (a route's steady 502s before a flag broke it at 14:05): the incident's numbers,
+    apart from the background's."""
+    at = next(
+        (
+            float(v)
+            for k in ("since_epoch", "onset_epoch")
+            if isinstance(v := f.stat(k), int | float)
+        ),
+        None,
+    )
+    if at is None:
+        return []
+    t, p = s.table, s.params
+    onset = f"to_timestamp({at})"
+    before = con.execute(
+        f"SELECT count(*) FROM {t} WHERE {s.failing} AND ts < {onset} - INTERVAL {BACKGROUND_S} SECOND",
+        list(p),
+    ).fetchone()
+    if not before or not before[0]:
+        return []
+    what = "requests" if t == "requests" else "log records"
+    specs: list[tuple[str, str, str, tuple[Any, ...]]] = [
+        ("onset", "the finding's onset (UTC)", f"SELECT {onset}", ()),
+        (
+            "failing_since_onset",
+            f"failing {what} from the onset on",
+            f"SELECT count(*) FROM {t} WHERE {s.failing} AND ts >= {onset}",
+            p,
+        ),
+        (
+            "volume_since_onset",
+            f"{what} in scope from the onset on",
+            f"SELECT count(*) FROM {t} WHERE {s.population} AND ts >= {onset}",
+            p,
+        ),
+        (
+            "failing_before_onset",
+            f"failing {what} before the onset",
+            f"SELECT count(*) FROM {t} WHERE {s.failing} AND ts < {onset}",
+            p,
+        ),
+    ]
+    return [_number(con, *spec) for spec in specs]
 
 
 def _identities(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
