@@ -50,8 +50,14 @@ def test_update_has_the_four_parts(text: str) -> None:
 
 def test_update_states_the_counted_facts(case: Path, text: str) -> None:
     report = report_for_case(case, repro=False)
-    failing, since = report.impact.get("failing"), report.impact.get("volume_since_first_failure")
-    assert failing and f"{failing} of {since} requests" in text
+    # Counted from the onset when the route also failed well before it (its earlier failures
+    # apart); the example's first failures, right after the deploy and minutes before its
+    # cohort's onset, are the incident's own.
+    failing, volume, _, _ = report.impact.incident()
+    assert failing and f"{failing} of {volume} requests" in text
+    assert report.impact.get("failing_before_onset") is None and failing == report.impact.get(
+        "failing"
+    )
     assert "/v1/refunds" in text and "2.14.3" in text
 
 

@@ -16,7 +16,7 @@ from casework.bugreport.scope import Scope, scope_of
 from casework.bugreport.timefmt import dt, percent, when
 from casework.described import GAP_KEYS, NO_FAILURE_KEY
 from casework.errors import CaseworkError
-from casework.findings import Evidence, Stat, count_text
+from casework.findings import Evidence, count_text
 from casework.notes import description, quoted
 from casework.report.text import location
 from casework.timeline import change_label
@@ -136,7 +136,7 @@ def _title(
 ) -> str:
     if scope is None or not imp.get("failing"):
         return _clip(f.title)
-    failing, share, at = _incident(imp)
+    failing, _, share, at = imp.incident()
     since = when(at)
     after = f", after {'flag ' if change.kind == 'flag' else ''}{change}" if change else ""
     who = identities(imp)
@@ -153,17 +153,6 @@ def _title(
     if cohort and len(title) + len(cohort[0]) < MAX_TITLE:
         title += f", only where {cohort[0]}"
     return _clip(title)
-
-
-def _incident(imp: Impact) -> tuple[Stat, Stat, Stat]:
-    """(failures, their share of the scope, since when): from the finding's onset when the
-    scope also failed before it, else from the first failure."""
-    failing = imp.get("failing_since_onset")
-    if failing:
-        volume = imp.get("volume_since_onset")
-        share = float(failing) / float(volume) if isinstance(volume, int) and volume else None
-        return failing, share, imp.get("onset")
-    return imp.get("failing"), imp.get("share_since_first_failure"), imp.get("first_failure")
 
 
 def _summary(
@@ -247,9 +236,9 @@ def _actual(f: FindingFacts, imp: Impact, scope: Scope | None) -> str:
     if scope is None or not failing:
         return f.title
     if scope.table == "requests" and imp.get("failing_since_onset"):
-        onset, share, at = _incident(imp)
+        onset, volume, share, at = imp.incident()
         return (
-            f"{count_text(onset)} of {count_text(imp.get('volume_since_onset'))} requests in scope"
+            f"{count_text(onset)} of {count_text(volume)} requests in scope"
             f" ({percent(share)}) failed from the onset at {when(at)} to {last}, with"
             f" {status_text(f)}; {count_text(imp.get('failing_before_onset'))} failed before it,"
             f" from {first} on."

@@ -159,8 +159,10 @@ def _volume(con: duckdb.DuckDBPyConnection, s: Scope) -> list[Number]:
     return numbers
 
 
-#: Failures this long before the finding's onset are counted apart from the incident's.
-BACKGROUND_S = 60
+#: Failures this long before the finding's onset are the scope's background: when there are
+#: any, the incident is counted from its onset (failures a few minutes before it, right after
+#: a deploy, are the incident's own first ones).
+BACKGROUND_S = 600
 
 
 def _since_onset(con: duckdb.DuckDBPyConnection, s: Scope, f: FindingFacts) -> list[Number]:

@@ -83,6 +83,21 @@ class Impact:
                 return n.value
         return None
 
+    def incident(self) -> tuple[Stat, Stat, Stat, Stat]:
+        """(failures, records in scope, their share, since when): from the finding's onset when
+        the scope also failed before it, else from the first failure."""
+        failing = self.get("failing_since_onset")
+        if failing:
+            volume = self.get("volume_since_onset")
+            share = float(failing) / float(volume) if isinstance(volume, int) and volume else None
+            return failing, volume, share, self.get("onset")
+        return (
+            self.get("failing"),
+            self.get("volume_since_first_failure"),
+            self.get("share_since_first_failure"),
+            self.get("first_failure"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:

@@ -143,10 +143,12 @@ def _known(r: BugReport, others: list[FindingFacts], change: Change | None) -> l
         kind = (
             f"a server error ({status_text(f)})" if low >= 500 else f"an error ({status_text(f)})"
         )
+        failing, volume, share, since = imp.incident()
+        earlier = imp.get("failing_before_onset")
         out.append(
-            f"Since {first}, {_pct(imp.get('share_since_first_failure'))} of {route} requests have failed with {kind}:"
-            f" {count_text(imp.get('failing'))} of {count_text(imp.get('volume_since_first_failure'))}"
-            " requests in the logs you sent."
+            f"Since {_when(since)}, {_pct(share)} of {route} requests have failed with {kind}:"
+            f" {count_text(failing)} of {count_text(volume)} requests in the logs you sent"
+            + (f" ({count_text(earlier)} more failed earlier, from {first})." if earlier else ".")
         )
     else:
         out.append(
