@@ -495,6 +495,17 @@ def test_a_number_that_needs_one_more_digit_is_not_a_new_format(tmp_path: Path) 
     assert _new_formats(tmp_path, records) == ["year"]
 
 
+def test_process_ids_after_a_reboot_are_not_a_new_format(tmp_path: Path) -> None:
+    """loghub's Linux syslog: five-digit process ids, then a reboot, after which new processes
+    get four-digit ids among the long-lived daemons' five-digit ones."""
+    rng = random.Random(14)
+    records = [
+        f'{{"pid":"{rng.randint(10000, 32000) if i < 1500 or rng.random() < 0.8 else rng.randint(1000, 9999)}"}}'
+        for i in range(3000)
+    ]  # fmt: skip
+    assert _new_formats(tmp_path, records) == []
+
+
 def _origin(endpoint: str, first: datetime) -> Finding:
     return Finding(
         key="TRACE_ERROR_ORIGIN", analyzer="trace_error_origin", subject=endpoint,

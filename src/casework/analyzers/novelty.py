@@ -322,9 +322,11 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
             "SELECT count(*) FROM _nov_vals WHERE s = ? AND k = ? AND ts < ?", (s, k, first)
         )
         before = int(row[0]) if row else 0
-        counted.append((s, k, shape, int(n), first, example, before, int(total) - before))
+        counted.append(
+            (s, k, shape, int(n), first, example, before, int(total) - before, int(distinct))
+        )
     streams = dict(case.rows(f"SELECT {STREAM_SQL} s, count(*) FROM events GROUP BY s"))
-    for s, k, shape, n, first, example, before, after in counted:
+    for s, k, shape, n, first, example, before, after, distinct in counted:
         p = fisher_greater(int(n), int(after) - int(n), 0, int(before))
         if before < 20 or p >= P_NEW:
             continue
@@ -334,7 +336,7 @@ def _formats(case: Case, window: Window, span: float) -> Iterator[Finding]:
             (s, k, first),
         )
         old = prior[0] if prior else "?"
-        if _grew_a_digit(str(old), str(shape)):
+        if _magnitude(str(old), str(shape), distinct):
             continue
         if _hex_digits(str(old), str(example)) and n < HEX_TAKEOVER * after:
             # Hex ids whose digits happen to hold a letter, among others that do not: the
@@ -399,14 +401,18 @@ def _together(found: Sequence[_Change]) -> list[list[_Change]]:
 _DIGITS = re.compile(r'"?9+"?')
 
 
-def _grew_a_digit(old: str, new: str) -> bool:
-    """A whole number that needs more digits from some point on (a process id or a counter past
-    9999) is a larger number, not a new way of writing it."""
-    return (
-        bool(_DIGITS.fullmatch(old) and _DIGITS.fullmatch(new))
-        and old[0] == new[0]
-        and len(new) > len(old)
-    )
+#: Distinct values of a whole number's shorter shape that make it smaller numbers, not a way.
+MANY_VALUES = 10
+
+
+def _magnitude(old: str, new: str, distinct: int) -> bool:
+    """A whole number written with another count of digits because it is larger or smaller,
+    not written another way: a process id or a counter past 9999 (more digits), process ids
+    after a reboot (fewer digits, many of them). One short value repeated ("26" where "2026"
+    was written) is a new way of writing."""
+    if not (_DIGITS.fullmatch(old) and _DIGITS.fullmatch(new)) or old[0] != new[0]:
+        return False
+    return len(new) > len(old) or (len(new) < len(old) and distinct >= MANY_VALUES)
 
 
 #: A hex-looking new shape that took this share of the values after it is a new format.
