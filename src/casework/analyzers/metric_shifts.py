@@ -44,9 +44,8 @@ MAX_KEYS = 20
 def metric_shifts(case: Case) -> Iterator[Finding]:
     """Gauges in metrics streams whose level moved, with the time it moved."""
     for stream, total in _metric_streams(case):
-        for key in _numeric_keys(case, stream):
-            series = _series(case, stream, key)
-            if len(series) < MIN_BUCKETS or _counter([v for _, v, _ in series]):
+        for key, series in _series(case, stream, _numeric_keys(case, stream)).items():
+            if len(series) < MIN_BUCKETS or _counter([v for _, v in series]):
                 continue
             found = _shift(series)
             if found is not None:
@@ -65,7 +64,8 @@ def _metric_streams(case: Case) -> list[tuple[str, int]]:
 
 
 def _numeric_keys(case: Case, stream: str) -> list[str]:
-    """The keys whose values are numbers in nearly every sample (of the first thousand)."""
+    """The keys whose values are numbers, commonest first (in the stream's first thousand
+    samples)."""
     rows = case.rows(
         "SELECT k, count(*) n FROM (SELECT unnest(json_keys(attrs)) k, attrs FROM events"
         f" WHERE {STREAM_SQL} = ? AND attrs IS NOT NULL LIMIT 1000)"
@@ -76,24 +76,31 @@ def _numeric_keys(case: Case, stream: str) -> list[str]:
     return [str(k) for k, _ in rows]
 
 
-def _series(case: Case, stream: str, key: str) -> list[tuple[datetime, float, int]]:
-    """(bucket start, mean, samples) per bucket of the stream's span."""
+#: A key's series: (bucket start, the mean of its samples in the bucket), in time order.
+Series = list[tuple[datetime, float]]
+
+
+def _series(case: Case, stream: str, keys: list[str]) -> dict[str, Series]:
+    """Each key's mean per bucket of the stream's span, all keys in one pass over it."""
     span = case.one(
         f"SELECT min(ts), max(ts) FROM events WHERE {STREAM_SQL} = ? AND ts IS NOT NULL",
         (stream,),
     )
-    if span is None or span[0] is None or span[0] == span[1]:
-        return []
+    if not keys or span is None or span[0] is None or span[0] == span[1]:
+        return {}
     width = max(1.0, (span[1] - span[0]).total_seconds() / BUCKETS)
-    path = '$."' + key.replace('"', '\\"') + '"'
+    paths = [_path(k) for k in keys]
+    means = ", ".join(f"avg(TRY_CAST(v[{i + 1}] AS DOUBLE))" for i in range(len(keys)))
     rows = case.rows(
-        "SELECT min(ts), avg(v), count(*) FROM (SELECT ts,"
-        " TRY_CAST(json_extract(attrs, ?) AS DOUBLE) v,"
+        f"SELECT min(ts), {means} FROM (SELECT ts, json_extract(attrs, ?::VARCHAR[]) v,"
         " floor((epoch(ts) - epoch(?::TIMESTAMPTZ)) / ?) b FROM events"
-        f" WHERE {STREAM_SQL} = ? AND ts IS NOT NULL) WHERE v IS NOT NULL GROUP BY b ORDER BY b",
-        (path, span[0], width, stream),
+        f" WHERE {STREAM_SQL} = ? AND ts IS NOT NULL AND attrs IS NOT NULL) GROUP BY b ORDER BY b",
+        (paths, span[0], width, stream),
     )
-    return [(ts, float(v), int(n)) for ts, v, n in rows]
+    return {
+        key: [(row[0], float(row[i + 1])) for row in rows if row[i + 1] is not None]
+        for i, key in enumerate(keys)
+    }
 
 
 def _counter(values: list[float]) -> bool:
@@ -101,9 +108,9 @@ def _counter(values: list[float]) -> bool:
     return bool(steps) and sum(1 for s in steps if s > 0) >= COUNTER_STEPS * len(steps)
 
 
-def _shift(series: list[tuple[datetime, float, int]]) -> tuple[int, float, float] | None:
+def _shift(series: Series) -> tuple[int, float, float] | None:
     """(index of the first bucket after, median before, median after) of the best split."""
-    logs = [math.log1p(max(v, 0.0)) for _, v, _ in series]
+    logs = [math.log1p(max(v, 0.0)) for _, v in series]
     best: tuple[float, int] | None = None
     for split in range(MIN_SIDE, len(logs) - MIN_SIDE + 1):
         before, after = logs[:split], logs[split:]
@@ -116,7 +123,7 @@ def _shift(series: list[tuple[datetime, float, int]]) -> tuple[int, float, float
     if best is None:
         return None
     split = best[1]
-    values = [v for _, v, _ in series]
+    values = [v for _, v in series]
     before, after = values[:split], values[split:]
     low, high = statistics.median(before), statistics.median(after)
     ratio = (high + 1) / (low + 1)
@@ -127,18 +134,18 @@ def _shift(series: list[tuple[datetime, float, int]]) -> tuple[int, float, float
     return split, low, high
 
 
-def _beyond(series: list[tuple[datetime, float, int]], split: int, rose: bool) -> int:
+def _beyond(series: Series, split: int, rose: bool) -> int:
     """The buckets from ``split`` on above every bucket before it (below, for a fall)."""
-    before = [v for _, v, _ in series[:split]]
+    before = [v for _, v in series[:split]]
     edge = max(before) if rose else min(before)
-    return sum(1 for _, v, _ in series[split:] if (v > edge if rose else v < edge))
+    return sum(1 for _, v in series[split:] if (v > edge if rose else v < edge))
 
 
 def _finding(
     case: Case,
     stream: str,
     key: str,
-    series: list[tuple[datetime, float, int]],
+    series: Series,
     found: tuple[int, float, float],
     total: int,
 ) -> Finding:
@@ -198,7 +205,7 @@ def _evidence(
     case: Case, stream: str, key: str, before: datetime, at: datetime
 ) -> tuple[Evidence, ...]:
     """A sample from just before the shift and one from after it."""
-    path = '$."' + key.replace('"', '\\"') + '"'
+    path = _path(key)
     out = []
     for since in (before, at):
         row = case.one(
@@ -211,6 +218,11 @@ def _evidence(
             f, line, ts, value = row
             out.append(Evidence(str(f), (int(line), int(line)), f"{minute(ts)} {key} = {value}"))
     return tuple(out)
+
+
+def _path(key: str) -> str:
+    """The JSON path of a flattened attribute (its key may hold dots)."""
+    return '$."' + key.replace('"', '\\"') + '"'
 
 
 def _num(value: float) -> str:

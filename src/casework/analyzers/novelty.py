@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -227,12 +227,9 @@ def _messages_finding(case: Case, group: list[_Message]) -> Finding:
     )
     error = any(m.level in ERROR_LEVELS for m in group)
     finding = _template_finding(case, lead)
-    return Finding(
-        key=finding.key,
-        analyzer="novelty",
+    return replace(
+        finding,
         subject=f"{stream}:{','.join(sorted(m.tid for m in group))}",
-        severity=finding.severity,
-        score=finding.score,
         title=title,
         summary=(
             f"{len(group)} templates ({total:,} records) {'began' if new else 'ended'} between"
@@ -245,14 +242,12 @@ def _messages_finding(case: Case, group: list[_Message]) -> Finding:
             f"{'on' if new else 'off'}."
         ),
         window=Window(group[0].start, max(m.last for m in group)),
-        entities=finding.entities,
         stats={
             **finding.stats,
             "onset_epoch": first.timestamp(),
             "templates": len(group),
             "records": total,
         },
-        evidence=finding.evidence,
         next_steps=(
             f"Find what {'started' if new else 'stopped'} at {minute(first)} in {stream}: a"
             " restart or boot (its first messages say which), a release, or a configuration"
@@ -486,18 +481,18 @@ def _format_finding(case: Case, f: _NewFormat, window: Window) -> Finding:
             "p_value": p,
             "new": True,
         },
-        evidence=_evidence(
-            case,
-            f"value IS NOT NULL AND {SHAPE_SQL} = '{_q(shape)}'",
-            first,
-            _values(stream, key),
-            key,
-        ),
+        evidence=_format_evidence(case, f),
         next_steps=(
             f"Check which producer writes {key} in the new format and since which release.",
             "Confirm by parsing one new-format value with the consumer's parser.",
         ),
     )
+
+
+def _format_evidence(case: Case, f: _NewFormat) -> tuple[Evidence, ...]:
+    """The first records of the stream whose field has the new shape, with its value."""
+    where = f"value IS NOT NULL AND {SHAPE_SQL} = '{_q(f.shape)}'"
+    return _evidence(case, where, f.first, _values(f.stream, f.key), f.key)
 
 
 def _formats_finding(case: Case, group: list[_NewFormat], window: Window) -> Finding:
@@ -555,13 +550,7 @@ def _formats_finding(case: Case, group: list[_NewFormat], window: Window) -> Fin
         evidence=tuple(
             e
             for f in [next(g for g in group if g.stream == file) for file in files[:3]]
-            for e in _evidence(
-                case,
-                f"value IS NOT NULL AND {SHAPE_SQL} = '{_q(f.shape)}'",
-                f.first,
-                _values(f.stream, f.key),
-                f.key,
-            )[:1]
+            for e in _format_evidence(case, f)[:1]
         ),
         next_steps=(
             f"Find what began writing {', '.join(by_key)} at {minute(first)}: a new client or"
