@@ -38,7 +38,9 @@ def request_row(
     client = get("client.id") or get("http.user_agent") or get("client.ip")
     duration: Any = get("http.duration_ms")
     size: Any = get("http.bytes")
-    method, host, url = get("http.method"), get("http.host"), get("http.url")
+    method: Any = get("http.method")
+    host: Any = get("http.host")
+    url: Any = get("http.url")
     return (
         ts, "log", file, line,
         method if type(method) is str and method else _str(method),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from casework.derive import change_from_message, request_row
 from casework.mining import TemplateMiner
@@ -45,7 +45,7 @@ class RecordWriter:
     whole batch for secrets; ``close()`` writes what is held.
     """
 
-    BATCH = 512
+    BATCH: ClassVar[int] = 512
 
     def __init__(self, out: RowBuffer, redactor: Redactor, miner: TemplateMiner, file: str) -> None:
         self.out = out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import orjson
@@ -227,7 +227,7 @@ def _array(values: Sequence[Any], column: pa.Field, json: bool) -> pa.Array:
 class RowBuffer:
     """Rows appended per table in schema order, written out in Arrow batches by a subclass."""
 
-    BATCH_ROWS = 50_000
+    BATCH_ROWS: ClassVar[int] = 50_000
 
     def __init__(self) -> None:
         self._rows: dict[str, list[Sequence[Any]]] = {t: [] for t in SCHEMA}

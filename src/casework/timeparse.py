@@ -349,8 +349,9 @@ class LineClock:
             key = base + z if z else base
         else:
             key, f = m.group("base", "f")
-        cached = self._cache.get(key, _MISSING)
-        if cached is _MISSING:
+        try:
+            cached = self._cache[key]
+        except KeyError:
             groups = m.groupdict()
             dt = self._roll(_build(groups, name, self.year), groups)
             # cache the second in UTC: the fraction is added per line and cannot move the offset
@@ -384,6 +385,5 @@ class LineClock:
         return dt
 
 
-_MISSING: tuple[datetime, bool] | None = (datetime.min, False)
 #: A fraction of a second as written (``"030"``, ``"123456789"``) to the time it adds.
 _FRACTIONS: dict[str, timedelta] = {}

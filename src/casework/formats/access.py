@@ -161,7 +161,6 @@ _FAST = re.compile(
     r'"(([^\x00-\x20"\\]+) ([^\x00-\x20"\\]+) ([^\x00-\x20"\\]+))" ([1-5]\d\d|-) (\d+|-)'
     r'(?: "([^\x00-\x1f"\\]*)" "([^\x00-\x1f"\\]*)")?((?: +[0-9.]+){0,2}) *'
 )
-_UNSEEN: tuple[datetime, bool] = (datetime.min, False)
 #: Lines per batch the fast path hands to the writer.
 BATCH_LINES = 4096
 
@@ -202,8 +201,9 @@ def _fast_line(
     """The line as ``_record`` reads it, its attributes written as ``orjson`` would write them
     (same keys in the same order; the fields hold nothing JSON escapes)."""
     ip, when, request, method, target, protocol, status, size, referer, agent, rest = m.groups()
-    stamp = stamps.get(when, _UNSEEN)
-    if stamp is _UNSEEN:  # most lines share their second with the line before
+    try:  # most lines share their second with the line before
+        stamp = stamps[when]
+    except KeyError:
         stamp = _stamp(when, seen, ctx)
         if len(stamps) >= 8192:
             stamps.clear()

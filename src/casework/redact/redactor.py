@@ -31,11 +31,10 @@ def _named(name: str) -> Sensitivity:
 
 
 #: Per key set: the weak-named keys to check value by value, and whether the keys fire no
-#: trigger inside the mapping's JSON (then that JSON is what the prefilter scans).
-_KeySet = tuple[tuple[str, ...], bool]
-#: A key set whose records always take the per-field path (a secret name, a HAR name/value
-#: pair); compared by identity.
-_UNSAFE: _KeySet = ((), False)
+#: trigger inside the mapping's JSON (then that JSON is what the prefilter scans); None for a
+#: key set whose records always take the per-field path (a secret name, a HAR name/value
+#: pair). Not a sentinel tuple compared by identity: the compiled build copies tuples.
+_KeySet = tuple[tuple[str, ...], bool] | None
 #: Values a key set's JSON is probed with to see whether its keys fire a trigger there.
 _PROBES: tuple[object, ...] = ("", 0, None, True, [])
 
@@ -213,8 +212,8 @@ class Redactor(TextEngine):
         pieces: list[bytes] = []
         owners: list[int] = []
         for i, (message, text, keys) in enumerate(records):
-            weak, quiet = self._keyset(keys)
-            if quiet and not weak and "\\" not in text:
+            verdict = self._keyset(keys)
+            if verdict is not None and verdict[1] and not verdict[0] and "\\" not in text:
                 pieces.append(f"{message}\n{text}".encode("utf-8", "surrogatepass"))
                 owners.append(i)
         clean = [False] * len(records)
@@ -224,8 +223,9 @@ class Redactor(TextEngine):
         return clean
 
     def _keyset(self, keys: tuple[Any, ...]) -> _KeySet:
-        verdict = self._keysets.get(keys)
-        if verdict is None:
+        try:
+            return self._keysets[keys]
+        except KeyError:
             verdict = self._keyset_verdict(keys)
             if len(self._keysets) >= 4096:
                 self._keysets.clear()
@@ -238,7 +238,7 @@ class Redactor(TextEngine):
         """What the prefilter must scan for one record and the mapping's JSON, or None when
         the record takes the per-field path."""
         verdict = self._keyset(tuple(attrs))
-        if verdict is _UNSAFE:
+        if verdict is None:
             return None
         weak, quiet = verdict
         for k in weak:
@@ -256,21 +256,21 @@ class Redactor(TextEngine):
         return joined + b"\n" + values, dump
 
     def _keyset_verdict(self, keys: tuple[Any, ...]) -> _KeySet:
-        """``_UNSAFE``, or the weak-named keys whose values must be checked one by one and
+        """None (unsafe), or the weak-named keys whose values must be checked one by one and
         whether the keys are quiet inside the mapping's JSON."""
         if "name" in keys and "value" in keys:
-            return _UNSAFE
+            return None
         weak: list[str] = []
         for k in keys:
             if not isinstance(k, str):
-                return _UNSAFE
+                return None
             named = _named(k)
             if named is Sensitivity.STRONG:
-                return _UNSAFE
+                return None
             if named is Sensitivity.WEAK:
                 weak.append(k)
         if self._pf.hits("\n".join(keys).encode("utf-8", "surrogatepass")):
-            return _UNSAFE
+            return None
         probes = [orjson.dumps(dict.fromkeys(keys, value)) for value in _PROBES]
         return tuple(weak), not self._pf.with_hits(probes)
 
