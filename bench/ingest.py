@@ -11,7 +11,11 @@ measures, on the same files and in one run:
                    with one worker and with all cores: the read (scan) and the merge into
                    DuckDB (the ingest), then the analysis, from its inventory's phases
 
-Usage: ``python -P bench/ingest.py [--mb 200] [--keep DIR]``
+With ``--compiled VENV`` (a venv made by ``scripts/build-compiled.sh``), the scan and each
+investigation run with that build too, alternating with this one, so the two are compared
+side by side on the same machine minutes.
+
+Usage: ``python -P bench/ingest.py [--mb 200] [--keep DIR] [--compiled .venv-compiled]``
 """
 
 from __future__ import annotations
@@ -106,12 +110,19 @@ def scan_task(path: Path, out: Path) -> ScanTask:
     )  # fmt: skip
 
 
-def scan_profile(files: list[Path], work: Path) -> tuple[float, dict[str, float]]:
-    """CPU seconds of the scan tasks (what a worker runs), and where they go by area (cProfile)."""
+def scan_seconds(files: list[Path]) -> float:
+    """CPU seconds of the scan tasks (what a worker runs) over ``files``, in this process."""
+    scratch = Path(tempfile.mkdtemp(prefix="casework-scan-"))
     started = time.process_time()
     for i, path in enumerate(files):
-        scan(scan_task(path, work / f"plain-{i}"))
+        scan(scan_task(path, scratch / f"plain-{i}"))
     seconds = time.process_time() - started
+    shutil.rmtree(scratch)
+    return seconds
+
+
+def scan_areas(files: list[Path], work: Path) -> dict[str, float]:
+    """Where the scan's time goes, by area (cProfile own time, shares of the whole)."""
     profiler = cProfile.Profile()
     profiler.enable()
     for i, path in enumerate(files):
@@ -121,7 +132,7 @@ def scan_profile(files: list[Path], work: Path) -> tuple[float, dict[str, float]
     for (filename, _, _), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
         areas[_area(filename)] = areas.get(_area(filename), 0.0) + row[2]  # own time
     total = sum(areas.values())
-    return seconds, {k: v / total for k, v in sorted(areas.items(), key=lambda kv: -kv[1])}
+    return {k: v / total for k, v in sorted(areas.items(), key=lambda kv: -kv[1])}
 
 
 def _area(filename: str) -> str:
@@ -139,7 +150,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--compiled", type=Path, help="a venv with the mypyc-compiled build")
+    parser.add_argument("--scan-seconds", type=Path, help=argparse.SUPPRESS)  # see scan_cpu
     args = parser.parse_args()
+    if args.scan_seconds is not None:
+        print(json.dumps(scan_seconds(sorted(args.scan_seconds.iterdir()))))
+        return
     work = args.keep or Path(tempfile.mkdtemp(prefix="casework-bench-"))
     bundle = work / "bundle"
     if not bundle.exists():
@@ -147,38 +163,53 @@ def main() -> None:
     files = sorted(bundle.iterdir())
     size = sum(f.stat().st_size for f in files) / 1e6
     print(f"bundle: {size:.0f} MB in {len(files)} files ({', '.join(f.name for f in files)})")
+    builds = {"source": Path(sys.executable).parent}
+    if args.compiled is not None:
+        builds["compiled"] = args.compiled.resolve() / "bin"
     parsing = parse_seconds(files)
     scratch = Path(tempfile.mkdtemp(prefix="casework-scan-"))
-    scanning, areas = scan_profile(files, scratch)
+    areas = scan_areas(files, scratch)
     shutil.rmtree(scratch)
     print(f"{'parse only':36} {parsing:6.1f} CPU s  {size / parsing:6.1f} MB/s per core")
+    for name, bin_dir in builds.items():
+        scanning = scan_cpu(bin_dir, bundle)
+        print(
+            f"{'scan (parse, redact, mine, rows)':36} {scanning:6.1f} CPU s "
+            f" {size / scanning:6.1f} MB/s per core  [{name}]"
+        )
     print(
-        f"{'scan (parse, redact, mine, rows)':36} {scanning:6.1f} CPU s  {size / scanning:6.1f} MB/s per core"
-    )
-    print(
-        "  scan time by area (cProfile own time): "
+        "  scan time by area (cProfile own time, source build): "
         + ", ".join(f"{k} {v:.0%}" for k, v in areas.items())
     )
     for label, workers in (("one worker", 1), ("all cores", os.cpu_count() or 1)):
-        shutil.rmtree(work / "case", ignore_errors=True)
-        run = investigate_cli(bundle, work / "case", workers)
-        read, merge, analysis = (run["phases"][k] for k in ("read", "merge", "analysis"))
-        print(
-            f"investigate, {label} ({workers}): ingest {read + merge:5.1f} s wall ="
-            f" {size / (read + merge):5.1f} MB/s (read {read:.1f} s, merge into DuckDB"
-            f" {merge:.1f} s); whole run {run['seconds']:.1f} s, analysis {analysis:.1f} s"
-        )
+        for name, bin_dir in builds.items():
+            shutil.rmtree(work / "case", ignore_errors=True)
+            run = investigate_cli(bin_dir / "casework", bundle, work / "case", workers)
+            read, merge, analysis = (run["phases"][k] for k in ("read", "merge", "analysis"))
+            print(
+                f"investigate, {label} ({workers}) [{name}]: ingest {read + merge:5.1f} s wall ="
+                f" {size / (read + merge):5.1f} MB/s (read {read:.1f} s, merge into DuckDB"
+                f" {merge:.1f} s); whole run {run['seconds']:.1f} s, analysis {analysis:.1f} s"
+            )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS of one casework process {peak:.0f} MiB; cores {os.cpu_count()}")
     if args.keep is None:
         shutil.rmtree(work)
 
 
-def investigate_cli(bundle: Path, out: Path, workers: int) -> dict[str, Any]:
-    """``casework investigate`` run as a user runs it, by the installed script in its own
+def scan_cpu(bin_dir: Path, bundle: Path) -> float:
+    """CPU seconds of the scan tasks under the build whose scripts are in ``bin_dir``: this
+    script again, by that build's Python, so each build is timed in a process of its own."""
+    command = [str(bin_dir / "python"), "-P", __file__, "--scan-seconds", str(bundle)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds: float = json.loads(done.stdout)
+    return seconds
+
+
+def investigate_cli(script: Path, bundle: Path, out: Path, workers: int) -> dict[str, Any]:
+    """``casework investigate`` run as a user runs it, by an installed script in its own
     process (pool workers import their parent's ``__main__`` again, so a run from this
     script would time this script's imports), and its inventory: phases and seconds."""
-    script = Path(sys.executable).with_name("casework")
     command = [
         str(script),
         "investigate",
