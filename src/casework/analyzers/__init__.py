@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from casework.analyzers.auth_failures import auth_failures
 from casework.analyzers.changepoints import changepoints
 from casework.analyzers.cohort import cohort
 from casework.analyzers.env_diff import env_diff
@@ -81,6 +82,7 @@ BUILTIN: tuple[Analyzer, ...] = (
     error_signatures,
     quiet_failures,
     failure_values,
+    auth_failures,
     changepoints,
     cohort,
     what_changed,
