@@ -16,6 +16,7 @@ find "$work/src" -name '__pycache__' -prune -exec rm -rf {} +
 "$venv/bin/python" -m pip install -q --upgrade pip
 HATCH_BUILD_HOOKS_ENABLE=1 "$venv/bin/python" -m pip wheel -q --no-deps -w "$work/dist" "$work"
 wheel="$(ls "$work"/dist/casework-*.whl)"
+# A rebuild has the same version as the build it replaces: reinstall it, then its extras.
 "$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel"
 "$venv/bin/python" -m pip install -q "${wheel}[dev,dask]"
 # Say so when the build came out pure Python (a failed hook must not pass unseen).

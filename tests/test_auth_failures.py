@@ -105,6 +105,12 @@ def auth_log(rng: random.Random, *, guessed: bool) -> tuple[str, dict[str, int]]
                     else f"Failed password for invalid user admin from {ip} port {rng.randint(30000, 60000)} ssh2")  # fmt: skip
             add(start + timedelta(seconds=1.7 * k), text)
         counts[ip] = tries
+        end = start + timedelta(seconds=1.7 * tries + 1)
+        add(
+            end,
+            f"Disconnected from authenticating user root {ip} port {rng.randint(30000, 60000)} [preauth]",
+        )
+        add(end, f"session from {ip} closed: user root not logged in")  # says no login
         if guessed and n == 2:
             add(
                 start + timedelta(seconds=1.7 * tries + 3),

@@ -38,8 +38,10 @@ FAILED_SQL = (
 )
 _SUCCEEDED_SQL = (
     r"(?i)(accepted (password|publickey|keyboard-interactive)|login (ok|succeeded|successful)"
-    r"|logged in)"
+    r"|\blogged in)"
 )
+#: ...unless the text says it did not ("not logged in", "never logged in").
+_NOT_SUCCEEDED_SQL = r"(?i)\b(not|never|cannot|could not|failed to)\b[^.;]{0,20}logged in"
 _SOURCE = re.compile(
     r"\brhost=([^\s;,]+)|\bfrom\s+(?:host\s+)?(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+"
     r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
@@ -214,8 +216,9 @@ def _logged_in_after(
     found: list[tuple[str, datetime, str, int]] = []
     rows = case.rows(
         "SELECT file, line, ts, message, CAST(attrs AS VARCHAR) FROM events "
-        "WHERE ts IS NOT NULL AND regexp_matches(message, ?) ORDER BY ts, file, line",
-        [_SUCCEEDED_SQL],
+        "WHERE ts IS NOT NULL AND regexp_matches(message, ?) AND NOT regexp_matches(message, ?)"
+        " AND NOT regexp_matches(message, ?) ORDER BY ts, file, line",
+        [_SUCCEEDED_SQL, FAILED_SQL, _NOT_SUCCEEDED_SQL],
     )
     for file, line, ts, message, attrs in rows:
         source = source_of(message, attrs)
