@@ -571,3 +571,30 @@ def test_a_hex_id_whose_digits_hold_a_letter_is_no_new_format(tmp_path: Path) ->
         order = str(number) if i < 2000 else f"ORD-{number}"
         records.append(json.dumps({"request_id": f"req-{3 * i:07x}", "order_id": order}))
     assert _new_formats(tmp_path, records) == ["order_id"]
+
+
+def _guessing(file: str, start: datetime, end: datetime) -> Finding:
+    return Finding(
+        key="AUTH_GUESSING", analyzer="auth_failures", subject=f"{file} {start}", severity="high",
+        score=0.83, title="Password guessing: 8 sources failed to log in 10 or more times within 10"
+        " minutes; the busiest, 183.62.140.253, failed 568 times in 10 minutes", summary="",
+        window=Window(start, end), entities={"source": "183.62.140.253"},
+        evidence=(Evidence(file, (10, 10), "authentication failure; rhost=183.62.140.253"),),
+    )  # fmt: skip
+
+
+def test_password_guessing_while_auth_failures_rise_is_who_fails_to_log_in() -> None:
+    """The failed logins of an SSH host rise at 06:43; guessing from the same log during it is
+    who fails; guessing in another host's log, or over a day before, is not this incident."""
+    log = "logs/sshd.log"
+    shift = _at("CHANGEPOINT_TEMPLATE", log, "authentication failure; rhost=<*>", -60, 0)
+    errors = _at("CHANGEPOINT_ERRORS", log, "error-level records", -60, 0)
+    during = _guessing(log, ONSET - timedelta(hours=2), ONSET + timedelta(minutes=30))
+    elsewhere = _guessing("logs/other-host.log", ONSET, ONSET + timedelta(minutes=30))
+    before = _guessing(log, ONSET - timedelta(days=2), ONSET - timedelta(days=1))
+    story = next(
+        f for f in merge([shift, errors, during, elsewhere, before]) if f.key == "INCIDENT"
+    )
+    assert during.id in story.related
+    assert elsewhere.id not in story.related and before.id not in story.related
+    assert f"Who fails to log in: {during.title}." in story.summary

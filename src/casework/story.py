@@ -122,6 +122,7 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
             _database(anchor, members, unused)
             + _configuration(anchor, members, unused)
             + _traces(anchor, members, unused)
+            + _guessing(anchor, members, unused)
         )
         used.update([anchor.id, *(m.id for m in members)])
         groups.append((anchor, members))
@@ -175,6 +176,25 @@ def _traces(anchor: Finding, members: list[Finding], items: list[Finding]) -> li
         if f.key == "TRACE_ERROR_ORIGIN"
         and _tokens(f) & routes
         and low <= _number(f.stats.get("onset_epoch"), low - 1) <= high
+    ]
+
+
+def _guessing(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
+    """Password guessing in the incident's files while its shifts happened: who the failed
+    logins come from."""
+    files = {p for m in (anchor, *members) for p in _files(m)}
+    shifts = [i for m in (anchor, *members) if (i := _interval(m))]
+    if not shifts:
+        return []
+    low, high = min(i[0] for i in shifts) - TOLERANCE, max(i[1] for i in shifts) + TOLERANCE
+    return [
+        f
+        for f in items
+        if f.key == "AUTH_GUESSING"
+        and f.window is not None
+        and f.window.start.timestamp() <= high
+        and f.window.end.timestamp() >= low
+        and any(e.file in files for e in f.evidence)
     ]
 
 
@@ -405,7 +425,8 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
     )[:2]
     config = [m for m in members if m.key == "ENV_CONFIG_DIFF"][:1]
     origin = [m for m in members if m.key == "TRACE_ERROR_ORIGIN"][:1]
-    named = [*also, *config, *origin, *new, *whom, *when, *why, *wire, *db]
+    guessing = [m for m in members if m.key == "AUTH_GUESSING"][:1]
+    named = [*also, *config, *origin, *guessing, *new, *whom, *when, *why, *wire, *db]
     everyone = [anchor, *named, *(m for m in members if m not in named)]
     stats: dict[str, Stat] = {"members": len(everyone)}
     for source in (change, cp, cohort):
@@ -435,6 +456,7 @@ def _story(anchor: Finding, members: list[Finding], also: list[Finding]) -> Find
             f"Hypothesis: {title}. "
             + "".join(f"In the configuration: {f.title}. " for f in config)
             + "".join(f"Where the traces fail: {f.title}. " for f in origin)
+            + "".join(f"Who fails to log in: {f.title}. " for f in guessing)
             + (f"New at the onset: {'; '.join(f.title for f in new)}. " if new else "")
             + "".join(f"Whom they name: {f.title}. " for f in whom)
             + "".join(f"It fails at restarts: {f.title}. " for f in when)
