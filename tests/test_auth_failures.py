@@ -10,9 +10,10 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from casework.analyzers.auth_failures import BURST, WINDOW, source_of, user_of
+from casework.analyzers.auth_failures import BURST, WINDOW, source_sql, user_sql
 from casework.findings import Finding
 from casework.pipeline import investigate
 
@@ -150,30 +151,34 @@ def test_sporadic_failures_are_no_guessing(tmp_path: Path) -> None:
     assert _guessing(tmp_path, {"secure": "\n".join(lines) + "\n"}) == []
 
 
+def _read(message: str, attrs: str | None = None) -> tuple[str | None, str | None]:
+    """The source and the account the store's SQL reads from one record."""
+    row = (
+        duckdb.connect()
+        .execute(
+            f"SELECT {source_sql('m', 'a')}, {user_sql('m')} FROM (SELECT ?::VARCHAR m, ?::JSON a)",
+            [message, attrs],
+        )
+        .fetchone()
+    )
+    assert row is not None
+    return row[0], row[1]
+
+
 def test_source_and_user_are_read_from_the_common_texts() -> None:
-    assert (
-        source_of(
-            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4  user=root",
-            None,
-        )
-        == "218.188.2.4"
+    pam = "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4  user=root"
+    assert _read(pam) == ("218.188.2.4", "root")
+    assert _read("Failed password for invalid user oracle from 2001:db8::7 port 22 ssh2") == (
+        "2001:db8::7",
+        "oracle",
     )
     assert (
-        source_of("Failed password for invalid user oracle from 2001:db8::7 port 22 ssh2", None)
-        == "2001:db8::7"
-    )
-    assert (
-        source_of(
-            "Authentication failed from host-9.example.net (1.2.3.4): Permission denied", None
-        )
+        _read("Authentication failed from host-9.example.net (1.2.3.4): Permission denied")[0]
         == "host-9.example.net"
     )
-    assert source_of("login failed", '{"client.ip":"198.51.100.4"}') == "198.51.100.4"
-    assert source_of("Kerberos authentication failed", None) is None
-    assert user_of("Failed password for invalid user oracle from 1.2.3.4 port 22 ssh2") == "oracle"
-    assert (
-        user_of(
-            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=x.example.com  user=guest"
-        )
-        == "guest"
+    assert _read("login failed", '{"client.ip":"198.51.100.4"}') == ("198.51.100.4", None)
+    assert _read("authentication failure; rhost= user=bob", '{"src_ip":"10.0.0.9"}') == (
+        "10.0.0.9",
+        "bob",
     )
+    assert _read("Kerberos authentication failed") == (None, None)

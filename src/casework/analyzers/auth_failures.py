@@ -2,23 +2,21 @@
 
 Log records that say a login failed (PAM's "authentication failure; ... rhost=X", OpenSSH's
 "Failed password for U from X", "Invalid user U from X", Kerberos' "Authentication failed
-from X", FTP's "Login incorrect") are grouped by their source: the ``rhost=`` or ``from``
-address in the text, else a client address among the attributes. A person who mistypes fails
-a few times; a source that failed ``BURST`` times or more within ``WINDOW`` is guessing. One
-finding covers them all: the failures, the sources, the users tried, each guessing source's
-busiest window, and whether any guessing source logged in afterwards.
+from X", FTP's "Login incorrect") are grouped by their source: the ``rhost=`` address in the
+text, else the ``from`` address, else a client address among the attributes. A person who
+mistypes fails a few times; a source that failed ``BURST`` times or more within ``WINDOW`` is
+guessing. One finding covers them all: the failures, the sources, the users tried, each
+guessing source's busiest window, and whether any guessing source logged in afterwards.
+
+The counting is done in the store (a window count per source), so a brute force of millions
+of lines costs no memory here.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-
-import orjson
 
 from casework.case import Case
 from casework.engine import analyzer
@@ -31,7 +29,7 @@ WINDOW = timedelta(minutes=10)
 #: Sources named in the title and the entities.
 NAMED = 3
 
-#: What a failed login says (RE2 for the store's query; the same text in Python).
+#: What a failed login says (RE2, in the store's queries).
 FAILED_SQL = (
     r"(?i)(authentication failure|authentication failed|failed password|invalid user"
     r"|login incorrect|failed login|login failed)"
@@ -42,124 +40,129 @@ _SUCCEEDED_SQL = (
 )
 #: ...unless the text says it did not ("not logged in", "never logged in").
 _NOT_SUCCEEDED_SQL = r"(?i)\b(not|never|cannot|could not|failed to)\b[^.;]{0,20}logged in"
-_SOURCE = re.compile(
-    r"\brhost=([^\s;,]+)|\bfrom\s+(?:host\s+)?(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+"
+_RHOST = r"\brhost=([^\s;,]+)"
+_FROM = (
+    r"\bfrom\s+(?:host\s+)?(\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:]+"
     r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})"
 )
-_USER = re.compile(
-    r"\buser=(\S+)|\bfor (?:invalid user |illegal user )?(\S+) from\b|\buser (\S+) from\b"
-)
+_USER = r"\buser=(\S+)|\bfor (?:invalid user |illegal user )?(\S+) from\b|\buser (\S+) from\b"
 #: Attribute keys that hold a client's address when the text names none.
 _SOURCE_KEYS = ("client.ip", "source.ip", "src_ip", "remote_addr", "remote_ip", "rhost", "ip")
+_NO_SOURCE = ("", "-", "?", "unknown", "UNKNOWN")
 
 
-@dataclass
-class _Source:
-    """The failures of one source, in time order."""
+def source_sql(message: str = "message", attrs: str = "attrs") -> str:
+    """SQL for the source a record names: ``rhost=``, else ``from X``, else an address
+    attribute; NULL when none."""
+    texts = [
+        f"regexp_extract({message}, '{_RHOST}', 1)",
+        f"regexp_extract({message}, '{_FROM}', 1)",
+    ]
+    texts += [f"json_extract_string({attrs}, '$.\"{k}\"')" for k in _SOURCE_KEYS]
+    drop = ", ".join(f"'{v}'" for v in _NO_SOURCE)
+    return (
+        "coalesce("
+        + ", ".join(f"CASE WHEN {t} IN ({drop}) THEN NULL ELSE {t} END" for t in texts)
+        + ")"
+    )
 
-    times: list[datetime] = field(default_factory=list)
-    lines: list[tuple[str, int, str]] = field(default_factory=list)
-    users: Counter[str] = field(default_factory=Counter)
 
-    def busiest(self) -> tuple[int, int, int]:
-        """(failures, first index, last index) of the busiest ``WINDOW``."""
-        best = (0, 0, 0)
-        start = 0
-        for end, t in enumerate(self.times):
-            while t - self.times[start] > WINDOW:
-                start += 1
-            if end - start + 1 > best[0]:
-                best = (end - start + 1, start, end)
-        return best
+def user_sql(message: str = "message") -> str:
+    """SQL for the account a failure tried, when the text names one; NULL otherwise."""
+    groups = [f"regexp_extract({message}, '{_USER}', {i})" for i in (1, 2, 3)]
+    return "coalesce(" + ", ".join(f"nullif({g}, '')" for g in groups) + ")"
 
 
 @analyzer(key="auth_failures", needs=("events",))
 def auth_failures(case: Case) -> Iterator[Finding]:
     """Sources that failed to log in ``BURST`` times or more within ``WINDOW``: password guessing."""
-    rows = case.rows(
-        "SELECT file, line, ts, message, CAST(attrs AS VARCHAR) FROM events "
-        "WHERE ts IS NOT NULL AND regexp_matches(message, ?) ORDER BY ts, file, line",
+    case.con.execute(
+        "CREATE OR REPLACE TEMP TABLE _auth AS SELECT file, line, ts, message,"
+        f" {source_sql()} AS source, {user_sql()} AS account FROM events"
+        " WHERE ts IS NOT NULL AND regexp_matches(message, ?)",
         [FAILED_SQL],
     )
-    sources: dict[str, _Source] = {}
-    unnamed = 0
-    for file, line, ts, message, attrs in rows:
-        source = source_of(message, attrs)
-        if source is None:
-            unnamed += 1
-            continue
-        entry = sources.setdefault(source, _Source())
-        entry.times.append(ts)
-        entry.lines.append((file, line, message))
-        user = user_of(message)
-        if user:
-            entry.users[user] += 1
-    guessing = {s: e for s, e in sources.items() if e.busiest()[0] >= BURST}
-    if not guessing:
-        return
-    yield _finding(case, rows, sources, guessing, unnamed)
+    try:
+        found = _guessing(case)
+    finally:
+        case.con.execute("DROP TABLE IF EXISTS _auth")
+    yield from found
 
 
-def source_of(message: str, attrs: str | None) -> str | None:
-    """The remote address or host a failure names, else a client address attribute."""
-    m = _SOURCE.search(message)
-    if m is not None:
-        found = m.group(1) or m.group(2)
-        if found and found not in ("-", "?", "unknown", "UNKNOWN"):
-            return found
-    if attrs:
-        values: dict[str, Any] = orjson.loads(attrs)
-        for key in _SOURCE_KEYS:
-            value = values.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return None
-
-
-def user_of(message: str) -> str | None:
-    """The account a failure tried, when the text names one."""
-    m = _USER.search(message)
-    if m is None:
-        return None
-    return next((g for g in m.groups() if g), None)
-
-
-def _finding(
-    case: Case,
-    rows: list[tuple[Any, ...]],
-    sources: dict[str, _Source],
-    guessing: dict[str, _Source],
-    unnamed: int,
-) -> Finding:
-    ranked = sorted(
-        guessing.items(), key=lambda kv: (-kv[1].busiest()[0], -len(kv[1].times), kv[0])
+def _guessing(case: Case) -> list[Finding]:
+    # Per source: its busiest window (the earliest end of the most failures within WINDOW).
+    minutes = int(WINDOW.total_seconds() // 60)
+    busiest = case.rows(
+        "WITH w AS (SELECT source, ts, count(*) OVER (PARTITION BY source ORDER BY ts RANGE"
+        f" BETWEEN INTERVAL {minutes} MINUTES PRECEDING AND CURRENT ROW) n FROM _auth"
+        " WHERE source IS NOT NULL),"
+        " b AS (SELECT source, n, ts, row_number() OVER (PARTITION BY source ORDER BY n DESC, ts) r"
+        " FROM w)"
+        " SELECT b.source, b.n, b.ts, t.total, t.first_ts, t.last_ts FROM b JOIN"
+        " (SELECT source, count(*) total, min(ts) first_ts, max(ts) last_ts FROM _auth"
+        "  GROUP BY source) t USING (source)"
+        " WHERE b.r = 1 AND b.n >= ? ORDER BY b.n DESC, t.total DESC, b.source",
+        [BURST],
     )
-    top, entry = ranked[0]
-    burst, first, last = entry.busiest()
-    users: Counter[str] = Counter()
-    for _, e in ranked:
-        users.update(e.users)
-    guessed = sum(len(e.times) for e in guessing.values())
-    failures = len(rows)
-    logged_in = _logged_in_after(case, guessing)
-    span = gap_text((entry.times[last] - entry.times[first]).total_seconds(), bare=True)
+    if not busiest:
+        return []
+    return [_finding(case, [_Source(*row) for row in busiest])]
+
+
+class _Source:
+    """One guessing source: its failures, its busiest window and where that window is."""
+
+    def __init__(
+        self, name: str, burst: int, end: datetime, total: int, first: datetime, last: datetime
+    ) -> None:
+        self.name, self.burst, self.end, self.total = name, burst, end, total
+        self.first, self.last = first, last
+
+    def window(
+        self, case: Case
+    ) -> tuple[tuple[str, int, datetime, str], tuple[str, int, datetime, str]]:
+        """The first and last failure of the busiest window: (file, line, ts, message)."""
+        rows = case.rows(
+            "SELECT file, line, ts, message FROM _auth WHERE source = ? AND ts BETWEEN ? AND ?"
+            " ORDER BY ts, file, line",
+            [self.name, self.end - WINDOW, self.end],
+        )
+        return rows[0], rows[-1]
+
+
+def _finding(case: Case, ranked: list[_Source]) -> Finding:
+    top = ranked[0]
+    (first_file, first_line, first_ts, first_text), last = top.window(case)
+    failures, named, sources = case.one(
+        "SELECT count(*), count(source), count(DISTINCT source) FROM _auth"
+    ) or (0, 0, 0)
+    unnamed = failures - named
+    names = [g.name for g in ranked]
+    users = case.rows(
+        "SELECT account, count(*) n FROM _auth WHERE list_contains(?, source) AND account IS NOT NULL"
+        " GROUP BY account ORDER BY n DESC, account",
+        [names],
+    )
+    guessed = sum(g.total for g in ranked)
+    logged_in = _logged_in_after(case, ranked)
+    seconds = (top.end - first_ts).total_seconds()
+    minutes = int(WINDOW.total_seconds() // 60)
     title = (
-        f"Password guessing: {len(guessing)} source{'s' if len(guessing) != 1 else ''} failed to log in"
-        f" {BURST} or more times within {int(WINDOW.total_seconds() // 60)} minutes ({guessed:,} of"
-        f" {failures:,} authentication failures); the busiest, {top}, failed {burst} times in {span}"
-        f" from {minute(entry.times[first])}"
+        f"Password guessing: {len(ranked)} source{'s' if len(ranked) != 1 else ''} failed to log in"
+        f" {BURST} or more times within {minutes} minutes ({guessed:,} of {failures:,}"
+        f" authentication failures); the busiest, {top.name}, failed {top.burst} times in"
+        f" {gap_text(seconds, bare=True)} from {minute(first_ts)}"
     )
     if users:
-        title += "; accounts tried: " + ", ".join(f"{u} ({n})" for u, n in users.most_common(3))
+        title += "; accounts tried: " + ", ".join(f"{u} ({n})" for u, n in users[:3])
     summary = (
-        f"{failures:,} records say a login failed, from {len(sources)} named source"
-        f"{'s' if len(sources) != 1 else ''}" + (f" ({unnamed} name none)" if unnamed else "") + "."
-        f" {len(guessing)} of the sources failed {BURST} or more times within"
-        f" {int(WINDOW.total_seconds() // 60)} minutes, as a program trying passwords does: "
+        f"{failures:,} records say a login failed, from {sources} named source"
+        f"{'s' if sources != 1 else ''}" + (f" ({unnamed} name none)" if unnamed else "") + "."
+        f" {len(ranked)} of the sources failed {BURST} or more times within {minutes} minutes,"
+        " as a program trying passwords does: "
         + "; ".join(
-            f"{s} {len(e.times)} failures, at most {e.busiest()[0]} in one window from"
-            f" {iso(e.times[e.busiest()[1]])}"
-            for s, e in ranked[:NAMED]
+            f"{g.name} {g.total} failures, at most {g.burst} in one window ending {iso(g.end)}"
+            for g in ranked[:NAMED]
         )
         + ("; …" if len(ranked) > NAMED else "")
         + "."
@@ -173,19 +176,17 @@ def _finding(
     else:
         summary += " None of the guessing sources logged in afterwards in the evidence."
     evidence = [
-        Evidence(entry.lines[first][0], (entry.lines[first][1], entry.lines[first][1]), entry.lines[first][2][:200]),
-        Evidence(entry.lines[last][0], (entry.lines[last][1], entry.lines[last][1]), entry.lines[last][2][:200]),
-    ]  # fmt: skip
-    for _, e in ranked[1:NAMED]:
-        i = e.busiest()[1]
-        evidence.append(
-            Evidence(e.lines[i][0], (e.lines[i][1], e.lines[i][1]), e.lines[i][2][:200])
-        )
+        Evidence(first_file, (first_line, first_line), first_text[:200]),
+        Evidence(last[0], (last[1], last[1]), last[3][:200]),
+    ]
+    for g in ranked[1:NAMED]:
+        (file, line, _, text), _ = g.window(case)
+        evidence.append(Evidence(file, (line, line), text[:200]))
     evidence += [
         Evidence(file, (line, line), f"{s} logged in") for s, _, file, line in logged_in[:2]
     ]
     steps = [
-        f"Block or rate-limit the guessing sources ({', '.join(s for s, _ in ranked[:NAMED])}"
+        f"Block or rate-limit the guessing sources ({', '.join(names[:NAMED])}"
         + (", …" if len(ranked) > NAMED else "")
         + "): sshd MaxAuthTries and MaxStartups, fail2ban, or the firewall.",
         "Check that no guessed account logged in: `last -i`, the auth log's Accepted lines and"
@@ -193,36 +194,30 @@ def _finding(
         "Compare the bursts' times with the reported symptom: each guessing run holds login"
         " slots and CPU while it lasts.",
     ]
-    times = [t for e in guessing.values() for t in e.times]
     return Finding(
-        key="AUTH_GUESSING", analyzer="auth_failures", subject=top,
+        key="AUTH_GUESSING", analyzer="auth_failures", subject=top.name,
         severity="critical" if logged_in else "high",
-        score=min(0.75 + 0.01 * len(guessing) + (0.15 if logged_in else 0.0), 0.97),
-        title=title, summary=summary, window=Window(min(times), max(times)),
-        entities={"source": top, "sources": ", ".join(s for s, _ in ranked[:NAMED]),
-                  **({"user": users.most_common(1)[0][0]} if users else {})},
-        stats={"failures": failures, "sources": len(sources), "guessing_sources": len(guessing),
-               "guessing_failures": guessed, "busiest_burst": burst,
-               "busiest_burst_seconds": round((entry.times[last] - entry.times[first]).total_seconds(), 1),
+        score=min(0.75 + 0.01 * len(ranked) + (0.15 if logged_in else 0.0), 0.97),
+        title=title, summary=summary,
+        window=Window(min(g.first for g in ranked), max(g.last for g in ranked)),
+        entities={"source": top.name, "sources": ", ".join(names[:NAMED]),
+                  **({"user": str(users[0][0])} if users else {})},
+        stats={"failures": failures, "sources": sources, "guessing_sources": len(ranked),
+               "guessing_failures": guessed, "busiest_burst": top.burst,
+               "busiest_burst_seconds": round(seconds, 1),
                "accounts_tried": len(users), "logged_in_after": len(logged_in)},
         evidence=tuple(evidence), next_steps=tuple(steps),
     )  # fmt: skip
 
 
-def _logged_in_after(
-    case: Case, guessing: dict[str, _Source]
-) -> list[tuple[str, datetime, str, int]]:
+def _logged_in_after(case: Case, guessing: list[_Source]) -> list[tuple[str, datetime, str, int]]:
     """Successful logins from a guessing source after its first failure."""
-    found: list[tuple[str, datetime, str, int]] = []
+    first: dict[str, Any] = {g.name: g.first for g in guessing}
     rows = case.rows(
-        "SELECT file, line, ts, message, CAST(attrs AS VARCHAR) FROM events "
-        "WHERE ts IS NOT NULL AND regexp_matches(message, ?) AND NOT regexp_matches(message, ?)"
-        " AND NOT regexp_matches(message, ?) ORDER BY ts, file, line",
-        [_SUCCEEDED_SQL, FAILED_SQL, _NOT_SUCCEEDED_SQL],
+        f"SELECT source, ts, file, line FROM (SELECT {source_sql()} AS source, ts, file, line"
+        " FROM events WHERE ts IS NOT NULL AND regexp_matches(message, ?)"
+        " AND NOT regexp_matches(message, ?) AND NOT regexp_matches(message, ?))"
+        " WHERE list_contains(?, source) ORDER BY ts, file, line",
+        [_SUCCEEDED_SQL, FAILED_SQL, _NOT_SUCCEEDED_SQL, list(first)],
     )
-    for file, line, ts, message, attrs in rows:
-        source = source_of(message, attrs)
-        entry = guessing.get(source) if source else None
-        if source and entry is not None and ts >= entry.times[0]:
-            found.append((source, ts, file, line))
-    return found
+    return [(s, ts, file, line) for s, ts, file, line in rows if ts >= first[s]]
