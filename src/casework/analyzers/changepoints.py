@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from casework.analyzers.quiet_failures import says_failed
 from casework.case import Case
@@ -15,6 +15,9 @@ from casework.shifts import Onset, describe, detect, template_patterns
 from casework.timeline import evidence_strength, minute
 
 MAX_FINDINGS = 20
+#: A template's records from its onset that one HTTP status must hold to be named.
+MIX_SHARE = 0.8
+MIX_AFTER = timedelta(minutes=30)
 
 
 @analyzer(key="changepoints", needs=())
@@ -41,7 +44,8 @@ def _finding(
     title = (
         f"At {minute(o.at)} ({between(o.at, o.earliest, o.latest)}),"
         f" the {named} {verb}"
-        f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after)"
+        f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after"
+        f"{_status_mix(case, o) if s.increased else ''})"
     )
     failure = o.kind in ("5xx", "errors", "latency") or (
         o.kind == "template" and _failure_template(*patterns.get(o.subject, ("", "")))
@@ -105,6 +109,31 @@ def _finding(
             "Refute: if the same shift shows in an unrelated source at the same time, look for a shared cause (clock, collector).",
         ),
     )
+
+
+def _status_mix(case: Case, o: Onset) -> str:
+    """For a template whose records carry more than one HTTP status: the status most of its
+    records in ``MIX_AFTER`` from the onset have (what began then, before anything later joins
+    it), when it is ``MIX_SHARE`` of them, with its share before. A gateway's "request rejected"
+    is a 401 on one box and a partner's 429 on the others."""
+    if o.kind != "template":
+        return ""
+    rows = case.rows(
+        "SELECT json_extract_string(attrs, '$.\"http.status\"') s, count(*) FILTER (WHERE ts < ?),"
+        f" count(*) FILTER (WHERE ts >= ? AND ts < ?) FROM {o.table} WHERE ({o.where}) AND"
+        f" ({o.hit}) AND ts IS NOT NULL GROUP BY s",
+        [o.at, o.at, o.at + MIX_AFTER],
+    )
+    coded = [(str(code), before, after) for code, before, after in rows if code]
+    before_all, after_all = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    if len(coded) < 2 or not after_all:
+        return ""
+    code, before, after = max(coded, key=lambda r: (r[2], r[0]))
+    if after < MIX_SHARE * after_all:
+        return ""
+    was = f"{before / before_all:.0%} before" if before_all else "none before"
+    minutes = int(MIX_AFTER.total_seconds() // 60)
+    return f"; {after / after_all:.0%} HTTP {code} in the first {minutes} minutes, {was}"
 
 
 def _failure_template(pattern: str, level: str) -> bool:
