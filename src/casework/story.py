@@ -180,8 +180,8 @@ def _traces(anchor: Finding, members: list[Finding], items: list[Finding]) -> li
 
 
 def _guessing(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
-    """Password guessing in the incident's files while its shifts happened: who the failed
-    logins come from."""
+    """Password guessing in the incident's files that went on within ``TOLERANCE`` of its
+    shifts: who the failed logins come from."""
     files = {p for m in (anchor, *members) for p in _files(m)}
     shifts = [i for m in (anchor, *members) if (i := _interval(m))]
     if not shifts:
