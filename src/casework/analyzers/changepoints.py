@@ -17,6 +17,7 @@ from casework.timeline import evidence_strength, minute
 MAX_FINDINGS = 20
 #: A template's records from its onset that one HTTP status must hold to be named.
 MIX_SHARE = 0.8
+#: What a rise's records are like is read from this long after its onset.
 MIX_AFTER = timedelta(minutes=30)
 
 
@@ -45,7 +46,7 @@ def _finding(
         f"At {minute(o.at)} ({between(o.at, o.earliest, o.latest)}),"
         f" the {named} {verb}"
         f" from {s.before_rate:.2%} to {s.after_rate:.2%} ({s.after_hits:,} of {s.after_total:,} after"
-        f"{_status_mix(case, o) if s.increased else ''})"
+        f"{_detail(case, o) if s.increased else ''})"
     )
     failure = o.kind in ("5xx", "errors", "latency") or (
         o.kind == "template" and _failure_template(*patterns.get(o.subject, ("", "")))
@@ -109,6 +110,32 @@ def _finding(
             "Refute: if the same shift shows in an unrelated source at the same time, look for a shared cause (clock, collector).",
         ),
     )
+
+
+def _detail(case: Case, o: Onset) -> str:
+    """What the records of a rise are, beyond their count: a template's HTTP status, a slow
+    route's durations."""
+    if o.kind == "template":
+        return _status_mix(case, o)
+    if o.kind == "latency":
+        return _durations(case, o)
+    return ""
+
+
+def _durations(case: Case, o: Onset) -> str:
+    """The median duration of the slow requests in ``MIX_AFTER`` from the onset, and of all the
+    route's requests before it (a pool that times out after 30 s makes its slow requests 30 s)."""
+    row = case.one(
+        f"SELECT median(duration_ms) FILTER (WHERE ({o.hit}) AND ts >= ? AND ts < ?),"
+        f" median(duration_ms) FILTER (WHERE ts < ?) FROM {o.table} WHERE ({o.where})"
+        " AND ts IS NOT NULL",
+        [o.at, o.at + MIX_AFTER, o.at],
+    )
+    if row is None or row[0] is None:
+        return ""
+    minutes = int(MIX_AFTER.total_seconds() // 60)
+    text = f"; the slow ones' median {row[0]:,.0f} ms in the first {minutes} minutes"
+    return text + (f", all requests' {row[1]:,.0f} ms before" if row[1] is not None else "")
 
 
 def _status_mix(case: Case, o: Onset) -> str:

@@ -1,11 +1,15 @@
-"""A template shift names the HTTP status its new records have, when the template's records
-carry several: a gateway's "request rejected" is 401s on the box whose clock went wrong and a
-partner's 429s on the others (found by a new-user check on a clock-skew bundle)."""
+"""A rise says what its records are, beyond their count. A template shift names the HTTP
+status its new records have when the template's records carry several: a gateway's "request
+rejected" is 401s on the box whose clock went wrong and a partner's 429s on the others (found
+by a new-user check on a clock-skew bundle). A latency shift gives the slow requests' median
+and the route's before: a pool that times out after 30 s makes them 30 s (the pool bundle)."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
+import statistics
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -80,3 +84,40 @@ def test_each_box_s_rise_of_rejections_names_its_own_status(tmp_path: Path) -> N
         assert abs(throttled.stats["onset_epoch"] - ONSET_429.timestamp()) < 300
         assert "HTTP 429 in the first 30 minutes" in throttled.title
         assert "HTTP 401" not in throttled.title
+
+
+def test_a_latency_rise_gives_the_slow_requests_median_and_the_route_s_before(
+    tmp_path: Path,
+) -> None:
+    """Orders are read in 20-80 ms until a release shrinks the pool; from then a third of them
+    wait for a connection until the pool gives up, about 30 s later."""
+    rng = random.Random(8)
+    onset = T0 + timedelta(minutes=150)  # the last half hour: the p90 stays the fast ones'
+    lines, slow, fast_before, t = [], [], [], T0
+    while t < T0 + timedelta(hours=3):
+        t += timedelta(milliseconds=rng.randint(100, 700))
+        ms = rng.randint(20, 80)
+        if t >= onset and rng.random() < 0.33:
+            ms = 30_000 + rng.randint(-40, 40)
+            if t < onset + timedelta(minutes=30):
+                slow.append(ms)
+        elif t < onset:
+            fast_before.append(ms)
+        status = 500 if ms >= 30_000 else 200
+        lines.append(json.dumps({"@timestamp": t.isoformat(), "level": "INFO", "message": "handled",
+                                 "http": {"method": "GET", "route": "/api/orders/{id}",
+                                          "status_code": status}, "duration_ms": ms}))  # fmt: skip
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "orders.jsonl").write_text("\n".join(lines) + "\n")
+    found = investigate(bundle, tmp_path / "case").findings
+    shift = next(f for f in found if f.key == "CHANGEPOINT_LATENCY")
+    m = re.search(
+        r"the slow ones' median ([\d,]+) ms in the first 30 minutes, all requests' ([\d,]+) ms before",
+        shift.title,
+    )
+    assert m is not None, shift.title
+    # The found onset may differ from ours by a few seconds, so the medians are over nearly
+    # the same requests: within the slow ones' spread (±40 ms), and 2 ms for the fast ones.
+    assert abs(int(m[1].replace(",", "")) - statistics.median(slow)) <= 40
+    assert abs(int(m[2].replace(",", "")) - statistics.median(fast_before)) <= 2
