@@ -132,10 +132,10 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
 def _database(anchor: Finding, members: list[Finding], items: list[Finding]) -> list[Finding]:
     """The slow statements whose slow executions began within ``SLOW_NEAR`` of the incident's
     shifts, each with the regression of the plan it is linked to."""
-    shifts = [i for m in (anchor, *members) if m.key in CP_ORDER if (i := _interval(m))]
-    if not shifts:
+    reach = _reach([m for m in (anchor, *members) if m.key in CP_ORDER], SLOW_NEAR)
+    if reach is None:
         return []
-    low, high = min(i[0] for i in shifts) - SLOW_NEAR, max(i[1] for i in shifts) + SLOW_NEAR
+    low, high = reach
     slow = [
         f
         for f in items
@@ -166,10 +166,10 @@ def _traces(anchor: Finding, members: list[Finding], items: list[Finding]) -> li
     """Where the traces of the incident's route fail: the service and operation its failing
     traces' errors begin in, when their first failing trace falls in the incident's time."""
     routes = {t for m in (anchor, *members) for t in _tokens(m) if t.startswith("/")}
-    shifts = [i for m in (anchor, *members) if (i := _interval(m))]
-    if not routes or not shifts:
+    reach = _reach([anchor, *members], TOLERANCE)
+    if not routes or reach is None:
         return []
-    low, high = min(i[0] for i in shifts) - TOLERANCE, max(i[1] for i in shifts) + TOLERANCE
+    low, high = reach
     return [
         f
         for f in items
@@ -183,10 +183,10 @@ def _guessing(anchor: Finding, members: list[Finding], items: list[Finding]) -> 
     """Password guessing in the incident's files that went on within ``TOLERANCE`` of its
     shifts: who the failed logins come from."""
     files = {p for m in (anchor, *members) for p in _files(m)}
-    shifts = [i for m in (anchor, *members) if (i := _interval(m))]
-    if not shifts:
+    reach = _reach([anchor, *members], TOLERANCE)
+    if reach is None:
         return []
-    low, high = min(i[0] for i in shifts) - TOLERANCE, max(i[1] for i in shifts) + TOLERANCE
+    low, high = reach
     return [
         f
         for f in items
@@ -196,6 +196,15 @@ def _guessing(anchor: Finding, members: list[Finding], items: list[Finding]) -> 
         and f.window.end.timestamp() >= low
         and any(e.file in files for e in f.evidence)
     ]
+
+
+def _reach(findings: list[Finding], pad: float) -> tuple[float, float] | None:
+    """From ``pad`` seconds before the earliest of the findings' onset intervals to ``pad``
+    after the latest; None when none is dated."""
+    intervals = [i for f in findings if (i := _interval(f))]
+    if not intervals:
+        return None
+    return min(i[0] for i in intervals) - pad, max(i[1] for i in intervals) + pad
 
 
 def _fold(

@@ -15,6 +15,7 @@ of lines costs no memory here.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,11 +61,7 @@ def source_sql(message: str = "message", attrs: str = "attrs") -> str:
     ]
     texts += [f"json_extract_string({attrs}, '$.\"{k}\"')" for k in _SOURCE_KEYS]
     drop = ", ".join(f"'{v}'" for v in _NO_SOURCE)
-    return (
-        "coalesce("
-        + ", ".join(f"CASE WHEN {t} IN ({drop}) THEN NULL ELSE {t} END" for t in texts)
-        + ")"
-    )
+    return f"list_filter([{', '.join(texts)}], lambda v: v NOT IN ({drop}))[1]"
 
 
 def user_sql(message: str = "message") -> str:
@@ -109,14 +106,16 @@ def _guessing(case: Case) -> list[Finding]:
     return [_finding(case, [_Source(*row) for row in busiest])]
 
 
+@dataclass(frozen=True, slots=True)
 class _Source:
     """One guessing source: its failures, its busiest window and where that window is."""
 
-    def __init__(
-        self, name: str, burst: int, end: datetime, total: int, first: datetime, last: datetime
-    ) -> None:
-        self.name, self.burst, self.end, self.total = name, burst, end, total
-        self.first, self.last = first, last
+    name: str
+    burst: int
+    end: datetime  # the busiest window's last failure
+    total: int
+    first: datetime
+    last: datetime
 
     def window(
         self, case: Case
